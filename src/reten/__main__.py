@@ -1,0 +1,5 @@
+"""``python -m reten`` runs the CLI."""
+
+from reten.cli import main
+
+main()

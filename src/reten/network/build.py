@@ -1,0 +1,206 @@
+"""One entry point from the CLI's build options to a Network with regions and terminals."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reten.errors import InputError
+from reten.network.model import Network
+
+
+@dataclass
+class TerminalSpec:
+    """A CSV of named points to snap: which kind they are and how far they may move (m)."""
+
+    path: str
+    kind: str
+    max_m: float = 10_000.0
+
+
+@dataclass
+class BuildSpec:
+    """What ``reten network build`` was asked to do."""
+
+    lines: str | None = None
+    layer: str | None = None
+    snap_m: float = 1.0
+    split_interior: bool = False
+    columns: str | None = None
+    class_col: str | None = None
+    speed_col: str | None = None
+    oneway_col: str | None = None
+    toll_col: str | None = None
+    crs: str | None = None
+    osm: str | None = None
+    edges: str | None = None
+    nodes: str | None = None
+    dimacs: str | None = None
+    largest_component: bool = False
+    regions: str | None = None
+    regions_layer: str | None = None
+    regions_code: str | None = None
+    regions_nearest_m: float = 20_000.0
+    terminals: list[TerminalSpec] = field(default_factory=list)
+
+
+def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
+    """Return the Network described by ``spec`` (source, then regions, then terminals)."""
+    sources = [s for s in (spec.lines, spec.osm, spec.edges, spec.dimacs) if s]
+    if len(sources) != 1:
+        raise InputError("give exactly one of --lines, --osm, --edges, --dimacs")
+    if spec.lines:
+        from reten.network.lines import PRESETS, ColumnMap, from_lines
+
+        cm: ColumnMap | str | None
+        if spec.columns and any((spec.class_col, spec.speed_col, spec.oneway_col, spec.toll_col)):
+            base = PRESETS.get(spec.columns)
+            if base is None:
+                raise InputError(f"--columns '{spec.columns}' unknown; valid: {', '.join(PRESETS)}")
+        else:
+            base = None
+        if any((spec.class_col, spec.speed_col, spec.oneway_col, spec.toll_col)):
+            b = base or ColumnMap()
+            cm = ColumnMap(
+                road_class=spec.class_col or b.road_class,
+                speed_kmh=spec.speed_col or b.speed_kmh,
+                oneway=spec.oneway_col or b.oneway,
+                toll=spec.toll_col or b.toll,
+            )
+        else:
+            cm = spec.columns
+        net = from_lines(
+            spec.lines,
+            layer=spec.layer,
+            snap_m=spec.snap_m,
+            split_interior=spec.split_interior,
+            largest_component=spec.largest_component,
+            columns=cm,
+            crs=spec.crs,
+        )
+    elif spec.osm:
+        from reten.network.osm import from_osm
+
+        net = from_osm(spec.osm, largest_component=spec.largest_component, on_progress=on_progress)
+    elif spec.edges:
+        from reten.network.interchange import read_edge_csv
+        from reten.network.lines import keep_largest_component
+
+        net = read_edge_csv(spec.edges, spec.nodes)
+        if spec.largest_component:
+            net = keep_largest_component(net)
+    else:
+        from reten.network.interchange import read_dimacs
+        from reten.network.lines import keep_largest_component
+
+        net = read_dimacs(str(spec.dimacs))
+        if spec.largest_component:
+            net = keep_largest_component(net)
+    if spec.regions:
+        from reten.network.regions import attach_regions, read_regions
+
+        if not spec.regions_code:
+            raise InputError("--regions needs --regions-code COLUMN (e.g. CVEGEO)")
+        regs, polys = read_regions(spec.regions, layer=spec.regions_layer, code=spec.regions_code)
+        net = attach_regions(net, regs, polys, nearest_m=spec.regions_nearest_m)
+    for t in spec.terminals:
+        net = add_terminals(net, t)
+    return net
+
+
+_NAME_COLS = ("name", "port_name", "main port name", "nombre")
+_LON_COLS = ("lon", "longitude", "long", "x")
+_LAT_COLS = ("lat", "latitude", "y")
+_CODE_COLS = ("code", "port_code", "un/locode", "cvegeo")
+
+
+def _pick(df: pd.DataFrame, options: tuple[str, ...]) -> str | None:
+    low = {c.lower().strip(): c for c in df.columns}
+    for o in options:
+        if o in low:
+            return low[o]
+    return None
+
+
+def read_points(path: str) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """Return ``(names, lon, lat, codes)`` from a CSV of named points.
+
+    Accepted column names (any case): name/port_name/Main Port Name, lon/longitude,
+    lat/latitude, and optionally code/port_code/UN/LOCODE.
+    """
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: file not found")
+    df = pd.read_csv(path, dtype=str, sep=None, engine="python")
+    name_c, lon_c, lat_c = _pick(df, _NAME_COLS), _pick(df, _LON_COLS), _pick(df, _LAT_COLS)
+    if not (name_c and lon_c and lat_c):
+        raise InputError(
+            f"{path}: need name, lon and lat columns (e.g. port_name,lon,lat); "
+            f"found {', '.join(df.columns)}"
+        )
+    lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(np.float64)
+    lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(~(np.abs(lon) <= 180) | ~(np.abs(lat) <= 90))
+    if bad.size:
+        raise InputError(f"{path}: line {bad[0] + 2}: lon/lat must be numbers in degrees")
+    code_c = _pick(df, _CODE_COLS)
+    codes = df[code_c].fillna("").astype(str).str.strip().tolist() if code_c else [""] * len(df)
+    return df[name_c].astype(str).str.strip().tolist(), lon, lat, codes
+
+
+def add_terminals(net: Network, spec: TerminalSpec) -> Network:
+    """Return ``net`` with the points of ``spec`` snapped and marked (kind, name, code)."""
+    from reten.network.terminals import mark_terminals, snap_points
+
+    names, lon, lat, codes = read_points(spec.path)
+    snapped = snap_points(net, lon, lat, names=names, max_m=spec.max_m, where=spec.path)
+    prefix = "port" if spec.kind == "border" else spec.kind
+    net = mark_terminals(
+        net,
+        snapped.node,
+        kind=spec.kind,
+        names=names,
+        attrs={
+            f"{prefix}_code": codes,
+            f"{prefix}_snap_m": [f"{d:.1f}" for d in snapped.distance_m],
+        },
+    )
+    return net
+
+
+def summary(net: Network) -> dict[str, Any]:
+    """Return a JSON-able summary: counts, components, region coverage, bounding box."""
+    from scipy.sparse.csgraph import connected_components
+
+    from reten.network.model import NODE_KINDS
+
+    n_strong, labels = connected_components(net.csr(), directed=True, connection="strong")
+    n_weak, _ = connected_components(net.csr(), directed=True, connection="weak")
+    share = float(np.bincount(labels).max() / net.n_nodes) if net.n_nodes else 0.0
+    kinds = np.bincount(net.node_kind, minlength=len(NODE_KINDS))
+    lv = net.regions.level
+    return {
+        "nodes": net.n_nodes,
+        "arcs": net.n_arcs,
+        "components": int(n_strong),
+        "weak_components": int(n_weak),
+        "largest_component_share": round(share, 6),
+        "region_coverage": round(float((net.node_region >= 0).mean()) if net.n_nodes else 0.0, 6),
+        "arc_region_coverage": round(float((net.arc_region >= 0).mean()) if net.n_arcs else 0.0, 6),
+        "regions": {str(k): int((lv == k).sum()) for k in sorted(set(lv.tolist()))},
+        "node_kinds": {NODE_KINDS[i]: int(c) for i, c in enumerate(kinds) if c},
+        "length_km": round(float(net.length_m.sum()) / 1000.0, 3),
+        "bbox": [
+            round(float(net.node_lon.min()), 6),
+            round(float(net.node_lat.min()), 6),
+            round(float(net.node_lon.max()), 6),
+            round(float(net.node_lat.max()), 6),
+        ]
+        if net.n_nodes
+        else None,
+        "geometry": net.geom_offsets is not None,
+        "dropped": dict(net.meta.get("dropped", {})),
+    }
