@@ -160,6 +160,25 @@ def network_export(
     console.print(f"[green]wrote[/] {out}")
 
 
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")] = Path("out/demo"),
+) -> None:
+    """Build the embedded Mexico skeleton and print its summary."""
+    from reten.data import default_network
+    from reten.network import storage
+    from reten.network.build import summary
+
+    net = default_network()
+    storage.save(net, out / "network")
+    t = Table(title="reten embedded default: Mexico federal highway skeleton")
+    t.add_column("field")
+    t.add_column("value")
+    for k, v in summary(net).items():
+        t.add_row(k, str(v))
+    Console().print(t)
+
+
 def main() -> None:
     """Run the CLI; bad input prints one line and exits 2, without a traceback."""
     try:

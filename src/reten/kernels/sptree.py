@@ -45,7 +45,7 @@ class SPTree:
     order: np.ndarray
 
 
-def _super_root_search(
+def _search(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
@@ -53,7 +53,20 @@ def _super_root_search(
     roots: np.ndarray,
     root_cost: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run one Dijkstra from a virtual node ``n`` joined to ``roots`` at ``root_cost``."""
+    """Run one Dijkstra from all ``roots`` at once; return ``(dist, pred)``, pred -1 at roots.
+
+    With every root cost zero this is SciPy's multi-source search (``min_only``); otherwise a
+    virtual node ``n`` is joined to each root by an arc of its cost.
+    """
+    if roots.size == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    if not root_cost.any():
+        g = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+        dist, pred, _ = dijkstra(g, directed=True, indices=roots, min_only=True,
+                              return_predecessors=True)
+        pred = np.asarray(pred, dtype=np.int64)
+        pred[pred < 0] = -1
+        return np.asarray(dist, dtype=np.float64), pred
     m = indices.shape[0]
     k = roots.shape[0]
     aug_indptr = np.empty(n + 2, dtype=np.int64)
@@ -62,7 +75,7 @@ def _super_root_search(
     aug = sp.csr_matrix(
         (
             np.concatenate([data, root_cost]),
-            np.concatenate([indices, roots]).astype(np.int32, copy=False),
+            np.concatenate([indices, roots.astype(indices.dtype)]),
             aug_indptr,
         ),
         shape=(n + 1, n + 1),
@@ -70,8 +83,7 @@ def _super_root_search(
     dist, pred = dijkstra(aug, directed=True, indices=n, return_predecessors=True)
     dist = np.asarray(dist[:n], dtype=np.float64)
     pred = np.asarray(pred[:n], dtype=np.int64)
-    pred[pred == n] = -1
-    pred[pred < 0] = -1
+    pred[(pred == n) | (pred < 0)] = -1
     return dist, pred
 
 
@@ -85,7 +97,7 @@ def _check_cost(net: Network, cost: np.ndarray) -> np.ndarray:
 
 
 def _roots(roots: np.ndarray, root_cost: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    roots = np.asarray(roots, dtype=np.int64)
+    roots = np.asarray(roots, dtype=np.int64).reshape(-1)
     rc = np.zeros(roots.size) if root_cost is None else np.asarray(root_cost, dtype=np.float64)
     if rc.shape != roots.shape or not (rc >= 0).all():
         raise ValueError("root_cost must be non-negative, one per root")
@@ -107,18 +119,9 @@ def sink_tree(
     """
     cost = _check_cost(net, cost)
     sinks, sc = _roots(sinks, sink_cost)
-    open_ = np.isfinite(sc)
     data = cost[net.rev_arc]
-    indices = net.arc_source[net.rev_arc]
-    live = np.isfinite(data)
-    indptr, indices, data = _drop_closed(net.rev_indptr, indices, data, live)
-    dist, pred = _super_root_search(indptr, indices, data, net.n_nodes, sinks[open_], sc[open_])
-    parent_arc = np.full(net.n_nodes, -1, dtype=np.int64)
-    has = pred >= 0
-    v = np.flatnonzero(has)
-    parent_arc[v] = net.arc_id(v, pred[v])
-    root, order = _label_roots(pred, np.flatnonzero(open_), sinks[open_], net.n_nodes)
-    return SPTree(dist, pred, parent_arc, root, order)
+    indptr, indices, data = _drop_closed(net.rev_indptr, net.rev_source, data)
+    return _finish(net, sinks, sc, indptr, indices, data, reverse=True)
 
 
 def source_tree(
@@ -131,20 +134,38 @@ def source_tree(
     """
     cost = _check_cost(net, cost)
     sources, sc = _roots(sources, source_cost)
-    open_ = np.isfinite(sc)
-    live = np.isfinite(cost)
-    indptr, indices, data = _drop_closed(net.indptr, net.arc_target, cost, live)
-    dist, pred = _super_root_search(indptr, indices, data, net.n_nodes, sources[open_], sc[open_])
-    parent_arc = np.full(net.n_nodes, -1, dtype=np.int64)
-    v = np.flatnonzero(pred >= 0)
-    parent_arc[v] = net.arc_id(pred[v], v)
-    root, order = _label_roots(pred, np.flatnonzero(open_), sources[open_], net.n_nodes)
-    return SPTree(dist, pred, parent_arc, root, order)
+    indptr, indices, data = _drop_closed(net.indptr, net.arc_target, cost)
+    return _finish(net, sources, sc, indptr, indices, data, reverse=False)
+
+
+def _finish(
+    net: Network,
+    roots: np.ndarray,
+    rc: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    *,
+    reverse: bool,
+) -> SPTree:
+    open_ = np.isfinite(rc)
+    # a node listed twice as a root keeps its cheapest listing (the first on ties)
+    order = np.lexsort((np.arange(roots.size), rc, roots))
+    keep = np.zeros(roots.size, bool)
+    first = order[np.r_[True, roots[order][1:] != roots[order][:-1]]]
+    keep[first] = True
+    use = open_ & keep
+    dist, pred = _search(indptr, indices, data, net.n_nodes, roots[use], rc[use])
+    root_label = np.full(net.n_nodes, -1, dtype=np.int64)
+    root_label[roots[use]] = np.flatnonzero(use)
+    root, order_bfs, parent_arc = _tree(pred, root_label, net.indptr, net.arc_target, reverse)
+    return SPTree(dist, pred, parent_arc, root, order_bfs)
 
 
 def _drop_closed(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, live: np.ndarray
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    live = np.isfinite(data)
     if live.all():
         return indptr, indices, data
     row = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))[live]
@@ -153,26 +174,16 @@ def _drop_closed(
     return new_indptr, indices[live], data[live]
 
 
-def _label_roots(
-    pred: np.ndarray, root_ids: np.ndarray, root_nodes: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    # a root node whose own pred is -1 is its own root; when two roots share a node the first
-    # open one listed wins (SciPy relaxes the super-root's arcs in that order)
-    is_root = np.zeros(n, dtype=bool)
-    root_label = np.full(n, -1, dtype=np.int64)
-    for rid, node in zip(root_ids[::-1].tolist(), root_nodes[::-1].tolist(), strict=True):
-        if pred[node] < 0:
-            is_root[node] = True
-            root_label[node] = rid
-    return _bfs_label(pred, is_root, root_label)
-
-
 @numba.njit(cache=True)
-def _bfs_label(
-    pred: np.ndarray, is_root: np.ndarray, root_label: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _tree(
+    pred: np.ndarray,
+    root_label: np.ndarray,
+    fwd_indptr: np.ndarray,
+    fwd_target: np.ndarray,
+    reverse: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (root label, breadth-first order, parent arc) of a predecessor tree; O(V + E)."""
     n = pred.shape[0]
-    # children CSR by counting sort
     count = np.zeros(n + 1, dtype=np.int64)
     for v in range(n):
         p = pred[v]
@@ -189,9 +200,10 @@ def _bfs_label(
             fill[p] += 1
     order = np.empty(n, dtype=np.int64)
     root = np.full(n, -1, dtype=np.int64)
+    parent_arc = np.full(n, -1, dtype=np.int64)
     k = 0
     for v in range(n):
-        if is_root[v]:
+        if pred[v] < 0 and root_label[v] >= 0:
             order[k] = v
             root[v] = root_label[v]
             k += 1
@@ -204,7 +216,18 @@ def _bfs_label(
             root[c] = root[v]
             order[k] = c
             k += 1
-    return root, order[:k]
+            # the network arc c -> v (sink tree) or v -> c (source tree)
+            a, b = (c, v) if reverse else (v, c)
+            lo = fwd_indptr[a]
+            hi = fwd_indptr[a + 1]
+            while lo < hi:  # arcs of a row are sorted by target
+                mid = (lo + hi) // 2
+                if fwd_target[mid] < b:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            parent_arc[c] = lo
+    return root, order[:k], parent_arc
 
 
 @numba.njit(cache=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -256,6 +257,11 @@ class Network:
         )
 
     # ------------------------------------------------------------ graph views
+    @functools.cached_property
+    def rev_source(self) -> np.ndarray:
+        """Source node of each arc in reverse-CSR order (the reversed graph's column indices)."""
+        return _frozen(self.arc_source[self.rev_arc])
+
     def csr(self, weight: np.ndarray | None = None) -> sp.csr_matrix:
         """Return the forward graph as a SciPy CSR matrix whose data is ``weight`` (per arc).
 
@@ -268,7 +274,7 @@ class Network:
         """Return the reversed graph as CSR; entry ``i`` of its data is arc ``rev_arc[i]``."""
         w = self.length_m if weight is None else np.asarray(weight, dtype=np.float64)
         return sp.csr_matrix(
-            (w[self.rev_arc], self.arc_source[self.rev_arc], self.rev_indptr),
+            (w[self.rev_arc], self.rev_source, self.rev_indptr),
             shape=(self.n_nodes,) * 2,
         )
 
@@ -426,7 +432,7 @@ def _csr_index(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ..
     """Return ``(indptr, rev_indptr, rev_arc)`` for arcs already sorted by (src, dst)."""
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    rev_arc = np.argsort(dst, kind="stable").astype(np.int64)
+    rev_arc = np.argsort(dst, kind="stable").astype(np.int32 if src.size < 2**31 else np.int64)
     rev_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(dst, minlength=n), out=rev_indptr[1:])
     return indptr, rev_indptr, rev_arc
