@@ -49,8 +49,9 @@ def _reten_build(path: str) -> dict:
     base = rss_mib()
     d = np.load(path)
     u, v, w = d["u"], d["v"], d["w"]
-    net = Network.from_arcs(np.concatenate([u, v]), np.concatenate([v, u]),
-                            np.concatenate([w, w]), d["lon"], d["lat"])
+    net = Network.from_arcs(
+        np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w]), d["lon"], d["lat"]
+    )
     del d, u, v, w
     gc.collect()
     return {"nodes": net.n_nodes, "arcs": net.n_arcs, "held_mib": rss_mib() - base}
@@ -72,8 +73,7 @@ def _nx_build(path: str) -> dict:
     g.add_weighted_edges_from(zip(v, u, w, strict=True), weight="length_m")
     del u, v, w, d
     gc.collect()
-    return {"nodes": g.number_of_nodes(), "arcs": g.number_of_edges(),
-            "held_mib": rss_mib() - base}
+    return {"nodes": g.number_of_nodes(), "arcs": g.number_of_edges(), "held_mib": rss_mib() - base}
 
 
 def _reten_save_load(path: str) -> dict:
@@ -81,8 +81,13 @@ def _reten_save_load(path: str) -> dict:
     from reten.network.model import Network
 
     d = np.load(path)
-    net = Network.from_arcs(np.concatenate([d["u"], d["v"]]), np.concatenate([d["v"], d["u"]]),
-                            np.concatenate([d["w"], d["w"]]), d["lon"], d["lat"])
+    net = Network.from_arcs(
+        np.concatenate([d["u"], d["v"]]),
+        np.concatenate([d["v"], d["u"]]),
+        np.concatenate([d["w"], d["w"]]),
+        d["lon"],
+        d["lat"],
+    )
     out = WORK / "saved_net"
     ts, _ = timed(lambda: storage.save(net, out))
     tl, back = timed(lambda: storage.load(out), repeat=3)
@@ -98,8 +103,13 @@ def _sp_tree(path: str) -> dict:
     from reten.network.model import Network
 
     d = np.load(path)
-    net = Network.from_arcs(np.concatenate([d["u"], d["v"]]), np.concatenate([d["v"], d["u"]]),
-                            np.concatenate([d["w"], d["w"]]), d["lon"], d["lat"])
+    net = Network.from_arcs(
+        np.concatenate([d["u"], d["v"]]),
+        np.concatenate([d["v"], d["u"]]),
+        np.concatenate([d["w"], d["w"]]),
+        d["lon"],
+        d["lat"],
+    )
     src = 12345
     source_tree(net, net.length_m, np.array([0]))  # compile the Numba kernel once
     t_reten, tree = timed(lambda: source_tree(net, net.length_m, np.array([src])), repeat=3)
@@ -112,7 +122,7 @@ def _sp_tree(path: str) -> dict:
     inv = np.empty_like(perm)
     inv[perm] = np.arange(perm.size)
     t_rcm, _ = timed(lambda: dijkstra(csr_rcm, indices=int(inv[src])), repeat=3)
-    cell = (np.floor((net.node_lat - 18) * 50) * 1000 + np.floor((net.node_lon + 105) * 50))
+    cell = np.floor((net.node_lat - 18) * 50) * 1000 + np.floor((net.node_lon + 105) * 50)
     sp_perm = np.argsort(cell, kind="stable")
     csr_sp = csr[sp_perm][:, sp_perm]
     inv2 = np.empty_like(sp_perm)
@@ -125,8 +135,13 @@ def _sp_tree(path: str) -> dict:
     )
     t_nx, nd = timed(lambda: nx.single_source_dijkstra_path_length(g, src, weight="w"))
     assert abs(nd[len(nd) and max(nd, key=nd.get)] - np.nanmax(tree.dist)) < 1e-3
-    return {"reten": t_reten, "scipy": t_scipy, "scipy_rcm": t_rcm, "scipy_spatial": t_spatial,
-            "networkx": t_nx}
+    return {
+        "reten": t_reten,
+        "scipy": t_scipy,
+        "scipy_rcm": t_rcm,
+        "scipy_spatial": t_spatial,
+        "networkx": t_nx,
+    }
 
 
 def _osm_import(path: str, repeat: int = 5) -> dict:
@@ -142,9 +157,14 @@ def _osm_import(path: str, repeat: int = 5) -> dict:
         return osm.to_graph(nodes, edges, graph_type="networkx")
 
     t_peer, g = timed(peer, repeat=repeat)
-    return {"reten": t_reten, "peer": t_peer, "reten_nodes": net.n_nodes,
-            "reten_arcs": net.n_arcs, "peer_nodes": g.number_of_nodes(),
-            "peer_arcs": g.number_of_edges()}
+    return {
+        "reten": t_reten,
+        "peer": t_peer,
+        "reten_nodes": net.n_nodes,
+        "reten_arcs": net.n_arcs,
+        "peer_nodes": g.number_of_nodes(),
+        "peer_arcs": g.number_of_edges(),
+    }
 
 
 def run() -> str:
@@ -155,15 +175,33 @@ def run() -> str:
     if pbf.exists():
         try:
             secs, mem_r, r = in_fresh_process(_osm_import, str(pbf))
-            out += ["### OSM import, Helsinki fixture (685 KB PBF), best of 5", "",
-                    table(["tool", "seconds", "nodes", "arcs"], [
-                        ["reten `from_osm`", f"{r['reten']:.3f}", r["reten_nodes"], r["reten_arcs"]],
-                        ["pyrosm + NetworkX (driving)", f"{r['peer']:.3f}", r["peer_nodes"],
-                         r["peer_arcs"]],
-                    ]), "", f"Ratio (peer / reten): **{r['peer'] / r['reten']:.1f}x**. "
-                    "The graphs differ in what they keep: pyrosm's `driving` filter drops "
-                    "residential ways reten keeps by default, and pyrosm keeps every OSM vertex "
-                    "as an edge endpoint; reten keeps only junctions.", ""]
+            out += [
+                "### OSM import, Helsinki fixture (685 KB PBF), best of 5",
+                "",
+                table(
+                    ["tool", "seconds", "nodes", "arcs"],
+                    [
+                        [
+                            "reten `from_osm`",
+                            f"{r['reten']:.3f}",
+                            r["reten_nodes"],
+                            r["reten_arcs"],
+                        ],
+                        [
+                            "pyrosm + NetworkX (driving)",
+                            f"{r['peer']:.3f}",
+                            r["peer_nodes"],
+                            r["peer_arcs"],
+                        ],
+                    ],
+                ),
+                "",
+                f"Ratio (peer / reten): **{r['peer'] / r['reten']:.1f}x**. "
+                "The graphs differ in what they keep: pyrosm's `driving` filter drops "
+                "residential ways reten keeps by default, and pyrosm keeps every OSM vertex "
+                "as an edge endpoint; reten keeps only junctions.",
+                "",
+            ]
         except ImportError:
             out += ["OSM import: pyrosm not installed; skipped.", ""]
     else:
@@ -176,34 +214,69 @@ def run() -> str:
     s_n, m_n, info_n = in_fresh_process(_nx_build, path)
     _, _, sl = in_fresh_process(_reten_save_load, path)
     _, _, sp = in_fresh_process(_sp_tree, path)
-    out += [f"### Synthetic Delaunay graph: {info['nodes']:,} nodes, {info['arcs']:,} arcs "
-            f"(generated in {gen:.0f} s)", "",
-            table(["what", "reten", "NetworkX", "ratio"], [
+    out += [
+        f"### Synthetic Delaunay graph: {info['nodes']:,} nodes, {info['arcs']:,} arcs "
+        f"(generated in {gen:.0f} s)",
+        "",
+        table(
+            ["what", "reten", "NetworkX", "ratio"],
+            [
                 ["build (s)", f"{s_r:.2f}", f"{s_n:.2f}", f"{s_n / s_r:.1f}x"],
-                ["memory held by the finished graph (MiB)", f"{info['held_mib']:.0f}",
-                 f"{info_n['held_mib']:.0f}",
-                 f"reten holds 1/{info_n['held_mib'] / max(info['held_mib'], 1):.1f}"],
-                ["peak memory while building (MiB)", f"{m_r:.0f}", f"{m_n:.0f}",
-                 f"reten peaks at 1/{m_n / max(m_r, 1):.1f}"],
+                [
+                    "memory held by the finished graph (MiB)",
+                    f"{info['held_mib']:.0f}",
+                    f"{info_n['held_mib']:.0f}",
+                    f"reten holds 1/{info_n['held_mib'] / max(info['held_mib'], 1):.1f}",
+                ],
+                [
+                    "peak memory while building (MiB)",
+                    f"{m_r:.0f}",
+                    f"{m_n:.0f}",
+                    f"reten peaks at 1/{m_n / max(m_r, 1):.1f}",
+                ],
                 ["save (s)", f"{sl['save_s']:.2f}", "", ""],
                 ["load (s, best of 3)", f"{sl['load_s']:.2f}", "", ""],
-            ]), "",
-            "Each build runs in a fresh process from the same arc arrays on disk. Held memory "
-            "is the process's resident size after the build, with the input arrays freed; "
-            "peak is the growth of its high-water mark (VmHWM), input arrays included.", "",
-            "### One shortest-path tree on that graph (best of 3; NetworkX once)", "",
-            table(["method", "seconds", "vs reten"], [
-                ["reten `source_tree` (SciPy Dijkstra + tree labelling)", f"{sp['reten']:.2f}",
-                 "1.0x"],
-                ["`scipy.sparse.csgraph.dijkstra` direct", f"{sp['scipy']:.2f}",
-                 f"{sp['scipy'] / sp['reten']:.2f}x"],
-                ["SciPy after reverse Cuthill-McKee renumbering", f"{sp['scipy_rcm']:.2f}",
-                 f"{sp['scipy_rcm'] / sp['reten']:.2f}x"],
-                ["SciPy after spatial grid-cell renumbering", f"{sp['scipy_spatial']:.2f}",
-                 f"{sp['scipy_spatial'] / sp['reten']:.2f}x"],
-                ["NetworkX `single_source_dijkstra_path_length`", f"{sp['networkx']:.2f}",
-                 f"{sp['networkx'] / sp['reten']:.1f}x"],
-            ]), ""]
+            ],
+        ),
+        "",
+        "Each build runs in a fresh process from the same arc arrays on disk. Held memory "
+        "is the process's resident size after the build, with the input arrays freed; "
+        "peak is the growth of its high-water mark (VmHWM), input arrays included.",
+        "",
+        "### One shortest-path tree on that graph (best of 3; NetworkX once)",
+        "",
+        table(
+            ["method", "seconds", "vs reten"],
+            [
+                [
+                    "reten `source_tree` (SciPy Dijkstra + tree labelling)",
+                    f"{sp['reten']:.2f}",
+                    "1.0x",
+                ],
+                [
+                    "`scipy.sparse.csgraph.dijkstra` direct",
+                    f"{sp['scipy']:.2f}",
+                    f"{sp['scipy'] / sp['reten']:.2f}x",
+                ],
+                [
+                    "SciPy after reverse Cuthill-McKee renumbering",
+                    f"{sp['scipy_rcm']:.2f}",
+                    f"{sp['scipy_rcm'] / sp['reten']:.2f}x",
+                ],
+                [
+                    "SciPy after spatial grid-cell renumbering",
+                    f"{sp['scipy_spatial']:.2f}",
+                    f"{sp['scipy_spatial'] / sp['reten']:.2f}x",
+                ],
+                [
+                    "NetworkX `single_source_dijkstra_path_length`",
+                    f"{sp['networkx']:.2f}",
+                    f"{sp['networkx'] / sp['reten']:.1f}x",
+                ],
+            ],
+        ),
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -89,8 +89,13 @@ def test_source_tree_matches_networkx(inst):
 
 
 def test_closed_arcs_and_sinks():
-    net = Network.from_arcs(np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([1.0, 1.0, 5.0]),
-                            np.zeros(3), np.zeros(3))
+    net = Network.from_arcs(
+        np.array([0, 1, 0]),
+        np.array([1, 2, 2]),
+        np.array([1.0, 1.0, 5.0]),
+        np.zeros(3),
+        np.zeros(3),
+    )
     cost = net.length_m.copy()
     cost[net.arc_id(np.array([1]), np.array([2]))] = np.inf
     tree = sink_tree(net, cost, np.array([2]))

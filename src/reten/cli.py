@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from reten.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from reten.analysis.displacement import Comparison
+    from reten.models.routes import RouteResult
+    from reten.network.model import Network
+    from reten.scenario import Scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +42,7 @@ def _progress() -> Progress:
     )
 
 
-def load_network(path: Path | None, default: bool) -> object:
+def load_network(path: Path | None, default: bool) -> Network:
     """Return the embedded default network or the one saved at ``path``."""
     from reten.network import storage
 
@@ -133,7 +141,7 @@ def network_info(
     from reten.network.build import summary
 
     net = load_network(path, default)
-    s = summary(net)  # type: ignore[arg-type]
+    s = summary(net)
     if as_json:
         print(json.dumps(s, sort_keys=True))
         return
@@ -156,27 +164,213 @@ def network_export(
     from reten.network.export import export
 
     net = load_network(path, default)
-    export(net, out, fmt)  # type: ignore[arg-type]
+    export(net, out, fmt)
     console.print(f"[green]wrote[/] {out}")
+
+
+def _run_one(path: Path, net: Network | None = None) -> tuple[Scenario, Network, RouteResult]:
+    from reten.api import run as api_run
+
+    return api_run(path, net)
+
+
+def _run_tables(net: Network, r: RouteResult) -> dict[str, pd.DataFrame]:
+    from reten.report.exports import crossings_frame, origins_frame, regions_frame
+
+    reg = regions_frame(net, r)
+    reg = reg[reg.flow_kg > 0].sort_values(
+        ["level", "flow_kg", "region"], ascending=[True, False, True]
+    )
+    cr = crossings_frame(net, r)
+    return {
+        "Origins": origins_frame(net, r),
+        "Crossings": cr[cr.flow_kg > 0].sort_values(
+            ["flow_kg", "crossing"], ascending=[False, True]
+        ),
+        "Regions on a route (kg/month entering)": reg,
+    }
+
+
+def run_to_dir(
+    path: Path, out: Path, net: Network | None = None
+) -> tuple[Scenario, Network, RouteResult]:
+    """Run a scenario and write its directory; return (scenario, network, result)."""
+    from reten.report.exports import write_run
+    from reten.report.html import run_report
+
+    sc, net, r = _run_one(path, net)
+    title = sc.name
+    write_run(out, net, r, run_report(net, r, title, _run_tables(net, r)))
+    return sc, net, r
+
+
+def compare_to_dir(
+    base_path: Path, scen_path: Path, out: Path, net: Network | None = None
+) -> tuple[Comparison, RouteResult]:
+    """Run two scenarios, compare them and write the comparison directory."""
+    from reten.analysis.displacement import compare as do_compare
+    from reten.report.exports import write_compare
+    from reten.report.html import compare_report
+
+    sb, net, rb = _run_one(base_path, net)
+    ss, net2, rs = _run_one(scen_path, net)
+    if net2 is not net and net2.content_hash() != net.content_hash():
+        raise InputError(f"{scen_path}: runs on a different network than {base_path}")
+    cmp = do_compare(net, rb, rs)
+    title = f"{ss.name} vs {sb.name}"
+    write_compare(out, net, rb, rs, cmp, compare_report(net, rb, rs, cmp, title))
+    return cmp, rs
+
+
+@app.command("run")
+def run_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+) -> None:
+    """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
+    with _progress() as prog:
+        prog.add_task(f"running {scenario}", total=None)
+        sc, net, r = run_to_dir(scenario, out)
+    _print_run(sc, r)
+    console.print(f"[green]wrote[/] {out}/report.html")
+
+
+def _print_run(sc: Scenario, r: RouteResult) -> None:
+    from reten.analysis.seizures import seizure_summary
+
+    s = seizure_summary(r)
+    t = Table(title=f"{sc.name}: where the flow goes")
+    t.add_column("crossing")
+    t.add_column("kg/month", justify="right")
+    t.add_column("share", justify="right")
+    t.add_column("seized kg", justify="right")
+    for c in s["crossings"]:
+        if c["flow_kg"] > 0:
+            t.add_row(
+                c["crossing"], f"{c['flow_kg']:,.0f}", f"{c['share']:.0%}", f"{c['seized_kg']:,.1f}"
+            )
+    console.print(t)
+    unreach = r.unreachable
+    if unreach.size:
+        labels = r.problem.origin_label[unreach]
+        console.print(f"[yellow]no route[/] for {unreach.size} origin(s): {', '.join(labels)}")
+
+
+@app.command("compare")
+def compare_cmd(
+    base: Annotated[Path, typer.Argument(help="Baseline scenario TOML")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML to compare")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+) -> None:
+    """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
+    with _progress() as prog:
+        prog.add_task(f"comparing {scenario} with {base}", total=None)
+        cmp, _ = compare_to_dir(base, scenario, out)
+    _print_compare(cmp)
+    console.print(f"[green]wrote[/] {out}/report.html")
+
+
+def _print_compare(cmp: Comparison, rows: int = 8) -> None:
+    totals = cmp.totals
+    reg = cmp.regions
+    t = Table(
+        title=f"Displacement: traffickers' cost {totals['cost_increase_share']:+.1%}, "
+        f"seizures {totals['seized_base_kg']:,.1f} -> {totals['seized_scenario_kg']:,.1f} "
+        "kg/month"
+    )
+    for c in ("region", "level", "name", "base kg", "scenario kg", "delta kg", "new"):
+        t.add_column(c, justify="right" if "kg" in c else "left")
+    for rec in reg.head(rows).itertuples():
+        t.add_row(
+            rec.region,
+            rec.level,
+            rec.name,
+            f"{rec.flow_base_kg:,.0f}",
+            f"{rec.flow_scenario_kg:,.0f}",
+            f"{rec.delta_kg:+,.0f}",
+            "yes" if rec.spillover else "",
+        )
+    console.print(t)
+
+
+DEMO_STEPS = (
+    ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
+    ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),
+    ("border_surge", "Border surge: 10,000 National Guard spread over the northern crossings"),
+    ("both", "Both surges together"),
+)
 
 
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")] = Path("out/demo"),
 ) -> None:
-    """Build the embedded Mexico skeleton and print its summary."""
+    """Run the embedded demo story and write DIR/index.html linking every report."""
+    from importlib import resources
+
+    from reten.atomic import atomic_write_bytes
     from reten.data import default_network
-    from reten.network import storage
-    from reten.network.build import summary
+    from reten.report.html import index_page
 
     net = default_network()
-    storage.save(net, out / "network")
-    t = Table(title="reten embedded default: Mexico federal highway skeleton")
-    t.add_column("field")
-    t.add_column("value")
-    for k, v in summary(net).items():
-        t.add_row(k, str(v))
-    Console().print(t)
+    entries = []
+    summary = Table(title="reten demo: where the flow went (share of volume by crossing)")
+    summary.add_column("scenario")
+    summary.add_column("top crossings")
+    summary.add_column("seized kg/month", justify="right")
+    summary.add_column("trafficker cost", justify="right")
+    rows_html = []
+    base_cost = None
+    with _progress() as prog, resources.as_file(resources.files("reten.data") / "demo") as ddir:
+        task = prog.add_task("demo", total=2 * len(DEMO_STEPS) - 1)
+        for key, desc in DEMO_STEPS:
+            prog.update(task, description=f"running {key}")
+            sc, _, r = run_to_dir(ddir / f"{key}.toml", out / key, net)
+            entries.append((f"{key}/report.html", sc.name, desc))
+            prog.advance(task)
+            if key != "baseline":
+                prog.update(task, description=f"comparing {key}")
+                compare_to_dir(
+                    ddir / "baseline.toml", ddir / f"{key}.toml", out / f"{key}_vs_baseline", net
+                )
+                entries.append(
+                    (
+                        f"{key}_vs_baseline/report.html",
+                        f"{sc.name} vs Baseline",
+                        "displacement map and tables",
+                    )
+                )
+                prog.advance(task)
+            cf = r.crossing_flow_kg / r.crossing_flow_kg.sum()
+            order = [i for i in cf.argsort(kind="stable")[::-1] if cf[i] > 0][:3]
+            tops = ", ".join(f"{r.problem.sink_label[i]} {cf[i]:.0%}" for i in order)
+            cost = r.total_cost
+            base_cost = base_cost or cost
+            summary.add_row(
+                sc.name,
+                tops,
+                f"{r.total_seized_kg:,.1f}",
+                f"{cost / base_cost - 1:+.1%}",
+            )
+            rows_html.append((sc.name, tops, r.total_seized_kg, cost / base_cost - 1))
+    import html as _h
+
+    table_html = (
+        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+        "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
+        "</thead><tbody>"
+        + "".join(
+            f"<tr><td>{_h.escape(a)}</td><td>{_h.escape(b)}</td><td>{c:,.1f}</td>"
+            f"<td>{d:+.1%}</td></tr>"
+            for a, b, c, d in rows_html
+        )
+        + "</tbody></table>"
+    )
+    atomic_write_bytes(
+        out / "index.html", index_page("reten demo", entries, table_html).encode("utf-8")
+    )
+    Console().print(summary)
+    console.print(f"[green]wrote[/] {out}/index.html")
 
 
 def main() -> None:

@@ -94,7 +94,15 @@ def default_network() -> Network:
     mcodes = sorted(munis)
     scodes = sorted(STATES)
     srow = {c: len(mcodes) + i for i, c in enumerate(scodes)}
+    # a region's point: the capital for states, the first place listed for municipalities
+    first_node: dict[str, int] = {}
+    for i, r in sorted(enumerate(nodes), key=lambda ir: ir[1]["kind"] != "place"):
+        first_node.setdefault(r["cvegeo"], i)
+    capital = {r["cve_ent"]: i for i, r in reversed(list(enumerate(nodes[:32])))}
+    pts = [first_node[c] for c in mcodes] + [capital[c] for c in scodes]
     regions = Regions(
+        lon=np.array([float(nodes[i]["lon"]) for i in pts]),
+        lat=np.array([float(nodes[i]["lat"]) for i in pts]),
         code=np.array(mcodes + scodes, dtype=object),
         name=np.array([munis[c] for c in mcodes] + [STATES[c] for c in scodes], dtype=object),
         level=np.array(["municipality"] * len(mcodes) + ["state"] * len(scodes), dtype=object),

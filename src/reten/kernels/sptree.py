@@ -62,8 +62,9 @@ def _search(
         return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     if not root_cost.any():
         g = sp.csr_matrix((data, indices, indptr), shape=(n, n))
-        dist, pred, _ = dijkstra(g, directed=True, indices=roots, min_only=True,
-                              return_predecessors=True)
+        dist, pred, _ = dijkstra(
+            g, directed=True, indices=roots, min_only=True, return_predecessors=True
+        )
         pred = np.asarray(pred, dtype=np.int64)
         pred[pred < 0] = -1
         return np.asarray(dist, dtype=np.float64), pred

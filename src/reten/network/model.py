@@ -46,6 +46,15 @@ class Regions:
     name: np.ndarray
     level: np.ndarray
     parent: np.ndarray
+    lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        n = self.code.shape[0]
+        for k in ("lon", "lat"):
+            v = getattr(self, k)
+            if v is None or np.asarray(v).shape[0] != n:
+                object.__setattr__(self, k, np.full(n, np.nan))
 
     @classmethod
     def empty(cls) -> Regions:
@@ -423,7 +432,7 @@ class Network:
             out[f"node_attrs.{k}"] = v
         for k, v in self.arc_attrs.items():
             out[f"arc_attrs.{k}"] = v
-        for k in ("code", "name", "level", "parent"):
+        for k in ("code", "name", "level", "parent", "lon", "lat"):
             out[f"regions.{k}"] = getattr(self.regions, k)
         return out
 
@@ -432,7 +441,8 @@ def _csr_index(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ..
     """Return ``(indptr, rev_indptr, rev_arc)`` for arcs already sorted by (src, dst)."""
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    rev_arc = np.argsort(dst, kind="stable").astype(np.int32 if src.size < 2**31 else np.int64)
+    rev_dtype = np.int32 if src.size < 2**31 else np.int64
+    rev_arc = np.argsort(dst, kind="stable").astype(rev_dtype)
     rev_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(dst, minlength=n), out=rev_indptr[1:])
     return indptr, rev_indptr, rev_arc

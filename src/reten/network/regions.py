@@ -61,6 +61,10 @@ def read_regions(
     if gdf.crs is None:
         raise InputError(f"{p}: the regions have no CRS")
     gdf = gdf.to_crs(4326)
+    import shapely
+
+    rep = shapely.point_on_surface(gdf.geometry.to_numpy())
+    rlon, rlat = shapely.get_x(rep), shapely.get_y(rep)
     codes = gdf[code].astype(str).to_numpy(dtype=object)
     names = gdf[name].astype(str).to_numpy(dtype=object) if name else codes.copy()
     n = codes.size
@@ -74,14 +78,26 @@ def read_regions(
             else pcodes.copy()
         )
         parent_row = n + np.searchsorted(pcodes, pcodes_all)
+        # a parent's point: the member point nearest the mean of its members' points
+        plon = np.full(pcodes.size, np.nan)
+        plat = np.full(pcodes.size, np.nan)
+        for j in range(pcodes.size):
+            members = np.flatnonzero(parent_row == n + j)
+            mx, my = rlon[members].mean(), rlat[members].mean()
+            k = members[np.argmin((rlon[members] - mx) ** 2 + (rlat[members] - my) ** 2)]
+            plon[j], plat[j] = rlon[k], rlat[k]
         regions = Regions(
             code=np.concatenate([codes, pcodes.astype(object)]),
             name=np.concatenate([names, pnames]),
             level=np.array([lvl] * n + [parent_level] * pcodes.size, dtype=object),
             parent=np.concatenate([parent_row, np.full(pcodes.size, -1)]).astype(np.int32),
+            lon=np.concatenate([rlon, plon]),
+            lat=np.concatenate([rlat, plat]),
         )
     else:
-        regions = Regions(codes, names, np.array([lvl] * n, dtype=object), np.full(n, -1, np.int32))
+        regions = Regions(
+            codes, names, np.array([lvl] * n, dtype=object), np.full(n, -1, np.int32), rlon, rlat
+        )
     return regions, gdf.geometry.to_numpy()
 
 

@@ -57,7 +57,16 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
         pq.write_table(_table({"rev_arc": net.rev_arc}), tmp / "rev.parquet", **opts)
         r = net.regions
         pq.write_table(
-            _table({"code": r.code, "name": r.name, "level": r.level, "parent": r.parent}),
+            _table(
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "level": r.level,
+                    "parent": r.parent,
+                    "lon": r.lon,
+                    "lat": r.lat,
+                }
+            ),
             tmp / "regions.parquet",
         )
         if net.geom_offsets is not None and net.geom_xy is not None:
@@ -137,6 +146,8 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
         name=_col(regs, "name") if regs.num_rows else np.zeros(0, object),
         level=_col(regs, "level") if regs.num_rows else np.zeros(0, object),
         parent=_col(regs, "parent").astype(np.int32),
+        lon=_col(regs, "lon").astype(np.float64) if "lon" in regs.column_names else np.zeros(0),
+        lat=_col(regs, "lat").astype(np.float64) if "lat" in regs.column_names else np.zeros(0),
     )
     if (path / "geometry.parquet").is_file():
         g = pq.read_table(path / "geometry.parquet")

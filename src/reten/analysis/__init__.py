@@ -1,0 +1,1 @@
+"""Analyses of Results: displacement between a baseline and a scenario, seizure accounting."""

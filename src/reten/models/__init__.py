@@ -1,0 +1,1 @@
+"""Published models, one module each: routes (Dell least-cost), ..."""

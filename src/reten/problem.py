@@ -1,0 +1,56 @@
+"""The ``Problem``: a scenario resolved against a network, as arrays only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Arrays a model needs; names were resolved once, in :mod:`reten.scenario`.
+
+    Attributes
+    ----------
+    arc_cost : (m,) float64
+        Generalized cost of each arc in ``cost_unit`` (``inf``: closed), enforcement included.
+    arc_logsurv : (m,) float64
+        ``-ln(1 - p_detect)`` of each arc, so that survival along a path is
+        ``exp(-sum(arc_logsurv))``.
+    sink_node, sink_cost, sink_logsurv : (k,)
+        Destination nodes (ports of entry), their fixed crossing cost (``inf``: closed) and
+        their crossing log-survival.
+    origin_node, origin_volume_kg : (o,)
+        Production origins and their volume, kg per month.
+    risk_weight : float
+        Cost units per unit of log-survival: routes minimise
+        ``sum(cost) + risk_weight * sum(logsurv)``.
+    origin_label, sink_label : (o,), (k,) object
+        Human labels carried through for reports.
+    """
+
+    arc_cost: np.ndarray
+    arc_logsurv: np.ndarray
+    sink_node: np.ndarray
+    sink_cost: np.ndarray
+    sink_logsurv: np.ndarray
+    origin_node: np.ndarray
+    origin_volume_kg: np.ndarray
+    risk_weight: float = 0.0
+    origin_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    sink_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    cost_unit: str = "cost"
+    dose_mg: float = 2.0
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def route_arc_cost(self) -> np.ndarray:
+        """Return the per-arc cost traffickers minimise: ``arc_cost + risk_weight * logsurv``."""
+        if self.risk_weight == 0:
+            return self.arc_cost
+        return self.arc_cost + self.risk_weight * self.arc_logsurv
+
+    def route_sink_cost(self) -> np.ndarray:
+        """Return the per-crossing cost traffickers minimise, risk included."""
+        return self.sink_cost + self.risk_weight * self.sink_logsurv

@@ -1,0 +1,1 @@
+"""Reports: self-contained HTML (maps, charts, tables, provenance) and file exports."""

@@ -1,0 +1,136 @@
+"""Write a run's or a comparison's files: CSV, GeoParquet, GeoJSON, HTML, provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reten.analysis.displacement import Comparison
+from reten.atomic import atomic_dir
+from reten.models.routes import RouteResult
+from reten.network.model import Network
+
+
+def _keys(net: Network, nodes: np.ndarray) -> np.ndarray:
+    return np.asarray([str(k) for k in net.node_key[nodes]], dtype=object)
+
+
+def origins_frame(net: Network, r: RouteResult) -> pd.DataFrame:
+    """Return the per-origin table (fixed columns first)."""
+    p = r.problem
+    crossing = np.append(p.sink_label.astype(str), "")[
+        np.where(r.origin_crossing >= 0, r.origin_crossing, p.sink_label.size)
+    ]
+    return pd.DataFrame(
+        {
+            "origin": p.origin_label.astype(str),
+            "node": _keys(net, p.origin_node),
+            "volume_kg": p.origin_volume_kg,
+            "cost": r.origin_cost,
+            "crossing": crossing,
+            "seized_kg": r.origin_seized_kg,
+            "money_cost": r.origin_money_cost,
+            "length_km": r.origin_length_km,
+            "lon": net.node_lon[p.origin_node],
+            "lat": net.node_lat[p.origin_node],
+        }
+    )
+
+
+def regions_frame(net: Network, r: RouteResult) -> pd.DataFrame:
+    """Return the per-region flow table, every region, in table order."""
+    return pd.DataFrame(
+        {
+            "region": net.regions.code.astype(str),
+            "level": net.regions.level.astype(str),
+            "flow_kg": r.region_flow_kg,
+            "name": net.regions.name.astype(str),
+        }
+    )
+
+
+def crossings_frame(net: Network, r: RouteResult) -> pd.DataFrame:
+    """Return the per-crossing table."""
+    p = r.problem
+    tot = r.crossing_flow_kg.sum()
+    return pd.DataFrame(
+        {
+            "crossing": p.sink_label.astype(str),
+            "node": _keys(net, p.sink_node),
+            "flow_kg": r.crossing_flow_kg,
+            "share": r.crossing_flow_kg / tot if tot else 0.0,
+            "seized_kg": r.crossing_seized_kg,
+        }
+    )
+
+
+def arcs_geoframe(net: Network, r: RouteResult) -> Any:
+    """Return a GeoDataFrame of every arc with its cost, detection and flow."""
+    from reten.network.interchange import to_geodataframe
+
+    gdf = to_geodataframe(net)
+    gdf["cost"] = r.problem.arc_cost
+    gdf["p_detect"] = -np.expm1(-r.problem.arc_logsurv)
+    gdf["flow_kg"] = r.arc_flow_kg
+    return gdf
+
+
+def _geo_points(df: pd.DataFrame) -> Any:
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs=4326)
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+
+
+def _prov_json(prov: dict[str, Any]) -> str:
+    return json.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -> Path:
+    """Write a run's directory atomically: report, CSV, GeoParquet, GeoJSON, provenance."""
+    with atomic_dir(out) as tmp:
+        (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        origins = origins_frame(net, r)
+        _csv(origins, tmp / "origins.csv")
+        _csv(regions_frame(net, r), tmp / "regions.csv")
+        _csv(crossings_frame(net, r), tmp / "crossings.csv")
+        arcs = arcs_geoframe(net, r)
+        arcs.to_parquet(tmp / "arcs.parquet")
+        used = arcs[arcs.flow_kg > 0]
+        used.to_file(tmp / "routes.geojson", driver="GeoJSON", engine="pyogrio")
+        og = _geo_points(origins)
+        og.to_parquet(tmp / "origins.parquet")
+        og.to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
+        prov = {k: v for k, v in r.provenance.items() if k != "seconds"}
+        (tmp / "provenance.json").write_text(_prov_json(prov), encoding="utf-8")
+    return Path(out)
+
+
+def write_compare(
+    out: str | Path,
+    net: Network,
+    base: RouteResult,
+    scen: RouteResult,
+    cmp: Comparison,
+    report_html: str,
+) -> Path:
+    """Write a comparison's directory atomically: report and ranked CSV tables."""
+    with atomic_dir(out) as tmp:
+        (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        _csv(cmp.regions, tmp / "regions_delta.csv")
+        _csv(cmp.crossings, tmp / "crossings_delta.csv")
+        _csv(cmp.origins, tmp / "origins_delta.csv")
+        (tmp / "totals.json").write_text(_prov_json(cmp.totals), encoding="utf-8")
+        prov = {
+            "baseline": {k: v for k, v in base.provenance.items() if k != "seconds"},
+            "scenario": {k: v for k, v in scen.provenance.items() if k != "seconds"},
+        }
+        (tmp / "provenance.json").write_text(_prov_json(prov), encoding="utf-8")
+    return Path(out)

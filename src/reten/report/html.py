@@ -1,0 +1,272 @@
+"""Self-contained HTML reports: inline SVG and CSS, no script, no network request."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reten.analysis.displacement import Comparison
+from reten.analysis.seizures import seizure_summary
+from reten.models.routes import RouteResult
+from reten.network.model import NODE_KINDS, Network
+from reten.report import svg
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b2631}
+header{background:#1b2631;color:#fff;padding:14px 24px}header h1{margin:0;font-size:22px}
+header p{margin:4px 0 0;color:#d5dbdb;font-size:13px}
+main{max-width:1100px;margin:0 auto;padding:12px 24px 40px}
+h2{font-size:18px;border-bottom:1px solid #d5dbdb;padding-bottom:4px;margin-top:28px}
+.kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{background:#f4f6f7;border-radius:6px;
+padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}.kpi span{font-size:12px;
+color:#566573}
+table{border-collapse:collapse;font-size:12.5px;margin:6px 0}th,td{padding:3px 8px;
+border-bottom:1px solid #eaeded;text-align:right}th{background:#f4f6f7}
+td:first-child,th:first-child{text-align:left}
+.note{font-size:12px;color:#566573}.legend{font-size:12px;color:#34495e}
+figure{margin:8px 0}pre{background:#f4f6f7;padding:8px;font-size:11px;overflow:auto}
+a{color:#1a5276}
+"""
+
+
+def page(title: str, subtitle: str, body: list[str]) -> str:
+    """Return a complete HTML document."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
+        f"<main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def kpis(items: list[tuple[str, str]]) -> str:
+    """Return a row of key figures."""
+    return (
+        '<div class="kpis">'
+        + "".join(
+            f'<div class="kpi"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
+            for k, v in items
+        )
+        + "</div>"
+    )
+
+
+def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") -> str:
+    """Return an HTML table of the first ``max_rows`` rows."""
+    d = df.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in d.columns)
+    rows = []
+    for rec in d.itertuples(index=False):
+        cells = []
+        for v in rec:
+            if isinstance(v, float | np.floating):
+                s = "∞" if np.isinf(v) else floatfmt.format(v)
+            else:
+                s = str(v)
+            cells.append(f"<td>{html.escape(s)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (
+        f'<p class="note">{len(df) - max_rows} more rows in the CSV files.</p>'
+        if len(df) > max_rows
+        else ""
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def provenance(prov: dict[str, Any]) -> str:
+    """Return the provenance block."""
+    return (
+        "<h2>Provenance</h2><pre>"
+        + html.escape(json.dumps(prov, indent=2, sort_keys=True, default=str))
+        + "</pre>"
+    )
+
+
+def _sinks_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:
+    p = r.problem
+    share = r.crossing_flow_kg / max(r.crossing_flow_kg.sum(), 1e-12)
+    labels = [f"{p.sink_label[i]}: {share[i]:.0%} of volume" for i in range(p.sink_node.size)]
+    return svg.points_layer(
+        frame,
+        net.node_lon[p.sink_node],
+        net.node_lat[p.sink_node],
+        share + 1e-3,
+        labels,
+        color="#8e44ad",
+        cls="crossings",
+    )
+
+
+def _origins_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:
+    p = r.problem
+    labels = [
+        f"{p.origin_label[i]}: {p.origin_volume_kg[i]:,.0f} kg/month"
+        for i in range(p.origin_node.size)
+    ]
+    return svg.points_layer(
+        frame,
+        net.node_lon[p.origin_node],
+        net.node_lat[p.origin_node],
+        p.origin_volume_kg,
+        labels,
+        color="#f39c12",
+        cls="origins",
+        max_r=8,
+        square=True,
+    )
+
+
+def route_map(net: Network, r: RouteResult, title: str) -> str:
+    """Return the SVG map of a run: roads, routes (width by flow), crossings by share."""
+    frame = svg.network_frame(net)
+    return svg.svg(
+        frame,
+        [
+            svg.roads_layer(net, frame),
+            svg.flow_layer(net, frame, r.arc_flow_kg, color="#c0392b", label="flow"),
+            _origins_layer(net, frame, r),
+            _sinks_layer(net, frame, r),
+        ],
+        title,
+    )
+
+
+def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.DataFrame]) -> str:
+    """Return the HTML report of one run."""
+    s = seizure_summary(r)
+    unit = r.problem.cost_unit
+    body = [
+        kpis(
+            [
+                ("volume shipped, kg/month", f"{s['volume_kg']:,.0f}"),
+                ("expected seizures, kg/month", f"{s['seized_kg']:,.1f}"),
+                ("share seized", f"{s['seized_share']:.1%}"),
+                (
+                    f"potentially lethal doses seized ({s['dose_mg']:g} mg)",
+                    f"{s['lethal_doses']:,.0f}",
+                ),
+                (f"traffickers' total cost, {unit}·kg", f"{r.total_cost:,.0f}"),
+                ("origins with no route", f"{r.unreachable.size}"),
+            ]
+        ),
+        "<h2>Routes</h2>",
+        '<p class="legend">Red lines: trafficking routes, width by flow. Orange squares: '
+        "origins. Purple circles: ports of entry, area by share of volume. Grey: the road "
+        "network. Hover for figures.</p>",
+        f"<figure>{route_map(net, r, title)}</figure>",
+        "<h2>Crossing shares</h2>",
+        svg.bar_chart(
+            [c["crossing"] for c in s["crossings"] if c["flow_kg"] > 0],
+            {"share of volume": np.array([c["share"] for c in s["crossings"] if c["flow_kg"] > 0])},
+            title="Share of volume by crossing",
+            colors=("#8e44ad",),
+        ),
+    ]
+    for name, df in tables.items():
+        body += [f"<h2>{html.escape(name)}</h2>", table(df)]
+    body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
+    body.append(provenance(r.provenance))
+    return page(title, "reten route model (Dell 2015 least-cost routes)", body)
+
+
+def compare_report(
+    net: Network, base: RouteResult, scen: RouteResult, cmp: Comparison, title: str
+) -> str:
+    """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
+    t = cmp.totals
+    frame = svg.network_frame(net)
+    delta = scen.arc_flow_kg - base.arc_flow_kg
+    reg = cmp.regions[cmp.regions.level == "municipality"]
+    if reg.empty:
+        reg = cmp.regions
+    rows = net.regions.index()
+    ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
+    have = np.isfinite(net.regions.lon[ridx]) if ridx.size else np.zeros(0, bool)
+    region_layer = svg.points_layer(
+        frame,
+        net.regions.lon[ridx][have],
+        net.regions.lat[ridx][have],
+        reg.delta_kg.to_numpy()[have] + 0.0,
+        [
+            f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
+            for n, d, s in zip(reg.name[have], reg.delta_kg[have], reg.spillover[have], strict=True)
+        ],
+        color="delta",
+        cls="displacement",
+        max_r=12,
+    )
+    disp_map = svg.svg(
+        frame,
+        [
+            svg.roads_layer(net, frame),
+            svg.flow_layer(net, frame, delta, color="delta", label="delta"),
+            region_layer,
+            _sinks_layer(net, frame, scen),
+        ],
+        f"Displacement: {title}",
+    )
+    cr = cmp.crossings
+    tot_b = max(cr.flow_kg_base.sum(), 1e-12)
+    tot_s = max(cr.flow_kg_scenario.sum(), 1e-12)
+    used = cr[(cr.flow_kg_base > 0) | (cr.flow_kg_scenario > 0)]
+    chart = svg.bar_chart(
+        list(used.crossing),
+        {
+            "baseline": used.flow_kg_base.to_numpy() / tot_b,
+            "scenario": used.flow_kg_scenario.to_numpy() / tot_s,
+        },
+        title="Crossing shares before and after",
+    )
+    body = [
+        kpis(
+            [
+                ("traffickers' cost increase", f"{t['cost_increase_share']:+.1%}"),
+                (
+                    "seizures, kg/month",
+                    f"{t['seized_base_kg']:,.1f} → {t['seized_scenario_kg']:,.1f}",
+                ),
+                ("regions newly on a route", f"{t['regions_newly_on_route']}"),
+                ("flow moved, kg·km/month", f"{t['arc_flow_moved_kg_km']:,.0f}"),
+            ]
+        ),
+        "<h2>Displacement map</h2>",
+        '<p class="legend">Red: more flow than in the baseline; blue: less. Circles: change in '
+        "volume entering each municipality (area by size of change). Purple: scenario "
+        "crossing shares.</p>",
+        f"<figure>{disp_map}</figure>",
+        "<h2>Scenario routes</h2>",
+        f"<figure>{route_map(net, scen, title)}</figure>",
+        "<h2>Crossing shares before and after</h2>",
+        chart,
+        "<h2>Regions by change in flow (kg/month)</h2>",
+        table(cmp.regions),
+        "<h2>Crossings</h2>",
+        table(cmp.crossings),
+        "<h2>Origins: increase in the traffickers' cost (Dell's key quantity)</h2>",
+        table(cmp.origins),
+        provenance({"baseline": base.provenance, "scenario": scen.provenance}),
+    ]
+    return page(title, "reten displacement analysis: baseline vs scenario", body)
+
+
+def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: str) -> str:
+    """Return an index linking reports: ``entries`` are (href, label, description)."""
+    items = "".join(
+        f'<li><a href="{html.escape(h)}">{html.escape(lab)}</a> — {html.escape(d)}</li>'
+        for h, lab, d in entries
+    )
+    return page(
+        title,
+        "reten demo on the embedded Mexico skeleton",
+        [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
+    )
+
+
+def node_kind_name(k: int) -> str:
+    """Return the name of node kind ``k``."""
+    return NODE_KINDS[k]

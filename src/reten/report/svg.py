@@ -1,0 +1,178 @@
+"""Inline SVG maps and bar charts drawn from the network's own geometry (no tiles, no JS)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+from reten.network.model import Network
+
+WIDTH = 900.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """An equirectangular projection of a lon/lat box onto an SVG canvas."""
+
+    lon0: float
+    lat1: float
+    kx: float
+    ky: float
+    width: float
+    height: float
+
+    @classmethod
+    def fit(cls, lon: np.ndarray, lat: np.ndarray, width: float = WIDTH) -> Frame:
+        lo0, lo1 = float(np.nanmin(lon)), float(np.nanmax(lon))
+        la0, la1 = float(np.nanmin(lat)), float(np.nanmax(lat))
+        pad_x = max((lo1 - lo0) * 0.03, 0.01)
+        pad_y = max((la1 - la0) * 0.03, 0.01)
+        lo0, lo1, la0, la1 = lo0 - pad_x, lo1 + pad_x, la0 - pad_y, la1 + pad_y
+        coslat = float(np.cos(np.radians((la0 + la1) / 2)))
+        kx = width / (lo1 - lo0)
+        ky = kx / max(coslat, 0.1)
+        return cls(lo0, la1, kx, ky, width, (la1 - la0) * ky)
+
+    def xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.asarray(lon) - self.lon0) * self.kx, (self.lat1 - np.asarray(lat)) * self.ky
+
+
+def _poly(frame: Frame, pts: np.ndarray) -> str:
+    x, y = frame.xy(pts[:, 0], pts[:, 1])
+    return "M" + "L".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True))
+
+
+def network_frame(net: Network) -> Frame:
+    """Return the frame that fits the whole network."""
+    return Frame.fit(net.node_lon, net.node_lat)
+
+
+def roads_layer(net: Network, frame: Frame) -> str:
+    """Return one grey path with every road once (an arc and its reverse drawn once)."""
+    rev = net.arc_id(net.arc_target, net.arc_source)
+    once = (rev < 0) | (np.arange(net.n_arcs) < rev)
+    d = "".join(_poly(frame, net.arc_geometry(int(e))) for e in np.flatnonzero(once))
+    return f'<path class="roads" d="{d}" fill="none" stroke="#c8c8c8" stroke-width="0.8"/>'
+
+
+def flow_layer(
+    net: Network, frame: Frame, flow: np.ndarray, *, color: str, label: str, unit: str = "kg"
+) -> str:
+    """Return paths for arcs with non-zero ``flow``, width by flow (both directions summed)."""
+    rev = net.arc_id(net.arc_target, net.arc_source)
+    both = flow + np.where(rev >= 0, flow[np.maximum(rev, 0)], 0.0)
+    once = (rev < 0) | (np.arange(net.n_arcs) < rev)
+    sel = np.flatnonzero(once & (np.abs(both) > 1e-9))
+    if sel.size == 0:
+        return ""
+    top = float(np.abs(both[sel]).max())
+    parts = [f'<g class="flows" data-layer="{html.escape(label)}">']
+    for e in sel[np.argsort(np.abs(both[sel]), kind="stable")]:
+        w = 1.0 + 9.0 * np.sqrt(abs(both[e]) / top)
+        c = color if color != "delta" else ("#c0392b" if both[e] > 0 else "#2e86c1")
+        parts.append(
+            f'<path d="{_poly(frame, net.arc_geometry(int(e)))}" fill="none" stroke="{c}" '
+            f'stroke-width="{w:.2f}" stroke-linecap="round" stroke-opacity="0.85">'
+            f"<title>{both[e]:+,.1f} {unit}</title></path>"
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def points_layer(
+    frame: Frame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    size: np.ndarray,
+    labels: list[str],
+    *,
+    color: str,
+    cls: str,
+    max_r: float = 14.0,
+    square: bool = False,
+) -> str:
+    """Return circles (or squares) sized by ``size`` (area proportional), with tooltips."""
+    if len(labels) == 0:
+        return ""
+    x, y = frame.xy(lon, lat)
+    s = np.abs(np.asarray(size, dtype=float))
+    top = float(s.max()) if s.size and s.max() > 0 else 1.0
+    out = [f'<g class="{cls}">']
+    for i in np.argsort(-s, kind="stable"):
+        r = 2.0 + max_r * np.sqrt(s[i] / top)
+        c = color if color != "delta" else ("#c0392b" if size[i] > 0 else "#2e86c1")
+        t = html.escape(labels[i])
+        if square:
+            out.append(
+                f'<rect x="{x[i] - r / 2:.1f}" y="{y[i] - r / 2:.1f}" width="{r:.1f}" '
+                f'height="{r:.1f}" fill="{c}" stroke="#222" stroke-width="0.5">'
+                f"<title>{t}</title></rect>"
+            )
+        else:
+            out.append(
+                f'<circle cx="{x[i]:.1f}" cy="{y[i]:.1f}" r="{r:.1f}" fill="{c}" '
+                f'fill-opacity="0.75" stroke="#222" stroke-width="0.6">'
+                f"<title>{t}</title></circle>"
+            )
+    out.append("</g>")
+    return "".join(out)
+
+
+def svg(frame: Frame, layers: list[str], title: str) -> str:
+    """Return a complete ``<svg class="map">`` element."""
+    return (
+        f'<svg class="map" role="img" aria-label="{html.escape(title)}" '
+        f'viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg"><rect width="100%" height="100%" '
+        f'fill="#f7f9fb"/>{"".join(layers)}</svg>'
+    )
+
+
+def bar_chart(
+    categories: list[str],
+    series: dict[str, np.ndarray],
+    *,
+    title: str,
+    fmt: str = "{:.0%}",
+    colors: tuple[str, ...] = ("#7f8c8d", "#c0392b"),
+) -> str:
+    """Return a horizontal grouped bar chart as ``<svg class="chart">``."""
+    n = len(categories)
+    k = len(series)
+    bar_h, gap, left, width = 9.0, 6.0, 190.0, 640.0
+    row_h = k * bar_h + gap
+    h = 30 + n * row_h + 20
+    vals = np.array([np.asarray(v, float) for v in series.values()]) if k else np.zeros((0, n))
+    top = float(vals.max()) if vals.size and vals.max() > 0 else 1.0
+    out = [
+        f'<svg class="chart" role="img" aria-label="{html.escape(title)}" '
+        f'viewBox="0 0 {left + width + 80:.0f} {h:.0f}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for j, name in enumerate(series):
+        out.append(
+            f'<rect x="{left + j * 120:.0f}" y="4" width="10" height="10" '
+            f'fill="{colors[j % len(colors)]}"/><text x="{left + 14 + j * 120:.0f}" y="13" '
+            f'font-size="11">{html.escape(name)}</text>'
+        )
+    for i, cat in enumerate(categories):
+        y0 = 30 + i * row_h
+        out.append(
+            f'<text x="{left - 6:.0f}" y="{y0 + k * bar_h / 2 + 4:.1f}" font-size="11" '
+            f'text-anchor="end">{html.escape(cat)}</text>'
+        )
+        for j in range(k):
+            v = float(vals[j, i])
+            w = width * v / top
+            out.append(
+                f'<rect class="bar" x="{left:.0f}" y="{y0 + j * bar_h:.1f}" '
+                f'width="{max(w, 0.5):.1f}" height="{bar_h - 1:.1f}" '
+                f'fill="{colors[j % len(colors)]}"><title>{html.escape(cat)}: '
+                f"{fmt.format(v)}</title></rect>"
+                f'<text x="{left + w + 4:.1f}" y="{y0 + j * bar_h + bar_h - 2:.1f}" '
+                f'font-size="9">{fmt.format(v)}</text>'
+            )
+    out.append("</svg>")
+    return "".join(out)
