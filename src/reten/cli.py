@@ -33,12 +33,14 @@ console = Console(stderr=True)
 
 
 def _progress() -> Progress:
+    """Return a transient progress display on stderr (silent when stderr is not a terminal)."""
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,
     )
 
 

@@ -167,7 +167,7 @@ def _number(
 ) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise sc.err(field, f"expected a number, got {type(v).__name__} {v!r}")
-    if math.isnan(v) or v < lo or v > hi:
+    if not math.isfinite(v) or v < lo or v > hi:
         rng = f"in [{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
         raise sc.err(field, f"{v!r} is not valid; expected a number {rng}")
     if integer and int(v) != v:

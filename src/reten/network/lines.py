@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from reten.errors import InputError
 from reten.network.geo import WGS84, geodesic_m, local_metric_crs, metres_per_unit
-from reten.network.model import ROAD_CLASSES, Network
+from reten.network.model import ROAD_CLASSES, Network, reorder_nodes, spatial_order
 
 
 @dataclass(frozen=True)
@@ -406,7 +406,7 @@ def network_from_split_lines(
     node_lat = lonlat[first_vertex, 1]
     m = dict(meta or {})
     m["lines"] = int(n_lines)
-    return Network.from_arcs(
+    net = Network.from_arcs(
         src,
         dst,
         piece_len[pieces],
@@ -419,6 +419,8 @@ def network_from_split_lines(
         node_key=node_key,
         meta=m,
     )
+    # number nodes along a space-filling curve: nearby nodes get nearby ids (faster Dijkstra)
+    return reorder_nodes(net, spatial_order(net.node_lon, net.node_lat))
 
 
 def _project(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> np.ndarray:

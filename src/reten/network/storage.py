@@ -24,7 +24,6 @@ _ARC_COLS = (
     "length_m",
     "road_class",
     "speed_kmh",
-    "time_h",
     "toll",
     "arc_region",
 )

@@ -78,13 +78,16 @@ def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") ->
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
+def _stable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _stable(v) for k, v in x.items() if k != "seconds"}
+    return x
+
+
 def provenance(prov: dict[str, Any]) -> str:
-    """Return the provenance block."""
-    return (
-        "<h2>Provenance</h2><pre>"
-        + html.escape(json.dumps(prov, indent=2, sort_keys=True, default=str))
-        + "</pre>"
-    )
+    """Return the provenance block (without wall times, so reports are byte-reproducible)."""
+    text = json.dumps(_stable(prov), indent=2, sort_keys=True, default=str)
+    return "<h2>Provenance</h2><pre>" + html.escape(text) + "</pre>"
 
 
 def _sinks_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:

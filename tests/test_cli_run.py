@@ -1,0 +1,119 @@
+"""`reten run|compare|demo`: fixed outputs, determinism, no-route errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from conftest import run_cli
+
+SCEN = """name = "{name}"
+risk_weight = 1000.0
+[network]
+default = true
+[[origins]]
+municipality = "Culiacán"
+volume_kg = 100
+[[origins]]
+municipality = "Badiraguato"
+volume_kg = 50
+[costs]
+mode = "length_km"
+{extra}
+"""
+
+
+def write(tmp: Path, name: str, extra: str = "") -> Path:
+    p = tmp / f"{name}.toml"
+    p.write_text(SCEN.format(name=name, extra=extra))
+    return p
+
+
+def test_run_writes_fixed_files(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli("run", str(write(tmp_path, "base")), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for f in ("report.html", "origins.csv", "regions.csv", "arcs.parquet"):
+        assert (out / f).is_file(), f
+    o = pd.read_csv(out / "origins.csv")
+    assert list(o.columns[:6]) == ["origin", "node", "volume_kg", "cost", "crossing", "seized_kg"]
+    assert o.crossing.str.contains("crossing").all()
+    r = pd.read_csv(out / "regions.csv", dtype={"region": str})
+    assert list(r.columns[:3]) == ["region", "level", "flow_kg"]
+    assert r.loc[r.region == "25006", "flow_kg"].item() == 100.0  # Culiacán
+
+
+def test_exports_are_byte_identical(tmp_path):
+    scen = write(
+        tmp_path,
+        "base",
+        '[[enforcement]]\ntype = "checkpoint"\nplace = "Guamúchil"\n'
+        "added_cost = 50\np_detect = 0.2\n",
+    )
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli("run", str(scen), "-o", str(a)).returncode == 0
+    assert run_cli("run", str(scen), "-o", str(b)).returncode == 0
+    for f in sorted(p.name for p in a.iterdir()):
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def test_compare_writes_regions_delta(tmp_path):
+    base = write(tmp_path, "base")
+    scen = write(
+        tmp_path,
+        "surge",
+        '[[enforcement]]\ntype = "crackdown"\nregions = ["Sinaloa"]\ncost_multiplier = 3\n',
+    )
+    out = tmp_path / "cmp"
+    proc = run_cli("compare", str(base), str(scen), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    d = pd.read_csv(out / "regions_delta.csv", dtype={"region": str})
+    assert list(d.columns[:5]) == [
+        "region",
+        "level",
+        "flow_base_kg",
+        "flow_scenario_kg",
+        "delta_kg",
+    ]
+    assert (d.delta_kg == d.flow_scenario_kg - d.flow_base_kg).all()
+    assert (out / "report.html").is_file()
+
+
+def test_all_crossings_closed_is_a_clear_error(tmp_path):
+    scen = write(
+        tmp_path,
+        "closed",
+        '[[enforcement]]\ntype = "deployment"\nunits = 1\n'
+        'crossings = true\np1 = 0.1\n[[enforcement]]\ntype = "closure"\n'
+        'port = "Nogales"\n',
+    )
+    # close every crossing by listing one destination and closing it
+    text = scen.read_text().replace("[costs]", '[[destinations]]\nport = "Nogales"\n[costs]')
+    scen.write_text(text)
+    out = tmp_path / "o"
+    proc = run_cli("run", str(scen), "-o", str(out))
+    assert proc.returncode == 2
+    assert "no route" in proc.stderr and "Culiacán" in proc.stderr and "Badiraguato" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_bad_scenario_exit_2(tmp_path):
+    scen = write(tmp_path, "bad").read_text().replace("volume_kg = 50", "volume_kg = -50")
+    p = tmp_path / "bad2.toml"
+    p.write_text(scen)
+    proc = run_cli("run", str(p), "-o", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "bad2.toml:10: origins[1].volume_kg" in proc.stderr
+
+
+def test_demo_under_a_minute(tmp_path):
+    t = time.perf_counter()
+    proc = run_cli("demo", "-o", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert time.perf_counter() - t < 60
+    index = (tmp_path / "demo" / "index.html").read_text()
+    for key in ("baseline", "sinaloa_surge", "border_surge", "both"):
+        assert f"{key}/report.html" in index
+        assert (tmp_path / "demo" / key / "report.html").is_file()
