@@ -1,0 +1,14 @@
+#!/bin/sh
+# Build the national DCW network with municipalities and ports, then compare the crackdown
+# with the baseline. Run from the project root; reads ../shared/data/mexico.
+set -e
+DATA=${RETEN_DATA:-../shared/data/mexico}
+OUT=out/mexico_national
+RETEN=${RETEN:-.venv/bin/reten}
+$RETEN network build --lines "$DATA/MEX_roads.shp" --snap-m 50 --largest-component \
+    --regions "$DATA/mx_admin_2020.gpkg" --regions-layer municipios --regions-code CVEGEO \
+    --ports "$DATA/us_mexico_land_ports_bts.csv" --terminal-max-km 50 \
+    -o "$OUT/network"
+$RETEN run examples/mexico_national/baseline.toml -o "$OUT/baseline"
+$RETEN compare examples/mexico_national/baseline.toml examples/mexico_national/crackdown.toml \
+    -o "$OUT/compare"
