@@ -9,9 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_network  # noqa: E402
+import bench_routes  # noqa: E402
 from common import machine  # noqa: E402
 
-SECTIONS = [bench_network]
+SECTIONS = [bench_network, bench_routes]
 
 
 def main() -> int:

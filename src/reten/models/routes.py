@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from reten.kernels.pathsum import path_sum
+from reten.kernels.pathsum import path_sums
 from reten.kernels.sptree import SPTree, accumulate_tree, arc_flows, sink_tree, tree_path
 from reten.network.model import Network
 from reten.problem import Problem
@@ -112,15 +112,19 @@ def solve_routes(net: Network, problem: Problem) -> RouteResult:
     crossing = tree.root[on]
     reach = crossing >= 0
     cost = np.where(reach, tree.dist[on], np.inf)
-    closed_cost = np.where(np.isfinite(problem.arc_cost), problem.arc_cost, 0.0)
-    money = path_sum(
-        tree, closed_cost, np.where(np.isfinite(problem.sink_cost), problem.sink_cost, 0.0)
-    )[on]
-    logs = path_sum(tree, problem.arc_logsurv, problem.sink_logsurv)[on]
-    length = path_sum(tree, net.length_m / 1000.0)[on]
+    # sums along each route; tree arcs and reached crossings are always open (finite)
+    money, logs, length = (
+        x[on]
+        for x in path_sums(
+            tree,
+            [problem.arc_cost, problem.arc_logsurv, net.length_m],
+            [problem.sink_cost, problem.sink_logsurv, None],
+        )
+    )
+    length = length / 1000.0
     seized = np.where(reach, vol * -np.expm1(-np.nan_to_num(logs)), 0.0)
     node_vol = np.zeros(net.n_nodes)
-    np.add.at(node_vol, on[reach], vol[reach])
+    node_vol += np.bincount(on[reach], weights=vol[reach], minlength=net.n_nodes)
     through = accumulate_tree(tree, node_vol)
     flow = arc_flows(tree, through, net.n_arcs)
     k = problem.sink_node.size
@@ -155,29 +159,30 @@ def region_entries(
     takes its source node's). Volume is counted for a region each time a route enters it:
     at the origin, and at every arc or node whose region differs from the place before it.
     Parent regions (states) are counted the same way with every place mapped to its
-    ancestor at that level. O(V) per level.
+    ancestor at that level. O(V) per level: only tree arcs are looked at.
     """
     regs = net.regions
-    out = np.zeros(len(regs))
-    if len(regs) == 0:
+    nreg = len(regs)
+    out = np.zeros(nreg)
+    if nreg == 0:
         return out
-    v = np.flatnonzero(tree.parent >= 0)
+    v = np.flatnonzero((tree.parent >= 0) & (through > 0))
     p = tree.parent[v]
     a = tree.parent_arc[v]
     f = through[v]
     src = np.flatnonzero(node_volume > 0)
-    arc_reg_all = np.where(net.arc_region >= 0, net.arc_region, net.node_region[net.arc_source])
+    arc_reg = net.arc_region[a]
+    arc_reg = np.where(arc_reg >= 0, arc_reg, net.node_region[v])
     for level in sorted(set(regs.level.tolist())):
-        node_r = regs.ancestor_at_level(net.node_region, level)
-        arc_r = regs.ancestor_at_level(arc_reg_all, level)
-        arc_r = np.where(arc_r >= 0, arc_r, node_r[net.arc_source])
-        # origins
-        ok = node_r[src] >= 0
-        np.add.at(out, node_r[src][ok], node_volume[src][ok])
-        # node v -> arc a (sink tree: arc leaves v); arc a -> node p
-        first, second = node_r[v], arc_r[a]
-        enter_arc = (second != first) & (second >= 0)
-        np.add.at(out, second[enter_arc], f[enter_arc])
-        enter_node = (node_r[p] != arc_r[a]) & (node_r[p] >= 0)
-        np.add.at(out, node_r[p][enter_node], f[enter_node])
+        anc = regs.ancestor_table(level)
+        rv, rp, ra = anc[net.node_region[v]], anc[net.node_region[p]], anc[arc_reg]
+        ra = np.where(ra >= 0, ra, rv)
+        rs = anc[net.node_region[src]]
+        ok = rs >= 0
+        out += np.bincount(rs[ok], weights=node_volume[src][ok], minlength=nreg)
+        # node v -> arc a (a sink tree's arc leaves v) -> node p
+        enter_arc = (ra != rv) & (ra >= 0)
+        out += np.bincount(ra[enter_arc], weights=f[enter_arc], minlength=nreg)
+        enter_node = (rp != ra) & (rp >= 0)
+        out += np.bincount(rp[enter_node], weights=f[enter_node], minlength=nreg)
     return out

@@ -73,8 +73,20 @@ class Regions:
         """Return the rows whose level is ``level`` (int64 array)."""
         return np.flatnonzero(self.level == level)
 
+    def ancestor_table(self, level: str) -> np.ndarray:
+        """Return, for every region row, its ancestor (or itself) at ``level``, -1 if none.
+
+        The table has one extra entry at the end (-1) so that ``table[rows]`` maps row -1
+        to -1.
+        """
+        rows = np.arange(len(self), dtype=np.int64)
+        return np.append(self._ancestor_loop(rows, level), -1)
+
     def ancestor_at_level(self, rows: np.ndarray, level: str) -> np.ndarray:
         """Map region rows to their ancestor (or themselves) at ``level``; -1 where none."""
+        return self.ancestor_table(level)[np.asarray(rows, dtype=np.int64)]
+
+    def _ancestor_loop(self, rows: np.ndarray, level: str) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         out = np.full(rows.shape, -1, dtype=np.int64)
         cur = rows.copy()
