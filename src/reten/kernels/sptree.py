@@ -92,7 +92,7 @@ def _check_cost(net: Network, cost: np.ndarray) -> np.ndarray:
     cost = np.asarray(cost, dtype=np.float64)
     if cost.shape != (net.n_arcs,):
         raise ValueError(f"cost must have one value per arc ({net.n_arcs}), got {cost.shape}")
-    if not (cost >= 0).all():
+    if not cost.size == 0 and not cost.min() >= 0:
         raise ValueError("arc costs must be non-negative and not NaN (use inf to close an arc)")
     return cost
 
@@ -212,45 +212,66 @@ def _tree(
     while head < k:
         v = order[head]
         head += 1
+        rv = root[v]
         for j in range(count[v], count[v + 1]):
             c = child[j]
-            root[c] = root[v]
+            root[c] = rv
             order[k] = c
             k += 1
-            # the network arc c -> v (sink tree) or v -> c (source tree)
-            a, b = (c, v) if reverse else (v, c)
-            lo = fwd_indptr[a]
-            hi = fwd_indptr[a + 1]
-            while lo < hi:  # arcs of a row are sorted by target
-                mid = (lo + hi) // 2
-                if fwd_target[mid] < b:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            parent_arc[c] = lo
+    # the network arc c -> pred[c] (sink tree) or pred[c] -> c (source tree), in node order
+    for c in range(n):
+        p = pred[c]
+        if p < 0:
+            continue
+        a, b = (c, p) if reverse else (p, c)
+        lo = fwd_indptr[a]
+        hi = fwd_indptr[a + 1]
+        while lo < hi:  # arcs of a row are sorted by target
+            mid = (lo + hi) // 2
+            if fwd_target[mid] < b:
+                lo = mid + 1
+            else:
+                hi = mid
+        parent_arc[c] = lo
     return root, order[:k], parent_arc
 
 
 @numba.njit(cache=True)
-def _accumulate(order: np.ndarray, parent: np.ndarray, node_volume: np.ndarray) -> np.ndarray:
+def _accumulate(
+    order: np.ndarray,
+    parent: np.ndarray,
+    parent_arc: np.ndarray,
+    node_volume: np.ndarray,
+    arc_flow: np.ndarray,
+) -> np.ndarray:
     through = node_volume.copy()
     for i in range(order.shape[0] - 1, -1, -1):
         v = order[i]
         p = parent[v]
         if p >= 0:
             through[p] += through[v]
+            arc_flow[parent_arc[v]] = through[v]
     return through
 
 
-def accumulate_tree(tree: SPTree, node_volume: np.ndarray) -> np.ndarray:
+def accumulate_tree(tree: SPTree, node_volume: np.ndarray, n_arcs: int = 0) -> np.ndarray:
     """Return the volume passing through each node when every node ships along the tree.
 
     ``node_volume`` is the volume starting at each node (n,). In a sink tree the result at
     ``v`` is the volume leaving ``v`` along ``parent_arc[v]``; volume at unreachable nodes
     stays where it is. O(V): one pass over the breadth-first order, children first.
     """
-    vol = np.asarray(node_volume, dtype=np.float64)
-    return _accumulate(tree.order, tree.parent, vol)
+    m = max(n_arcs, int(tree.parent_arc.max()) + 1 if tree.parent_arc.size else 0)
+    return tree_flows(tree, node_volume, m)[0]
+
+
+def tree_flows(tree: SPTree, node_volume: np.ndarray, n_arcs: int) -> tuple[np.ndarray, ...]:
+    """Return ``(through, arc_flow)``: node throughput and per-arc flow, in one O(V) pass."""
+    flow = np.zeros(n_arcs)
+    through = _accumulate(
+        tree.order, tree.parent, tree.parent_arc, np.asarray(node_volume, dtype=np.float64), flow
+    )
+    return through, flow
 
 
 def arc_flows(tree: SPTree, through: np.ndarray, n_arcs: int) -> np.ndarray:

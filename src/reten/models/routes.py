@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from reten.kernels.pathsum import path_sums
-from reten.kernels.sptree import SPTree, accumulate_tree, arc_flows, sink_tree, tree_path
+from reten.kernels.sptree import SPTree, sink_tree, tree_flows, tree_path
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -68,6 +68,7 @@ class RouteResult:
     tree: SPTree
     problem: Problem
     provenance: dict[str, Any] = field(default_factory=dict)
+    convergence: list[tuple[int, float, float]] | None = None
 
     @property
     def total_volume_kg(self) -> float:
@@ -125,12 +126,11 @@ def solve_routes(net: Network, problem: Problem) -> RouteResult:
     seized = np.where(reach, vol * -np.expm1(-np.nan_to_num(logs)), 0.0)
     node_vol = np.zeros(net.n_nodes)
     node_vol += np.bincount(on[reach], weights=vol[reach], minlength=net.n_nodes)
-    through = accumulate_tree(tree, node_vol)
-    flow = arc_flows(tree, through, net.n_arcs)
+    _, flow = tree_flows(tree, node_vol, net.n_arcs)
     k = problem.sink_node.size
     crossing_flow = np.bincount(crossing[reach], weights=vol[reach], minlength=k)
     crossing_seized = np.bincount(crossing[reach], weights=seized[reach], minlength=k)
-    region_flow = region_entries(net, tree, through, node_vol)
+    region_flow = region_entries(net, flow, node_vol)
     prov = dict(problem.provenance)
     prov.update({"model": "routes (Dell 2015 least-cost)", "seconds": time.perf_counter() - t0})
     return RouteResult(
@@ -150,26 +150,25 @@ def solve_routes(net: Network, problem: Problem) -> RouteResult:
     )
 
 
-def region_entries(
-    net: Network, tree: SPTree, through: np.ndarray, node_volume: np.ndarray
-) -> np.ndarray:
+def region_entries(net: Network, arc_flow: np.ndarray, node_volume: np.ndarray) -> np.ndarray:
     """Return the volume entering (or starting in) each region row, summed over levels.
 
     A route is a sequence node, arc, node, ...; each place has a region (an arc without one
     takes its source node's). Volume is counted for a region each time a route enters it:
     at the origin, and at every arc or node whose region differs from the place before it.
     Parent regions (states) are counted the same way with every place mapped to its
-    ancestor at that level. O(V) per level: only tree arcs are looked at.
+    ancestor at that level. Works for any arc flow (a tree's or an equilibrium's); only arcs
+    with flow are read.
     """
     regs = net.regions
     nreg = len(regs)
     out = np.zeros(nreg)
     if nreg == 0:
         return out
-    v = np.flatnonzero((tree.parent >= 0) & (through > 0))
-    p = tree.parent[v]
-    a = tree.parent_arc[v]
-    f = through[v]
+    a = np.flatnonzero(arc_flow > 0)
+    v = net.arc_source[a]
+    p = net.arc_target[a]
+    f = arc_flow[a]
     src = np.flatnonzero(node_volume > 0)
     arc_reg = net.arc_region[a]
     arc_reg = np.where(arc_reg >= 0, arc_reg, net.node_region[v])
@@ -180,7 +179,6 @@ def region_entries(
         rs = anc[net.node_region[src]]
         ok = rs >= 0
         out += np.bincount(rs[ok], weights=node_volume[src][ok], minlength=nreg)
-        # node v -> arc a (a sink tree's arc leaves v) -> node p
         enter_arc = (ra != rv) & (ra >= 0)
         out += np.bincount(ra[enter_arc], weights=f[enter_arc], minlength=nreg)
         enter_node = (rp != ra) & (rp >= 0)

@@ -1,0 +1,416 @@
+"""Congestion equilibrium at the crossings (Dell 2015's extension): Wardrop user equilibrium.
+
+Model
+-----
+Crossings, and optionally any arc with a capacity, cost
+
+    t_e(x_e) = c_e + alpha * (x_e / cap_e) ** delta          (delta >= 1)
+
+where ``c_e`` is the free-flow generalized cost (risk term included) and ``x_e`` the volume
+on ``e``. Every shipment takes a cheapest route given the others (Wardrop 1952). With all
+routes ending at one super-sink behind the crossings, the equilibrium arc flows minimise the
+Beckmann objective
+
+    Z(x) = sum_e [ c_e x_e + alpha cap_e / (delta + 1) * (x_e / cap_e) ** (delta + 1) ]
+
+over flows that ship every origin's volume to the super-sink (Beckmann, McGuire & Winsten
+1956; Dell 2015, section IV.C, solves the same program at the US ports of entry).
+
+Solvers
+-------
+``fw``: Frank–Wolfe with an exact line search (bisection to machine precision on the
+derivative of Z along the direction); every iteration is one shortest-path tree from the
+super-sink, not one per origin. ``cfw``: conjugate Frank–Wolfe (Mitradjieva & Lindberg 2013,
+*Transportation Science* 47(2)), the same tree per iteration with a direction conjugate to
+the previous one under the Hessian of Z. ``qp``: with ``delta = 1`` Z is a convex quadratic
+and the program is solved by HiGHS, then polished by conjugate steps. ``gp`` (the default when
+only crossings are congested): network arcs then cost the same whatever the flow, so each
+origin's route to crossing ``s`` is fixed (one reverse tree per crossing, computed once) and
+the equilibrium is a choice among crossings; it is solved by path-based gradient projection
+with Newton steps, origin by origin (Jayakrishnan, Tsai, Prashker & Rajadhyaksha 1994,
+*Transportation Research Record* 1443), an O(origins x crossings) sweep per iteration.
+The relative gap reported per iteration is
+
+    gap = (sum_e t_e x_e - sum_o v_o d_o(t)) / sum_e t_e x_e
+
+with ``d_o(t)`` the origin's least route cost at the current costs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numba
+import numpy as np
+
+from reten.errors import InputError
+from reten.highs import quiet_highs
+from reten.kernels.sptree import SPTree, accumulate_tree, arc_flows, sink_tree
+from reten.models.routes import RouteResult, region_entries, solve_routes
+from reten.network.model import Network
+from reten.problem import Problem
+
+METHODS = ("auto", "gp", "fw", "cfw", "qp")
+
+
+@dataclass(frozen=True)
+class Congestion:
+    """Capacities (volume per month; ``inf``: no congestion) and the cost-curve parameters."""
+
+    arc_capacity: np.ndarray
+    sink_capacity: np.ndarray
+    alpha: float = 1.0
+    delta: float = 1.0
+
+    def vector(self) -> np.ndarray:
+        """Capacities of the extended arc set: network arcs, then crossing arcs."""
+        return np.concatenate([self.arc_capacity, self.sink_capacity]).astype(np.float64)
+
+
+class _Costs:
+    """Cost functions over the extended arc set (network arcs then crossing arcs)."""
+
+    def __init__(self, problem: Problem, cong: Congestion) -> None:
+        self.base = np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()])
+        cap = cong.vector()
+        self.live = np.isfinite(self.base)
+        self.cong = np.flatnonzero(np.isfinite(cap) & self.live & (cap > 0))
+        self.cap = cap[self.cong]
+        self.alpha = float(cong.alpha)
+        self.delta = float(cong.delta)
+        if self.delta < 1:
+            raise InputError("congestion delta must be >= 1")
+
+    def only_sinks(self, m: int) -> bool:
+        """True when no network arc is congested (only crossing arcs are)."""
+        return bool((self.cong >= m).all())
+
+    def cost(self, x: np.ndarray) -> np.ndarray:
+        t = self.base.copy()
+        t[self.cong] += self.alpha * (x[self.cong] / self.cap) ** self.delta
+        return t
+
+    def objective(self, x: np.ndarray) -> float:
+        lin = float(self.base[self.live] @ x[self.live])
+        r = x[self.cong] / self.cap
+        return lin + float((self.alpha * self.cap / (self.delta + 1) * r ** (self.delta + 1)).sum())
+
+    def hessian_diag(self, x: np.ndarray) -> np.ndarray:
+        h = np.zeros_like(x)
+        d = self.delta
+        h[self.cong] = self.alpha * d * (x[self.cong] / self.cap) ** (d - 1) / self.cap
+        return h
+
+    def line_search(self, x: np.ndarray, d: np.ndarray) -> float:
+        """Return the exact minimiser of Z(x + s d) over s in [0, 1] (bisection on Z')."""
+        live = self.live
+        lin = float(self.base[live] @ d[live])
+        xc, dc = x[self.cong], d[self.cong]
+
+        def deriv(s: float) -> float:
+            return lin + float((self.alpha * ((xc + s * dc) / self.cap) ** self.delta * dc).sum())
+
+        if deriv(1.0) <= 0:
+            return 1.0
+        if deriv(0.0) >= 0:
+            return 0.0
+        if self.delta == 1.0:  # Z' is linear in s
+            a, b = deriv(0.0), deriv(1.0)
+            return float(min(max(-a / (b - a), 0.0), 1.0))
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if deriv(mid) > 0:
+                hi = mid
+            else:
+                lo = mid
+        return 0.5 * (lo + hi)
+
+
+def _all_or_nothing(
+    net: Network, problem: Problem, t: np.ndarray
+) -> tuple[np.ndarray, SPTree, float]:
+    """Return (extended flow vector, tree, sum of volume x least cost) at costs ``t``."""
+    m = net.n_arcs
+    tree = sink_tree(net, t[:m], problem.sink_node, t[m:])
+    on, vol = problem.origin_node, problem.origin_volume_kg
+    root = tree.root[on]
+    ok = root >= 0
+    node_vol = np.bincount(on[ok], weights=vol[ok], minlength=net.n_nodes)
+    y = np.zeros(m + problem.sink_node.size)
+    y[:m] = arc_flows(tree, accumulate_tree(tree, node_vol), m)
+    y[m:] = np.bincount(root[ok], weights=vol[ok], minlength=problem.sink_node.size)
+    return y, tree, float(vol[ok] @ tree.dist[on[ok]])
+
+
+def solve_equilibrium(
+    net: Network,
+    problem: Problem,
+    congestion: Congestion,
+    *,
+    method: str = "auto",
+    target_gap: float = 1e-5,
+    max_iterations: int = 10_000,
+    time_limit_s: float = 600.0,
+) -> RouteResult:
+    """Return the Wardrop equilibrium as a RouteResult with ``convergence`` filled in.
+
+    ``convergence`` lists ``(iteration, relative_gap, seconds)``. Per-origin costs and
+    crossings are those of the cheapest routes at equilibrium costs (every used route of an
+    origin costs the same, within the gap); expected seizures use that route.
+    ``method="auto"`` uses ``gp`` when only crossings have capacities and ``cfw`` otherwise.
+    """
+    if method not in METHODS:
+        raise InputError(f"equilibrium method '{method}' unknown; valid: {', '.join(METHODS)}")
+    t0 = time.perf_counter()
+    costs = _Costs(problem, congestion)
+    if method == "auto":
+        method = "gp" if costs.only_sinks(net.n_arcs) else "cfw"
+    if method == "gp":
+        return _solve_gp(
+            net, problem, congestion, costs, target_gap, max_iterations, time_limit_s, t0
+        )
+    history: list[tuple[int, float, float]] = []
+    if method == "qp":
+        if costs.delta != 1.0:
+            raise InputError("method 'qp' needs delta = 1 (a quadratic Beckmann objective)")
+        # HiGHS solves the quadratic program; conjugate Frank-Wolfe steps then polish it to
+        # the target gap (HiGHS's own tolerances stop near 1e-7 relative)
+        x = _solve_qp(net, problem, costs)
+    else:
+        x, _, _ = _all_or_nothing(net, problem, costs.base)
+    s_prev: np.ndarray | None = None
+    for it in range(1, max_iterations + 1):
+        t = costs.cost(x)
+        y, _, sptt = _all_or_nothing(net, problem, t)
+        tx = float(t[costs.live] @ x[costs.live])
+        gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
+        history.append((it, gap, time.perf_counter() - t0))
+        if gap <= target_gap or time.perf_counter() - t0 > time_limit_s:
+            break
+        if method != "fw" and s_prev is not None:
+            h = costs.hessian_diag(x)
+            db = s_prev - x
+            num = float(db @ (h * (y - x)))
+            den = float(db @ (h * (y - s_prev)))
+            a = num / den if den != 0 else 0.0
+            a = min(max(a, 0.0), 0.99)
+            s = a * s_prev + (1 - a) * y
+        else:
+            s = y
+        d = s - x
+        step = costs.line_search(x, d)
+        x = x + step * d
+        s_prev = s
+    return _finish(net, problem, congestion, costs, x, method, history, target_gap, t0)
+
+
+def _finish(
+    net: Network,
+    problem: Problem,
+    congestion: Congestion,
+    costs: _Costs,
+    x: np.ndarray,
+    method: str,
+    history: list[tuple[int, float, float]],
+    target_gap: float,
+    t0: float,
+) -> RouteResult:
+    m = net.n_arcs
+    t = costs.cost(x)
+    at_eq = replace(
+        problem,
+        arc_cost=t[:m] - problem.risk_weight * problem.arc_logsurv,
+        sink_cost=t[m:] - problem.risk_weight * problem.sink_logsurv,
+    )
+    routes = solve_routes(net, at_eq)
+    node_vol = np.bincount(
+        problem.origin_node, weights=problem.origin_volume_kg, minlength=net.n_nodes
+    )
+    prov = dict(problem.provenance)
+    prov.update(
+        {
+            "model": f"congestion equilibrium ({method}), Dell 2015 IV.C",
+            "alpha": congestion.alpha,
+            "delta": congestion.delta,
+            "method": method,
+            "target_gap": target_gap,
+            "iterations": len(history),
+            "final_gap": history[-1][1] if history else None,
+            "seconds": time.perf_counter() - t0,
+        }
+    )
+    seized_share = np.divide(
+        routes.crossing_seized_kg,
+        routes.crossing_flow_kg,
+        out=np.zeros_like(routes.crossing_flow_kg),
+        where=routes.crossing_flow_kg > 0,
+    )
+    return replace(
+        routes,
+        arc_flow_kg=x[:m],
+        crossing_flow_kg=x[m:],
+        crossing_seized_kg=x[m:] * seized_share,
+        region_flow_kg=region_entries(net, x[:m], node_vol),
+        problem=problem,
+        provenance=prov,
+        convergence=history,
+    )
+
+
+def _solve_gp(
+    net: Network,
+    problem: Problem,
+    congestion: Congestion,
+    costs: _Costs,
+    target_gap: float,
+    max_iterations: int,
+    time_limit_s: float,
+    t0: float,
+) -> RouteResult:
+    m, k = net.n_arcs, problem.sink_node.size
+    on, vol = problem.origin_node, problem.origin_volume_kg
+    arc_cost = costs.base[:m]
+    # one reverse tree per crossing: the fixed route cost from every origin to it
+    trees = [sink_tree(net, arc_cost, problem.sink_node[s : s + 1]) for s in range(k)]
+    dmat = np.column_stack([tr.dist[on] for tr in trees]) if k else np.zeros((on.size, 0))
+    sink_base = costs.base[m:].copy()
+    closed = ~np.isfinite(sink_base)
+    dmat[:, closed] = np.inf
+    sink_base[closed] = 0.0
+    cap = np.full(k, np.inf)
+    sink_cong = costs.cong[costs.cong >= m] - m
+    cap[sink_cong] = congestion.sink_capacity[sink_cong]
+    alpha = float(costs.alpha) if sink_cong.size else 0.0
+    capv = np.where(np.isfinite(cap), cap, 1.0)
+    alpha_v = np.where(np.isfinite(cap), alpha, 0.0)
+    # start all-or-nothing at free-flow costs
+    reach = np.isfinite(dmat).any(axis=1) if k else np.zeros(on.size, bool)
+    f = np.zeros((on.size, k))
+    first = np.argmin(np.where(np.isfinite(dmat), dmat + sink_base, np.inf), axis=1) if k else []
+    f[np.flatnonzero(reach), np.asarray(first)[reach]] = vol[reach]
+    xs = f.sum(axis=0)
+    history: list[tuple[int, float, float]] = []
+
+    def gap() -> float:
+        c = np.where(
+            np.isfinite(dmat), dmat + sink_base + alpha_v * (xs / capv) ** costs.delta, np.inf
+        )
+        tx = float(np.nansum(np.where(f > 0, c * f, 0.0)))
+        sptt = float((vol[reach] * c[reach].min(axis=1)).sum())
+        return max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
+
+    # _gp_sweeps treats an infinite cap as uncongested through alpha_v = 0
+    for it in range(1, max_iterations + 1):
+        g = gap()
+        history.append((it, g, time.perf_counter() - t0))
+        if g <= target_gap or time.perf_counter() - t0 > time_limit_s:
+            break
+        _gp_sweeps_v(dmat, f, xs, sink_base, capv, alpha_v, costs.delta)
+    # arc flows: each crossing's share accumulated along its own tree
+    x = np.zeros(m + k)
+    for s in range(k):
+        node_vol = np.bincount(on, weights=f[:, s], minlength=net.n_nodes)
+        x[:m] += arc_flows(trees[s], accumulate_tree(trees[s], node_vol), m)
+    x[m:] = xs
+    return _finish(net, problem, congestion, costs, x, "gp", history, target_gap, t0)
+
+
+@numba.njit(cache=True)
+def _gp_sweeps_v(
+    dmat: np.ndarray,
+    f: np.ndarray,
+    xs: np.ndarray,
+    base: np.ndarray,
+    cap: np.ndarray,
+    alpha: np.ndarray,
+    delta: float,
+) -> None:
+    """One Gauss-Seidel sweep of Newton-step gradient projection over all origins."""
+    o, k = dmat.shape
+    c = np.empty(k)
+    for i in range(o):
+        best = -1
+        cbest = np.inf
+        for s in range(k):
+            c[s] = dmat[i, s] + base[s] + alpha[s] * (xs[s] / cap[s]) ** delta
+            if c[s] < cbest:
+                cbest = c[s]
+                best = s
+        if best < 0 or not np.isfinite(cbest):
+            continue
+        for s in range(k):
+            if s == best or f[i, s] <= 0.0:
+                continue
+            cs = dmat[i, s] + base[s] + alpha[s] * (xs[s] / cap[s]) ** delta
+            cb = dmat[i, best] + base[best] + alpha[best] * (xs[best] / cap[best]) ** delta
+            diff = cs - cb
+            if diff <= 0.0:
+                continue
+            h = (
+                alpha[s] * delta * (xs[s] / cap[s]) ** (delta - 1.0) / cap[s]
+                + alpha[best] * delta * (xs[best] / cap[best]) ** (delta - 1.0) / cap[best]
+            )
+            step = f[i, s] if h <= 0.0 else min(f[i, s], diff / h)
+            f[i, s] -= step
+            f[i, best] += step
+            xs[s] -= step
+            xs[best] += step
+
+
+def _solve_qp(net: Network, problem: Problem, costs: _Costs) -> np.ndarray:
+    """Solve the delta = 1 Beckmann program exactly with HiGHS; return the extended flows."""
+    import highspy
+    import scipy.sparse as sp
+
+    m, k, n = net.n_arcs, problem.sink_node.size, net.n_nodes
+    live = np.flatnonzero(costs.live)
+    # columns: live extended arcs; rows: node balance out - in = supply (super-sink implicit)
+    tail = np.concatenate([net.arc_source, problem.sink_node])[live]
+    head = np.concatenate([net.arc_target, np.full(k, -1)])[live]
+    ncol = live.size
+    rows = np.concatenate([tail, head[head >= 0]])
+    cols = np.concatenate([np.arange(ncol), np.flatnonzero(head >= 0)])
+    vals = np.concatenate([np.ones(ncol), -np.ones(int((head >= 0).sum()))])
+    a = sp.csc_matrix((vals, (rows, cols)), shape=(n, ncol))
+    supply = np.bincount(problem.origin_node, weights=problem.origin_volume_kg, minlength=n)
+    h = quiet_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.num_row_ = n
+    lp.col_cost_ = costs.base[live]
+    lp.col_lower_ = np.zeros(ncol)
+    lp.col_upper_ = np.full(ncol, highspy.kHighsInf)
+    lp.row_lower_ = supply
+    lp.row_upper_ = supply
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data
+    h.passModel(lp)
+    q = np.zeros(ncol)
+    pos = np.searchsorted(live, costs.cong)
+    q[pos] = costs.alpha / costs.cap
+    hs = highspy.HighsHessian()
+    hs.dim_ = ncol
+    hs.format_ = highspy.HessianFormat.kTriangular
+    nz = np.flatnonzero(q)
+    start = np.zeros(ncol + 1, dtype=np.int32)
+    np.cumsum(q != 0, out=start[1:])
+    hs.start_ = start
+    hs.index_ = nz.astype(np.int32)
+    hs.value_ = q[nz]
+    h.passHessian(hs)
+    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise InputError(
+            f"the equilibrium QP did not solve ({h.modelStatusToString(status)}); "
+            "check that every origin can reach an open crossing"
+        )
+    x = np.zeros(m + k)
+    x[live] = np.asarray(h.getSolution().col_value)
+    return np.maximum(x, 0.0)
