@@ -382,8 +382,8 @@ def _solve_qp(net: Network, problem: Problem, costs: _Costs) -> np.ndarray:
     lp.col_cost_ = costs.base[live]
     lp.col_lower_ = np.zeros(ncol)
     lp.col_upper_ = np.full(ncol, highspy.kHighsInf)
-    lp.row_lower_ = supply
-    lp.row_upper_ = supply
+    lp.row_lower_ = supply.astype(np.float64)
+    lp.row_upper_ = supply.astype(np.float64)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
