@@ -39,10 +39,38 @@ def prepare(path: str | Path, net: Network | None = None) -> tuple[Scenario, Net
     return sc, net, resolve(sc, net)
 
 
+def solve(sc: Scenario, net: Network, problem: Problem) -> RouteResult:
+    """Run the model a scenario asks for: routes, congestion equilibrium or relocation.
+
+    A ``[chain]`` adds the precursor leg to any of them.
+    """
+    from reten.scenario import congestion_options, resolve_congestion, resolve_relocation
+
+    relocation = resolve_relocation(sc, net, problem)
+    if relocation is not None:
+        from reten.models.relocation import relocate
+
+        return relocate(net, problem, relocation)
+    congestion = resolve_congestion(sc, net, problem)
+    if congestion is not None:
+        from reten.models.equilibrium import solve_equilibrium
+
+        result = solve_equilibrium(net, problem, congestion, **congestion_options(sc))
+    else:
+        result = solve_routes(net, problem)
+    if problem.source_node.size:
+        from dataclasses import replace
+
+        from reten.models.chain import solve_inbound
+
+        result = replace(result, inbound=solve_inbound(net, problem))
+    return result
+
+
 def run(path: str | Path, net: Network | None = None) -> tuple[Scenario, Network, RouteResult]:
     """Return (scenario, network, route result); raise InputError when no origin has a route."""
     sc, net, problem = prepare(path, net)
-    result = solve_routes(net, problem)
+    result = solve(sc, net, problem)
     if result.unreachable.size == problem.origin_node.size:
         names = ", ".join(str(x) for x in problem.origin_label[:20])
         raise InputError(

@@ -295,6 +295,74 @@ def _print_compare(cmp: Comparison, rows: int = 8) -> None:
     console.print(t)
 
 
+@app.command("validate")
+def validate_cmd(
+    result: Annotated[Path, typer.Argument(help="A run directory (with regions.csv)")],
+    observed: Annotated[str, typer.Option("--observed", help="CSV of observed values")],
+    region_col: Annotated[str, typer.Option("--region-col", help="Region code column")],
+    value_col: Annotated[str, typer.Option("--value-col", help="Observed value column")],
+    level: Annotated[str, typer.Option("--level", help="Region level to compare")] = "state",
+    agg: Annotated[str, typer.Option("--agg", help="mean|sum|median over rows")] = "mean",
+    where: Annotated[
+        str | None, typer.Option("--where", help="Row filter, e.g. 'year >= 2015'")
+    ] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap")] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output directory")] = None,
+) -> None:
+    """Compare a run's predicted region flows with an observed region-level series."""
+    import html as _h
+
+    import pandas as pd
+
+    from reten.analysis.validate import CAVEATS, read_observed, scatter_svg, validate
+    from reten.atomic import atomic_dir
+    from reten.report.html import page, table
+
+    rpath = result / "regions.csv"
+    if not rpath.is_file():
+        raise InputError(f"{result}: not a run directory (no regions.csv)")
+    pred = pd.read_csv(rpath, dtype={"region": str})
+    levels = sorted(set(pred.level))
+    if level not in levels:
+        raise InputError(f"--level '{level}' not in {rpath}; levels: {', '.join(levels)}")
+    pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
+    obs = read_observed(observed, region_col, value_col, agg=agg, where=where)
+    v = validate(pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=observed)
+    summary = v.summary() | {
+        "result": str(result),
+        "observed": observed,
+        "value_col": value_col,
+        "level": level,
+        "agg": agg,
+        "where": where,
+    }
+    out = out or result / "validation"
+    names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
+    tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
+    body = [
+        f"<p>Spearman rank correlation <b>{v.spearman:+.3f}</b> (95% bootstrap CI "
+        f"{v.ci_low:+.3f} to {v.ci_high:+.3f}, {v.bootstrap} resamples; p = {v.p_value:.3g}) "
+        f"over {v.n} regions.</p>",
+        scatter_svg(v, f"predicted flow, kg/month ({level})", f"observed {value_col} ({agg})"),
+        "<h2>What this can and cannot show</h2>",
+        f"<p>{_h.escape(CAVEATS)}</p>",
+        "<h2>Regions</h2>",
+        table(tab, max_rows=60, floatfmt="{:,.3f}"),
+    ]
+    with atomic_dir(out) as tmp:
+        (tmp / "validation.html").write_text(
+            page("Predictions against observations", f"{result} vs {observed}", body),
+            encoding="utf-8",
+        )
+        (tmp / "validation.json").write_text(
+            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
+        )
+        tab.to_csv(tmp / "matched.csv", index=False, lineterminator="\n")
+    print(json.dumps({k: summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
+    console.print(f"[green]wrote[/] {out}/validation.html")
+
+
 DEMO_STEPS = (
     ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
     ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),

@@ -29,6 +29,9 @@ class Problem:
         ``sum(cost) + risk_weight * sum(logsurv)``.
     origin_label, sink_label : (o,), (k,) object
         Human labels carried through for reports.
+    source_node, source_cost, source_logsurv, source_label : (q,)
+        Entry seaports of the precursor leg, their fixed cost and log-survival (empty
+        without a chain); ``precursor_ratio`` is kg of precursor per kg of product.
     """
 
     arc_cost: np.ndarray
@@ -41,6 +44,11 @@ class Problem:
     risk_weight: float = 0.0
     origin_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     sink_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    source_node: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    source_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source_logsurv: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    precursor_ratio: float = 0.0
     cost_unit: str = "cost"
     dose_mg: float = 2.0
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -50,6 +58,10 @@ class Problem:
         if self.risk_weight == 0:
             return self.arc_cost
         return self.arc_cost + self.risk_weight * self.arc_logsurv
+
+    def route_source_cost(self) -> np.ndarray:
+        """Return the per-seaport cost of the precursor leg's entry, risk included."""
+        return self.source_cost + self.risk_weight * self.source_logsurv
 
     def route_sink_cost(self) -> np.ndarray:
         """Return the per-crossing cost traffickers minimise, risk included."""

@@ -34,10 +34,34 @@ TOP_KEYS = {
     "destinations",
     "costs",
     "enforcement",
+    "congestion",
+    "relocation",
+    "chain",
 }
+CONGESTION_KEYS = {
+    "alpha",
+    "delta",
+    "crossing_capacity_kg",
+    "arc_capacity_attr",
+    "method",
+    "target_gap",
+    "max_iterations",
+    "time_limit_s",
+}
+RELOCATION_KEYS = {
+    "candidates",
+    "within_km",
+    "relocation_cost",
+    "production_cost",
+    "production_cost_factor",
+    "rule",
+    "logit_scale",
+    "loss_value",
+}
+CHAIN_KEYS = {"seaports", "precursor_kg_per_kg"}
 NETWORK_KEYS = {"default", "path"}
 ORIGIN_KEYS = {"municipality", "state", "node", "lon", "lat", "volume_kg", "label", "max_snap_km"}
-DEST_KEYS = {"port", "node", "crossing_cost", "label"}
+DEST_KEYS = {"port", "node", "crossing_cost", "capacity_kg", "label"}
 COST_KEYS = {"mode", "value_of_time_per_h", "per_km", "toll_per_km", "class_factor", "unit"}
 COST_MODES = ("generalized", "length_km", "time_h")
 ENF_KEYS = {
@@ -208,8 +232,9 @@ def _validate(sc: Scenario) -> None:
         _unknown(sc, f, t, DEST_KEYS)
         if ("port" in t) == ("node" in t):
             raise sc.err(f, "give exactly one of port (name or CBP code) or node")
-        if "crossing_cost" in t:
-            _number(sc, f"{f}.crossing_cost", t["crossing_cost"])
+        for k in ("crossing_cost", "capacity_kg"):
+            if k in t:
+                _number(sc, f"{f}.{k}", t[k], lo=1e-12 if k == "capacity_kg" else 0.0)
     costs = d.get("costs", {})
     _unknown(sc, "costs", costs, COST_KEYS)
     if costs.get("mode", "generalized") not in COST_MODES:
@@ -223,6 +248,7 @@ def _validate(sc: Scenario) -> None:
                 f"costs.class_factor.{k}", f"unknown road class; valid: {', '.join(ROAD_CLASSES)}"
             )
         _number(sc, f"costs.class_factor.{k}", v, lo=1e-9)
+    _validate_extensions(sc)
     for i, e in enumerate(d.get("enforcement", [])):
         f = f"enforcement[{i}]"
         kind = e.get("type")
@@ -245,6 +271,53 @@ def _validate(sc: Scenario) -> None:
                 raise sc.err(f, "a deployment needs units and p1 (detection per unit)")
             if sum(k in e for k in ("regions", "ports", "crossings")) != 1:
                 raise sc.err(f, "a deployment needs one of regions, ports or crossings = true")
+
+
+def _validate_extensions(sc: Scenario) -> None:
+    d = sc.data
+    cg = d.get("congestion")
+    if cg is not None:
+        _unknown(sc, "congestion", cg, CONGESTION_KEYS)
+        _number(sc, "congestion.alpha", cg.get("alpha", 1.0))
+        _number(sc, "congestion.delta", cg.get("delta", 1.0), lo=1.0)
+        if "crossing_capacity_kg" in cg:
+            _number(sc, "congestion.crossing_capacity_kg", cg["crossing_capacity_kg"], lo=1e-12)
+        _number(sc, "congestion.target_gap", cg.get("target_gap", 1e-5), lo=1e-14, hi=1.0)
+        _number(
+            sc, "congestion.max_iterations", cg.get("max_iterations", 10000), lo=1, integer=True
+        )
+        _number(sc, "congestion.time_limit_s", cg.get("time_limit_s", 600.0), lo=1e-3)
+        from reten.models.equilibrium import METHODS
+
+        if cg.get("method", "auto") not in METHODS:
+            raise sc.err(
+                "congestion.method", f"'{cg.get('method')}' unknown; valid: {', '.join(METHODS)}"
+            )
+    rl = d.get("relocation")
+    if rl is not None:
+        _unknown(sc, "relocation", rl, RELOCATION_KEYS)
+        if ("candidates" in rl) == ("within_km" in rl):
+            raise sc.err("relocation", 'give candidates = [regions] or "all", or within_km')
+        for k in ("within_km", "relocation_cost", "production_cost", "loss_value"):
+            if k in rl:
+                _number(sc, f"relocation.{k}", rl[k])
+        if rl.get("rule", "deterministic") not in ("deterministic", "logit"):
+            raise sc.err("relocation.rule", "valid rules: deterministic, logit")
+        if "logit_scale" in rl:
+            _number(sc, "relocation.logit_scale", rl["logit_scale"], lo=1e-12)
+        for k, v in rl.get("production_cost_factor", {}).items():
+            _number(sc, f"relocation.production_cost_factor.{k}", v)
+    ch = d.get("chain")
+    if ch is not None:
+        _unknown(sc, "chain", ch, CHAIN_KEYS)
+        if not ch.get("seaports"):
+            raise sc.err("chain.seaports", "list at least one entry seaport")
+        _number(sc, "chain.precursor_kg_per_kg", ch.get("precursor_kg_per_kg", 1.0))
+    if cg is not None and rl is not None:
+        raise sc.err(
+            "relocation",
+            "relocation together with [congestion] is not supported; run them separately",
+        )
 
 
 # ----------------------------------------------------------------------------- resolution
@@ -359,6 +432,16 @@ class _Names:
         if len(cands) > 1:
             return sorted(cands)[0]
         raise sc.err(field, f"unknown port of entry '{value}'{self.suggest(v, list(self.port_by))}")
+
+    def seaport(self, sc: Scenario, field: str, value: Any) -> int:
+        v = norm(str(value))
+        sea = np.flatnonzero(self.net.node_kind == NODE_KINDS.index("seaport")).tolist()
+        for i in sea:
+            nm = norm(self.net.node_name[i])
+            if nm == v or nm.removesuffix(" port") == v or str(self.net.node_key[i]) == str(value):
+                return i
+        names = [norm(self.net.node_name[i]) for i in sea]
+        raise sc.err(field, f"unknown seaport '{value}'{self.suggest(v, names)}")
 
     def snap(self, sc: Scenario, field: str, lon: float, lat: float, max_km: float) -> int:
         from reten.network.terminals import snap_points
@@ -487,22 +570,22 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
     sink_node = np.array(s_node, dtype=np.int64)
     sink_cost = np.array(s_cost)
     sink_logsurv = np.zeros(sink_node.size)
+    # the precursor leg: entry seaports
+    ch = d.get("chain")
+    src_nodes = (
+        [names.seaport(sc, f"chain.seaports[{i}]", v) for i, v in enumerate(ch["seaports"])]
+        if ch
+        else []
+    )
+    source_node = np.array(src_nodes, dtype=np.int64)
+    source_cost = np.zeros(source_node.size)
+    source_logsurv = np.zeros(source_node.size)
+    ends = _Ends(sink_node, sink_cost, sink_logsurv, source_node, source_cost, source_logsurv)
     # costs
     cost, unit = base_costs(net, d.get("costs", {}))
     logsurv = np.zeros(net.n_arcs)
     for i, e in enumerate(d.get("enforcement", [])):
-        _apply(
-            sc,
-            f"enforcement[{i}]",
-            e,
-            net,
-            names,
-            cost,
-            logsurv,
-            sink_node,
-            sink_cost,
-            sink_logsurv,
-        )
+        _apply(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
     prov = {
         "scenario": sc.path,
         "scenario_name": sc.name,
@@ -524,6 +607,11 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         risk_weight=float(d.get("risk_weight", 0.0)),
         origin_label=np.array(o_label, dtype=object),
         sink_label=np.array(s_label, dtype=object),
+        source_node=source_node,
+        source_cost=source_cost,
+        source_logsurv=source_logsurv,
+        source_label=np.array([net.node_name[n] for n in src_nodes], dtype=object),
+        precursor_ratio=float(ch.get("precursor_kg_per_kg", 1.0)) if ch else 0.0,
         cost_unit=unit,
         dose_mg=float(d.get("dose_mg", 2.0)),
         provenance=prov,
@@ -550,13 +638,27 @@ def _region_node(sc: Scenario | None, field: str, net: Network, r: int) -> int:
     return int(cand[k])
 
 
+@dataclasses.dataclass
+class _Ends:
+    """Crossings (sinks) and entry seaports (sources) with their mutable costs."""
+
+    sink_node: np.ndarray
+    sink_cost: np.ndarray
+    sink_logsurv: np.ndarray
+    source_node: np.ndarray
+    source_cost: np.ndarray
+    source_logsurv: np.ndarray
+
+
 def _sites(
-    sc: Scenario, f: str, e: dict[str, Any], net: Network, names: _Names, sink_node: np.ndarray
+    sc: Scenario, f: str, e: dict[str, Any], net: Network, names: _Names, ends: _Ends
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (arc mask, node mask, sink mask) a measure applies to."""
+    """Return (arc mask, sink mask, source mask) a measure applies to."""
+    sink_node = ends.sink_node
     arcs = np.zeros(net.n_arcs, bool)
     nodes = np.zeros(net.n_nodes, bool)
     sinks = np.zeros(sink_node.size, bool)
+    sources = np.zeros(ends.source_node.size, bool)
     if "regions" in e:
         regs = e["regions"] if isinstance(e["regions"], list) else [e["regions"]]
         rows = [names.region(sc, f"{f}.regions", r) for r in regs]
@@ -583,15 +685,17 @@ def _sites(
         ] = True
     if "arc" in e:
         arcs[names.arc(sc, f"{f}.arc", e["arc"])] = True
-    # a node measure applies to the arcs entering the node, or to the crossing if it is one
+    # a node measure applies to the crossing or entry seaport it is, else to the arcs
+    # entering the node
     for n in np.flatnonzero(nodes).tolist():
-        if (sink_node == n).any():
+        if (sink_node == n).any() or (ends.source_node == n).any():
             sinks |= sink_node == n
+            sources |= ends.source_node == n
         else:
             arcs[net.rev_arc[net.rev_indptr[n] : net.rev_indptr[n + 1]]] = True
-    if not (arcs.any() or sinks.any()):
-        raise sc.err(f, "the measure applies to no road or crossing")
-    return arcs, nodes, sinks
+    if not (arcs.any() or sinks.any() or sources.any()):
+        raise sc.err(f, "the measure applies to no road, crossing or seaport")
+    return arcs, sinks, sources
 
 
 def _apply(
@@ -602,33 +706,189 @@ def _apply(
     names: _Names,
     cost: np.ndarray,
     logsurv: np.ndarray,
-    sink_node: np.ndarray,
-    sink_cost: np.ndarray,
-    sink_logsurv: np.ndarray,
+    ends: _Ends,
 ) -> None:
     kind = e["type"]
-    arcs, _, sinks = _sites(sc, f, e, net, names, sink_node)
+    arcs, sinks, sources = _sites(sc, f, e, net, names, ends)
+    ec = [
+        (ends.sink_cost, ends.sink_logsurv, sinks),
+        (ends.source_cost, ends.source_logsurv, sources),
+    ]
     if kind == "crackdown":
-        cost[arcs] *= float(e.get("cost_multiplier", 1.0))
-        sink_cost[sinks] *= float(e.get("cost_multiplier", 1.0))
+        mult = float(e.get("cost_multiplier", 1.0))
         w = -math.log1p(-float(e.get("p_detect", 0.0)))
+        cost[arcs] *= mult
         logsurv[arcs] += w
-        sink_logsurv[sinks] += w
+        for c, ls, m in ec:
+            c[m] *= mult
+            ls[m] += w
     elif kind == "checkpoint":
         w = -math.log1p(-float(e.get("p_detect", 0.0)))
-        cost[arcs] += float(e.get("added_cost", 0.0))
+        add = float(e.get("added_cost", 0.0))
+        cost[arcs] += add
         logsurv[arcs] += w
-        sink_cost[sinks] += float(e.get("added_cost", 0.0))
-        sink_logsurv[sinks] += w
+        for c, ls, m in ec:
+            c[m] += add
+            ls[m] += w
     elif kind == "closure":
         cost[arcs] = np.inf
-        sink_cost[sinks] = np.inf
+        for c, _, m in ec:
+            c[m] = np.inf
     else:  # deployment: units spread evenly over the sites; detection 1 - (1 - p1)^u
-        n_sites = int(arcs.sum() + sinks.sum())
+        n_sites = int(arcs.sum() + sinks.sum() + sources.sum())
         u = float(e["units"]) / n_sites
         w = -u * math.log1p(-float(e["p1"]))
         added = u * float(e.get("cost_per_unit", 0.0))
         logsurv[arcs] += w
         cost[arcs] += added
-        sink_logsurv[sinks] += w
-        sink_cost[sinks] += added
+        for c, ls, m in ec:
+            ls[m] += w
+            c[m] += added
+
+
+def region_nodes(net: Network, rows: np.ndarray) -> np.ndarray:
+    """Return the node standing for each region row (-1 if none), vectorised.
+
+    Among the nodes inside a region (descendants included): places first, then nearest to
+    the region's representative point, then lowest id. A region without nodes maps to the
+    node nearest its point, when it has one.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.full(rows.size, -1, dtype=np.int64)
+    if rows.size == 0 or net.n_nodes == 0:
+        return out
+    regs = net.regions
+    place = NODE_KINDS.index("place")
+    for level in sorted(set(regs.level[rows].tolist())):
+        sel = np.flatnonzero(regs.level[rows] == level)
+        anc = regs.ancestor_table(level)[net.node_region]
+        inside = np.flatnonzero(anc >= 0)
+        r = anc[inside]
+        px, py = regs.lon[r], regs.lat[r]
+        d2 = np.where(
+            np.isfinite(px), (net.node_lon[inside] - px) ** 2 + (net.node_lat[inside] - py) ** 2, 0
+        )
+        order = np.lexsort((inside, d2, net.node_kind[inside] != place, r))
+        first = order[np.r_[True, r[order][1:] != r[order][:-1]]]
+        best = np.full(len(regs), -1, dtype=np.int64)
+        best[r[first]] = inside[first]
+        out[sel] = best[rows[sel]]
+    missing = np.flatnonzero((out < 0) & np.isfinite(regs.lon[rows]))
+    if missing.size:
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.column_stack([net.node_lon, net.node_lat]))
+        _, k = tree.query(np.column_stack([regs.lon[rows[missing]], regs.lat[rows[missing]]]))
+        out[missing] = np.asarray(k, dtype=np.int64)
+    return out
+
+
+def resolve_congestion(sc: Scenario, net: Network, problem: Problem) -> Any:
+    """Return the Congestion of ``[congestion]`` (None without one)."""
+    cg = sc.data.get("congestion")
+    if cg is None:
+        return None
+    from reten.models.equilibrium import Congestion
+
+    k = problem.sink_node.size
+    default = float(cg.get("crossing_capacity_kg", np.inf))
+    dests = sc.data.get("destinations") or []
+    if dests:
+        sink_cap = np.array([float(t.get("capacity_kg", default)) for t in dests])
+    else:
+        sink_cap = np.full(k, default)
+    arc_cap = np.full(net.n_arcs, np.inf)
+    attr = cg.get("arc_capacity_attr")
+    if attr is not None:
+        if attr not in net.arc_attrs:
+            have = ", ".join(net.arc_attrs) or "(none)"
+            raise sc.err(
+                "congestion.arc_capacity_attr",
+                f"the network has no arc attribute '{attr}'; attributes: {have}",
+            )
+        vals = np.asarray(net.arc_attrs[attr], float)
+        arc_cap = np.where(vals > 0, vals, np.inf)
+    return Congestion(
+        arc_cap, sink_cap, alpha=float(cg.get("alpha", 1.0)), delta=float(cg.get("delta", 1.0))
+    )
+
+
+def congestion_options(sc: Scenario) -> dict[str, Any]:
+    """Return the solver options of ``[congestion]``."""
+    cg = sc.data.get("congestion") or {}
+    return {
+        "method": str(cg.get("method", "auto")),
+        "target_gap": float(cg.get("target_gap", 1e-5)),
+        "max_iterations": int(cg.get("max_iterations", 10_000)),
+        "time_limit_s": float(cg.get("time_limit_s", 600.0)),
+    }
+
+
+def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Any:
+    """Return the RelocationSpec of ``[relocation]`` (None without one)."""
+    rl = sc.data.get("relocation")
+    if rl is None:
+        return None
+    from reten.models.relocation import RelocationSpec
+
+    names = _Names(net)
+    regs = net.regions
+    munis = regs.rows_at_level("municipality")
+    if not munis.size:
+        munis = np.flatnonzero(regs.parent < 0)
+    if "candidates" in rl:
+        cand = rl["candidates"]
+        if cand == "all":
+            rows = munis
+        else:
+            cand = cand if isinstance(cand, list) else [cand]
+            picked = [names.region(sc, "relocation.candidates", c) for c in cand]
+            rows = np.array(
+                [m for m in munis.tolist() if any(_within(regs, m, r) for r in picked)],
+                dtype=np.int64,
+            )
+        nodes = region_nodes(net, rows)
+        nodes = np.unique(nodes[nodes >= 0])
+        lab_cands = [nodes] * problem.origin_node.size
+    else:
+        from reten.network.geo import geodesic_m
+
+        nodes = region_nodes(net, munis)
+        nodes = np.unique(nodes[nodes >= 0])
+        km = float(rl["within_km"])
+        lab_cands = []
+        for o in problem.origin_node.tolist():
+            d = geodesic_m(
+                np.full(nodes.size, net.node_lon[o]),
+                np.full(nodes.size, net.node_lat[o]),
+                net.node_lon[nodes],
+                net.node_lat[nodes],
+            )
+            lab_cands.append(nodes[d <= km * 1000])
+    factor = np.ones(net.n_nodes)
+    # least specific first, so that municipality factors override state factors
+    resolved = [
+        (names.region(sc, f"relocation.production_cost_factor.{k}", k), float(v))
+        for k, v in rl.get("production_cost_factor", {}).items()
+    ]
+    resolved.sort(key=lambda rv: bool(regs.parent[rv[0]] >= 0))
+    for r, v in resolved:
+        _, in_r = region_arcs_and_nodes(net, [r])
+        factor[in_r] = v
+    return RelocationSpec(
+        lab_candidates=lab_cands,
+        relocation_cost=float(rl.get("relocation_cost", 0.0)),
+        node_production_cost=float(rl.get("production_cost", 0.0)) * factor,
+        rule=str(rl.get("rule", "deterministic")),
+        logit_scale=float(rl.get("logit_scale", 1.0)),
+        loss_value=float(rl.get("loss_value", 0.0)),
+    )
+
+
+def _within(regs: Any, row: int, ancestor: int) -> bool:
+    r = row
+    while r >= 0:
+        if r == ancestor:
+            return True
+        r = int(regs.parent[r])
+    return False

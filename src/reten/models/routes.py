@@ -46,6 +46,34 @@ from reten.problem import Problem
 
 
 @dataclass(frozen=True, eq=False)
+class InboundLeg:
+    """The precursor leg: seaports to labs (see :mod:`reten.models.chain`).
+
+    ``origin_cost`` is the precursor cost per unit of product (ratio included);
+    ``origin_seaport`` indexes the problem's sources; volumes are precursor kg per month.
+    """
+
+    arc_flow_kg: np.ndarray
+    origin_cost: np.ndarray
+    origin_seaport: np.ndarray
+    origin_seized_kg: np.ndarray
+    seaport_flow_kg: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Relocation:
+    """Where labs were and where they went (see :mod:`reten.models.relocation`).
+
+    ``lab`` maps each new origin row to the lab (original origin row) it belongs to.
+    """
+
+    before_node: np.ndarray
+    before_volume_kg: np.ndarray
+    lab: np.ndarray
+    site_cost: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class RouteResult:
     """Result of the least-cost route model.
 
@@ -69,6 +97,8 @@ class RouteResult:
     problem: Problem
     provenance: dict[str, Any] = field(default_factory=dict)
     convergence: list[tuple[int, float, float]] | None = None
+    inbound: InboundLeg | None = None
+    relocation: Relocation | None = None
 
     @property
     def total_volume_kg(self) -> float:
@@ -98,16 +128,23 @@ class RouteResult:
         return tree_path(self.tree, int(self.problem.origin_node[origin]))
 
 
-def solve_routes(net: Network, problem: Problem) -> RouteResult:
+def route_tree(net: Network, problem: Problem) -> SPTree:
+    """Return the super-sink tree of cheapest routes for the problem's costs (any origins)."""
+    return sink_tree(net, problem.route_arc_cost(), problem.sink_node, problem.route_sink_cost())
+
+
+def solve_routes(net: Network, problem: Problem, *, tree: SPTree | None = None) -> RouteResult:
     """Return every origin's least-cost route to its cheapest crossing, with flows and seizures.
 
     Notes
     -----
     One Dijkstra on the reversed graph from a super-sink, then O(V) passes over the tree
-    for flows, path costs and log-survival. Reference: Dell (2015), section IV.
+    for flows, path costs and log-survival. ``tree`` may be passed when already built by
+    :func:`route_tree` for the same problem costs. Reference: Dell (2015), section IV.
     """
     t0 = time.perf_counter()
-    tree = sink_tree(net, problem.route_arc_cost(), problem.sink_node, problem.route_sink_cost())
+    if tree is None:
+        tree = route_tree(net, problem)
     on = problem.origin_node
     vol = problem.origin_volume_kg
     crossing = tree.root[on]

@@ -25,7 +25,7 @@ def origins_frame(net: Network, r: RouteResult) -> pd.DataFrame:
     crossing = np.append(p.sink_label.astype(str), "")[
         np.where(r.origin_crossing >= 0, r.origin_crossing, p.sink_label.size)
     ]
-    return pd.DataFrame(
+    df = pd.DataFrame(
         {
             "origin": p.origin_label.astype(str),
             "node": _keys(net, p.origin_node),
@@ -39,6 +39,14 @@ def origins_frame(net: Network, r: RouteResult) -> pd.DataFrame:
             "lat": net.node_lat[p.origin_node],
         }
     )
+    if r.inbound is not None:
+        q = np.append(p.source_label.astype(str), "")
+        df["precursor_cost"] = r.inbound.origin_cost
+        df["seaport"] = q[np.where(r.inbound.origin_seaport >= 0, r.inbound.origin_seaport,
+                                   q.size - 1)]
+        df["precursor_seized_kg"] = r.inbound.origin_seized_kg
+        df["chain_cost"] = r.inbound.origin_cost + r.origin_cost
+    return df
 
 
 def regions_frame(net: Network, r: RouteResult) -> pd.DataFrame:
@@ -76,6 +84,8 @@ def arcs_geoframe(net: Network, r: RouteResult) -> Any:
     gdf["cost"] = r.problem.arc_cost
     gdf["p_detect"] = -np.expm1(-r.problem.arc_logsurv)
     gdf["flow_kg"] = r.arc_flow_kg
+    if r.inbound is not None:
+        gdf["precursor_flow_kg"] = r.inbound.arc_flow_kg
     return gdf
 
 
@@ -108,9 +118,28 @@ def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -
         og = _geo_points(origins)
         og.to_parquet(tmp / "origins.parquet")
         og.to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
+        if r.convergence is not None:
+            conv = pd.DataFrame(r.convergence, columns=["iteration", "relative_gap", "seconds"])
+            conv.to_csv(tmp / "convergence.csv", index=False, lineterminator="\n")
+        if r.relocation is not None:
+            _csv(production_frame(net, r), tmp / "production.csv")
         prov = {k: v for k, v in r.provenance.items() if k != "seconds"}
         (tmp / "provenance.json").write_text(_prov_json(prov), encoding="utf-8")
     return Path(out)
+
+
+def production_frame(net: Network, r: RouteResult) -> pd.DataFrame:
+    """Return production by region before and after relocation (kg/month)."""
+    from reten.models.relocation import production_by_region
+
+    assert r.relocation is not None
+    rows = production_by_region(net, r.relocation.before_node, r.relocation.before_volume_kg,
+                                r.problem.origin_node, r.problem.origin_volume_kg)
+    df = pd.DataFrame(
+        [(str(net.regions.code[i]), lvl, b, a, str(net.regions.name[i])) for i, lvl, b, a in rows],
+        columns=["region", "level", "volume_before_kg", "volume_after_kg", "name"],
+    )
+    return df.sort_values(["level", "region"], kind="stable").reset_index(drop=True)
 
 
 def write_compare(
