@@ -72,8 +72,9 @@ def sniff_sep(path: str) -> str:
     return max([",", "|", ";", "\t"], key=head.count)
 
 
-def read_observed(path: str, region_col: str, value_col: str, *, agg: str = "mean",
-                  where: str | None = None) -> pd.DataFrame:
+def read_observed(
+    path: str, region_col: str, value_col: str, *, agg: str = "mean", where: str | None = None
+) -> pd.DataFrame:
     """Return observed values aggregated to one row per region: columns region, observed."""
     if not os.path.isfile(path):
         raise InputError(f"{path}: file not found")
@@ -94,13 +95,23 @@ def read_observed(path: str, region_col: str, value_col: str, *, agg: str = "mea
         raise InputError(f"{path}: column '{value_col}' has no numbers")
     if agg not in ("mean", "sum", "median"):
         raise InputError(f"--agg '{agg}' unknown; valid: mean, sum, median")
-    out = (pd.DataFrame({"region": df[region_col].astype(str), "observed": vals})
-           .dropna().groupby("region", as_index=False)["observed"].agg(agg))
+    out = (
+        pd.DataFrame({"region": df[region_col].astype(str), "observed": vals})
+        .dropna()
+        .groupby("region", as_index=False)["observed"]
+        .agg(agg)
+    )
     return out
 
 
-def validate(predicted: pd.DataFrame, observed: pd.DataFrame, *, bootstrap: int = 2000,
-             seed: int = 0, where: str = "observed") -> Validation:
+def validate(
+    predicted: pd.DataFrame,
+    observed: pd.DataFrame,
+    *,
+    bootstrap: int = 2000,
+    seed: int = 0,
+    where: str = "observed",
+) -> Validation:
     """Return the Spearman correlation of predicted vs observed values by region.
 
     ``predicted`` has columns region, predicted; ``observed`` region, observed. Every
@@ -133,8 +144,13 @@ def validate(predicted: pd.DataFrame, observed: pd.DataFrame, *, bootstrap: int 
     lo, hi = np.nanpercentile(boot, [2.5, 97.5])
     return Validation(
         table=table.sort_values("predicted", ascending=False, kind="stable").reset_index(drop=True),
-        spearman=float(rho), ci_low=float(lo), ci_high=float(hi), p_value=float(p),
-        n=len(table), bootstrap=bootstrap, seed=seed,
+        spearman=float(rho),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        p_value=float(p),
+        n=len(table),
+        bootstrap=bootstrap,
+        seed=seed,
         unmatched_predicted=sorted(set(pred.region) - set(obs.region)),
     )
 
@@ -154,12 +170,15 @@ def scatter_svg(v: Validation, xlabel: str, ylabel: str) -> str:
     pts = "".join(
         f'<circle class="pt" cx="{a:.1f}" cy="{b:.1f}" r="4" fill="#1a5276" fill-opacity="0.7">'
         f"<title>{html.escape(str(r))}: predicted {xv:,.1f}, observed {yv:,.2f}</title></circle>"
-        for a, b, r, xv, yv in zip(px, py, v.table.region, x, y, strict=True))
-    return (f'<svg class="chart scatter" viewBox="0 0 {w:.0f} {h:.0f}" width="100%" '
-            f'xmlns="http://www.w3.org/2000/svg"><rect width="100%" height="100%" fill="#fff"/>'
-            f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#555"/>'
-            f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#555"/>'
-            f'<text x="{w / 2:.0f}" y="{h - 12:.0f}" font-size="12" text-anchor="middle">'
-            f"{html.escape(xlabel)}</text>"
-            f'<text x="14" y="{h / 2:.0f}" font-size="12" text-anchor="middle" '
-            f'transform="rotate(-90 14 {h / 2:.0f})">{html.escape(ylabel)}</text>{pts}</svg>')
+        for a, b, r, xv, yv in zip(px, py, v.table.region, x, y, strict=True)
+    )
+    return (
+        f'<svg class="chart scatter" viewBox="0 0 {w:.0f} {h:.0f}" width="100%" '
+        f'xmlns="http://www.w3.org/2000/svg"><rect width="100%" height="100%" fill="#fff"/>'
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#555"/>'
+        f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#555"/>'
+        f'<text x="{w / 2:.0f}" y="{h - 12:.0f}" font-size="12" text-anchor="middle">'
+        f"{html.escape(xlabel)}</text>"
+        f'<text x="14" y="{h / 2:.0f}" font-size="12" text-anchor="middle" '
+        f'transform="rotate(-90 14 {h / 2:.0f})">{html.escape(ylabel)}</text>{pts}</svg>'
+    )

@@ -21,6 +21,7 @@ import numpy as np
 
 from reten.kernels.pathsum import path_sums
 from reten.kernels.sptree import SPTree, source_tree, tree_flows
+from reten.kernels.sums import wsum
 from reten.models.routes import InboundLeg
 from reten.network.model import Network
 from reten.problem import Problem
@@ -28,8 +29,9 @@ from reten.problem import Problem
 
 def inbound_tree(net: Network, problem: Problem) -> SPTree:
     """Return the super-source tree of cheapest precursor routes from the entry seaports."""
-    return source_tree(net, problem.route_arc_cost(), problem.source_node,
-                       problem.route_source_cost())
+    return source_tree(
+        net, problem.route_arc_cost(), problem.source_node, problem.route_source_cost()
+    )
 
 
 def inbound_cost(tree: SPTree, problem: Problem) -> np.ndarray:
@@ -44,7 +46,7 @@ def solve_inbound(net: Network, problem: Problem, tree: SPTree | None = None) ->
     ratio = problem.precursor_ratio
     seaport = tree.root[on]
     ok = seaport >= 0
-    demand = np.bincount(on[ok], weights=vol[ok] * ratio, minlength=net.n_nodes)
+    demand = wsum(on[ok], weights=vol[ok] * ratio, minlength=net.n_nodes)
     _, flow = tree_flows(tree, demand, net.n_arcs)
     logs = path_sums(tree, [problem.arc_logsurv], [problem.source_logsurv])[0][on]
     seized = np.where(ok, vol * ratio * -np.expm1(-np.nan_to_num(logs)), 0.0)
@@ -54,5 +56,5 @@ def solve_inbound(net: Network, problem: Problem, tree: SPTree | None = None) ->
         origin_cost=np.where(ok, ratio * tree.dist[on], np.inf),
         origin_seaport=seaport,
         origin_seized_kg=seized,
-        seaport_flow_kg=np.bincount(seaport[ok], weights=vol[ok] * ratio, minlength=q),
+        seaport_flow_kg=wsum(seaport[ok], weights=vol[ok] * ratio, minlength=q),
     )

@@ -47,6 +47,7 @@ import numpy as np
 from reten.errors import InputError
 from reten.highs import quiet_highs
 from reten.kernels.sptree import SPTree, accumulate_tree, arc_flows, sink_tree
+from reten.kernels.sums import wsum
 from reten.models.routes import RouteResult, region_entries, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
@@ -137,10 +138,10 @@ def _all_or_nothing(
     on, vol = problem.origin_node, problem.origin_volume_kg
     root = tree.root[on]
     ok = root >= 0
-    node_vol = np.bincount(on[ok], weights=vol[ok], minlength=net.n_nodes)
+    node_vol = wsum(on[ok], weights=vol[ok], minlength=net.n_nodes)
     y = np.zeros(m + problem.sink_node.size)
     y[:m] = arc_flows(tree, accumulate_tree(tree, node_vol), m)
-    y[m:] = np.bincount(root[ok], weights=vol[ok], minlength=problem.sink_node.size)
+    y[m:] = wsum(root[ok], weights=vol[ok], minlength=problem.sink_node.size)
     return y, tree, float(vol[ok] @ tree.dist[on[ok]])
 
 
@@ -225,9 +226,7 @@ def _finish(
         sink_cost=t[m:] - problem.risk_weight * problem.sink_logsurv,
     )
     routes = solve_routes(net, at_eq)
-    node_vol = np.bincount(
-        problem.origin_node, weights=problem.origin_volume_kg, minlength=net.n_nodes
-    )
+    node_vol = wsum(problem.origin_node, weights=problem.origin_volume_kg, minlength=net.n_nodes)
     prov = dict(problem.provenance)
     prov.update(
         {
@@ -311,7 +310,7 @@ def _solve_gp(
     # arc flows: each crossing's share accumulated along its own tree
     x = np.zeros(m + k)
     for s in range(k):
-        node_vol = np.bincount(on, weights=f[:, s], minlength=net.n_nodes)
+        node_vol = wsum(on, weights=f[:, s], minlength=net.n_nodes)
         x[:m] += arc_flows(trees[s], accumulate_tree(trees[s], node_vol), m)
     x[m:] = xs
     return _finish(net, problem, congestion, costs, x, "gp", history, target_gap, t0)
@@ -374,7 +373,7 @@ def _solve_qp(net: Network, problem: Problem, costs: _Costs) -> np.ndarray:
     cols = np.concatenate([np.arange(ncol), np.flatnonzero(head >= 0)])
     vals = np.concatenate([np.ones(ncol), -np.ones(int((head >= 0).sum()))])
     a = sp.csc_matrix((vals, (rows, cols)), shape=(n, ncol))
-    supply = np.bincount(problem.origin_node, weights=problem.origin_volume_kg, minlength=n)
+    supply = wsum(problem.origin_node, weights=problem.origin_volume_kg, minlength=n)
     h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = ncol

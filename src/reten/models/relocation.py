@@ -30,6 +30,7 @@ import numpy as np
 from reten.errors import InputError
 from reten.kernels.pathsum import path_sums
 from reten.kernels.sptree import SPTree
+from reten.kernels.sums import wsum
 from reten.models.routes import Relocation, RouteResult, route_tree, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
@@ -105,7 +106,7 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
         best = np.full(n_labs, np.inf)
         np.minimum.at(best, lab[finite], cost[finite])
         z = np.where(finite, np.exp(-(cost - best[lab]) / spec.logit_scale), 0.0)
-        tot = np.bincount(lab, weights=z, minlength=n_labs)
+        tot = wsum(lab, weights=z, minlength=n_labs)
         share = np.divide(z, tot[lab], out=np.zeros_like(z), where=tot[lab] > 0)
         keep = share > 1e-12
         new_lab, new_site, share = lab[keep], site[keep], share[keep]
@@ -121,10 +122,17 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
         problem,
         origin_node=new_site,
         origin_volume_kg=vol[new_lab] * share,
-        origin_label=np.asarray([f"{labels[k]} -> {net.node_name[s] or net.node_key[s]}"
-                                 if s != problem.origin_node[new_lab[k]] else str(labels[k])
-                                 for k, s in enumerate(new_site.tolist())], dtype=object)
-        if labels is not None else problem.origin_label,
+        origin_label=np.asarray(
+            [
+                f"{labels[k]} -> {net.node_name[s] or net.node_key[s]}"
+                if s != problem.origin_node[new_lab[k]]
+                else str(labels[k])
+                for k, s in enumerate(new_site.tolist())
+            ],
+            dtype=object,
+        )
+        if labels is not None
+        else problem.origin_label,
     )
     result = solve_routes(net, moved, tree=tree)
     inbound = None
@@ -133,24 +141,41 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
 
         inbound = solve_inbound(net, moved)
     prov = dict(result.provenance)
-    prov.update({"relocation": {"rule": spec.rule, "relocation_cost": spec.relocation_cost,
-                                "logit_scale": spec.logit_scale, "loss_value": spec.loss_value,
-                                "candidate_pairs": int(site.size)},
-                 "seconds": time.perf_counter() - t0})
-    return replace(result, provenance=prov, inbound=inbound,
-                   relocation=Relocation(problem.origin_node, vol, new_lab, cost))
+    prov.update(
+        {
+            "relocation": {
+                "rule": spec.rule,
+                "relocation_cost": spec.relocation_cost,
+                "logit_scale": spec.logit_scale,
+                "loss_value": spec.loss_value,
+                "candidate_pairs": int(site.size),
+            },
+            "seconds": time.perf_counter() - t0,
+        }
+    )
+    return replace(
+        result,
+        provenance=prov,
+        inbound=inbound,
+        relocation=Relocation(problem.origin_node, vol, new_lab, cost),
+    )
 
 
-def production_by_region(net: Network, before_node: np.ndarray, before_kg: np.ndarray,
-                         after_node: np.ndarray, after_kg: np.ndarray) -> list[tuple]:
+def production_by_region(
+    net: Network,
+    before_node: np.ndarray,
+    before_kg: np.ndarray,
+    after_node: np.ndarray,
+    after_kg: np.ndarray,
+) -> list[tuple]:
     """Return ``(row, level, before_kg, after_kg)`` for every region with production."""
     regs = net.regions
     out = []
     for level in sorted(set(regs.level.tolist())):
         anc = regs.ancestor_table(level)
         rb, ra = anc[net.node_region[before_node]], anc[net.node_region[after_node]]
-        b = np.bincount(rb[rb >= 0], weights=before_kg[rb >= 0], minlength=len(regs))
-        a = np.bincount(ra[ra >= 0], weights=after_kg[ra >= 0], minlength=len(regs))
+        b = wsum(rb[rb >= 0], weights=before_kg[rb >= 0], minlength=len(regs))
+        a = wsum(ra[ra >= 0], weights=after_kg[ra >= 0], minlength=len(regs))
         for r in np.flatnonzero((a > 0) | (b > 0)):
             out.append((int(r), level, float(b[r]), float(a[r])))
     return out

@@ -41,6 +41,7 @@ import numpy as np
 
 from reten.kernels.pathsum import path_sums
 from reten.kernels.sptree import SPTree, sink_tree, tree_flows, tree_path
+from reten.kernels.sums import wsum
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -162,11 +163,11 @@ def solve_routes(net: Network, problem: Problem, *, tree: SPTree | None = None) 
     length = length / 1000.0
     seized = np.where(reach, vol * -np.expm1(-np.nan_to_num(logs)), 0.0)
     node_vol = np.zeros(net.n_nodes)
-    node_vol += np.bincount(on[reach], weights=vol[reach], minlength=net.n_nodes)
+    node_vol += wsum(on[reach], weights=vol[reach], minlength=net.n_nodes)
     _, flow = tree_flows(tree, node_vol, net.n_arcs)
     k = problem.sink_node.size
-    crossing_flow = np.bincount(crossing[reach], weights=vol[reach], minlength=k)
-    crossing_seized = np.bincount(crossing[reach], weights=seized[reach], minlength=k)
+    crossing_flow = wsum(crossing[reach], weights=vol[reach], minlength=k)
+    crossing_seized = wsum(crossing[reach], weights=seized[reach], minlength=k)
     region_flow = region_entries(net, flow, node_vol)
     prov = dict(problem.provenance)
     prov.update({"model": "routes (Dell 2015 least-cost)", "seconds": time.perf_counter() - t0})
@@ -215,9 +216,9 @@ def region_entries(net: Network, arc_flow: np.ndarray, node_volume: np.ndarray) 
         ra = np.where(ra >= 0, ra, rv)
         rs = anc[net.node_region[src]]
         ok = rs >= 0
-        out += np.bincount(rs[ok], weights=node_volume[src][ok], minlength=nreg)
+        out += wsum(rs[ok], weights=node_volume[src][ok], minlength=nreg)
         enter_arc = (ra != rv) & (ra >= 0)
-        out += np.bincount(ra[enter_arc], weights=f[enter_arc], minlength=nreg)
+        out += wsum(ra[enter_arc], weights=f[enter_arc], minlength=nreg)
         enter_node = (rp != ra) & (rp >= 0)
-        out += np.bincount(rp[enter_node], weights=f[enter_node], minlength=nreg)
+        out += wsum(rp[enter_node], weights=f[enter_node], minlength=nreg)
     return out

@@ -42,8 +42,9 @@ def origins_frame(net: Network, r: RouteResult) -> pd.DataFrame:
     if r.inbound is not None:
         q = np.append(p.source_label.astype(str), "")
         df["precursor_cost"] = r.inbound.origin_cost
-        df["seaport"] = q[np.where(r.inbound.origin_seaport >= 0, r.inbound.origin_seaport,
-                                   q.size - 1)]
+        df["seaport"] = q[
+            np.where(r.inbound.origin_seaport >= 0, r.inbound.origin_seaport, q.size - 1)
+        ]
         df["precursor_seized_kg"] = r.inbound.origin_seized_kg
         df["chain_cost"] = r.inbound.origin_cost + r.origin_cost
     return df
@@ -133,8 +134,13 @@ def production_frame(net: Network, r: RouteResult) -> pd.DataFrame:
     from reten.models.relocation import production_by_region
 
     assert r.relocation is not None
-    rows = production_by_region(net, r.relocation.before_node, r.relocation.before_volume_kg,
-                                r.problem.origin_node, r.problem.origin_volume_kg)
+    rows = production_by_region(
+        net,
+        r.relocation.before_node,
+        r.relocation.before_volume_kg,
+        r.problem.origin_node,
+        r.problem.origin_volume_kg,
+    )
     df = pd.DataFrame(
         [(str(net.regions.code[i]), lvl, b, a, str(net.regions.name[i])) for i, lvl, b, a in rows],
         columns=["region", "level", "volume_before_kg", "volume_after_kg", "name"],
