@@ -96,10 +96,18 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
     n_labs = problem.origin_node.size
     vol = problem.origin_volume_kg
     if spec.rule == "deterministic":
-        # per lab: lowest cost, then the current site (listed first), then lowest node id
-        first = np.r_[True, lab[1:] != lab[:-1]]
-        order = np.lexsort((site, ~first, cost, lab))
-        pick = order[np.r_[True, lab[order][1:] != lab[order][:-1]]]
+        # per lab: lowest cost, then the current site (listed first), then lowest node id;
+        # pairs are grouped by lab, so segment minima do it in O(pairs)
+        starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+        c = np.where(np.isnan(cost), np.inf, cost)
+        seg_min = np.minimum.reduceat(c, starts)
+        seg_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, lab.size]))
+        tie = c == seg_min[seg_of]
+        prio = np.where(tie, site.astype(np.float64), np.inf)
+        prio[starts] = np.where(tie[starts], -1.0, np.inf)  # the current site wins ties
+        best = np.minimum.reduceat(prio, starts)
+        pick = np.flatnonzero(prio == best[seg_of])
+        pick = pick[np.r_[True, seg_of[pick][1:] != seg_of[pick][:-1]]]
         new_lab, new_site, share = lab[pick], site[pick], np.ones(pick.size)
     else:
         finite = np.isfinite(cost)

@@ -51,6 +51,7 @@ class Regions:
 
     def __post_init__(self) -> None:
         n = self.code.shape[0]
+        object.__setattr__(self, "_anc_cache", {})
         for k in ("lon", "lat"):
             v = getattr(self, k)
             if v is None or np.asarray(v).shape[0] != n:
@@ -79,8 +80,11 @@ class Regions:
         The table has one extra entry at the end (-1) so that ``table[rows]`` maps row -1
         to -1.
         """
-        rows = np.arange(len(self), dtype=np.int64)
-        return np.append(self._ancestor_loop(rows, level), -1)
+        cache: dict[str, np.ndarray] = self.__dict__["_anc_cache"]
+        if level not in cache:
+            rows = np.arange(len(self), dtype=np.int64)
+            cache[level] = _frozen(np.append(self._ancestor_loop(rows, level), -1))
+        return cache[level]
 
     def ancestor_at_level(self, rows: np.ndarray, level: str) -> np.ndarray:
         """Map region rows to their ancestor (or themselves) at ``level``; -1 where none."""
