@@ -170,11 +170,75 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
             colors=("#8e44ad",),
         ),
     ]
+    body += _extension_sections(net, r)
     for name, df in tables.items():
         body += [f"<h2>{html.escape(name)}</h2>", table(df)]
     body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
     body.append(provenance(r.provenance))
     return page(title, "reten route model (Dell 2015 least-cost routes)", body)
+
+
+def _extension_sections(net: Network, r: RouteResult) -> list[str]:
+    """Sections for congestion (convergence), the precursor leg and relocation."""
+    out: list[str] = []
+    if r.convergence:
+        last = r.convergence[-1]
+        out += [
+            "<h2>Congestion equilibrium: convergence</h2>",
+            f'<p class="legend">Relative gap per iteration; final gap {last[1]:.2e} after '
+            f"{last[0]} iteration(s), {last[2]:.2f} s ({r.provenance.get('method', '')})."
+            "</p>",
+            svg.gap_chart(r.convergence, title="relative gap per iteration"),
+        ]
+    if r.inbound is not None:
+        frame = svg.network_frame(net)
+        p = r.problem
+        share = r.inbound.seaport_flow_kg / max(r.inbound.seaport_flow_kg.sum(), 1e-12)
+        out += [
+            "<h2>The precursor leg: seaports to labs</h2>",
+            '<p class="legend">Teal lines: precursor flows, width by kg/month; teal '
+            "circles: entry seaports by share. The product leg is on the map above.</p>",
+            "<figure>"
+            + svg.svg(
+                frame,
+                [
+                    svg.roads_layer(net, frame),
+                    svg.flow_layer(
+                        net, frame, r.inbound.arc_flow_kg, color="#16a085", label="precursor"
+                    ),
+                    svg.points_layer(
+                        frame,
+                        net.node_lon[p.source_node],
+                        net.node_lat[p.source_node],
+                        share + 1e-3,
+                        [f"{p.source_label[i]}: {share[i]:.0%}" for i in range(p.source_node.size)],
+                        color="#16a085",
+                        cls="seaports",
+                    ),
+                ],
+                "precursor leg",
+            )
+            + "</figure>",
+        ]
+    if r.relocation is not None:
+        from reten.report.exports import production_frame
+
+        prod = production_frame(net, r)
+        st = prod[prod.level == "state"].assign(
+            delta=lambda d: d.volume_after_kg - d.volume_before_kg
+        )
+        lost = st[st.delta < 0].sort_values("delta")
+        gained = st[st.delta > 0].sort_values("delta", ascending=False)
+        if len(lost) or len(gained):
+            sentence = f"Production moved from {', '.join(lost.name)} to {', '.join(gained.name)}."
+        else:
+            sentence = "No lab moved to another state."
+        out += [
+            "<h2>Production relocation</h2>",
+            f"<p>{html.escape(sentence)}</p>",
+            table(prod, max_rows=40),
+        ]
+    return out
 
 
 def compare_report(
@@ -252,6 +316,7 @@ def compare_report(
         table(cmp.crossings),
         "<h2>Origins: increase in the traffickers' cost (Dell's key quantity)</h2>",
         table(cmp.origins),
+        *_extension_sections(net, scen),
         provenance({"baseline": base.provenance, "scenario": scen.provenance}),
     ]
     return page(title, "reten displacement analysis: baseline vs scenario", body)

@@ -176,3 +176,31 @@ def bar_chart(
             )
     out.append("</svg>")
     return "".join(out)
+
+
+def gap_chart(history: list[tuple[int, float, float]], *, title: str) -> str:
+    """Return a line chart of log10(relative gap) against iteration as ``<svg class="chart">``."""
+    it = np.array([h[0] for h in history], dtype=float)
+    gap = np.array([max(h[1], 1e-16) for h in history])
+    lg = np.log10(gap)
+    w, h, pad = 640.0, 300.0, 50.0
+    lo, hi = float(np.floor(lg.min())), float(np.ceil(lg.max())) if lg.size else 0.0
+    hi = max(hi, lo + 1)
+    x1 = max(float(it.max()) if it.size else 1.0, 2.0)
+    xs = pad + (it - 1) / (x1 - 1) * (w - pad - 10)
+    ys = 10 + (hi - lg) / (hi - lo) * (h - pad - 10)
+    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs, ys, strict=True))
+    ticks = "".join(
+        f'<text x="{pad - 6:.0f}" y="{10 + (hi - e) / (hi - lo) * (h - pad - 10) + 4:.1f}" '
+        f'font-size="10" text-anchor="end">1e{int(e)}</text>'
+        for e in np.arange(lo, hi + 1)
+    )
+    return (
+        f'<svg class="chart convergence" role="img" aria-label="{html.escape(title)}" '
+        f'viewBox="0 0 {w:.0f} {h:.0f}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#555"/>'
+        f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#555"/>{ticks}'
+        f'<polyline class="bar" points="{pts}" fill="none" stroke="#c0392b" '
+        f'stroke-width="2"/><text x="{w / 2:.0f}" y="{h - 15:.0f}" font-size="11" '
+        f'text-anchor="middle">iteration (last: {int(x1)})</text></svg>'
+    )
