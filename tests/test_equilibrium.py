@@ -90,7 +90,8 @@ def _reduced_costs(net, p, cong, r):
     )
     tree = sink_tree(net, t[:m], p.sink_node, t[m:])
     d = tree.dist
-    red_arcs = t[:m] + d[net.arc_target] - d[net.arc_source]
+    with np.errstate(invalid="ignore"):
+        red_arcs = t[:m] + d[net.arc_target] - d[net.arc_source]
     red_sinks = t[m:] - d[p.sink_node]
     return np.concatenate([red_arcs, red_sinks]), x, d
 

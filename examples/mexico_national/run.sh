@@ -12,3 +12,7 @@ $RETEN network build --lines "$DATA/MEX_roads.shp" --snap-m 50 --largest-compone
 $RETEN run examples/mexico_national/baseline.toml -o "$OUT/baseline"
 $RETEN compare examples/mexico_national/baseline.toml examples/mexico_national/crackdown.toml \
     -o "$OUT/compare"
+# predictions against observations: route exposure by state vs state homicide rates
+$RETEN validate "$OUT/baseline" --observed "$DATA/mexico-state-month-homicide-rates-2000-2022.csv" \
+    --region-col cve_ent --value-col homicide_rate --level state --where "year >= 2015" \
+    -o "$OUT/validation"

@@ -296,7 +296,7 @@ def _solve_gp(
         c = np.where(
             np.isfinite(dmat), dmat + sink_base + alpha_v * (xs / capv) ** costs.delta, np.inf
         )
-        tx = float(np.nansum(np.where(f > 0, c * f, 0.0)))
+        tx = float(np.nansum(np.where(f > 0, c, 0.0) * f))
         sptt = float((vol[reach] * c[reach].min(axis=1)).sum())
         return max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
 
