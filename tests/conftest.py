@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# the same examples on every run: CI results do not depend on the day's random draw
+settings.register_profile("reten", derandomize=True, print_blob=True)
+settings.load_profile("reten")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
