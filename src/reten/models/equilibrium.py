@@ -373,7 +373,10 @@ def _solve_qp(net: Network, problem: Problem, costs: _Costs) -> np.ndarray:
     cols = np.concatenate([np.arange(ncol), np.flatnonzero(head >= 0)])
     vals = np.concatenate([np.ones(ncol), -np.ones(int((head >= 0).sum()))])
     a = sp.csc_matrix((vals, (rows, cols)), shape=(n, ncol))
-    supply = wsum(problem.origin_node, weights=problem.origin_volume_kg, minlength=n)
+    # origins that reach no open crossing ship nothing (they are reported as unreachable)
+    free = sink_tree(net, costs.base[:m], problem.sink_node, costs.base[m:])
+    reach = free.root[problem.origin_node] >= 0
+    supply = wsum(problem.origin_node[reach], weights=problem.origin_volume_kg[reach], minlength=n)
     h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = ncol
