@@ -363,6 +363,103 @@ def validate_cmd(
     console.print(f"[green]wrote[/] {out}/validation.html")
 
 
+@app.command("optimize")
+def optimize_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML (its enforcement is the start)")],
+    budget: Annotated[float, typer.Option("--budget", help="Units available (B)")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    objective: Annotated[
+        str, typer.Option("--objective", help="cost|interception|capacity")
+    ] = "cost",
+    sites_kind: Annotated[
+        str, typer.Option("--sites", help="arcs|nodes|crossings|regions")
+    ] = "arcs",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds")] = 300.0,
+    method: Annotated[
+        str, typer.Option("--method", help="auto|milp|decomposition|greedy")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    delay: Annotated[float, typer.Option("--delay", help="Added cost per unit")] = 50.0,
+    p_detect: Annotated[float, typer.Option("--p-detect", help="Detection per unit")] = 0.1,
+    max_units: Annotated[int, typer.Option("--max-units", help="Units per site at most")] = 1,
+    curve: Annotated[bool, typer.Option("--curve/--no-curve", help="K = 1..B curve")] = True,
+) -> None:
+    """Choose where K units cost traffickers most or intercept most, with certified bounds."""
+    import time as _time
+
+    from reten.analysis.displacement import compare as do_compare
+    from reten.api import prepare
+    from reten.models.interdiction import (
+        OBJECTIVES,
+        apply_units,
+        build_sites,
+        marginal_curve,
+        optimize,
+    )
+    from reten.models.routes import solve_routes
+    from reten.report.optimize import result_json, write_optimize
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"--objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
+    if not budget > 0:
+        raise InputError(f"--budget must be a positive number of units (got {budget:g})")
+    t0 = _time.perf_counter()
+    with _progress() as prog:
+        prog.add_task(f"optimising {scenario}", total=None)
+        sc, net, problem = prepare(scenario)
+        sites = build_sites(
+            net, problem, sites_kind, delay=delay, p_detect=p_detect, max_units=max_units
+        )
+        kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
+        if kmax > 1:
+            results = marginal_curve(
+                net, problem, sites, kmax, objective=objective, method=method, time_limit=time_limit
+            )
+            res = results[-1]
+        else:
+            res = optimize(
+                net,
+                problem,
+                sites,
+                budget,
+                objective=objective,
+                method=method,
+                time_limit=time_limit,
+            )
+            results = [res]
+        res.seconds = _time.perf_counter() - t0
+        base = solve_routes(net, problem)
+        response = solve_routes(
+            net, apply_units(problem, sites, res.units, remove=objective == "capacity")
+        )
+        cmp = do_compare(net, base, response)
+        write_optimize(
+            out,
+            net,
+            problem,
+            res,
+            results,
+            base,
+            response,
+            cmp,
+            f"{sc.name}: {objective}, {sites_kind}, budget {budget:g}",
+        )
+    summary = result_json(res)
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        t = Table(
+            title=f"{res.objective}: {res.objective_value:,.1f} "
+            f"(bounds {res.lower_bound:,.1f} .. {res.upper_bound:,.1f}, {res.status})"
+        )
+        t.add_column("site")
+        t.add_column("units", justify="right")
+        for srow in summary["sites"]:
+            t.add_row(srow["site"], str(srow["units"]))
+        Console().print(t)
+    console.print(f"[green]wrote[/] {out}/report.html")
+
+
 DEMO_STEPS = (
     ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
     ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),

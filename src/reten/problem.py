@@ -49,6 +49,7 @@ class Problem:
     source_logsurv: np.ndarray = field(default_factory=lambda: np.zeros(0))
     source_label: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     precursor_ratio: float = 0.0
+    sink_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cost_unit: str = "cost"
     dose_mg: float = 2.0
     provenance: dict[str, Any] = field(default_factory=dict)

@@ -612,10 +612,20 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         source_logsurv=source_logsurv,
         source_label=np.array([net.node_name[n] for n in src_nodes], dtype=object),
         precursor_ratio=float(ch.get("precursor_kg_per_kg", 1.0)) if ch else 0.0,
+        sink_capacity=_sink_capacity(d, sink_node.size),
         cost_unit=unit,
         dose_mg=float(d.get("dose_mg", 2.0)),
         provenance=prov,
     )
+
+
+def _sink_capacity(d: dict[str, Any], k: int) -> np.ndarray:
+    """Crossing capacities (kg/month) from destinations or [congestion]; inf if none."""
+    default = float((d.get("congestion") or {}).get("crossing_capacity_kg", np.inf))
+    dests = d.get("destinations") or []
+    if dests:
+        return np.array([float(t.get("capacity_kg", default)) for t in dests])
+    return np.full(k, default)
 
 
 def _region_node(sc: Scenario | None, field: str, net: Network, r: int) -> int:

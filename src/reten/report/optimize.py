@@ -1,0 +1,189 @@
+"""Report and files of an enforcement optimisation: chosen sites, bounds, curve, displacement."""
+
+from __future__ import annotations
+
+import html as _h
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reten.analysis.displacement import Comparison
+from reten.atomic import atomic_dir
+from reten.models.interdiction import InterdictionResult, Sites
+from reten.models.routes import RouteResult
+from reten.network.model import Network
+from reten.report import svg
+from reten.report.html import kpis, page, provenance, table
+
+
+def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
+    """Return a lon/lat point for every site (mean of its arcs' midpoints)."""
+    from reten.network.regions import arc_midpoints
+
+    mlon, mlat = arc_midpoints(net)
+    k = problem.sink_node.size
+    lon = np.concatenate([mlon, net.node_lon[problem.sink_node]]) if k else mlon
+    lat = np.concatenate([mlat, net.node_lat[problem.sink_node]]) if k else mlat
+    inc = sites.incidence
+    cnt = np.maximum(np.asarray(inc.sum(axis=1)).ravel(), 1)
+    return (inc @ lon) / cnt, (inc @ lat) / cnt
+
+
+def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataFrame:
+    """Return the chosen sites: id, units, detection per covered arc, delay, position."""
+    s = res.sites
+    assert s is not None
+    chosen = np.flatnonzero(res.units > 0)
+    lon, lat = site_points(net, problem, s)
+    return pd.DataFrame(
+        {
+            "site": s.label[chosen].astype(str),
+            "units": res.units[chosen],
+            "p_detect": -np.expm1(-s.logsurv[chosen] * res.units[chosen]),
+            "delay": s.delay[chosen] * res.units[chosen],
+            "lon": lon[chosen],
+            "lat": lat[chosen],
+        }
+    )
+
+
+def result_json(res: InterdictionResult) -> dict[str, Any]:
+    """Return the fixed JSON summary of a result."""
+    s = res.sites
+    assert s is not None
+    chosen = np.flatnonzero(res.units > 0)
+    return {
+        "objective": res.objective_value,
+        "lower_bound": res.lower_bound,
+        "upper_bound": res.upper_bound,
+        "seconds": res.seconds,
+        "sites": [{"site": str(s.label[i]), "units": int(res.units[i])} for i in chosen],
+        "objective_name": res.objective,
+        "method": res.method,
+        "budget": res.budget,
+        "status": res.status,
+        "gap": res.gap,
+        "site_kind": s.kind,
+    }
+
+
+def curve_chart(curve: list[InterdictionResult]) -> str:
+    """Return the marginal-value curve (value and bounds against K) as a bar chart."""
+    cats = [f"K = {int(r.budget)}" for r in curve]
+    return svg.bar_chart(
+        cats,
+        {
+            "value of the best allocation": np.array([r.objective_value for r in curve]),
+            "upper bound": np.array([r.upper_bound for r in curve]),
+        },
+        title="marginal value of units",
+        fmt="{:,.1f}",
+        colors=("#1a5276", "#aab7b8"),
+    )
+
+
+def write_optimize(
+    out: str | Path,
+    net: Network,
+    problem: Any,
+    res: InterdictionResult,
+    curve: list[InterdictionResult],
+    base: RouteResult,
+    response: RouteResult,
+    cmp: Comparison,
+    title: str,
+) -> Path:
+    """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
+    sites = sites_frame(res, net, problem)
+    frame = svg.network_frame(net)
+    lon, lat = sites.lon.to_numpy(), sites.lat.to_numpy()
+    site_layer = svg.points_layer(
+        frame,
+        lon,
+        lat,
+        sites.units.to_numpy(float),
+        [f"{a}: {u} unit(s)" for a, u in zip(sites.site, sites.units, strict=True)],
+        color="#000000",
+        cls="sites",
+        max_r=7,
+        square=True,
+    )
+    m = svg.svg(
+        frame,
+        [
+            svg.roads_layer(net, frame),
+            svg.flow_layer(net, frame, response.arc_flow_kg, color="#c0392b", label="response"),
+            site_layer,
+        ],
+        "chosen sites",
+    )
+    curve_df = pd.DataFrame(
+        [
+            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
+            for r in curve
+        ],
+        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
+    )
+    if len(curve_df):
+        curve_df["marginal"] = curve_df.objective.diff().fillna(curve_df.objective)
+    log_df = pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+    unit = "cost units·kg" if res.objective == "cost" else "kg"
+    body = [
+        kpis(
+            [
+                (f"objective ({res.objective}), {unit}", f"{res.objective_value:,.1f}"),
+                ("lower bound", f"{res.lower_bound:,.1f}"),
+                ("upper bound", f"{res.upper_bound:,.1f}"),
+                ("gap", f"{res.gap:.2%}"),
+                ("status", res.status),
+                ("seconds", f"{res.seconds:.1f}"),
+            ]
+        ),
+        "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
+        '<p class="legend">Black squares: sites with units (size by units). Red: the '
+        "traffickers' best response to them, width by flow.</p>",
+        f"<figure>{m}</figure>",
+        "<h2>Sites</h2>",
+        table(sites, floatfmt="{:,.4f}"),
+    ]
+    if len(curve) > 1:
+        body += [
+            "<h2>Marginal value: what each extra unit buys</h2>",
+            curve_chart(curve),
+            table(curve_df, floatfmt="{:,.2f}"),
+        ]
+    body += [
+        "<h2>Displacement caused by the chosen sites</h2>",
+        table(cmp.regions),
+        table(cmp.crossings),
+        "<h2>Solve log</h2>",
+        table(log_df, max_rows=200, floatfmt="{:,.3f}"),
+        provenance(
+            {
+                "method": res.method,
+                "objective": res.objective,
+                "budget": res.budget,
+                **{k: v for k, v in base.provenance.items() if k != "seconds"},
+            }
+        ),
+    ]
+    with atomic_dir(out) as tmp:
+        (tmp / "report.html").write_text(
+            page(title, "reten enforcement optimisation (network interdiction)", body),
+            encoding="utf-8",
+        )
+        sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
+        curve_df.to_csv(tmp / "curve.csv", index=False, lineterminator="\n")
+        log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
+        cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
+        cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
+        (tmp / "result.json").write_text(json.dumps(result_json(res), indent=2) + "\n")
+    return Path(out)
+
+
+def escape(s: str) -> str:
+    """HTML-escape ``s``."""
+    return _h.escape(s)
