@@ -414,6 +414,21 @@ class _Master:
             val.astype(np.float64),
         )
 
+    def set_integer(self, integer: bool) -> None:
+        kind = self.hs.HighsVarType.kInteger if integer else self.hs.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(
+            self.S, np.arange(self.S, dtype=np.int32), np.full(self.S, kind)
+        )
+
+    def solve_relaxed(self, time_limit: float) -> tuple[np.ndarray, float, bool]:
+        """Solve the LP relaxation; return (fractional units, LP bound, solved)."""
+        h = self.h
+        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+        h.run()
+        optimal = h.getModelStatus() == self.hs.HighsModelStatus.kOptimal
+        x = np.asarray(h.getSolution().col_value)
+        return x[: self.S].copy(), float(h.getInfo().objective_function_value), optimal
+
     def solve(
         self, time_limit: float, start: np.ndarray | None = None
     ) -> tuple[np.ndarray, float, bool]:
@@ -490,7 +505,10 @@ def optimize(
     elif method == "milp":
         res = _dual_milp(fol, sites, budget, time_limit, objective, tol)
     else:
-        res = _benders(fol, sites, budget, time_limit, objective, tol, warm, start)
+        if objective == "cost":
+            res = _covering(fol, sites, budget, time_limit, tol, start)
+        else:
+            res = _benders(fol, sites, budget, time_limit, objective, tol, warm, start)
     res.seconds = time.perf_counter() - t0
     res.sites = sites
     res.budget = budget
@@ -665,7 +683,34 @@ def _benders(
     ub = math.inf
     log: list[tuple[int, float, float, float]] = []
     status = "time_limit"
-    for it in range(1, 100_000):
+    # phase 1: Kelley's cutting planes on the LP relaxation of the master. Cuts from the
+    # trafficker's response to fractional units are valid for every allocation, cheap to
+    # find, and leave the integer master far fewer iterations (the "LP phase" of Benders).
+    master.set_integer(False)
+    lp_prev = math.inf
+    for _ in range(400):
+        if time.perf_counter() > t0 + 0.5 * time_limit:
+            break
+        x_frac, bound, optimal = master.solve_relaxed(deadline - time.perf_counter())
+        if not optimal:
+            break
+        val, tree = fol.evaluate(x_frac)
+        add_cuts(tree)
+        if objective == "interception":
+            for i, d in enumerate(tree.dist[fol.on]):
+                if math.isfinite(d):
+                    add_tangent(i, d)
+        if (
+            bound - val <= 1e-6 * max(1.0, abs(bound))
+            or abs(lp_prev - bound) <= 1e-9 * max(1.0, abs(bound))
+            and bound - val <= 1e-3 * max(1.0, abs(bound))
+        ):
+            break
+        lp_prev = bound
+    master.set_integer(True)
+    it = 0
+    while True:
+        it += 1
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             break
@@ -695,6 +740,107 @@ def _benders(
     return InterdictionResult(
         objective, "decomposition", budget, best_n, lb, lb, ub, 0.0, status, log
     )
+
+
+def _covering(
+    fol: _Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    tol: float,
+    start: np.ndarray | None = None,
+) -> InterdictionResult:
+    """Israeli & Wood's covering decomposition for the ``cost`` objective.
+
+    Given the incumbent value ``z``, the master looks for the cheapest allocation (in
+    resources) whose every known route costs at least ``z + eps`` for the traffickers:
+    ``sum_o v_o (L(P_o) + sum_s g_s n_s |P_o cap s|) >= z + eps`` for every stored response
+    (one row per response tree, or per origin for few origins). If that needs more than
+    the budget, no allocation beats ``z`` by ``eps`` and the incumbent is optimal; otherwise
+    the allocation is evaluated, either improving the incumbent or adding its response.
+    """
+    import highspy
+
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    S, o = sites.size, fol.on.size
+    per_origin = o <= 64
+    inf = highspy.kHighsInf
+    h = quiet_highs()
+    for s_ in range(S):
+        h.addVar(0.0, float(sites.upper[s_]))
+    nz = o if per_origin else 1
+    for _ in range(nz):
+        h.addVar(-inf, inf)
+    h.changeColsIntegrality(
+        S, np.arange(S, dtype=np.int32), np.full(S, highspy.HighsVarType.kInteger)
+    )
+    h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
+    # sum of value variables >= target (row 0; its bound moves with the incumbent)
+    h.addRow(0.0, inf, nz, np.arange(S, S + nz, dtype=np.int32), np.ones(nz))
+    seen: set[bytes] = set()
+
+    def add_cuts(tree: SPTree) -> None:
+        length, counts = fol.path_coefficients(tree)
+        rows = range(o) if per_origin else [0]
+        for i in rows:
+            if per_origin:
+                row = counts.getrow(i)
+                idx = np.concatenate([[S + i], row.indices])
+                val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
+                rhs = float(fol.vol[i] * length[i])
+            else:
+                agg = (sp.csr_matrix(fol.vol) @ counts).tocsr()
+                idx = np.concatenate([[S], agg.indices])
+                val = np.concatenate([[1.0], -fol.gain[agg.indices] * agg.data])
+                rhs = float(fol.vol @ length)
+            key = idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
+            if key not in seen:
+                seen.add(key)
+                h.addRow(-inf, rhs, int(idx.size), idx.astype(np.int32), val)
+
+    best_n, lb, trees = _greedy(fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start)
+    for tr in trees:
+        add_cuts(tr)
+    # an upper bound that holds at any time: the LP relaxation of the dual MILP
+    lp = _dual_milp(
+        fol, sites, budget, max(min(0.1 * time_limit, 60.0), 0.1), "cost", tol, relax=True
+    )
+    ub = max(lp.upper_bound, lb) if math.isfinite(lp.upper_bound) else math.inf
+    log = [(0, lb, ub, time.perf_counter() - t0)]
+    status = "time_limit"
+    it = 0
+    while time.perf_counter() < deadline:
+        it += 1
+        eps = max(tol * max(1.0, abs(lb)), 1e-9)
+        target = lb + eps
+        h.changeRowBounds(0, target, inf)
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.run()
+        st = h.getModelStatus()
+        if st == highspy.HighsModelStatus.kInfeasible:
+            ub = min(ub, target)
+            status = "optimal"
+            log.append((it, lb, ub, time.perf_counter() - t0))
+            break
+        if st != highspy.HighsModelStatus.kOptimal:
+            break
+        used = float(h.getInfo().objective_function_value)
+        if used > budget + 1e-9:
+            ub = min(ub, target)  # reaching the target needs more than the budget
+            status = "optimal"
+            log.append((it, lb, ub, time.perf_counter() - t0))
+            break
+        x = np.asarray(h.getSolution().col_value)
+        n_hat = np.round(x[:S]).astype(np.int64)
+        val, tree = fol.evaluate(n_hat)
+        if val > lb:
+            lb, best_n = val, n_hat
+        add_cuts(tree)
+        log.append((it, lb, ub, time.perf_counter() - t0))
+    ub = max(ub, lb)
+    return InterdictionResult("cost", "decomposition", budget, best_n, lb, lb, ub, 0.0, status, log)
 
 
 def _dual_milp(
@@ -788,9 +934,12 @@ def _dual_milp(
         info = h.getInfo()
         optimal = st == highspy.HighsModelStatus.kOptimal
         x = np.asarray(h.getSolution().col_value)
-        bound = (
-            float(info.objective_function_value) if relax or optimal else float(info.mip_dual_bound)
-        )
+        if optimal:
+            bound = float(info.objective_function_value)
+        elif relax:
+            bound = math.inf  # an unfinished LP proves nothing
+        else:
+            bound = float(info.mip_dual_bound)
         if math.isfinite(bound):
             ub = min(ub, bound)
         n_hat = np.floor(x[:S] + 1e-6).astype(np.int64) if x.size else best
@@ -818,8 +967,6 @@ def _dual_milp(
                 np.array([base_cols + i, pi_cols[i]], dtype=np.int32),
                 np.array([1.0, -slope]),
             )
-    if status == "optimal" and objective == "cost":
-        ub = lb = max(lb, min(ub, lb)) if abs(ub - lb) <= 1e-6 * max(1, abs(ub)) else lb
     ub = max(ub, lb)
     return InterdictionResult(
         objective, "milp" if not relax else "lp", budget, best, lb, lb, ub, 0.0, status, log
