@@ -40,7 +40,6 @@ def grid_instance(rows: int, cols: int, seed: int = 0) -> tuple[Network, Problem
     dst += list(nid[:, 0]) + [t] * rows
     length = np.concatenate([length, np.full(2 * rows, EPS)])
     delay = np.concatenate([delay, np.zeros(2 * rows)])
-    n = rows * cols + 2
     lon = np.concatenate([np.tile(np.arange(cols), rows) * 0.01, [-0.01, cols * 0.01]])
     lat = np.concatenate([np.repeat(np.arange(rows), cols) * 0.01, [rows * 0.005] * 2])
     net = Network.from_arcs(
