@@ -37,7 +37,6 @@ GRID_CASES = [
 
 def _grid(rows: int, cols: int, budget: int, limit: float) -> dict:
     from grids import grid_instance, grid_sites
-
     from reten.models.interdiction import optimize
 
     net, p = grid_instance(rows, cols, seed=1)
@@ -51,7 +50,6 @@ def _grid(rows: int, cols: int, budget: int, limit: float) -> dict:
 
 def _national(mexico: str, limit: float) -> list[dict]:
     from bench_equilibrium import GT, _dcw
-
     from reten.models.interdiction import build_sites, optimize
     from reten.problem import Problem
 
