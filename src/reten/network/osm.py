@@ -78,6 +78,7 @@ def from_osm(
     *,
     highways: Iterable[str] = DEFAULT_HIGHWAYS,
     largest_component: bool = False,
+    simplify: bool = True,
     on_progress: Callable[[int], None] | None = None,
 ) -> Network:
     """Return a Network from the highway ways of an OSM file (PBF, XML, O5M).
@@ -87,7 +88,9 @@ def from_osm(
     twice) and at their ends, so runs of degree-2 vertices inside a way become one arc with
     exact length (geodesic, m) and its geometry kept. ``oneway`` (including ``-1``,
     roundabouts and motorways) sets direction; ``maxspeed`` sets speed, else a class default.
-    ``node_key`` holds OSM node ids. ``meta["osm"]`` holds the counts read.
+    ``node_key`` holds OSM node ids. ``meta["osm"]`` holds the counts read. With
+    ``simplify`` (default), junctions where two ways merely continue each other are then
+    contracted too (:func:`reten.network.simplify.simplify_chains`).
     """
     import osmium
 
@@ -183,6 +186,10 @@ def from_osm(
             },
         },
     )
+    if simplify:
+        from reten.network.simplify import simplify_chains
+
+        net = simplify_chains(net)
     if largest_component:
         from reten.network.lines import keep_largest_component
 
