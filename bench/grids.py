@@ -64,18 +64,7 @@ def grid_instance(rows: int, cols: int, seed: int = 0) -> tuple[Network, Problem
 
 def grid_sites(net: Network, p: Problem):
     """Arc sites with positive delay (the s and t arcs are not candidates)."""
-    import dataclasses
-
     from reten.models.interdiction import build_sites
 
     sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.0)
-    keep = np.flatnonzero(sites.delay > 0)
-    return dataclasses.replace(
-        sites,
-        incidence=sites.incidence[keep],
-        resource=sites.resource[keep],
-        upper=sites.upper[keep],
-        delay=sites.delay[keep],
-        logsurv=sites.logsurv[keep],
-        label=sites.label[keep],
-    )
+    return sites.subset(np.flatnonzero(sites.delay > 0))

@@ -65,16 +65,7 @@ def instances(draw, kind: str, objective: str):
     while np.prod(sites.upper + 1.0) > 3000:
         sites = dataclasses.replace(sites, upper=np.minimum(sites.upper, 1))
         if np.prod(sites.upper + 1.0) > 3000:
-            keep = np.arange(min(sites.size, 10))
-            sites = dataclasses.replace(
-                sites,
-                incidence=sites.incidence[keep],
-                resource=sites.resource[keep],
-                upper=sites.upper[keep],
-                delay=sites.delay[keep],
-                logsurv=sites.logsurv[keep],
-                label=sites.label[keep],
-            )
+            sites = sites.subset(np.arange(min(sites.size, 10)))
     budget = float(draw(st.integers(1, 3)))
     return net, p, sites, budget
 

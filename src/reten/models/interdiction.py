@@ -78,6 +78,18 @@ class Sites:
     def size(self) -> int:
         return int(self.resource.size)
 
+    def subset(self, keep: np.ndarray) -> Sites:
+        """Return the sites at positions ``keep``."""
+        return Sites(
+            self.incidence[keep],
+            self.resource[keep],
+            self.upper[keep],
+            self.delay[keep],
+            self.logsurv[keep],
+            self.label[keep],
+            self.kind,
+        )
+
 
 @dataclass
 class InterdictionResult:

@@ -370,42 +370,9 @@ class Network:
         arcs = np.flatnonzero(arc_keep)
         src = new_id[self.arc_source[arcs]].astype(np.int32)
         dst = new_id[self.arc_target[arcs]].astype(np.int32)
-        n = int(node_mask.sum())
-        indptr, rev_indptr, rev_arc = _csr_index(src, dst, n)
-        geom_offsets = geom_xy = None
-        if self.geom_offsets is not None and self.geom_xy is not None:
-            starts, ends = self.geom_offsets[arcs], self.geom_offsets[arcs + 1]
-            counts = ends - starts
-            geom_offsets = np.zeros(arcs.size + 1, dtype=np.int64)
-            np.cumsum(counts, out=geom_offsets[1:])
-            take = np.repeat(starts - geom_offsets[:-1], counts) + np.arange(geom_offsets[-1])
-            geom_xy = self.geom_xy[take]
         nattrs = {k: v[node_mask] for k, v in self.node_attrs.items()}
         nattrs["parent_node"] = np.flatnonzero(node_mask)
-        return dataclasses.replace(
-            self,
-            node_lon=self.node_lon[node_mask],
-            node_lat=self.node_lat[node_mask],
-            node_kind=self.node_kind[node_mask],
-            node_name=self.node_name[node_mask],
-            node_key=self.node_key[node_mask],
-            node_region=self.node_region[node_mask],
-            arc_source=src,
-            arc_target=dst,
-            indptr=indptr,
-            rev_indptr=rev_indptr,
-            rev_arc=rev_arc,
-            length_m=self.length_m[arcs],
-            road_class=self.road_class[arcs],
-            speed_kmh=self.speed_kmh[arcs],
-            toll=self.toll[arcs],
-            arc_region=self.arc_region[arcs],
-            geom_offsets=geom_offsets,
-            geom_xy=geom_xy,
-            node_attrs=nattrs,
-            arc_attrs={k: v[arcs] for k, v in self.arc_attrs.items()},
-            meta=dict(self.meta),
-        )
+        return _rebuild(self, np.flatnonzero(node_mask), arcs, src, dst, nattrs)
 
     # ------------------------------------------------------------ lookups
     def node_index(self) -> dict[Any, int]:
@@ -498,9 +465,24 @@ def reorder_nodes(net: Network, order: np.ndarray) -> Network:
     src = new_id[net.arc_source]
     dst = new_id[net.arc_target]
     arcs = np.lexsort((dst, src))
-    a_src = src[arcs].astype(np.int32)
-    a_dst = dst[arcs].astype(np.int32)
-    indptr, rev_indptr, rev_arc = _csr_index(a_src, a_dst, net.n_nodes)
+    return _rebuild(
+        net, order, arcs, src[arcs], dst[arcs], {k: v[order] for k, v in net.node_attrs.items()}
+    )
+
+
+def _rebuild(
+    net: Network,
+    nodes: np.ndarray,
+    arcs: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    node_attrs: dict[str, np.ndarray],
+) -> Network:
+    """Return ``net`` restricted to ``nodes`` (in that order) and ``arcs`` (sorted by the new
+    ``(src, dst)``, given in new node ids), with geometry and attributes carried along."""
+    a_src = np.asarray(src).astype(np.int32)
+    a_dst = np.asarray(dst).astype(np.int32)
+    indptr, rev_indptr, rev_arc = _csr_index(a_src, a_dst, int(nodes.size))
     geom_offsets = geom_xy = None
     if net.geom_offsets is not None and net.geom_xy is not None:
         starts, ends = net.geom_offsets[arcs], net.geom_offsets[arcs + 1]
@@ -511,12 +493,12 @@ def reorder_nodes(net: Network, order: np.ndarray) -> Network:
         geom_xy = net.geom_xy[take]
     return dataclasses.replace(
         net,
-        node_lon=net.node_lon[order],
-        node_lat=net.node_lat[order],
-        node_kind=net.node_kind[order],
-        node_name=net.node_name[order],
-        node_key=net.node_key[order],
-        node_region=net.node_region[order],
+        node_lon=net.node_lon[nodes],
+        node_lat=net.node_lat[nodes],
+        node_kind=net.node_kind[nodes],
+        node_name=net.node_name[nodes],
+        node_key=net.node_key[nodes],
+        node_region=net.node_region[nodes],
         arc_source=a_src,
         arc_target=a_dst,
         indptr=indptr,
@@ -529,7 +511,7 @@ def reorder_nodes(net: Network, order: np.ndarray) -> Network:
         arc_region=net.arc_region[arcs],
         geom_offsets=geom_offsets,
         geom_xy=geom_xy,
-        node_attrs={k: v[order] for k, v in net.node_attrs.items()},
+        node_attrs=node_attrs,
         arc_attrs={k: v[arcs] for k, v in net.arc_attrs.items()},
         meta=dict(net.meta),
     )
