@@ -165,24 +165,34 @@ def _p3(mexico: str, budget_s: float) -> dict:
     }
 
 
-def _relocation(mexico: str) -> dict:
-    from reten.models.relocation import RelocationSpec, relocate
-    from reten.models.routes import solve_routes
+def national_labs(mexico: str):  # type: ignore[no-untyped-def]
+    """The DCW network and a Problem with the Sinaloa and Golden-Triangle origins (100 kg
+    each), cost = km, the 28 ports; also the municipality rows and their nodes."""
     from reten.problem import Problem
 
     net, sinks, munis, mnodes = _dcw(mexico)
     codes = net.regions.code[munis].astype(str)
     pick = np.array([c.startswith("25") or c in GT for c in codes])
     labs = mnodes[pick & (mnodes >= 0)]
+    zeros = np.zeros(sinks.size)
     p = Problem(
         net.length_m / 1000.0,
         np.zeros(net.n_arcs),
         sinks,
-        np.zeros(28),
-        np.zeros(28),
+        zeros,
+        zeros,
         labs,
         np.full(labs.size, 100.0),
     )
+    return net, p, munis, mnodes
+
+
+def _relocation(mexico: str) -> dict:
+    from reten.models.relocation import RelocationSpec, relocate
+    from reten.models.routes import solve_routes
+
+    net, p, munis, mnodes = national_labs(mexico)
+    labs = p.origin_node
     cands = np.unique(mnodes[mnodes >= 0])
     spec = RelocationSpec(
         [cands] * labs.size, relocation_cost=50.0, node_production_cost=np.zeros(net.n_nodes)

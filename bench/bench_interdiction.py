@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
 from common import SHARED, in_fresh_process, table  # noqa: E402
 
@@ -49,23 +47,11 @@ def _grid(rows: int, cols: int, budget: int, limit: float) -> dict:
 
 
 def _national(mexico: str, limit: float) -> list[dict]:
-    from bench_equilibrium import GT, _dcw
+    from bench_equilibrium import national_labs
     from reten.models.interdiction import build_sites, optimize
-    from reten.problem import Problem
 
-    net, sinks, munis, mnodes = _dcw(mexico)
-    codes = net.regions.code[munis].astype(str)
-    pick = np.array([c.startswith("25") or c in GT for c in codes])
-    labs = mnodes[pick & (mnodes >= 0)]
-    p = Problem(
-        net.length_m / 1000.0,
-        np.zeros(net.n_arcs),
-        sinks,
-        np.zeros(28),
-        np.zeros(28),
-        labs,
-        np.full(labs.size, 100.0),
-    )
+    net, p, _, _ = national_labs(mexico)
+    labs = p.origin_node
     sites = build_sites(net, p, "arcs", delay=50.0, p_detect=0.1)
     rows = []
     for k in (5, 10, 20):

@@ -40,6 +40,22 @@ def delaunay_arcs(n: int) -> str:
     return str(path)
 
 
+def load_delaunay(path: str, *, renumber: bool = True):  # type: ignore[no-untyped-def]
+    """Return the saved Delaunay graph as a Network (two arcs per edge), Z-order numbered
+    like reten's builders number theirs unless ``renumber`` is false."""
+    from reten.network.model import Network, reorder_nodes, spatial_order
+
+    d = np.load(path)
+    net = Network.from_arcs(
+        np.concatenate([d["u"], d["v"]]),
+        np.concatenate([d["v"], d["u"]]),
+        np.concatenate([d["w"], d["w"]]),
+        d["lon"],
+        d["lat"],
+    )
+    return reorder_nodes(net, spatial_order(net.node_lon, net.node_lat)) if renumber else net
+
+
 def _reten_build(path: str) -> dict:
     import gc
 
@@ -101,16 +117,9 @@ def _sp_tree(path: str) -> dict:
     from scipy.sparse.csgraph import dijkstra, reverse_cuthill_mckee
 
     from reten.kernels.sptree import source_tree
-    from reten.network.model import Network, reorder_nodes, spatial_order
+    from reten.network.model import reorder_nodes, spatial_order
 
-    d = np.load(path)
-    raw = Network.from_arcs(
-        np.concatenate([d["u"], d["v"]]),
-        np.concatenate([d["v"], d["u"]]),
-        np.concatenate([d["w"], d["w"]]),
-        d["lon"],
-        d["lat"],
-    )
+    raw = load_delaunay(path, renumber=False)
     # reten's builders number nodes along a Z-order curve; do the same here
     net = reorder_nodes(raw, spatial_order(raw.node_lon, raw.node_lat))
     raw_src = 12345

@@ -88,19 +88,12 @@ def _p2(path: str) -> dict:
 
     from scipy.sparse.csgraph import dijkstra
 
+    from bench_network import load_delaunay
     from reten.models.routes import solve_routes
-    from reten.network.model import Network, Regions, reorder_nodes, spatial_order
+    from reten.network.model import Regions
     from reten.problem import Problem
 
-    d = np.load(path)
-    net = Network.from_arcs(
-        np.concatenate([d["u"], d["v"]]),
-        np.concatenate([d["v"], d["u"]]),
-        np.concatenate([d["w"], d["w"]]),
-        d["lon"],
-        d["lat"],
-    )
-    net = reorder_nodes(net, spatial_order(net.node_lon, net.node_lat))
+    net = load_delaunay(path)
     gx = np.clip(((net.node_lon + 105) / 10 * 50).astype(int), 0, 49)
     gy = np.clip(((net.node_lat - 18) / 10 * 50).astype(int), 0, 49)
     cell = gy * 50 + gx
