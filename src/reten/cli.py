@@ -224,12 +224,26 @@ def compare_to_dir(
     return cmp, rs
 
 
+def _set_basemap(url: str | None) -> None:
+    """Turn on online tiles under the report maps (off by default: reports stay offline)."""
+    from reten.report import svg
+
+    if url is not None and not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise InputError(f"--basemap '{url}': give an XYZ template with {{z}}, {{x}} and {{y}}")
+    svg.BASEMAP["url"] = url
+
+
 @app.command("run")
 def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    basemap: Annotated[
+        str | None,
+        typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
+    ] = None,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
+    _set_basemap(basemap)
     with _progress() as prog:
         prog.add_task(f"running {scenario}", total=None)
         sc, net, r = run_to_dir(scenario, out)
@@ -263,8 +277,13 @@ def compare_cmd(
     base: Annotated[Path, typer.Argument(help="Baseline scenario TOML")],
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML to compare")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    basemap: Annotated[
+        str | None,
+        typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
+    ] = None,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
+    _set_basemap(basemap)
     with _progress() as prog:
         prog.add_task(f"comparing {scenario} with {base}", total=None)
         cmp, _ = compare_to_dir(base, scenario, out)

@@ -110,7 +110,12 @@ def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         origins = origins_frame(net, r)
         _csv(origins, tmp / "origins.csv")
-        _csv(regions_frame(net, r), tmp / "regions.csv")
+        regions = regions_frame(net, r)
+        _csv(regions, tmp / "regions.csv")
+        rg = _geo_points(regions.assign(lon=net.regions.lon, lat=net.regions.lat))
+        rg = rg[np.isfinite(net.regions.lon)]
+        rg.to_parquet(tmp / "regions.parquet")
+        rg.to_file(tmp / "regions.geojson", driver="GeoJSON", engine="pyogrio")
         _csv(crossings_frame(net, r), tmp / "crossings.csv")
         arcs = arcs_geoframe(net, r)
         arcs.to_parquet(tmp / "arcs.parquet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,9 +13,16 @@ from reten.network.model import Network
 WIDTH = 900.0
 
 
+def mercator_y(lat: Any) -> Any:
+    """Web Mercator northing of latitudes, in radians of the projected sphere."""
+    phi = np.radians(np.clip(np.asarray(lat, dtype=float), -85.0, 85.0))
+    return np.log(np.tan(np.pi / 4 + phi / 2))
+
+
 @dataclass(frozen=True)
 class Frame:
-    """An equirectangular projection of a lon/lat box onto an SVG canvas."""
+    """A Web Mercator projection of a lon/lat box onto an SVG canvas (so that an optional
+    tile basemap lines up with the network)."""
 
     lon0: float
     lat1: float
@@ -30,13 +38,62 @@ class Frame:
         pad_x = max((lo1 - lo0) * 0.03, 0.01)
         pad_y = max((la1 - la0) * 0.03, 0.01)
         lo0, lo1, la0, la1 = lo0 - pad_x, lo1 + pad_x, la0 - pad_y, la1 + pad_y
-        coslat = float(np.cos(np.radians((la0 + la1) / 2)))
-        kx = width / (lo1 - lo0)
-        ky = kx / max(coslat, 0.1)
-        return cls(lo0, la1, kx, ky, width, (la1 - la0) * ky)
+        kx = width / (lo1 - lo0)  # pixels per degree of longitude
+        ky = kx * 180.0 / np.pi  # pixels per unit of Mercator northing
+        height = float((mercator_y(la1) - mercator_y(la0)) * ky)
+        return cls(lo0, la1, kx, ky, width, height)
 
     def xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (np.asarray(lon) - self.lon0) * self.kx, (self.lat1 - np.asarray(lat)) * self.ky
+        x = (np.asarray(lon) - self.lon0) * self.kx
+        y = (mercator_y(self.lat1) - mercator_y(lat)) * self.ky
+        return x, y
+
+    @property
+    def lon1(self) -> float:
+        return self.lon0 + self.width / self.kx
+
+    @property
+    def lat0(self) -> float:
+        y = mercator_y(self.lat1) - self.height / self.ky
+        return float(np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2))
+
+
+def basemap_layer(frame: Frame, url_template: str, max_tiles: int = 64) -> str:
+    """Return ``<image>`` tiles from an XYZ tile server (``{z}/{x}/{y}`` in the template).
+
+    Only used when a person asks for it: it makes the report fetch tiles when opened.
+    """
+    span = frame.lon1 - frame.lon0
+    z = int(np.clip(np.floor(np.log2(frame.width / 256.0 * 360.0 / span)), 0, 18))
+    while True:
+        n = 2**z
+        x0 = int(np.floor((frame.lon0 + 180) / 360 * n))
+        x1 = int(np.floor((frame.lon1 + 180) / 360 * n))
+
+        def ty(lat: float, n: int = n) -> int:
+            return int(np.floor((1 - float(mercator_y(lat)) / np.pi) / 2 * n))
+
+        y0, y1 = ty(frame.lat1), ty(frame.lat0)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) <= max_tiles or z == 0:
+            break
+        z -= 1
+    parts = ['<g class="basemap" opacity="0.55">']
+    for tx in range(x0, x1 + 1):
+        for tyy in range(y0, y1 + 1):
+            lon_a = tx / n * 360 - 180
+            lon_b = (tx + 1) / n * 360 - 180
+            lat_a = float(np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * tyy / n)))))
+            lat_b = float(np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * (tyy + 1) / n)))))
+            xa, ya = frame.xy(np.array([lon_a]), np.array([lat_a]))
+            xb, yb = frame.xy(np.array([lon_b]), np.array([lat_b]))
+            href = html.escape(url_template.format(z=z, x=tx, y=tyy))
+            parts.append(
+                f'<image href="{href}" x="{xa[0]:.1f}" y="{ya[0]:.1f}" '
+                f'width="{xb[0] - xa[0]:.1f}" height="{yb[0] - ya[0]:.1f}" '
+                'preserveAspectRatio="none"/>'
+            )
+    parts.append("</g>")
+    return "".join(parts)
 
 
 def _poly(frame: Frame, pts: np.ndarray) -> str:
@@ -120,8 +177,14 @@ def points_layer(
     return "".join(out)
 
 
+BASEMAP: dict[str, str | None] = {"url": None}
+"""Set ``BASEMAP["url"]`` (an XYZ template) to draw tiles under every map; None: offline."""
+
+
 def svg(frame: Frame, layers: list[str], title: str) -> str:
-    """Return a complete ``<svg class="map">`` element."""
+    """Return a complete ``<svg class="map">`` element (with tiles if a basemap is set)."""
+    if BASEMAP["url"]:
+        layers = [basemap_layer(frame, str(BASEMAP["url"])), *layers]
     return (
         f'<svg class="map" role="img" aria-label="{html.escape(title)}" '
         f'viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" width="100%" '
