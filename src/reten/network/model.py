@@ -48,6 +48,7 @@ class Regions:
     parent: np.ndarray
     lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    outline_wkb: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.code.shape[0]
@@ -422,6 +423,10 @@ class Network:
             out[f"arc_attrs.{k}"] = v
         for k in ("code", "name", "level", "parent", "lon", "lat"):
             out[f"regions.{k}"] = getattr(self.regions, k)
+        if self.regions.outline_wkb is not None:
+            out["regions.outline_wkb"] = np.asarray(
+                [b.hex() if b is not None else "" for b in self.regions.outline_wkb], dtype=object
+            )
         return out
 
 

@@ -64,6 +64,10 @@ def read_regions(
     import shapely
 
     rep = shapely.point_on_surface(gdf.geometry.to_numpy())
+    # outlines for maps: simplified to about 500 m, kept as WKB
+    outlines = shapely.to_wkb(
+        shapely.simplify(gdf.geometry.to_numpy(), 0.005, preserve_topology=True)
+    )
     rlon, rlat = shapely.get_x(rep), shapely.get_y(rep)
     codes = gdf[code].astype(str).to_numpy(dtype=object)
     names = gdf[name].astype(str).to_numpy(dtype=object) if name else codes.copy()
@@ -93,10 +97,17 @@ def read_regions(
             parent=np.concatenate([parent_row, np.full(pcodes.size, -1)]).astype(np.int32),
             lon=np.concatenate([rlon, plon]),
             lat=np.concatenate([rlat, plat]),
+            outline_wkb=np.concatenate([outlines, np.full(pcodes.size, None, dtype=object)]),
         )
     else:
         regions = Regions(
-            codes, names, np.array([lvl] * n, dtype=object), np.full(n, -1, np.int32), rlon, rlat
+            codes,
+            names,
+            np.array([lvl] * n, dtype=object),
+            np.full(n, -1, np.int32),
+            rlon,
+            rlat,
+            outlines.astype(object),
         )
     return regions, gdf.geometry.to_numpy()
 

@@ -64,6 +64,7 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
                     "parent": r.parent,
                     "lon": r.lon,
                     "lat": r.lat,
+                    **({"outline_wkb": r.outline_wkb} if r.outline_wkb is not None else {}),
                 }
             ),
             tmp / "regions.parquet",
@@ -147,6 +148,11 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
         parent=_col(regs, "parent").astype(np.int32),
         lon=_col(regs, "lon").astype(np.float64) if "lon" in regs.column_names else np.zeros(0),
         lat=_col(regs, "lat").astype(np.float64) if "lat" in regs.column_names else np.zeros(0),
+        outline_wkb=(
+            np.asarray(regs.column("outline_wkb").to_pylist(), dtype=object)
+            if "outline_wkb" in regs.column_names
+            else None
+        ),
     )
     if (path / "geometry.parquet").is_file():
         g = pq.read_table(path / "geometry.parquet")

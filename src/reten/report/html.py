@@ -124,12 +124,18 @@ def _origins_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:
     )
 
 
+def _outlines(net: Network, frame: svg.Frame) -> list[str]:
+    wkb = net.regions.outline_wkb
+    return [svg.outline_layer(frame, wkb)] if wkb is not None else []
+
+
 def route_map(net: Network, r: RouteResult, title: str) -> str:
     """Return the SVG map of a run: roads, routes (width by flow), crossings by share."""
     frame = svg.network_frame(net)
     return svg.svg(
         frame,
         [
+            *_outlines(net, frame),
             svg.roads_layer(net, frame),
             svg.flow_layer(net, frame, r.arc_flow_kg, color="#c0392b", label="flow"),
             _origins_layer(net, frame, r),
@@ -254,22 +260,42 @@ def compare_report(
     rows = net.regions.index()
     ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
     have = np.isfinite(net.regions.lon[ridx]) if ridx.size else np.zeros(0, bool)
-    region_layer = svg.points_layer(
-        frame,
-        net.regions.lon[ridx][have],
-        net.regions.lat[ridx][have],
-        reg.delta_kg.to_numpy()[have] + 0.0,
-        [
-            f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
-            for n, d, s in zip(reg.name[have], reg.delta_kg[have], reg.spillover[have], strict=True)
-        ],
-        color="delta",
-        cls="displacement",
-        max_r=12,
+    labels = [
+        f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
+        for n, d, s in zip(reg.name, reg.delta_kg, reg.spillover, strict=True)
+    ]
+    outlines = net.regions.outline_wkb
+    if outlines is not None and ridx.size and all(outlines[i] is not None for i in ridx):
+        # a choropleth of the change in volume entering each municipality
+        choropleth = [
+            svg.outline_layer(frame, outlines),
+            svg.choropleth_layer(frame, outlines[ridx], reg.delta_kg.to_numpy(), labels),
+        ]
+    else:
+        choropleth = []
+    region_layer = (
+        ""
+        if choropleth
+        else svg.points_layer(
+            frame,
+            net.regions.lon[ridx][have],
+            net.regions.lat[ridx][have],
+            reg.delta_kg.to_numpy()[have] + 0.0,
+            [
+                f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
+                for n, d, s in zip(
+                    reg.name[have], reg.delta_kg[have], reg.spillover[have], strict=True
+                )
+            ],
+            color="delta",
+            cls="displacement",
+            max_r=12,
+        )
     )
     disp_map = svg.svg(
         frame,
         [
+            *choropleth,
             svg.roads_layer(net, frame),
             svg.flow_layer(net, frame, delta, color="delta", label="delta"),
             region_layer,
@@ -302,9 +328,9 @@ def compare_report(
             ]
         ),
         "<h2>Displacement map</h2>",
-        '<p class="legend">Red: more flow than in the baseline; blue: less. Circles: change in '
-        "volume entering each municipality (area by size of change). Purple: scenario "
-        "crossing shares.</p>",
+        '<p class="legend">Red: more flow than in the baseline; blue: less. Municipalities '
+        "(filled, when the network carries their outlines; else circles by size of change): "
+        "change in volume entering them. Purple: scenario crossing shares.</p>",
         f"<figure>{disp_map}</figure>",
         "<h2>Scenario routes</h2>",
         f"<figure>{route_map(net, scen, title)}</figure>",

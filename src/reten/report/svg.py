@@ -267,3 +267,46 @@ def gap_chart(history: list[tuple[int, float, float]], *, title: str) -> str:
         f'stroke-width="2"/><text x="{w / 2:.0f}" y="{h - 15:.0f}" font-size="11" '
         f'text-anchor="middle">iteration (last: {int(x1)})</text></svg>'
     )
+
+
+def _ring_path(frame: Frame, ring: Any) -> str:
+    xy = np.asarray(ring.coords)
+    return _poly(frame, xy) + "Z"
+
+
+def _geom_path(frame: Frame, wkb: bytes) -> str:
+    import shapely
+
+    g = shapely.from_wkb(wkb)
+    parts = []
+    for poly in getattr(g, "geoms", [g]):
+        if poly.is_empty:
+            continue
+        parts.append(_ring_path(frame, poly.exterior))
+        parts.extend(_ring_path(frame, r) for r in poly.interiors)
+    return "".join(parts)
+
+
+def outline_layer(frame: Frame, wkbs: np.ndarray) -> str:
+    """Return the region outlines as one light path (context under the roads)."""
+    d = "".join(_geom_path(frame, b) for b in wkbs if b is not None)
+    return f'<path class="outlines" d="{d}" fill="none" stroke="#d5dbdb" stroke-width="0.4"/>'
+
+
+def choropleth_layer(frame: Frame, wkbs: np.ndarray, values: np.ndarray, labels: list[str]) -> str:
+    """Return regions filled by value: red above zero, blue below, opacity by size."""
+    vals = np.asarray(values, dtype=float)
+    top = float(np.abs(vals).max()) if vals.size and np.abs(vals).max() > 0 else 1.0
+    out = ['<g class="choropleth">']
+    for b, v, lab in zip(wkbs, vals, labels, strict=True):
+        if b is None or v == 0:
+            continue
+        c = "#c0392b" if v > 0 else "#2e86c1"
+        op = 0.15 + 0.75 * np.sqrt(abs(v) / top)
+        out.append(
+            f'<path d="{_geom_path(frame, b)}" fill="{c}" fill-opacity="{op:.2f}" '
+            f'fill-rule="evenodd" stroke="#7f8c8d" stroke-width="0.3">'
+            f"<title>{html.escape(lab)}</title></path>"
+        )
+    out.append("</g>")
+    return "".join(out)
