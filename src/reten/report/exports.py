@@ -167,6 +167,8 @@ def write_compare(
         _csv(cmp.regions, tmp / "regions_delta.csv")
         _csv(cmp.crossings, tmp / "crossings_delta.csv")
         _csv(cmp.origins, tmp / "origins_delta.csv")
+        if scen.relocation is not None:
+            _csv(production_frame(net, scen), tmp / "production.csv")
         (tmp / "totals.json").write_text(_prov_json(cmp.totals), encoding="utf-8")
         prov = {
             "baseline": {k: v for k, v in base.provenance.items() if k != "seconds"},
