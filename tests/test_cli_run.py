@@ -117,3 +117,16 @@ def test_demo_under_a_minute(tmp_path):
     for key in ("baseline", "sinaloa_surge", "border_surge", "both"):
         assert f"{key}/report.html" in index
         assert (tmp_path / "demo" / key / "report.html").is_file()
+
+
+def test_basemap_is_opt_in(tmp_path):
+    scen = write(tmp_path, "base")
+    plain = tmp_path / "plain"
+    assert run_cli("run", str(scen), "-o", str(plain)).returncode == 0
+    assert "<image" not in (plain / "report.html").read_text()
+    tiles = tmp_path / "tiles"
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    assert run_cli("run", str(scen), "-o", str(tiles), "--basemap", url).returncode == 0
+    assert 'href="https://tiles.example.org/' in (tiles / "report.html").read_text()
+    bad = run_cli("run", str(scen), "-o", str(tmp_path / "bad"), "--basemap", "https://x/y.png")
+    assert bad.returncode == 2 and "{z}" in bad.stderr
