@@ -124,7 +124,15 @@ def _p2(path: str) -> dict:
     t_model, _ = timed(lambda: solve_routes(net, p), repeat=3)
     csr = net.csr(w)
     t_tree, _ = timed(lambda: dijkstra(csr, indices=int(sinks[0])), repeat=3)
-    return {"model": t_model, "tree": t_tree, "nodes": net.n_nodes, "arcs": net.n_arcs}
+    rcsr = net.reverse_csr(w)
+    t_multi, _ = timed(lambda: dijkstra(rcsr, indices=sinks, min_only=True), repeat=3)
+    return {
+        "model": t_model,
+        "tree": t_tree,
+        "multi": t_multi,
+        "nodes": net.n_nodes,
+        "arcs": net.n_arcs,
+    }
 
 
 def run() -> str:
@@ -173,8 +181,19 @@ def run() -> str:
                     "reten total model time (tree, flows, seizures, region aggregation)",
                     f"{r2['model']:.2f}",
                 ],
-                ["one plain `scipy.sparse.csgraph.dijkstra` tree", f"{r2['tree']:.2f}"],
-                ["ratio (goal <= 2x)", f"**{r2['model'] / r2['tree']:.2f}x**"],
+                [
+                    "one plain `scipy.sparse.csgraph.dijkstra` tree (single source)",
+                    f"{r2['tree']:.2f}",
+                ],
+                [
+                    "ratio to the single-source tree (goal <= 2x)",
+                    f"**{r2['model'] / r2['tree']:.2f}x**",
+                ],
+                [
+                    "SciPy's own search from the 28 sinks at once (`min_only=True`, no flows)",
+                    f"{r2['multi']:.2f}",
+                ],
+                ["ratio to that search", f"{r2['model'] / r2['multi']:.2f}x"],
             ],
         ),
         "",
