@@ -13,12 +13,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import machine  # noqa: E402
-
 import bench_equilibrium  # noqa: E402
 import bench_interdiction  # noqa: E402
 import bench_network  # noqa: E402
 import bench_routes  # noqa: E402
+from common import machine  # noqa: E402
 
 SECTIONS = [bench_network, bench_routes, bench_equilibrium, bench_interdiction]
 
