@@ -74,7 +74,7 @@ def run() -> str:
             [
                 f"{r_}x{c_}",
                 b,
-                f"{dv:g}",
+                f"{dv:g}" + ("" if dst == "optimal" else f" (UB {dub:.1f})"),
                 f"{ds:.1f} ({dst})",
                 f"{ms:.1f} ({mst}" + ("" if mst == "optimal" else f", UB {mub:.1f}") + ")",
                 ratio if dst == "optimal" else "n/a",

@@ -14,12 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_equilibrium  # noqa: E402
+import bench_grid_long  # noqa: E402
 import bench_interdiction  # noqa: E402
 import bench_network  # noqa: E402
 import bench_routes  # noqa: E402
 from common import machine  # noqa: E402
 
-SECTIONS = [bench_network, bench_routes, bench_equilibrium, bench_interdiction]
+SECTIONS = [bench_network, bench_routes, bench_equilibrium, bench_interdiction, bench_grid_long]
 
 
 def _split(text: str) -> list[str]:
