@@ -89,7 +89,7 @@ def run() -> str:
             [
                 "grid",
                 "B",
-                "optimum",
+                "reten best value (optimum where proven)",
                 "reten decomposition, s",
                 "dual MILP (HiGHS), s",
                 "MILP / reten",
