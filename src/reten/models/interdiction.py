@@ -527,6 +527,18 @@ def optimize(
     return res
 
 
+def _route_sites(fol: _Follower, sites: Sites, tree: SPTree) -> np.ndarray:
+    """Sites that cover an arc or crossing used by the best response (all for capacity)."""
+    if fol.objective == "capacity":
+        return np.arange(sites.size)
+    node_vol = np.zeros(fol.net.n_nodes)
+    np.add.at(node_vol, fol.on, fol.vol)
+    _, flow = tree_flows(tree, node_vol, fol.m)
+    used = np.concatenate([flow > 0, np.zeros(fol.base.size - fol.m, bool)])
+    used[fol.m + tree.root[fol.on]] = True
+    return np.flatnonzero((sites.incidence @ used.astype(float)) > 0)
+
+
 def _greedy(
     fol: _Follower, sites: Sites, budget: float, deadline: float, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, float, list[SPTree]]:
@@ -534,17 +546,9 @@ def _greedy(
     n = np.zeros(sites.size, np.int64) if start is None else start.copy()
     val, tree = fol.evaluate(n)
     trees = [tree]
-    inc = sites.incidence
 
     def candidates(tree: SPTree) -> np.ndarray:
-        if fol.objective == "capacity":
-            return np.arange(sites.size)
-        node_vol = np.zeros(fol.net.n_nodes)
-        np.add.at(node_vol, fol.on, fol.vol)
-        _, flow = tree_flows(tree, node_vol, fol.m)
-        used = np.concatenate([flow > 0, np.zeros(fol.base.size - fol.m, bool)])
-        used[fol.m + tree.root[fol.on]] = True
-        return np.flatnonzero((inc @ used.astype(float)) > 0)
+        return _route_sites(fol, sites, tree)
 
     while time.perf_counter() < deadline:
         spent = float(sites.resource @ n)
@@ -811,6 +815,7 @@ def _covering(
                 seen.add(key)
                 h.addRow(-inf, rhs, int(idx.size), idx.astype(np.int32), val)
 
+    probe_limit = 60
     best_n, lb, trees = _greedy(fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start)
     for tr in trees:
         add_cuts(tr)
@@ -850,6 +855,17 @@ def _covering(
         if val > lb:
             lb, best_n = val, n_hat
         add_cuts(tree)
+        # look one unit ahead: the responses to n_hat plus one unit on a site of the current
+        # response are the routes the next masters would discover one by one
+        for s_ in _route_sites(fol, sites, tree)[:probe_limit].tolist():
+            if n_hat[s_] >= sites.upper[s_] or time.perf_counter() >= deadline:
+                continue
+            n_hat[s_] += 1
+            v2, t2 = fol.evaluate(n_hat)
+            if v2 > lb and sites.resource @ n_hat <= budget + 1e-9:
+                lb, best_n = v2, n_hat.copy()
+            n_hat[s_] -= 1
+            add_cuts(t2)
         log.append((it, lb, ub, time.perf_counter() - t0))
     ub = max(ub, lb)
     return InterdictionResult("cost", "decomposition", budget, best_n, lb, lb, ub, 0.0, status, log)
