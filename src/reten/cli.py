@@ -224,6 +224,12 @@ def compare_to_dir(
     return cmp, rs
 
 
+BasemapOption = Annotated[
+    str | None,
+    typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
+]
+
+
 def _set_basemap(url: str | None) -> None:
     """Turn on online tiles under the report maps (off by default: reports stay offline)."""
     from reten.report import svg
@@ -237,10 +243,7 @@ def _set_basemap(url: str | None) -> None:
 def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
-    basemap: Annotated[
-        str | None,
-        typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
-    ] = None,
+    basemap: BasemapOption = None,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
     _set_basemap(basemap)
@@ -277,10 +280,7 @@ def compare_cmd(
     base: Annotated[Path, typer.Argument(help="Baseline scenario TOML")],
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML to compare")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
-    basemap: Annotated[
-        str | None,
-        typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
-    ] = None,
+    basemap: BasemapOption = None,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
     _set_basemap(basemap)

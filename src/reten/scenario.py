@@ -629,23 +629,22 @@ def _sink_capacity(d: dict[str, Any], k: int) -> np.ndarray:
 
 
 def _region_node(sc: Scenario | None, field: str, net: Network, r: int) -> int:
-    """The node standing for region ``r``: nearest to its point among its own nodes."""
+    """The node standing for region ``r`` (see :func:`region_nodes`).
+
+    A region without nodes: -1 when ``sc`` is None, else the place nearest its point (an
+    error naming ``field`` when it has no point).
+    """
     _, in_r = region_arcs_and_nodes(net, [r])
-    cand = np.flatnonzero(in_r)
+    if in_r.any():
+        return int(region_nodes(net, np.array([r]))[0])
     lon, lat = net.regions.lon[r], net.regions.lat[r]
-    if cand.size == 0:
-        if sc is None or not np.isfinite(lon):
-            if sc is None:
-                return -1
-            raise sc.err(field, f"region {net.regions.name[r]} has no network node")
-        cand = np.arange(net.n_nodes)
+    if sc is None:
+        return -1
     if not np.isfinite(lon):
-        return int(cand[0])
+        raise sc.err(field, f"region {net.regions.name[r]} has no network node")
     place = NODE_KINDS.index("place")
-    d2 = (net.node_lon[cand] - lon) ** 2 + (net.node_lat[cand] - lat) ** 2
-    # prefer places, then nearest, then lowest id
-    k = np.lexsort((cand, d2, net.node_kind[cand] != place))[0]
-    return int(cand[k])
+    d2 = (net.node_lon - lon) ** 2 + (net.node_lat - lat) ** 2
+    return int(np.lexsort((np.arange(net.n_nodes), d2, net.node_kind != place))[0])
 
 
 @dataclasses.dataclass

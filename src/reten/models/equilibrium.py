@@ -46,7 +46,7 @@ import numpy as np
 
 from reten.errors import InputError
 from reten.highs import quiet_highs
-from reten.kernels.sptree import SPTree, accumulate_tree, arc_flows, sink_tree
+from reten.kernels.sptree import SPTree, sink_tree, tree_flows
 from reten.kernels.sums import wsum
 from reten.models.routes import RouteResult, region_entries, solve_routes
 from reten.network.model import Network
@@ -140,7 +140,7 @@ def _all_or_nothing(
     ok = root >= 0
     node_vol = wsum(on[ok], weights=vol[ok], minlength=net.n_nodes)
     y = np.zeros(m + problem.sink_node.size)
-    y[:m] = arc_flows(tree, accumulate_tree(tree, node_vol), m)
+    y[:m] = tree_flows(tree, node_vol, m)[1]
     y[m:] = wsum(root[ok], weights=vol[ok], minlength=problem.sink_node.size)
     return y, tree, float(vol[ok] @ tree.dist[on[ok]])
 
@@ -311,7 +311,7 @@ def _solve_gp(
     x = np.zeros(m + k)
     for s in range(k):
         node_vol = wsum(on, weights=f[:, s], minlength=net.n_nodes)
-        x[:m] += arc_flows(trees[s], accumulate_tree(trees[s], node_vol), m)
+        x[:m] += tree_flows(trees[s], node_vol, m)[1]
     x[m:] = xs
     return _finish(net, problem, congestion, costs, x, "gp", history, target_gap, t0)
 

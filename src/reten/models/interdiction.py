@@ -327,9 +327,6 @@ class _Follower:
         g.sum_duplicates()
         return float(maximum_flow(g, s, t).flow_value) / scale
 
-    def evaluate_flow_total(self) -> float:
-        return float(self.problem.origin_volume_kg.sum())
-
 
 def capacities(net: Network, problem: Problem) -> np.ndarray:
     """Return extended-arc capacities, kg/month: road attribute ``capacity`` or

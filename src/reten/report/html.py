@@ -12,7 +12,7 @@ import pandas as pd
 from reten.analysis.displacement import Comparison
 from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
-from reten.network.model import NODE_KINDS, Network
+from reten.network.model import Network
 from reten.report import svg
 
 CSS = """
@@ -359,8 +359,3 @@ def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: st
         "reten demo on the embedded Mexico skeleton",
         [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
     )
-
-
-def node_kind_name(k: int) -> str:
-    """Return the name of node kind ``k``."""
-    return NODE_KINDS[k]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as _h
 import json
 from pathlib import Path
 from typing import Any
@@ -182,8 +181,3 @@ def write_optimize(
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
         (tmp / "result.json").write_text(json.dumps(result_json(res), indent=2) + "\n")
     return Path(out)
-
-
-def escape(s: str) -> str:
-    """HTML-escape ``s``."""
-    return _h.escape(s)
