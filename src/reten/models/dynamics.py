@@ -1,0 +1,652 @@
+"""Adaptive trafficking over months: traffickers learn risk from their own losses, the defender
+re-targets.
+
+Model
+-----
+After NarcoLogic (Magliocca et al. 2019, *PNAS* 116(16): 7784-7792, "Modeling cocaine
+traffickers and counterdrug interdiction forces as a complex adaptive system"), on a road
+network and in monthly steps ``t = 0, 1, ..., M - 1``. Risk lives on *extended arcs*: the
+``m`` road arcs plus one arc per crossing (as in :mod:`reten.models.interdiction`).
+
+Each month:
+
+1. **Defender.** The true log-survival of extended arc ``e`` is the scenario's ``w_e`` plus
+   what the policy adds: ``static`` adds nothing; ``reactive`` puts ``units`` units (one per
+   region of the finest level, ``w_u = -ln(1 - unit_p_detect)`` on every arc of the region)
+   on the regions with the most seizures last month, then the most flow last month (the
+   defender's intelligence), and at month 0 on the regions with the most flow in the static
+   route plan; ``optimize`` re-solves :func:`reten.models.interdiction.optimize` (greedy,
+   ``interception`` objective, region sites) on the traffickers' current believed state.
+2. **Labs** (when a relocation spec is given) choose their site with
+   :func:`reten.models.relocation.relocate` on the believed state (a logit rule's shares are
+   drawn from).
+3. **Routes.** Traffickers route on cost plus believed risk,
+   ``c_e + rho * (-ln(1 - b_e))``: one super-sink tree for every lab at once. A lab that
+   fragments uses ``r_i`` routes: route ``r`` is its path in the tree whose costs multiply
+   by ``(1 + route_penalty)`` per earlier route tree using the arc (the penalty method of
+   de la Barra, Perez & Anez 1993). Its ``ceil(volume / shipment_kg)`` shipments are dealt
+   round-robin over its routes.
+4. **Seizures.** Each shipment is seized on extended arc ``e`` with probability ``p_e = 1 -
+   exp(-w_e)`` given it got there (independent Bernoulli trials, drawn as one exponential
+   variate per shipment that is spent along the route: exact, by memorylessness).
+5. **Learning.** On every extended arc the traffickers used this month, with ``n_e``
+   shipments entering and ``s_e`` seized there, the belief moves towards the observed rate:
+   ``b_e <- (1 - learning_rate) * b_e + learning_rate * s_e / n_e`` (an exponentially
+   time-weighted memory of observed seizure rates: a month ``tau`` months ago weighs
+   ``learning_rate * (1 - learning_rate)^tau``). On arcs not used, the belief relaxes to the
+   prior: ``b_e <- b0_e + memory * (b_e - b0_e)``. The prior ``b0`` is the scenario's risk
+   (what the static model assumes traffickers know). A lab whose month's loss (seized kg /
+   shipped kg) exceeds ``loss_tolerance`` adds a route (up to ``max_routes``); one whose loss
+   is under half the tolerance drops one.
+
+With no enforcement nothing is seized, beliefs stay at zero and every month is exactly the
+least-cost route model (:func:`reten.models.routes.solve_routes`).
+
+Parameters (:data:`PARAMETERS`) are documented with their defaults and sources; the ones
+NarcoLogic does not fix are labelled assumptions.
+
+Example
+-------
+>>> import numpy as np
+>>> from reten.network.model import Network
+>>> from reten.problem import Problem
+>>> net = Network.from_arcs(np.array([0, 1, 0]), np.array([1, 2, 2]), np.array([1.0, 1.0, 3.0]),
+...                         np.zeros(3), np.zeros(3))
+>>> p = Problem(net.length_m, np.array([0.1, 0.0, 0.0]), np.array([2]), np.zeros(1),
+...             np.zeros(1), np.array([0]), np.array([100.0]), risk_weight=10.0)
+>>> out = run_dynamics(net, p, months=3, seeds=run_seeds(7, 2))
+>>> out["month"].tolist(), out["volume_kg"].tolist()
+([0, 1, 2, 0, 1, 2], [100.0, 100.0, 100.0, 100.0, 100.0, 100.0])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numba
+import numpy as np
+
+from reten.errors import InputError
+from reten.kernels.sptree import SPTree, sink_tree, tree_flows
+from reten.kernels.sums import wsum
+from reten.models.routes import region_entries, solve_routes
+from reten.network.model import Network
+from reten.problem import Problem
+
+POLICIES = ("static", "reactive", "optimize", "game")
+"""Defender policies; ``game`` needs the security game (``reten game``, issue 12)."""
+
+SERIES_COLUMNS = (
+    "run",
+    "month",
+    "volume_kg",
+    "seized_kg",
+    "delivered_kg",
+    "trafficker_cost",
+    "active_regions",
+    "new_regions",
+    "displaced_kg",
+    "routes_per_lab",
+    "labs_moved",
+    "units",
+)
+"""Columns of the monthly series, in order (one row per run and month)."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One dynamics parameter: default, valid range, meaning and where the value comes from."""
+
+    name: str
+    default: float
+    lo: float
+    hi: float
+    integer: bool
+    doc: str
+    source: str
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "learning_rate",
+        0.3,
+        0.0,
+        1.0,
+        False,
+        "weight of this month's observed seizure rate in the belief about a used arc",
+        "assumption (NarcoLogic updates perceived risk with a time-weighted memory of "
+        "interdiction events; its weights are not reproduced here)",
+    ),
+    Parameter(
+        "memory",
+        0.9,
+        0.0,
+        1.0,
+        False,
+        "per-month persistence of the belief about an unused arc (0: forget at once)",
+        "assumption (half-life of about 6.6 months)",
+    ),
+    Parameter(
+        "loss_tolerance",
+        0.05,
+        0.0,
+        1.0,
+        False,
+        "a lab fragments its shipments over one more route when its monthly loss exceeds this",
+        "NarcoLogic (Magliocca et al. 2019): route fragmentation past a loss tolerance of "
+        "about 5%",
+    ),
+    Parameter(
+        "max_routes",
+        4,
+        1,
+        64,
+        True,
+        "most routes a lab splits its shipments over",
+        "assumption",
+    ),
+    Parameter(
+        "route_penalty",
+        1.0,
+        0.0,
+        math.inf,
+        False,
+        "alternative route r multiplies the cost of an arc by (1 + route_penalty) per earlier "
+        "route using it",
+        "assumption; the penalty method of de la Barra, Perez & Anez (1993)",
+    ),
+    Parameter(
+        "shipment_kg",
+        25.0,
+        1e-9,
+        math.inf,
+        False,
+        "size of one shipment, kg: each lab ships ceil(volume / shipment_kg) a month",
+        "assumption",
+    ),
+    Parameter(
+        "units",
+        10,
+        0,
+        1_000_000,
+        True,
+        "defender units re-targeted each month (reactive, optimize): one unit per region",
+        "assumption; NarcoLogic varies interdiction capacity over 11 levels",
+    ),
+    Parameter(
+        "unit_p_detect",
+        0.1,
+        0.0,
+        0.999999,
+        False,
+        "detection probability one unit adds to every road arc of its region",
+        "assumption",
+    ),
+    Parameter(
+        "active_threshold_kg",
+        1.0,
+        0.0,
+        math.inf,
+        False,
+        "a region is active (in the footprint) when more than this enters it in a month, kg",
+        "assumption",
+    ),
+)
+"""Every dynamics parameter, declared once: validation and docs read this table."""
+
+_PARAM = {p.name: p for p in PARAMETERS}
+
+
+@dataclass(frozen=True)
+class DynamicsParams:
+    """Parameters of the dynamics; see :data:`PARAMETERS` for meaning, range and source."""
+
+    learning_rate: float = 0.3
+    memory: float = 0.9
+    loss_tolerance: float = 0.05
+    max_routes: int = 4
+    route_penalty: float = 1.0
+    shipment_kg: float = 25.0
+    units: int = 10
+    unit_p_detect: float = 0.1
+    active_threshold_kg: float = 1.0
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None, where: str = "dynamics") -> DynamicsParams:
+        """Return parameters from ``values`` (missing keys take defaults).
+
+        Raises
+        ------
+        InputError
+            On an unknown key or a value out of range; the message names ``where.key``.
+        """
+        values = dict(values or {})
+        out: dict[str, Any] = {}
+        for k, v in values.items():
+            if k not in _PARAM:
+                raise InputError(
+                    f"{where}.{k}: unknown parameter; valid: {', '.join(_PARAM)}"
+                )
+            p = _PARAM[k]
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                if not (isinstance(v, float) and v == math.inf and p.hi == math.inf):
+                    raise InputError(f"{where}.{k}: expected a number, got {v!r}")
+            if not p.lo <= v <= p.hi or (p.integer and int(v) != v):
+                kind = "a whole number" if p.integer else "a number"
+                raise InputError(f"{where}.{k}: {v!r} is not valid; expected {kind} in "
+                                 f"[{p.lo:g}, {p.hi:g}]")
+            out[k] = int(v) if p.integer else float(v)
+        return cls(**out)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the parameters as a plain dict (for provenance)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def run_seeds(seed: int, runs: int | Sequence[int]) -> list[np.random.SeedSequence]:
+    """Return the seed sequences of runs ``0..runs-1`` (or of the given run ids).
+
+    Run ``r``'s sequence is ``np.random.SeedSequence(seed).spawn(n)[r]`` for any ``n > r``, so
+    a run's random stream does not depend on how runs are split over workers.
+
+    Examples
+    --------
+    >>> a = run_seeds(3, 4)[2].generate_state(2)
+    >>> b = np.random.SeedSequence(3).spawn(4)[2].generate_state(2)
+    >>> bool((a == b).all()), bool((run_seeds(3, [2])[0].generate_state(2) == a).all())
+    (True, True)
+    """
+    ids = range(runs) if isinstance(runs, int) else [int(r) for r in runs]
+    return [np.random.SeedSequence(int(seed), spawn_key=(r,)) for r in ids]
+
+
+def check_policy(policy: str) -> None:
+    """Raise InputError unless ``policy`` is one of the policies that can run now."""
+    if policy == "game":
+        raise InputError(
+            "policy 'game' needs the security game (`reten game`, issue 12), which does not "
+            "exist yet; valid now: static, reactive, optimize"
+        )
+    if policy not in POLICIES:
+        raise InputError(f"policy '{policy}' unknown; valid: static, reactive, optimize, game")
+
+
+# ----------------------------------------------------------------------------- kernels
+
+
+@numba.njit(cache=True)
+def _walk(
+    parents: np.ndarray,
+    parent_arcs: np.ndarray,
+    roots: np.ndarray,
+    ship_node: np.ndarray,
+    ship_route: np.ndarray,
+    ship_kg: np.ndarray,
+    ship_draw: np.ndarray,
+    w: np.ndarray,
+    gcost: np.ndarray,
+    arc_kg: np.ndarray,
+    n_enter: np.ndarray,
+    n_seized: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk every shipment along its route tree; return (seized-at arc, route cost).
+
+    ``w`` and ``gcost`` are per extended arc (road arcs, then one per crossing). A shipment
+    carries an Exp(1) draw and is seized on the first arc where the log-survival spent so
+    far exceeds it. Seized-at is -1 (delivered) or -2 (no route).
+    """
+    m = arc_kg.shape[0]
+    out = np.full(ship_node.shape[0], -1, dtype=np.int64)
+    cost = np.zeros(ship_node.shape[0])
+    for i in range(ship_node.shape[0]):
+        r = ship_route[i]
+        v = ship_node[i]
+        if roots[r, v] < 0:
+            out[i] = -2
+            continue
+        left = ship_draw[i]
+        alive = True
+        c = 0.0
+        while parents[r, v] >= 0:
+            a = parent_arcs[r, v]
+            c += gcost[a]
+            if alive:
+                arc_kg[a] += ship_kg[i]
+                n_enter[a] += 1
+                left -= w[a]
+                if left < 0:
+                    alive = False
+                    n_seized[a] += 1
+                    out[i] = a
+            v = parents[r, v]
+        j = m + roots[r, v]
+        c += gcost[j]
+        if alive:
+            n_enter[j] += 1
+            left -= w[j]
+            if left < 0:
+                n_seized[j] += 1
+                out[i] = j
+        cost[i] = c
+    return out, cost
+
+
+# ----------------------------------------------------------------------------- setting
+
+
+class _Setting:
+    """What every run of one simulation shares: network arrays, regions, policy data."""
+
+    def __init__(
+        self,
+        net: Network,
+        problem: Problem,
+        policy: str,
+        params: DynamicsParams,
+        relocation: Any,
+    ) -> None:
+        check_policy(policy)
+        self.net, self.problem, self.policy, self.params = net, problem, policy, params
+        self.relocation = relocation
+        m, k = net.n_arcs, problem.sink_node.size
+        self.m, self.k = m, k
+        self.base_w = np.concatenate([problem.arc_logsurv, problem.sink_logsurv]).astype(float)
+        self.prior = -np.expm1(-self.base_w)
+        self.rho = float(problem.risk_weight)
+        # finest region level and each extended arc's region row there (-1: none)
+        regs = net.regions
+        self.fine_rows = np.zeros(0, dtype=np.int64)
+        self.ext_region = np.full(m + k, -1, dtype=np.int64)
+        if len(regs):
+            levels = list(dict.fromkeys(regs.level.tolist()))
+            parents = set(regs.parent[regs.parent >= 0].tolist())
+            leaf_levels = [str(regs.level[i]) for i in range(len(regs)) if i not in parents]
+            level = (
+                "municipality"
+                if "municipality" in levels
+                else max(set(leaf_levels), key=leaf_levels.count)
+            )
+            self.level = level
+            self.fine_rows = regs.rows_at_level(level)
+            anc = regs.ancestor_table(level)
+            arc_reg = np.where(net.arc_region >= 0, net.arc_region, net.node_region[net.arc_source])
+            self.ext_region[:m] = anc[arc_reg]
+            self.ext_region[m:] = anc[net.node_region[problem.sink_node]]
+        self.w_unit = -math.log1p(-params.unit_p_detect)
+        self.n_labs = problem.origin_node.size
+        # shipments per lab: fixed by volume
+        vol = problem.origin_volume_kg.astype(float)
+        self.n_ship = np.where(vol > 0, np.ceil(vol / params.shipment_kg), 0).astype(np.int64)
+        self.ship_lab = np.repeat(np.arange(self.n_labs), self.n_ship)
+        starts = np.concatenate([[0], np.cumsum(self.n_ship)[:-1]])
+        self.ship_rank = np.arange(self.ship_lab.size) - np.repeat(starts, self.n_ship)
+        self.ship_kg = np.divide(
+            vol[self.ship_lab], self.n_ship[self.ship_lab].astype(float)
+        ) if self.ship_lab.size else np.zeros(0)
+        self.gc_base = np.concatenate([problem.arc_cost, problem.sink_cost]).astype(float)
+        self.initial_units = np.zeros(0, dtype=np.int64)
+        self.sites: Any = None
+        if policy == "reactive" and params.units > 0 and self.fine_rows.size:
+            plan = solve_routes(net, problem)
+            flow = plan.region_flow_kg[self.fine_rows]
+            self.initial_units = self._top(flow, np.zeros_like(flow), np.zeros(0, np.int64))
+        if policy == "optimize" and params.units > 0:
+            from reten.models.interdiction import build_sites
+
+            self.sites = build_sites(
+                net, problem, "regions", delay=0.0, p_detect=params.unit_p_detect,
+                region_level=getattr(self, "level", None),
+            )
+
+    def _top(self, first: np.ndarray, second: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """Positions (into fine_rows) of the ``units`` regions ranked by first, second key.
+
+        Only regions with a positive key are ranked; the remaining units stay where they
+        were (``previous``), then fill the lowest rows.
+        """
+        u = min(self.params.units, self.fine_rows.size)
+        active = np.flatnonzero((first > 0) | (second > 0))
+        order = active[np.lexsort((active, -second[active], -first[active]))]
+        pick = list(order[:u].tolist())
+        if len(pick) < u:
+            have = set(pick)
+            for p in list(previous.tolist()) + list(range(self.fine_rows.size)):
+                if len(pick) >= u:
+                    break
+                if p not in have:
+                    pick.append(p)
+                    have.add(p)
+        return np.sort(np.asarray(pick, dtype=np.int64))
+
+    def extra_from_regions(self, positions: np.ndarray) -> np.ndarray:
+        """Log-survival added to each extended arc by one unit in each region position."""
+        count = np.zeros(len(self.net.regions) + 1)
+        count[self.fine_rows[positions]] += 1.0
+        return self.w_unit * count[self.ext_region]  # ext_region -1 reads the padding zero
+
+    def believed(self, wb: np.ndarray, lab_node: np.ndarray) -> Problem:
+        """The problem as the traffickers believe it: risk = belief, origins = labs now."""
+        return replace(
+            self.problem,
+            arc_logsurv=wb[: self.m],
+            sink_logsurv=wb[self.m :],
+            origin_node=lab_node,
+        )
+
+
+# ----------------------------------------------------------------------------- one run
+
+
+def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: int) -> dict:
+    s, net, p, par = setting, setting.net, setting.problem, setting.params
+    m, k = s.m, s.k
+    rng = np.random.default_rng(seed)
+    b = s.prior.copy()
+    wb = s.base_w.copy()
+    lab_node = p.origin_node.astype(np.int64).copy()
+    lab_vol = p.origin_volume_kg.astype(float)
+    routes = np.ones(s.n_labs, dtype=np.int64)
+    units = s.initial_units.copy()
+    seized_region_last = np.zeros(s.fine_rows.size)
+    flow_region_last = np.zeros(s.fine_rows.size)
+    nreg = len(net.regions)
+    rows: dict[str, list] = {c: [] for c in SERIES_COLUMNS}
+    flow0 = np.zeros(s.fine_rows.size)
+    active0 = np.zeros(s.fine_rows.size, bool)
+    for t in range(months):
+        # 1. defender
+        extra = np.zeros(m + k)
+        n_units = 0
+        if s.policy == "reactive" and par.units > 0 and s.fine_rows.size:
+            if t > 0:
+                units = s._top(seized_region_last, flow_region_last, units)
+            extra = s.extra_from_regions(units)
+            n_units = int(units.size)
+        elif s.policy == "optimize" and s.sites is not None:
+            from reten.models.interdiction import optimize
+
+            res = optimize(
+                net, s.believed(wb, lab_node), s.sites, float(par.units),
+                objective="interception", method="greedy", time_limit=30.0,
+            )
+            sites = s.sites
+            extra = sites.incidence.T @ (sites.logsurv * res.units)
+            n_units = int(res.units.sum())
+        true_w = s.base_w + extra
+        # 2. labs relocate on the believed state
+        tree0: SPTree | None = None
+        if s.relocation is not None:
+            lab_node, tree0 = _relocate(s, wb, lab_node, rng)
+        # 3. route trees: alternatives by penalising arcs used by earlier routes
+        need = int(routes.max()) if routes.size else 1
+        base_cost = np.concatenate([p.arc_cost, p.sink_cost]) + s.rho * wb
+        used = np.zeros(m + k)
+        trees: list[SPTree] = []
+        for r in range(need):
+            if r == 0 and tree0 is not None:
+                tree = tree0
+            else:
+                c = base_cost if r == 0 else base_cost * (1.0 + par.route_penalty) ** used
+                tree = sink_tree(net, c[:m], p.sink_node, c[m:])
+            trees.append(tree)
+            if r + 1 < need:
+                more = routes > r + 1
+                vol = wsum(lab_node[more], weights=np.ones(int(more.sum())), minlength=net.n_nodes)
+                _, f = tree_flows(tree, vol, m)
+                used[:m] += f > 0
+                hit = tree.root[lab_node[more]]
+                used[m + hit[hit >= 0]] += 1
+        parents = np.stack([tr.parent for tr in trees])
+        parent_arcs = np.stack([tr.parent_arc for tr in trees])
+        roots = np.stack([tr.root for tr in trees])
+        # 4. shipments and seizures
+        ship_route = s.ship_rank % routes[s.ship_lab]
+        draw = rng.standard_exponential(s.ship_lab.size)
+        arc_kg = np.zeros(m)
+        n_enter = np.zeros(m + k, dtype=np.int64)
+        n_seized = np.zeros(m + k, dtype=np.int64)
+        gcost = s.gc_base + s.rho * true_w
+        at, cost = _walk(
+            parents, parent_arcs, roots, lab_node[s.ship_lab], ship_route, s.ship_kg, draw,
+            true_w, gcost, arc_kg, n_enter, n_seized,
+        )
+        ok = at != -2
+        seized = at >= 0
+        volume = float(s.ship_kg[ok].sum())
+        seized_kg = float(s.ship_kg[seized].sum())
+        node_vol = wsum(lab_node[s.ship_lab[ok]], weights=s.ship_kg[ok], minlength=net.n_nodes)
+        # footprint
+        if s.fine_rows.size:
+            reg_flow = region_entries(net, arc_kg, node_vol)[s.fine_rows]
+            sreg = s.ext_region[at[seized]]
+            seized_region = wsum(
+                sreg[sreg >= 0], weights=s.ship_kg[seized][sreg >= 0], minlength=nreg + 1
+            )[s.fine_rows]
+        else:
+            reg_flow = np.zeros(0)
+            seized_region = np.zeros(0)
+        active = reg_flow > par.active_threshold_kg
+        if t == 0:
+            flow0, active0 = reg_flow, active
+        rows["run"].append(run_id)
+        rows["month"].append(t)
+        rows["volume_kg"].append(volume)
+        rows["seized_kg"].append(seized_kg)
+        rows["delivered_kg"].append(volume - seized_kg)
+        rows["trafficker_cost"].append(float((s.ship_kg[ok] * cost[ok]).sum()))
+        rows["active_regions"].append(int(active.sum()))
+        rows["new_regions"].append(int((active & ~active0).sum()))
+        rows["displaced_kg"].append(float(0.5 * np.abs(reg_flow - flow0).sum()))
+        rows["routes_per_lab"].append(float(routes.mean()) if routes.size else 0.0)
+        rows["labs_moved"].append(int((lab_node != p.origin_node).sum()))
+        rows["units"].append(n_units)
+        seized_region_last, flow_region_last = seized_region, reg_flow
+        # 5. learning
+        obs = n_enter > 0
+        rate = n_seized[obs] / n_enter[obs]
+        b[obs] = (1.0 - par.learning_rate) * b[obs] + par.learning_rate * rate
+        b[~obs] = s.prior[~obs] + par.memory * (b[~obs] - s.prior[~obs])
+        np.clip(b, 0.0, 0.999999, out=b)
+        wb = np.where(b == s.prior, s.base_w, -np.log1p(-b))
+        shipped = wsum(s.ship_lab[ok], weights=s.ship_kg[ok], minlength=s.n_labs)
+        lost = wsum(s.ship_lab[seized], weights=s.ship_kg[seized], minlength=s.n_labs)
+        loss = np.divide(lost, shipped, out=np.zeros(s.n_labs), where=shipped > 0)
+        routes = np.where(loss > par.loss_tolerance, np.minimum(routes + 1, par.max_routes),
+                          np.where(loss < par.loss_tolerance / 2, np.maximum(routes - 1, 1), routes))
+    del lab_vol
+    return rows
+
+
+def _relocate(
+    s: _Setting, wb: np.ndarray, lab_node: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, SPTree]:
+    """Return each lab's site this month and the believed route tree (one per lab)."""
+    from reten.models.relocation import relocate
+
+    res = relocate(s.net, s.believed(wb, lab_node), s.relocation)
+    assert res.relocation is not None
+    lab = res.relocation.lab
+    site = res.problem.origin_node
+    share = res.problem.origin_volume_kg / s.problem.origin_volume_kg[lab]
+    out = lab_node.copy()
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    ends = np.r_[starts[1:], lab.size]
+    for a, z in zip(starts.tolist(), ends.tolist(), strict=True):
+        if z - a == 1:
+            out[lab[a]] = site[a]
+        else:  # a logit rule: draw the lab's site from its shares
+            pr = share[a:z] / share[a:z].sum()
+            out[lab[a]] = site[a + int(rng.choice(z - a, p=pr))]
+    return out, res.tree
+
+
+def run_dynamics(
+    net: Network,
+    problem: Problem,
+    *,
+    months: int,
+    seeds: Sequence[np.random.SeedSequence],
+    run_ids: Sequence[int] | None = None,
+    policy: str = "static",
+    params: DynamicsParams | None = None,
+    relocation: Any = None,
+) -> dict[str, np.ndarray]:
+    """Simulate ``len(seeds)`` independent runs of ``months`` months; return the series.
+
+    Parameters
+    ----------
+    net : Network
+    problem : Problem
+        The scenario resolved on ``net``; its risk is the true risk under the ``static``
+        policy and the traffickers' prior belief.
+    months : int
+        Monthly steps, >= 1.
+    seeds : sequence of numpy.random.SeedSequence
+        One per run (see :func:`run_seeds`); run ``i`` draws only from ``seeds[i]``.
+    run_ids : sequence of int, optional
+        The ``run`` column for each seed (default ``0..len(seeds)-1``).
+    policy : {'static', 'reactive', 'optimize'}
+        The defender's policy; ``'game'`` raises InputError until the game exists.
+    params : DynamicsParams, optional
+    relocation : RelocationSpec, optional
+        Labs choose their site each month (see :mod:`reten.models.relocation`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array per column of :data:`SERIES_COLUMNS`, ``len(seeds) * months`` rows in
+        (run, month) order. Volumes in kg per month; ``trafficker_cost`` in the problem's
+        cost unit times kg (risk term at the true risk included, as
+        :attr:`RouteResult.total_cost`); ``active_regions`` counts regions of the finest
+        level entered by more than ``active_threshold_kg``; ``new_regions`` those active but
+        not active at month 0; ``displaced_kg`` half the L1 distance between the month's
+        and month 0's region flows.
+
+    Raises
+    ------
+    InputError
+        On an unknown policy, ``game``, or months < 1.
+
+    References
+    ----------
+    Magliocca, N. R. et al. (2019). Modeling cocaine traffickers and counterdrug interdiction
+    forces as a complex adaptive system. *PNAS* 116(16): 7784-7792.
+    """
+    if months < 1:
+        raise InputError(f"months must be a whole number >= 1 (got {months})")
+    params = params or DynamicsParams()
+    setting = _Setting(net, problem, policy, params, relocation)
+    ids = list(range(len(seeds))) if run_ids is None else [int(r) for r in run_ids]
+    cols: dict[str, list] = {c: [] for c in SERIES_COLUMNS}
+    for sq, rid in zip(seeds, ids, strict=True):
+        rows = _run(setting, months, sq, rid)
+        for c in SERIES_COLUMNS:
+            cols[c].extend(rows[c])
+    ints = {"run", "month", "active_regions", "new_regions", "labs_moved", "units"}
+    return {
+        c: np.asarray(cols[c], dtype=np.int64 if c in ints else np.float64)
+        for c in SERIES_COLUMNS
+    }
