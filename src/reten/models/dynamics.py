@@ -70,9 +70,7 @@ import numba
 import numpy as np
 
 from reten.errors import InputError
-from reten.kernels.sptree import SPTree, sink_tree, tree_flows
-from reten.kernels.sums import wsum
-from reten.models.routes import region_entries, solve_routes
+from reten.models.routes import solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -136,8 +134,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         1.0,
         False,
         "a lab fragments its shipments over one more route when its monthly loss exceeds this",
-        "NarcoLogic (Magliocca et al. 2019): route fragmentation past a loss tolerance of "
-        "about 5%",
+        "NarcoLogic (Magliocca et al. 2019): route fragmentation past a loss tolerance of about 5%",
     ),
     Parameter(
         "max_routes",
@@ -227,17 +224,16 @@ class DynamicsParams:
         out: dict[str, Any] = {}
         for k, v in values.items():
             if k not in _PARAM:
-                raise InputError(
-                    f"{where}.{k}: unknown parameter; valid: {', '.join(_PARAM)}"
-                )
+                raise InputError(f"{where}.{k}: unknown parameter; valid: {', '.join(_PARAM)}")
             p = _PARAM[k]
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 if not (isinstance(v, float) and v == math.inf and p.hi == math.inf):
                     raise InputError(f"{where}.{k}: expected a number, got {v!r}")
             if not p.lo <= v <= p.hi or (p.integer and int(v) != v):
                 kind = "a whole number" if p.integer else "a number"
-                raise InputError(f"{where}.{k}: {v!r} is not valid; expected {kind} in "
-                                 f"[{p.lo:g}, {p.hi:g}]")
+                raise InputError(
+                    f"{where}.{k}: {v!r} is not valid; expected {kind} in [{p.lo:g}, {p.hi:g}]"
+                )
             out[k] = int(v) if p.integer else float(v)
         return cls(**out)
 
@@ -334,7 +330,144 @@ def _walk(
     return out, cost
 
 
+@numba.njit(cache=True)
+def _sink_dijkstra(
+    rev_indptr: np.ndarray,
+    rev_source: np.ndarray,
+    rev_arc: np.ndarray,
+    cost: np.ndarray,
+    sinks: np.ndarray,
+    sink_cost: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (dist, parent, parent_arc, root) of the super-sink tree; one Dijkstra.
+
+    The same tree as :func:`reten.kernels.sptree.sink_tree` (up to ties) for arc costs
+    ``cost`` (``inf``: closed) and sinks joined to a super-sink at ``sink_cost``: a binary
+    heap on the reversed CSR, O((V + E) log V), without SciPy's per-call set-up (which
+    dominates on small networks searched every month).
+    """
+    m = cost.shape[0]
+    dist = np.full(n, np.inf)
+    parent = np.full(n, -1, dtype=np.int64)
+    parent_arc = np.full(n, -1, dtype=np.int64)
+    root = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    cap = m + sinks.shape[0] + 1
+    hk = np.empty(cap)
+    hv = np.empty(cap, dtype=np.int64)
+    size = 0
+    for j in range(sinks.shape[0]):
+        s = sinks[j]
+        c = sink_cost[j]
+        if c < dist[s]:
+            dist[s] = c
+            root[s] = j
+            # push
+            i = size
+            size += 1
+            while i > 0:
+                up = (i - 1) >> 1
+                if hk[up] < c or (hk[up] == c and hv[up] <= s):
+                    break
+                hk[i] = hk[up]
+                hv[i] = hv[up]
+                i = up
+            hk[i] = c
+            hv[i] = s
+    while size > 0:
+        key = hk[0]
+        v = hv[0]
+        # pop
+        size -= 1
+        lk = hk[size]
+        lv = hv[size]
+        i = 0
+        while True:
+            ch = 2 * i + 1
+            if ch >= size:
+                break
+            if ch + 1 < size and (
+                hk[ch + 1] < hk[ch] or (hk[ch + 1] == hk[ch] and hv[ch + 1] < hv[ch])
+            ):
+                ch += 1
+            if lk < hk[ch] or (lk == hk[ch] and lv <= hv[ch]):
+                break
+            hk[i] = hk[ch]
+            hv[i] = hv[ch]
+            i = ch
+        hk[i] = lk
+        hv[i] = lv
+        if done[v] or key > dist[v]:
+            continue
+        done[v] = True
+        for idx in range(rev_indptr[v], rev_indptr[v + 1]):
+            a = rev_arc[idx]
+            u = rev_source[idx]
+            nd = key + cost[a]
+            if nd < dist[u] and not done[u]:
+                dist[u] = nd
+                parent[u] = v
+                parent_arc[u] = a
+                root[u] = root[v]
+                i = size
+                size += 1
+                while i > 0:
+                    up = (i - 1) >> 1
+                    if hk[up] < nd or (hk[up] == nd and hv[up] <= u):
+                        break
+                    hk[i] = hk[up]
+                    hv[i] = hv[up]
+                    i = up
+                hk[i] = nd
+                hv[i] = u
+    return dist, parent, parent_arc, root
+
+
+@numba.njit(cache=True)
+def _mark_used(
+    parent: np.ndarray,
+    parent_arc: np.ndarray,
+    root: np.ndarray,
+    starts: np.ndarray,
+    m: int,
+    used: np.ndarray,
+) -> None:
+    """Add one to ``used`` on every extended arc of the routes from ``starts`` (once each)."""
+    seen = np.zeros(used.shape[0], dtype=np.bool_)
+    for i in range(starts.shape[0]):
+        v = starts[i]
+        if root[v] < 0:
+            continue
+        joined = False
+        while parent[v] >= 0:
+            a = parent_arc[v]
+            if seen[a]:
+                joined = True  # the rest of the path, crossing included, is marked
+                break
+            seen[a] = True
+            v = parent[v]
+        if not joined:
+            seen[m + root[v]] = True
+    for a in range(seen.shape[0]):
+        if seen[a]:
+            used[a] += 1.0
+
+
 # ----------------------------------------------------------------------------- setting
+
+
+def fine_level(net: Network) -> str | None:
+    """Return the finest region level: ``municipality`` when present, else the leaves' level."""
+    regs = net.regions
+    if not len(regs):
+        return None
+    levels = list(dict.fromkeys(regs.level.tolist()))
+    if "municipality" in levels:
+        return "municipality"
+    parents = set(regs.parent[regs.parent >= 0].tolist())
+    leaf = [str(regs.level[i]) for i in range(len(regs)) if i not in parents]
+    return max(sorted(set(leaf)), key=leaf.count)
 
 
 class _Setting:
@@ -356,76 +489,107 @@ class _Setting:
         self.base_w = np.concatenate([problem.arc_logsurv, problem.sink_logsurv]).astype(float)
         self.prior = -np.expm1(-self.base_w)
         self.rho = float(problem.risk_weight)
-        # finest region level and each extended arc's region row there (-1: none)
-        regs = net.regions
-        self.fine_rows = np.zeros(0, dtype=np.int64)
-        self.ext_region = np.full(m + k, -1, dtype=np.int64)
-        if len(regs):
-            levels = list(dict.fromkeys(regs.level.tolist()))
-            parents = set(regs.parent[regs.parent >= 0].tolist())
-            leaf_levels = [str(regs.level[i]) for i in range(len(regs)) if i not in parents]
-            level = (
-                "municipality"
-                if "municipality" in levels
-                else max(set(leaf_levels), key=leaf_levels.count)
-            )
-            self.level = level
-            self.fine_rows = regs.rows_at_level(level)
-            anc = regs.ancestor_table(level)
-            arc_reg = np.where(net.arc_region >= 0, net.arc_region, net.node_region[net.arc_source])
-            self.ext_region[:m] = anc[arc_reg]
-            self.ext_region[m:] = anc[net.node_region[problem.sink_node]]
+        self.base_cost = np.concatenate([problem.arc_cost, problem.sink_cost]).astype(float)
+        self.rev = (
+            np.asarray(net.rev_indptr, dtype=np.int64),
+            np.asarray(net.rev_source, dtype=np.int64),
+            np.asarray(net.rev_arc, dtype=np.int64),
+        )
+        self.sink_node = np.asarray(problem.sink_node, dtype=np.int64)
+        self._regions()
         self.w_unit = -math.log1p(-params.unit_p_detect)
         self.n_labs = problem.origin_node.size
-        # shipments per lab: fixed by volume
+        # shipments per lab, fixed by volume, dealt round-robin over the lab's routes
         vol = problem.origin_volume_kg.astype(float)
         self.n_ship = np.where(vol > 0, np.ceil(vol / params.shipment_kg), 0).astype(np.int64)
         self.ship_lab = np.repeat(np.arange(self.n_labs), self.n_ship)
-        starts = np.concatenate([[0], np.cumsum(self.n_ship)[:-1]])
+        starts = np.concatenate([[0], np.cumsum(self.n_ship)[:-1]]).astype(np.int64)
         self.ship_rank = np.arange(self.ship_lab.size) - np.repeat(starts, self.n_ship)
-        self.ship_kg = np.divide(
-            vol[self.ship_lab], self.n_ship[self.ship_lab].astype(float)
-        ) if self.ship_lab.size else np.zeros(0)
-        self.gc_base = np.concatenate([problem.arc_cost, problem.sink_cost]).astype(float)
+        self.ship_kg = vol[self.ship_lab] / np.maximum(self.n_ship[self.ship_lab], 1)
         self.initial_units = np.zeros(0, dtype=np.int64)
         self.sites: Any = None
         if policy == "reactive" and params.units > 0 and self.fine_rows.size:
             plan = solve_routes(net, problem)
             flow = plan.region_flow_kg[self.fine_rows]
-            self.initial_units = self._top(flow, np.zeros_like(flow), np.zeros(0, np.int64))
+            self.initial_units = self.top(flow, np.zeros_like(flow), np.zeros(0, np.int64))
         if policy == "optimize" and params.units > 0:
             from reten.models.interdiction import build_sites
 
             self.sites = build_sites(
-                net, problem, "regions", delay=0.0, p_detect=params.unit_p_detect,
-                region_level=getattr(self, "level", None),
+                net,
+                problem,
+                "regions",
+                delay=0.0,
+                p_detect=params.unit_p_detect,
+                region_level=self.level,
             )
 
-    def _top(self, first: np.ndarray, second: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    def _regions(self) -> None:
+        """Each extended arc's region at the finest level, and how flows enter regions."""
+        net, m, k = self.net, self.m, self.k
+        regs = net.regions
+        self.level = fine_level(net)
+        self.fine_rows = np.zeros(0, dtype=np.int64)
+        self.ext_region = np.full(m + k, -1, dtype=np.int64)
+        self.position = np.full(len(regs) + 1, -1, dtype=np.int64)
+        if self.level is None:
+            return
+        self.fine_rows = regs.rows_at_level(self.level)
+        self.position[self.fine_rows] = np.arange(self.fine_rows.size)
+        anc = regs.ancestor_table(self.level)
+        arc_reg = np.where(net.arc_region >= 0, net.arc_region, net.node_region[net.arc_source])
+        self.ext_region[:m] = anc[arc_reg]
+        self.ext_region[m:] = anc[net.node_region[self.sink_node]]
+        # the entry rule of reten.models.routes.region_entries, at this level only: flow on
+        # arc a enters its region when it differs from its source's, and enters the target's
+        # region when that differs from the arc's; volume starting at a node enters its own
+        rv = anc[net.node_region[net.arc_source]]
+        rp = anc[net.node_region[net.arc_target]]
+        ra = np.where(self.ext_region[:m] >= 0, self.ext_region[:m], rv)
+        e1 = np.flatnonzero((ra != rv) & (ra >= 0))
+        e2 = np.flatnonzero((rp != ra) & (rp >= 0))
+        self.entry_arc = np.concatenate([e1, e2])
+        self.entry_pos = self.position[np.concatenate([ra[e1], rp[e2]])]
+        self.node_pos = self.position[anc[net.node_region]]
+
+    def region_flow(self, arc_kg: np.ndarray, node_vol: np.ndarray) -> np.ndarray:
+        """Volume entering (or starting in) each region of the finest level, kg."""
+        r = self.fine_rows.size
+        out = np.bincount(self.entry_pos, weights=arc_kg[self.entry_arc], minlength=r)
+        ok = self.node_pos >= 0
+        out += np.bincount(self.node_pos[ok], weights=node_vol[ok], minlength=r)
+        return out.astype(np.float64, copy=False)
+
+    def top(self, first: np.ndarray, second: np.ndarray, previous: np.ndarray) -> np.ndarray:
         """Positions (into fine_rows) of the ``units`` regions ranked by first, second key.
 
-        Only regions with a positive key are ranked; the remaining units stay where they
-        were (``previous``), then fill the lowest rows.
+        Only regions with a positive key are ranked (ties: lower row first); the remaining
+        units stay where they were (``previous``), then fill the lowest rows.
         """
         u = min(self.params.units, self.fine_rows.size)
         active = np.flatnonzero((first > 0) | (second > 0))
         order = active[np.lexsort((active, -second[active], -first[active]))]
-        pick = list(order[:u].tolist())
-        if len(pick) < u:
-            have = set(pick)
-            for p in list(previous.tolist()) + list(range(self.fine_rows.size)):
-                if len(pick) >= u:
-                    break
-                if p not in have:
-                    pick.append(p)
-                    have.add(p)
-        return np.sort(np.asarray(pick, dtype=np.int64))
+        pick = order[:u]
+        if pick.size < u:
+            rest = np.concatenate([previous, np.arange(self.fine_rows.size)])
+            rest = rest[~np.isin(rest, pick)]
+            _, first_at = np.unique(rest, return_index=True)
+            rest = rest[np.sort(first_at)]
+            pick = np.concatenate([pick, rest[: u - pick.size]])
+        return np.sort(pick.astype(np.int64))
 
     def extra_from_regions(self, positions: np.ndarray) -> np.ndarray:
         """Log-survival added to each extended arc by one unit in each region position."""
         count = np.zeros(len(self.net.regions) + 1)
         count[self.fine_rows[positions]] += 1.0
         return self.w_unit * count[self.ext_region]  # ext_region -1 reads the padding zero
+
+    def tree(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(parent, parent_arc, root) of the super-sink tree for extended-arc costs."""
+        _, parent, parent_arc, root = _sink_dijkstra(
+            *self.rev, cost[: self.m], self.sink_node, cost[self.m :], self.net.n_nodes
+        )
+        return parent, parent_arc, root
 
     def believed(self, wb: np.ndarray, lab_node: np.ndarray) -> Problem:
         """The problem as the traffickers believe it: risk = belief, origins = labs now."""
@@ -447,87 +611,91 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
     b = s.prior.copy()
     wb = s.base_w.copy()
     lab_node = p.origin_node.astype(np.int64).copy()
-    lab_vol = p.origin_volume_kg.astype(float)
     routes = np.ones(s.n_labs, dtype=np.int64)
     units = s.initial_units.copy()
-    seized_region_last = np.zeros(s.fine_rows.size)
-    flow_region_last = np.zeros(s.fine_rows.size)
-    nreg = len(net.regions)
+    nfine = s.fine_rows.size
+    seized_region_last = np.zeros(nfine)
+    flow_region_last = np.zeros(nfine)
     rows: dict[str, list] = {c: [] for c in SERIES_COLUMNS}
-    flow0 = np.zeros(s.fine_rows.size)
-    active0 = np.zeros(s.fine_rows.size, bool)
+    flow0 = np.zeros(nfine)
+    active0 = np.zeros(nfine, bool)
+    no_extra = np.zeros(m + k)
     for t in range(months):
-        # 1. defender
-        extra = np.zeros(m + k)
+        # 1. the defender sets this month's true risk
+        extra = no_extra
         n_units = 0
-        if s.policy == "reactive" and par.units > 0 and s.fine_rows.size:
+        if s.policy == "reactive" and par.units > 0 and nfine:
             if t > 0:
-                units = s._top(seized_region_last, flow_region_last, units)
+                units = s.top(seized_region_last, flow_region_last, units)
             extra = s.extra_from_regions(units)
             n_units = int(units.size)
         elif s.policy == "optimize" and s.sites is not None:
             from reten.models.interdiction import optimize
 
             res = optimize(
-                net, s.believed(wb, lab_node), s.sites, float(par.units),
-                objective="interception", method="greedy", time_limit=30.0,
+                net,
+                s.believed(wb, lab_node),
+                s.sites,
+                float(par.units),
+                objective="interception",
+                method="greedy",
+                time_limit=30.0,
             )
-            sites = s.sites
-            extra = sites.incidence.T @ (sites.logsurv * res.units)
+            extra = np.asarray(s.sites.incidence.T @ (s.sites.logsurv * res.units))
             n_units = int(res.units.sum())
         true_w = s.base_w + extra
         # 2. labs relocate on the believed state
-        tree0: SPTree | None = None
         if s.relocation is not None:
-            lab_node, tree0 = _relocate(s, wb, lab_node, rng)
-        # 3. route trees: alternatives by penalising arcs used by earlier routes
+            lab_node = _relocate(s, wb, lab_node, rng)
+        # 3. route trees on cost + believed risk; alternatives penalise arcs used before
         need = int(routes.max()) if routes.size else 1
-        base_cost = np.concatenate([p.arc_cost, p.sink_cost]) + s.rho * wb
+        cost = s.base_cost + s.rho * wb
         used = np.zeros(m + k)
-        trees: list[SPTree] = []
+        trees = []
         for r in range(need):
-            if r == 0 and tree0 is not None:
-                tree = tree0
-            else:
-                c = base_cost if r == 0 else base_cost * (1.0 + par.route_penalty) ** used
-                tree = sink_tree(net, c[:m], p.sink_node, c[m:])
-            trees.append(tree)
+            c = cost if r == 0 else cost * (1.0 + par.route_penalty) ** used
+            tr = s.tree(c)
+            trees.append(tr)
             if r + 1 < need:
-                more = routes > r + 1
-                vol = wsum(lab_node[more], weights=np.ones(int(more.sum())), minlength=net.n_nodes)
-                _, f = tree_flows(tree, vol, m)
-                used[:m] += f > 0
-                hit = tree.root[lab_node[more]]
-                used[m + hit[hit >= 0]] += 1
-        parents = np.stack([tr.parent for tr in trees])
-        parent_arcs = np.stack([tr.parent_arc for tr in trees])
-        roots = np.stack([tr.root for tr in trees])
-        # 4. shipments and seizures
+                _mark_used(tr[0], tr[1], tr[2], lab_node[routes > r + 1], m, used)
+        parents = np.stack([tr[0] for tr in trees])
+        parent_arcs = np.stack([tr[1] for tr in trees])
+        roots = np.stack([tr[2] for tr in trees])
+        # 4. shipments walk their routes; seizures at the true risk
         ship_route = s.ship_rank % routes[s.ship_lab]
         draw = rng.standard_exponential(s.ship_lab.size)
         arc_kg = np.zeros(m)
         n_enter = np.zeros(m + k, dtype=np.int64)
         n_seized = np.zeros(m + k, dtype=np.int64)
-        gcost = s.gc_base + s.rho * true_w
-        at, cost = _walk(
-            parents, parent_arcs, roots, lab_node[s.ship_lab], ship_route, s.ship_kg, draw,
-            true_w, gcost, arc_kg, n_enter, n_seized,
+        at, gcost = _walk(
+            parents,
+            parent_arcs,
+            roots,
+            lab_node[s.ship_lab],
+            ship_route,
+            s.ship_kg,
+            draw,
+            true_w,
+            s.base_cost + s.rho * true_w,
+            arc_kg,
+            n_enter,
+            n_seized,
         )
         ok = at != -2
         seized = at >= 0
-        volume = float(s.ship_kg[ok].sum())
-        seized_kg = float(s.ship_kg[seized].sum())
-        node_vol = wsum(lab_node[s.ship_lab[ok]], weights=s.ship_kg[ok], minlength=net.n_nodes)
-        # footprint
-        if s.fine_rows.size:
-            reg_flow = region_entries(net, arc_kg, node_vol)[s.fine_rows]
-            sreg = s.ext_region[at[seized]]
-            seized_region = wsum(
-                sreg[sreg >= 0], weights=s.ship_kg[seized][sreg >= 0], minlength=nreg + 1
-            )[s.fine_rows]
+        kg_ok = np.where(ok, s.ship_kg, 0.0)
+        kg_seized = np.where(seized, s.ship_kg, 0.0)
+        volume = float(kg_ok.sum())
+        seized_kg = float(kg_seized.sum())
+        # 5. the footprint
+        if nfine:
+            node_vol = np.bincount(lab_node[s.ship_lab], weights=kg_ok, minlength=net.n_nodes)
+            reg_flow = s.region_flow(arc_kg, node_vol)
+            pos = s.position[s.ext_region[np.where(seized, at, 0)]]
+            hit = seized & (pos >= 0)
+            seized_region = np.bincount(pos[hit], weights=s.ship_kg[hit], minlength=nfine)
         else:
-            reg_flow = np.zeros(0)
-            seized_region = np.zeros(0)
+            reg_flow = seized_region = np.zeros(0)
         active = reg_flow > par.active_threshold_kg
         if t == 0:
             flow0, active0 = reg_flow, active
@@ -536,7 +704,7 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
         rows["volume_kg"].append(volume)
         rows["seized_kg"].append(seized_kg)
         rows["delivered_kg"].append(volume - seized_kg)
-        rows["trafficker_cost"].append(float((s.ship_kg[ok] * cost[ok]).sum()))
+        rows["trafficker_cost"].append(float((kg_ok * np.where(ok, gcost, 0.0)).sum()))
         rows["active_regions"].append(int(active.sum()))
         rows["new_regions"].append(int((active & ~active0).sum()))
         rows["displaced_kg"].append(float(0.5 * np.abs(reg_flow - flow0).sum()))
@@ -544,26 +712,56 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
         rows["labs_moved"].append(int((lab_node != p.origin_node).sum()))
         rows["units"].append(n_units)
         seized_region_last, flow_region_last = seized_region, reg_flow
-        # 5. learning
-        obs = n_enter > 0
-        rate = n_seized[obs] / n_enter[obs]
-        b[obs] = (1.0 - par.learning_rate) * b[obs] + par.learning_rate * rate
-        b[~obs] = s.prior[~obs] + par.memory * (b[~obs] - s.prior[~obs])
-        np.clip(b, 0.0, 0.999999, out=b)
-        wb = np.where(b == s.prior, s.base_w, -np.log1p(-b))
-        shipped = wsum(s.ship_lab[ok], weights=s.ship_kg[ok], minlength=s.n_labs)
-        lost = wsum(s.ship_lab[seized], weights=s.ship_kg[seized], minlength=s.n_labs)
+        # 6. learning from the month's own shipments
+        b, wb = update_belief(b, s.prior, s.base_w, n_enter, n_seized, par)
+        shipped = np.bincount(s.ship_lab, weights=kg_ok, minlength=s.n_labs)
+        lost = np.bincount(s.ship_lab, weights=kg_seized, minlength=s.n_labs)
         loss = np.divide(lost, shipped, out=np.zeros(s.n_labs), where=shipped > 0)
-        routes = np.where(loss > par.loss_tolerance, np.minimum(routes + 1, par.max_routes),
-                          np.where(loss < par.loss_tolerance / 2, np.maximum(routes - 1, 1), routes))
-    del lab_vol
+        routes = np.where(
+            loss > par.loss_tolerance,
+            np.minimum(routes + 1, par.max_routes),
+            np.where(loss < par.loss_tolerance / 2, np.maximum(routes - 1, 1), routes),
+        )
     return rows
+
+
+def update_belief(
+    belief: np.ndarray,
+    prior: np.ndarray,
+    prior_logsurv: np.ndarray,
+    n_enter: np.ndarray,
+    n_seized: np.ndarray,
+    params: DynamicsParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the next month's belief and its log-survival ``-ln(1 - belief)``.
+
+    ``belief`` and ``prior`` are detection probabilities per extended arc; ``n_enter`` and
+    ``n_seized`` count the month's shipments entering each arc and seized on it. Used arcs
+    move towards the observed rate with ``learning_rate``; unused arcs relax to the prior
+    with persistence ``memory``. Where the belief equals the prior its log-survival is the
+    prior's exactly.
+
+    Examples
+    --------
+    >>> b, w = update_belief(np.array([0.1, 0.5]), np.array([0.1, 0.1]), np.zeros(2),
+    ...                      np.array([4, 0]), np.array([1, 0]), DynamicsParams())
+    >>> [round(x, 6) for x in b]   # 0.7 * 0.1 + 0.3 * 1/4 ; 0.1 + 0.9 * (0.5 - 0.1)
+    [0.145, 0.46]
+    """
+    lr, mem = params.learning_rate, params.memory
+    b = belief.copy()
+    obs = n_enter > 0
+    rate = n_seized[obs] / n_enter[obs]
+    b[obs] = (1.0 - lr) * b[obs] + lr * rate
+    b[~obs] = prior[~obs] + mem * (b[~obs] - prior[~obs])
+    np.clip(b, 0.0, 0.999999, out=b)
+    return b, np.where(b == prior, prior_logsurv, -np.log1p(-b))
 
 
 def _relocate(
     s: _Setting, wb: np.ndarray, lab_node: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, SPTree]:
-    """Return each lab's site this month and the believed route tree (one per lab)."""
+) -> np.ndarray:
+    """Return each lab's site this month, chosen on the believed state."""
     from reten.models.relocation import relocate
 
     res = relocate(s.net, s.believed(wb, lab_node), s.relocation)
@@ -580,7 +778,7 @@ def _relocate(
         else:  # a logit rule: draw the lab's site from its shares
             pr = share[a:z] / share[a:z].sum()
             out[lab[a]] = site[a + int(rng.choice(z - a, p=pr))]
-    return out, res.tree
+    return out
 
 
 def run_dynamics(
@@ -647,6 +845,5 @@ def run_dynamics(
             cols[c].extend(rows[c])
     ints = {"run", "month", "active_regions", "new_regions", "labs_moved", "units"}
     return {
-        c: np.asarray(cols[c], dtype=np.int64 if c in ints else np.float64)
-        for c in SERIES_COLUMNS
+        c: np.asarray(cols[c], dtype=np.int64 if c in ints else np.float64) for c in SERIES_COLUMNS
     }
