@@ -614,8 +614,8 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
     routes = np.ones(s.n_labs, dtype=np.int64)
     units = s.initial_units.copy()
     nfine = s.fine_rows.size
-    seized_region_last = np.zeros(nfine)
-    flow_region_last = np.zeros(nfine)
+    seized_region_last: np.ndarray = np.zeros(nfine)
+    flow_region_last: np.ndarray = np.zeros(nfine)
     rows: dict[str, list] = {c: [] for c in SERIES_COLUMNS}
     flow0 = np.zeros(nfine)
     active0 = np.zeros(nfine, bool)
@@ -688,6 +688,8 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
         volume = float(kg_ok.sum())
         seized_kg = float(kg_seized.sum())
         # 5. the footprint
+        reg_flow: np.ndarray
+        seized_region: np.ndarray
         if nfine:
             node_vol = np.bincount(lab_node[s.ship_lab], weights=kg_ok, minlength=net.n_nodes)
             reg_flow = s.region_flow(arc_kg, node_vol)
@@ -695,7 +697,7 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
             hit = seized & (pos >= 0)
             seized_region = np.bincount(pos[hit], weights=s.ship_kg[hit], minlength=nfine)
         else:
-            reg_flow = seized_region = np.zeros(0)
+            reg_flow, seized_region = np.zeros(0), np.zeros(0)
         active = reg_flow > par.active_threshold_kg
         if t == 0:
             flow0, active0 = reg_flow, active
