@@ -604,7 +604,14 @@ class _Setting:
 # ----------------------------------------------------------------------------- one run
 
 
-def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: int) -> dict:
+def _run(
+    setting: _Setting,
+    months: int,
+    seed: np.random.SeedSequence,
+    run_id: int,
+    trace: list[np.ndarray] | None = None,
+) -> dict:
+    """One run; ``trace``, when given, receives the belief held during each month."""
     s, net, p, par = setting, setting.net, setting.problem, setting.params
     m, k = s.m, s.k
     rng = np.random.default_rng(seed)
@@ -715,6 +722,8 @@ def _run(setting: _Setting, months: int, seed: np.random.SeedSequence, run_id: i
         rows["units"].append(n_units)
         seized_region_last, flow_region_last = seized_region, reg_flow
         # 6. learning from the month's own shipments
+        if trace is not None:
+            trace.append(b.copy())
         b, wb = update_belief(b, s.prior, s.base_w, n_enter, n_seized, par)
         shipped = np.bincount(s.ship_lab, weights=kg_ok, minlength=s.n_labs)
         lost = np.bincount(s.ship_lab, weights=kg_seized, minlength=s.n_labs)
