@@ -81,7 +81,7 @@ def test_key_paths_and_grid_errors(tmp_path):
     g = read_grid(write_grid(tmp_path, GRID))
     assert len(g.tasks) == 4 and g.keys == ("policy", "enforcement[0].p_detect")
     bad = {
-        '"enforcement[0].p_detect" = [1.5]': r"grid.\"enforcement\[0\].p_detect\" = 1.5: .*p_detect",
+        '"enforcement[0].p_detect" = [1.5]': r"enforcement\[0\].p_detect\" = 1.5: .*p_detect",
         '"enforcment[0].p_detect" = [0.1]': "unknown key",
         'policy = ["game"]': "issue 12",
         "units = [-1]": "units",
