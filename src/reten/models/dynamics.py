@@ -858,3 +858,18 @@ def run_dynamics(
     return {
         c: np.asarray(cols[c], dtype=np.int64 if c in ints else np.float64) for c in SERIES_COLUMNS
     }
+
+
+def parameters_markdown() -> str:
+    """Return the Markdown table of :data:`PARAMETERS` (the one in ``docs/dynamics.md``).
+
+    Examples
+    --------
+    >>> parameters_markdown().splitlines()[0]
+    '| parameter | default | range | meaning | source |'
+    """
+    lines = ["| parameter | default | range | meaning | source |", "|---|---|---|---|---|"]
+    for p in PARAMETERS:
+        hi = "inf" if p.hi == math.inf else f"{p.hi:g}"
+        lines.append(f"| `{p.name}` | {p.default:g} | [{p.lo:g}, {hi}] | {p.doc} | {p.source} |")
+    return "\n".join(lines)
