@@ -281,7 +281,7 @@ def test_reactive_units_follow_seizures_and_stay_within_budget():
         policy="reactive",
         params=DynamicsParams(units=7),
     )
-    assert (out["units"] == 7).all()
+    assert (out["units_deployed"] == 7).all()
     static = run_dynamics(net, prob, months=6, seeds=run_seeds(1, 2))
     assert out["seized_kg"].sum() > static["seized_kg"].sum()
 
@@ -315,3 +315,23 @@ def test_bad_policy_and_parameters_are_one_line_errors():
         DynamicsParams.from_dict({"learnig_rate": 0.1})
     with pytest.raises(InputError, match="months"):
         run_dynamics(net, prob, months=0, seeds=run_seeds(0, 1))
+
+
+def test_docs_parameter_table_is_the_declared_one():
+    from pathlib import Path
+
+    from reten.models.dynamics import parameters_markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "dynamics.md"
+    assert parameters_markdown() in docs.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "name", ["reten.models.dynamics", "reten.sweep.grid", "reten.sweep.simulate"]
+)
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0 and result.failed == 0

@@ -89,7 +89,7 @@ SERIES_COLUMNS = (
     "displaced_kg",
     "routes_per_lab",
     "labs_moved",
-    "units",
+    "units_deployed",
 )
 """Columns of the monthly series, in order (one row per run and month)."""
 
@@ -149,7 +149,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "route_penalty",
         1.0,
         0.0,
-        math.inf,
+        1e6,
         False,
         "alternative route r multiplies the cost of an arc by (1 + route_penalty) per earlier "
         "route using it",
@@ -159,7 +159,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "shipment_kg",
         25.0,
         1e-9,
-        math.inf,
+        1e9,
         False,
         "size of one shipment, kg: each lab ships ceil(volume / shipment_kg) a month",
         "assumption",
@@ -186,7 +186,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "active_threshold_kg",
         1.0,
         0.0,
-        math.inf,
+        1e12,
         False,
         "a region is active (in the footprint) when more than this enters it in a month, kg",
         "assumption",
@@ -227,8 +227,7 @@ class DynamicsParams:
                 raise InputError(f"{where}.{k}: unknown parameter; valid: {', '.join(_PARAM)}")
             p = _PARAM[k]
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                if not (isinstance(v, float) and v == math.inf and p.hi == math.inf):
-                    raise InputError(f"{where}.{k}: expected a number, got {v!r}")
+                raise InputError(f"{where}.{k}: expected a finite number, got {v!r}")
             if not p.lo <= v <= p.hi or (p.integer and int(v) != v):
                 kind = "a whole number" if p.integer else "a number"
                 raise InputError(
@@ -719,7 +718,7 @@ def _run(
         rows["displaced_kg"].append(float(0.5 * np.abs(reg_flow - flow0).sum()))
         rows["routes_per_lab"].append(float(routes.mean()) if routes.size else 0.0)
         rows["labs_moved"].append(int((lab_node != p.origin_node).sum()))
-        rows["units"].append(n_units)
+        rows["units_deployed"].append(n_units)
         seized_region_last, flow_region_last = seized_region, reg_flow
         # 6. learning from the month's own shipments
         if trace is not None:
@@ -756,7 +755,7 @@ def update_belief(
     --------
     >>> b, w = update_belief(np.array([0.1, 0.5]), np.array([0.1, 0.1]), np.zeros(2),
     ...                      np.array([4, 0]), np.array([1, 0]), DynamicsParams())
-    >>> [round(x, 6) for x in b]   # 0.7 * 0.1 + 0.3 * 1/4 ; 0.1 + 0.9 * (0.5 - 0.1)
+    >>> b.round(6).tolist()   # 0.7 * 0.1 + 0.3 * 1/4 ; 0.1 + 0.9 * (0.5 - 0.1)
     [0.145, 0.46]
     """
     lr, mem = params.learning_rate, params.memory
@@ -854,7 +853,7 @@ def run_dynamics(
         rows = _run(setting, months, sq, rid)
         for c in SERIES_COLUMNS:
             cols[c].extend(rows[c])
-    ints = {"run", "month", "active_regions", "new_regions", "labs_moved", "units"}
+    ints = {"run", "month", "active_regions", "new_regions", "labs_moved", "units_deployed"}
     return {
         c: np.asarray(cols[c], dtype=np.int64 if c in ints else np.float64) for c in SERIES_COLUMNS
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reten.errors import InputError
-from reten.models.dynamics import PARAMETERS, DynamicsParams, check_policy
+from reten.models.dynamics import PARAMETERS, SERIES_COLUMNS, DynamicsParams, check_policy
 
 SWEEP_KEYS = {"scenario", "months", "runs", "seed", "policy", "runs_per_task"}
 SWEEP_LEVEL_KEYS = {"policy", "seed"} | {p.name for p in PARAMETERS}
@@ -226,6 +226,8 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
     base = load_scenario(scen)
     keys, values = [], []
     for k, vals in grid.items():
+        if k in (*SERIES_COLUMNS, "variant"):
+            raise InputError(f'{p}: grid."{k}": a column of the results; not a grid key')
         if not isinstance(vals, list) or not vals:
             raise InputError(f'{p}: grid."{k}": expected a non-empty list of values')
         if k == "policy":

@@ -133,6 +133,7 @@ def _specs(g: Grid, tasks_dir: Path, network_hash: str) -> list[dict[str, Any]]:
             "seed": t.seed,
             "runs": list(t.runs),
             "version": __version__,
+            "columns": list(SERIES_COLUMNS),
         }
         fp = fingerprint(key)
         specs.append(
