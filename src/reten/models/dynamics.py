@@ -12,7 +12,7 @@ Each month:
 
 1. **Defender.** The true log-survival of extended arc ``e`` is the scenario's ``w_e`` plus
    what the policy adds: ``static`` adds nothing; ``reactive`` puts ``units`` units (one per
-   region of the finest level, ``w_u = -ln(1 - unit_p_detect)`` on every arc of the region)
+   region of the finest level, ``w_u = -ln(1 - unit_p_detect)`` on every road entering it)
    on the regions with the most seizures last month, then the most flow last month (the
    defender's intelligence), and at month 0 on the regions with the most flow in the static
    route plan; ``optimize`` re-solves :func:`reten.models.interdiction.optimize` (greedy,
@@ -179,7 +179,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         0.0,
         0.999999,
         False,
-        "detection probability one unit adds to every road arc of its region",
+        "detection probability one unit adds to every road entering its region",
         "assumption",
     ),
     Parameter(
@@ -530,6 +530,8 @@ class _Setting:
         self.level = fine_level(net)
         self.fine_rows = np.zeros(0, dtype=np.int64)
         self.ext_region = np.full(m + k, -1, dtype=np.int64)
+        self.entry_region = np.full(m + k, -1, dtype=np.int64)
+        self.seize_region = self.ext_region
         self.position = np.full(len(regs) + 1, -1, dtype=np.int64)
         if self.level is None:
             return
@@ -539,6 +541,12 @@ class _Setting:
         arc_reg = np.where(net.arc_region >= 0, net.arc_region, net.node_region[net.arc_source])
         self.ext_region[:m] = anc[arc_reg]
         self.ext_region[m:] = anc[net.node_region[self.sink_node]]
+        # a unit checks the roads entering its region (detection once per entry, whatever
+        # the number of arcs inside): arcs whose target's region differs from the source's
+        to_r = anc[net.node_region[net.arc_target]]
+        from_r = anc[net.node_region[net.arc_source]]
+        self.entry_region[:m] = np.where((to_r != from_r) & (to_r >= 0), to_r, -1)
+        self.seize_region = np.where(self.entry_region >= 0, self.entry_region, self.ext_region)
         # the entry rule of reten.models.routes.region_entries, at this level only: flow on
         # arc a enters its region when it differs from its source's, and enters the target's
         # region when that differs from the arc's; volume starting at a node enters its own
@@ -581,7 +589,7 @@ class _Setting:
         """Log-survival added to each extended arc by one unit in each region position."""
         count = np.zeros(len(self.net.regions) + 1)
         count[self.fine_rows[positions]] += 1.0
-        return self.w_unit * count[self.ext_region]  # ext_region -1 reads the padding zero
+        return self.w_unit * count[self.entry_region]  # -1 reads the padding zero
 
     def tree(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(parent, parent_arc, root) of the super-sink tree for extended-arc costs."""
@@ -699,7 +707,7 @@ def _run(
         if nfine:
             node_vol = np.bincount(lab_node[s.ship_lab], weights=kg_ok, minlength=net.n_nodes)
             reg_flow = s.region_flow(arc_kg, node_vol)
-            pos = s.position[s.ext_region[np.where(seized, at, 0)]]
+            pos = s.position[s.seize_region[np.where(seized, at, 0)]]
             hit = seized & (pos >= 0)
             seized_region = np.bincount(pos[hit], weights=s.ship_kg[hit], minlength=nfine)
         else:
