@@ -335,3 +335,18 @@ def test_docstring_examples(name):
 
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_reactive_ranking_seizures_then_flow_then_previous_positions():
+    net, prob = two_route_net((0.1, 0.1), 0.1)
+    s = _Setting(net, prob, "static", DynamicsParams(units=3), None)
+    s.fine_rows = np.arange(6)  # pretend six regions
+    seized = np.array([0.0, 5.0, 0.0, 1.0, 0.0, 0.0])
+    flow = np.array([9.0, 1.0, 0.0, 1.0, 3.0, 0.0])
+    assert s.top(seized, flow, np.array([5, 2])).tolist() == [0, 1, 3]
+    assert s.top(np.zeros(6), np.array([0, 0, 0, 0, 2.0, 0]), np.array([5, 2])).tolist() == [
+        2,
+        4,
+        5,
+    ]
+    assert s.top(np.zeros(6), np.zeros(6), np.array([], dtype=np.int64)).tolist() == [0, 1, 2]

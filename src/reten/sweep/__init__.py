@@ -1,4 +1,12 @@
-"""Scenario grids on dask.distributed, resumable, one file per task; and the simulate front door."""
+"""Scenario grids on dask.distributed, resumable, one file per task; and the simulate front door.
+
+``reten.sweep`` is this package and also callable: ``reten.sweep(grid, out, workers=2)`` is
+:func:`reten.sweep.runner.sweep`.
+"""
+
+import sys
+import types
+from typing import Any
 
 from reten.sweep.grid import Grid, read_grid, scenario_variant, set_key_path
 from reten.sweep.runner import SweepResult, read_sweep, sweep
@@ -16,3 +24,13 @@ __all__ = [
     "sweep",
     "write_simulation",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """The package, callable as :func:`sweep` (so ``reten.sweep(...)`` runs a sweep)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SweepResult:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
