@@ -4,7 +4,6 @@ against the law of large numbers, the static limit against the route model, dete
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from importlib import resources
 
 import numpy as np
@@ -290,11 +289,10 @@ def test_labs_relocate_through_the_relocation_model():
     from reten.api import prepare
     from reten.models.relocation import relocate
     from reten.scenario import resolve_relocation
+    from reten.sweep import scenario_variant
 
     sc, net, prob = prepare(demo("sinaloa_surge.toml"))
-    data = dict(sc.data)
-    data["relocation"] = {"within_km": 150.0, "relocation_cost": 10.0}
-    sc2 = replace(sc, data=data)
+    sc2 = scenario_variant(sc, {"relocation": {"within_km": 150.0, "relocation_cost": 10.0}})
     spec = resolve_relocation(sc2, net, prob)
     ref = relocate(net, prob, spec)
     out = run_dynamics(net, prob, months=3, seeds=run_seeds(1, 1), relocation=spec)

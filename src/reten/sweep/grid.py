@@ -98,15 +98,22 @@ def _render(steps: list[str | int]) -> str:
 def scenario_variant(base: Any, changes: dict[str, Any]) -> Any:
     """Return scenario ``base`` with each key path in ``changes`` set, validated again.
 
+    Uses the scenario's own ``replace`` (the Python API's variants) when it has one.
+
     Raises
     ------
     InputError
         When a key path does not exist or the changed scenario is not valid.
     """
-    from reten.scenario import Scenario, _validate
-
     if not changes:
         return base
+    if callable(getattr(base, "replace", None)):
+        sc = base
+        for k, v in changes.items():
+            sc = sc.replace(k, v)
+        return sc
+    from reten.scenario import Scenario, _validate  # type: ignore[attr-defined]
+
     data = base.data
     for k, v in changes.items():
         data = set_key_path(data, k, v)
@@ -243,21 +250,19 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
             for v in vals:
                 DynamicsParams.from_dict({**params, k: v}, where=f'{p}: grid."{k}" value')
         else:
-            top = str(parse_key_path(k)[0]) if _SEGMENT.match(k.split(".")[0]) else k
-            from reten.scenario import TOP_KEYS
-
-            if top not in TOP_KEYS:
-                valid = sorted(SWEEP_LEVEL_KEYS)
-                raise InputError(
-                    f'{p}: grid."{k}": unknown key; give policy, seed, a dynamics parameter '
-                    f"({', '.join(valid)}) or a scenario key path "
-                    '(e.g. "enforcement[0].p_detect")'
-                )
+            parse_key_path(k)
             for v in vals:
                 try:
                     scenario_variant(base, {k: v})
                 except InputError as exc:
-                    raise InputError(f'{p}: grid."{k}" = {v!r}: {exc}') from None
+                    hint = (
+                        f"; a grid key is policy, seed, a dynamics parameter "
+                        f"({', '.join(sorted(SWEEP_LEVEL_KEYS - {'policy', 'seed'}))}) or a "
+                        'scenario key path such as "enforcement[0].p_detect"'
+                        if "unknown key" in str(exc)
+                        else ""
+                    )
+                    raise InputError(f'{p}: grid."{k}" = {v!r}: {exc}{hint}') from None
         keys.append(k)
         values.append(tuple(vals))
     g = Grid(

@@ -151,7 +151,16 @@ def _load(scenario: Any, network: Network | None) -> tuple[Any, Network, Problem
     from reten.api import scenario_network
     from reten.scenario import Scenario, load_scenario, resolve, resolve_relocation
 
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    elif isinstance(scenario, dict) and hasattr(Scenario, "from_dict"):
+        sc = Scenario.from_dict(scenario)
+    elif isinstance(scenario, str | os.PathLike):
+        sc = load_scenario(os.fspath(scenario))
+    else:
+        raise InputError(
+            f"expected a Scenario, a dict or a TOML path, got {type(scenario).__name__}"
+        )
     net = network if network is not None else scenario_network(sc)
     problem = resolve(sc, net)
     return sc, net, problem, resolve_relocation(sc, net, problem)
