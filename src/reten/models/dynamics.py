@@ -507,6 +507,7 @@ class _Setting:
         self.ship_kg = vol[self.ship_lab] / np.maximum(self.n_ship[self.ship_lab], 1)
         self.initial_units = np.zeros(0, dtype=np.int64)
         self.sites: Any = None
+        self.month0_plan: tuple[np.ndarray, int] | None = None
         if policy == "reactive" and params.units > 0 and self.fine_rows.size:
             plan = solve_routes(net, problem)
             flow = plan.region_flow_kg[self.fine_rows]
@@ -598,6 +599,22 @@ class _Setting:
         )
         return parent, parent_arc, root
 
+    def optimize_plan(self, wb: np.ndarray, lab_node: np.ndarray) -> tuple[np.ndarray, int]:
+        """The ``optimize`` policy's allocation on the believed state: (extra risk, units)."""
+        from reten.models.interdiction import optimize
+
+        res = optimize(
+            self.net,
+            self.believed(wb, lab_node),
+            self.sites,
+            float(self.params.units),
+            objective="interception",
+            method="greedy",
+            time_limit=30.0,
+        )
+        extra = np.asarray(self.sites.incidence.T @ (self.sites.logsurv * res.units))
+        return extra, int(res.units.sum())
+
     def believed(self, wb: np.ndarray, lab_node: np.ndarray) -> Problem:
         """The problem as the traffickers believe it: risk = belief, origins = labs now."""
         return replace(
@@ -644,19 +661,13 @@ def _run(
             extra = s.extra_from_regions(units)
             n_units = int(units.size)
         elif s.policy == "optimize" and s.sites is not None:
-            from reten.models.interdiction import optimize
-
-            res = optimize(
-                net,
-                s.believed(wb, lab_node),
-                s.sites,
-                float(par.units),
-                objective="interception",
-                method="greedy",
-                time_limit=30.0,
-            )
-            extra = np.asarray(s.sites.incidence.T @ (s.sites.logsurv * res.units))
-            n_units = int(res.units.sum())
+            # month 0's state is the same in every run: its plan is solved once
+            if t == 0 and s.month0_plan is not None:
+                extra, n_units = s.month0_plan
+            else:
+                extra, n_units = s.optimize_plan(wb, lab_node)
+                if t == 0:
+                    s.month0_plan = (extra, n_units)
         true_w = s.base_w + extra
         # 2. labs relocate on the believed state
         if s.relocation is not None:
