@@ -262,6 +262,11 @@ def test_simulate_same_series_with_one_and_two_workers(tmp_path):
 
     back = pd.read_parquet(out / "series.parquet")
     assert back.equals(one.series)
+    from reten.sweep import read_simulation
+
+    again = read_simulation(out)
+    assert again.series.equals(one.series) and again.provenance["seed"] == 5
+    assert again.bands("seized_kg").shape == (6, 3)
     html = (out / "report.html").read_text()
     assert "<svg" in html and "Magliocca" in html
     with pytest.raises(InputError, match="exists"):

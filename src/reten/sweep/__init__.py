@@ -10,13 +10,14 @@ from typing import Any
 
 from reten.sweep.grid import Grid, read_grid, scenario_variant, set_key_path
 from reten.sweep.runner import SweepResult, read_sweep, sweep
-from reten.sweep.simulate import Simulation, simulate, write_simulation
+from reten.sweep.simulate import Simulation, read_simulation, simulate, write_simulation
 
 __all__ = [
     "Grid",
     "Simulation",
     "SweepResult",
     "read_grid",
+    "read_simulation",
     "read_sweep",
     "scenario_variant",
     "set_key_path",

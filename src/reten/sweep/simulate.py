@@ -288,6 +288,22 @@ def write_simulation(
     return out
 
 
+def read_simulation(path: str | os.PathLike[str]) -> Simulation:
+    """Return the simulation written to directory ``path`` by :func:`write_simulation`.
+
+    Raises
+    ------
+    InputError
+        When ``path`` holds no ``series.parquet``.
+    """
+    d = Path(path)
+    if not (d / "series.parquet").is_file():
+        raise InputError(f"{d}: not a simulation directory (no series.parquet)")
+    prov_path = d / "provenance.json"
+    prov = json.loads(prov_path.read_text(encoding="utf-8")) if prov_path.is_file() else {}
+    return Simulation(series=pd.read_parquet(d / "series.parquet"), provenance=prov)
+
+
 def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any] | None = None) -> None:
     """Write ``df`` to ``path`` as Parquet atomically, with the provenance in its metadata."""
     import pyarrow as pa
@@ -315,6 +331,7 @@ __all__ = [
     "POLICIES",
     "Simulation",
     "fingerprint",
+    "read_simulation",
     "simulate",
     "simulate_problem",
     "write_parquet",
