@@ -510,7 +510,13 @@ class _Setting:
         self.month0_plan: tuple[np.ndarray, int] | None = None
         if policy == "reactive" and params.units > 0 and self.fine_rows.size:
             plan = solve_routes(net, problem)
-            flow = plan.region_flow_kg[self.fine_rows]
+            ok = plan.origin_crossing >= 0
+            start = np.bincount(
+                problem.origin_node[ok],
+                weights=problem.origin_volume_kg[ok],
+                minlength=net.n_nodes,
+            )
+            flow = self.region_flow(plan.arc_flow_kg, start.astype(np.float64))
             self.initial_units = self.top(flow, np.zeros_like(flow), np.zeros(0, np.int64))
         if policy == "optimize" and params.units > 0:
             from reten.models.interdiction import build_sites
@@ -548,9 +554,10 @@ class _Setting:
         from_r = anc[net.node_region[net.arc_source]]
         self.entry_region[:m] = np.where((to_r != from_r) & (to_r >= 0), to_r, -1)
         self.seize_region = np.where(self.entry_region >= 0, self.entry_region, self.ext_region)
-        # the entry rule of reten.models.routes.region_entries, at this level only: flow on
-        # arc a enters its region when it differs from its source's, and enters the target's
-        # region when that differs from the arc's; volume starting at a node enters its own
+        # the entry rule of region_entries (the route model's region flows), at this level
+        # only: flow on arc a enters its region when it differs from its source's, and enters
+        # the target's region when that differs from the arc's; volume starting at a node
+        # enters its own
         rv = anc[net.node_region[net.arc_source]]
         rp = anc[net.node_region[net.arc_target]]
         ra = np.where(self.ext_region[:m] >= 0, self.ext_region[:m], rv)
