@@ -82,7 +82,7 @@ def test_key_paths_and_grid_errors(tmp_path):
     assert len(g.tasks) == 4 and g.keys == ("policy", "enforcement[0].p_detect")
     bad = {
         '"enforcement[0].p_detect" = [1.5]': r"enforcement\[0\].p_detect\" = 1.5: .*p_detect",
-        '"enforcment[0].p_detect" = [0.1]': "no enforcment",
+        '"enforcment[0].p_detect" = [0.1]': r'"enforcment\[0\].p_detect" = 0.1: .*enforcment',
         "risk_wieght = [1.0]": "unknown key.*a grid key is policy, seed, a dynamics parameter",
         'policy = ["game"]': "issue 12",
         "units = [-1]": "units",
