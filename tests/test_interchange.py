@@ -76,9 +76,13 @@ def test_networkx_multigraph_keeps_every_parallel_edge(n, seed, directed):
     g.add_nodes_from(range(n))
     for _ in range(int(rng.integers(1, 4 * n))):
         u, v = (int(x) for x in rng.integers(0, n, 2))
-        g.add_edge(u, v, length_m=float(rng.choice([0.0, 1.0, 5.0, 20.0])),
-                   speed=float(rng.choice([10.0, 100.0])))
-    for u, v, d in g.edges(data=True):
+        g.add_edge(
+            u,
+            v,
+            length_m=float(rng.choice([0.0, 1.0, 5.0, 20.0])),
+            speed=float(rng.choice([10.0, 100.0])),
+        )
+    for _, _, d in g.edges(data=True):
         d["time"] = d["length_m"] / d["speed"]
     net = from_networkx(g)
     loops = sum(1 for u, v in g.edges() if u == v)
@@ -89,9 +93,8 @@ def test_networkx_multigraph_keeps_every_parallel_edge(n, seed, directed):
         net.length_m.sum(),
         sum(d["length_m"] for u, v, d in g.edges(data=True) if u != v) * (1 if directed else 2),
     )
-    for attr, w in (("length_m", net.length_m), ("time", net.arc_attrs["time"])):
-        if attr == "time":  # the halves of a split road each carry its time: use length/speed
-            w = net.length_m / net.arc_attrs["speed"]
+    # a split road's halves each carry its speed: their times sum to the road's time
+    for attr, w in (("length_m", net.length_m), ("time", net.length_m / net.arc_attrs["speed"])):
         ref = _nx_dist(g, attr)
         d = dijkstra(net.csr(w), indices=np.arange(n))
         for s in range(n):

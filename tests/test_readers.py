@@ -101,7 +101,10 @@ def test_ids_are_compared_in_nfc(tmp_path):
 @pytest.mark.parametrize(
     "text,match",
     [
-        ("c neg\np sp 3 3\na 1 2 -5\na 2 3 10\na 1 3 20\n", "line 3, field W: weight '-5' is negative"),
+        (
+            "c neg\np sp 3 3\na 1 2 -5\na 2 3 10\na 1 3 20\n",
+            "line 3, field W: weight '-5' is negative",
+        ),
         ("p sp 3 2\na 1 2 5\na 2 4 10\n", "line 3, field V: node '4' is not an integer in 1..3"),
         ("p sp 3 1\na 1 x 5\n", "line 2, field V: node 'x'"),
         ("p sp 3 1\na 1 2 five\n", "line 2, field W: weight 'five' is not a finite number"),
@@ -159,8 +162,35 @@ _VALID = {
     "nodes": NODES,
     "dimacs": "c g\np sp 3 4\na 1 2 7\na 1 2 3\na 2 3 0\na 3 1 2\n",
 }
-_NOISE = ["", ",", ";", "\t", "|", "-", "-1", "nan", "inf", "x", "1e999", "NULL", '"', "\r\n",
-          "\n", "\ufeff", "é", "e\u0301", "\xff", "p", "a", "c", "0", "99", " ", "1,5", "2.5"]
+_NOISE = [
+    "",
+    ",",
+    ";",
+    "\t",
+    "|",
+    "-",
+    "-1",
+    "nan",
+    "inf",
+    "x",
+    "1e999",
+    "NULL",
+    '"',
+    "\r\n",
+    "\n",
+    "\ufeff",
+    "é",
+    "e\u0301",
+    "\xff",
+    "p",
+    "a",
+    "c",
+    "0",
+    "99",
+    " ",
+    "1,5",
+    "2.5",
+]
 
 
 @st.composite
