@@ -261,8 +261,9 @@ def to_lonlat(crs: CRS, x: np.ndarray, y: np.ndarray, where: str) -> tuple[np.nd
         except (CRSError, ProjError) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
-                f"{where}: cannot transform from CRS '{crs.name}' to longitude/latitude "
-                f"({msg}); reproject the data or give the right CRS with --crs"
+                f"{where}: cannot transform CRS '{crs.name}' to longitude/latitude ({msg}); "
+                "use a geographic CRS or a projected one with linear units (metres, feet), "
+                "or give the right CRS with --crs"
             ) from None
     lon = np.array(lon, dtype=np.float64)
     lat = np.array(lat, dtype=np.float64)

@@ -466,6 +466,8 @@ def from_geodataframe(
     notes: list[str] = []
     dropped: dict[str, int] = {}
     n_rows = len(gdf)
+    if n_rows == 0:
+        raise InputError(f"{where}: the layer has no line features")
     geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
     gtypes = shapely.get_type_id(geoms)
     bad = ~np.isin(gtypes, [1, 2, 5, -1]) & ~shapely.is_empty(geoms)
@@ -501,7 +503,9 @@ def from_geodataframe(
     parts, part_row = parts[ok], part_row[ok]
     xy, vpart = shapely.get_coordinates(parts, return_index=True)
     if parts.size == 0 or xy.size == 0:
-        raise InputError(f"{where}: the layer has no usable line features")
+        raise InputError(
+            f"{where}: the layer has no line features" + (f" ({'; '.join(notes)})" if notes else "")
+        )
     declared = None if crs else gdf.crs
     src, note = source_crs(declared, crs, xy[:, 0], xy[:, 1], where)
     meta["crs"] = describe_crs(src)
@@ -528,7 +532,7 @@ def from_geodataframe(
         lon, lat, vpart = lon[vkeep], lat[vkeep], vpart[vkeep]
         vpart = np.cumsum(np.r_[0, np.diff(vpart) != 0]) if vpart.size else vpart
     if parts.size == 0:
-        raise InputError(f"{where}: the layer has no usable line features ({'; '.join(notes)})")
+        raise InputError(f"{where}: the layer has no line features ({'; '.join(notes)})")
     notes.extend(attr_notes)
     meta["dropped"] = dropped
     meta["warnings"] = notes
