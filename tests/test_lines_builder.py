@@ -112,24 +112,23 @@ def test_builder_matches_shapely_networkx_reference(lines, split, jitter):
     # (a grid point off a segment is at least 44 m from it)
     net = from_geodataframe(gdf, snap_m=10.0, split_interior=split)
     ref = reference_graph(lines, split)
-    keys = (
-        _node_keys(net)
-        if jitter == 0
-        else [
-            (
-                int(round((a - X0) / CELL)) * CELL + X0,
-                int(round((b - Y0) / CELL)) * CELL + Y0,
-            )
-            for a, b in zip(*TO_UTM.transform(net.node_lon, net.node_lat), strict=True)
-        ]
-    )
-    assert sorted(keys) == sorted(ref.nodes)
-    idx = {k: i for i, k in enumerate(keys)}
+    keys = [
+        (int(round((a - X0) / CELL)) * CELL + X0, int(round((b - Y0) / CELL)) * CELL + Y0)
+        for a, b in zip(*TO_UTM.transform(net.node_lon, net.node_lat), strict=True)
+    ]
+    # nodes added to split a parallel road (negative keys) are not junctions of the data
+    real = np.asarray(net.node_key) >= 0
+    assert int((~real).sum()) == net.meta["changed"]["split_nodes"]
+    assert sorted(k for k, r in zip(keys, real, strict=True) if r) == sorted(ref.nodes)
+    if jitter == 0:  # exact: every junction node is on its grid point
+        x, y = TO_UTM.transform(net.node_lon[real], net.node_lat[real])
+        assert np.allclose(x, np.round(x), atol=1e-5) and np.allclose(y, np.round(y), atol=1e-5)
+    idx = {k: i for i, (k, r) in enumerate(zip(keys, real, strict=True)) if r}
     comp_ref = {frozenset(c) for c in nx.connected_components(ref)}
     labels = net.components("weak")
     comp_got = {
-        frozenset(k for k, lab in zip(keys, labels, strict=True) if lab == c)
-        for c in set(labels.tolist())
+        frozenset(k for k, lab, r in zip(keys, labels, real, strict=True) if lab == c and r)
+        for c in set(labels[real].tolist())
     }
     assert comp_got == comp_ref
     # every piece survives (parallel roads too): the total length is the reference's

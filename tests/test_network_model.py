@@ -167,8 +167,9 @@ def test_parallel_road_keeps_geometry_attributes_and_capacity_once():
     # the capacity is met once along the split road: first halves 9, second halves 0
     cap = {
         (int(s), int(t)): float(c)
-        for s, t, c in zip(net.arc_source, net.arc_target, net.arc_attrs["capacity_kg"],
-                           strict=True)
+        for s, t, c in zip(
+            net.arc_source, net.arc_target, net.arc_attrs["capacity_kg"], strict=True
+        )
     }
     assert cap[(0, mid)] == 9.0 and cap[(mid, 1)] == 0.0
     assert cap[(1, mid)] == 9.0 and cap[(mid, 0)] == 0.0
@@ -197,12 +198,20 @@ def test_counts_are_added_to_earlier_counts_and_split_keys_never_collide():
     keys = net.node_key.tolist()
     assert keys[2] == "split:a:split:a:b:1:1" and len(set(keys)) == 3
     clash = Network.from_arcs(
-        np.array([0, 0]), np.array([1, 1]), np.array([1.0, 2.0]), np.zeros(3), np.zeros(3),
+        np.array([0, 0]),
+        np.array([1, 1]),
+        np.array([1.0, 2.0]),
+        np.zeros(3),
+        np.zeros(3),
         node_key=np.array(["a", "b", "split:a:b:1"], dtype=object),
     )
     assert clash.node_key.tolist()[3] == "~split:a:b:1"
     neg = Network.from_arcs(
-        np.array([0, 0]), np.array([1, 1]), np.array([1.0, 2.0]), np.zeros(2), np.zeros(2),
+        np.array([0, 0]),
+        np.array([1, 1]),
+        np.array([1.0, 2.0]),
+        np.zeros(2),
+        np.zeros(2),
         node_key=np.array([-5, 3]),
     )
     assert neg.node_key.tolist() == [-5, 3, -6]
