@@ -148,13 +148,21 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
             raise InputError(
                 f"{path / (name + '.parquet')}: holds {t.num_rows} rows but {mpath} says {want}"
             )
+    for name, t, cols in (
+        ("nodes", nodes, _NODE_COLS),
+        ("arcs", arcs, _ARC_COLS),
+        ("rev", rev, ("rev_arc",)),
+    ):
+        lack = [c for c in cols if c not in t.column_names]
+        if lack:
+            raise InputError(f"{path / (name + '.parquet')}: lacks column(s) {', '.join(lack)}")
+    kw: dict[str, Any] = {k: _col(nodes, k) for k in _NODE_COLS}
+    kw.update({k: _col(arcs, k) for k in _ARC_COLS})
+    kw["rev_arc"] = _col(rev, "rev_arc")
     try:
-        kw: dict[str, Any] = {k: _col(nodes, k) for k in _NODE_COLS}
-        kw.update({k: _col(arcs, k) for k in _ARC_COLS})
-        kw["rev_arc"] = _col(rev, "rev_arc")
-    except KeyError as exc:
-        raise InputError(f"{path}: a network table lacks column {exc}") from None
-    _check_arcs(path, kw, n, m)
+        _check_arcs(path, kw, n, m)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: damaged network ({str(exc).splitlines()[0]})") from None
     kw["indptr"] = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(kw["arc_source"], minlength=n), out=kw["indptr"][1:])
     kw["rev_indptr"] = np.zeros(n + 1, np.int64)
@@ -176,11 +184,13 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
     opath = path / "geometry_offsets.parquet"
     if gpath.is_file() or opath.is_file():
         g, o = _read(gpath), _read(opath)
+        if "offset" not in o.column_names or not {"lon", "lat"} <= set(g.column_names):
+            raise InputError(f"{path}: a geometry table lacks its columns (offset; lon, lat)")
         try:
             off = _col(o, "offset").astype(np.int64)
             xy = np.column_stack([_col(g, "lon"), _col(g, "lat")]).astype(np.float64)
-        except KeyError as exc:
-            raise InputError(f"{path}: a geometry table lacks column {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{path}: damaged geometry ({exc})") from None
         if (
             off.shape[0] != m + 1
             or (off.size and (off[0] != 0 or off[-1] != xy.shape[0]))
