@@ -158,3 +158,36 @@ def test_dimacs_keeps_parallel_and_zero_weight_arcs(tmp_path):
 
     d = dijkstra(net.csr(), indices=0)
     assert d[1] == 3.0 and d[2] == 3.0
+
+
+def test_geodataframe_keeps_parallel_roads_with_their_speeds():
+    import geopandas as gpd
+    from pyproj import Geod
+    from scipy.sparse.csgraph import dijkstra
+    from shapely.geometry import LineString
+
+    from reten.network.interchange import from_geodataframe
+    from reten.network.lines import ColumnMap
+
+    lines = [
+        [(0.0, 0.0), (0.1, 0.0)],
+        [(0.0, 0.0), (0.05, 0.02), (0.1, 0.0)],
+        [(0.1, 0.0), (0.2, 0.0)],
+    ]
+    gdf = gpd.GeoDataFrame(
+        {"speed": [30.0, 120.0, 30.0]}, geometry=[LineString(c) for c in lines], crs=4326
+    )
+    net = from_geodataframe(gdf, columns=ColumnMap(speed_kmh="speed"))
+    geod = Geod(ellps="WGS84")
+    g = nx.MultiGraph()
+    for c, kmh in zip(lines, [30.0, 120.0, 30.0], strict=True):
+        m = geod.line_length(*zip(*c, strict=True))
+        g.add_edge(c[0], c[-1], t=m / 1000 / kmh, m=m)
+    ix = {
+        (round(float(x), 9), round(float(y), 9)): i
+        for i, (x, y) in enumerate(zip(net.node_lon, net.node_lat, strict=True))
+    }
+    a, p = ix[(0.0, 0.0)], ix[(0.2, 0.0)]
+    t = dijkstra(net.csr(net.time_h), indices=a)[p]
+    assert np.isclose(t, nx.shortest_path_length(g, (0.0, 0.0), (0.2, 0.0), weight="t"))
+    assert np.isclose(net.length_m.sum(), 2 * sum(d["m"] for *_, d in g.edges(data=True)))

@@ -279,3 +279,19 @@ def test_storage_round_trip_is_bit_identical(tmp_path_factory, data):
         b = back._hashable_arrays()[name]
         assert np.asarray(arr).dtype == np.asarray(b).dtype or arr.dtype == object, name
         assert np.array_equal(arr, b), name
+
+
+def test_node_index_finds_keys_in_any_normal_form():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Nogales Sonora Cañón")
+    net = Network.from_arcs(
+        np.array([0]),
+        np.array([1]),
+        np.array([1.0]),
+        np.zeros(2),
+        np.zeros(2),
+        node_key=np.array([nfd, "x"], dtype=object),
+    )
+    ix = net.node_index()
+    assert ix[nfd] == 0 and ix[unicodedata.normalize("NFC", nfd)] == 0 and ix["x"] == 1

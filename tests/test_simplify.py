@@ -95,3 +95,27 @@ def test_counts_add_up_over_passes():
     simple = simplify_chains(raw)
     assert simple.n_nodes == 2
     assert simple.meta["simplified_nodes"] == 6 and simple.meta["changed"]["contracted_nodes"] == 6
+
+
+def test_merged_geometry_is_the_chain_in_order():
+    # two-way road 0 - 1 - 2 with bent geometry; node 1 is a plain degree-2 junction
+    g01 = np.array([[0.0, 0.0], [0.5, 0.2], [1.0, 0.0]])
+    g12 = np.array([[1.0, 0.0], [1.5, -0.2], [2.0, 0.0]])
+    raw = Network.from_arcs(
+        np.array([0, 1, 1, 2]),
+        np.array([1, 0, 2, 1]),
+        np.array([3.0, 3.0, 4.0, 4.0]),
+        np.array([0.0, 1.0, 2.0]),
+        np.zeros(3),
+        geometry=[g01, g01[::-1], g12, g12[::-1]],
+        arc_attrs={"p_detect": np.full(4, 0.1)},
+    )
+    simple = simplify_chains(raw)
+    assert simple.n_nodes == 2 and simple.n_arcs == 2
+    ix = simple.node_index()
+    e = int(simple.arc_id(np.array([ix[0]]), np.array([ix[2]]))[0])
+    want = np.vstack([g01, g12[1:]])
+    assert np.array_equal(simple.arc_geometry(e), want)
+    r = int(simple.arc_id(np.array([ix[2]]), np.array([ix[0]]))[0])
+    assert np.array_equal(simple.arc_geometry(r), want[::-1])
+    assert simple.length_m[e] == 7.0 and simple.arc_attrs["p_detect"][e] == 0.1

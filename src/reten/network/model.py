@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -506,12 +507,18 @@ class Network:
 
     # ------------------------------------------------------------ lookups
     def node_index(self) -> dict[Any, int]:
-        """Return a dict from public node key (as written in the input) to node index."""
+        """Return a dict from public node key to node index.
+
+        Each key is entered as given, as ``str`` and in Unicode NFC, so ``1``, ``"1"`` and
+        differently normalised spellings of one name all find the node.
+        """
         keys = self.node_key.tolist()
         out: dict[Any, int] = {}
         for i, k in enumerate(keys):
             out[k] = i
             out[str(k)] = i
+        for i, k in enumerate(keys):  # aliases never displace a key as written
+            out.setdefault(unicodedata.normalize("NFC", str(k)), i)
         return out
 
     def region_nodes(self, region: int) -> np.ndarray:

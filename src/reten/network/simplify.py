@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from reten.network.model import NODE_KINDS, Network, reorder_nodes, spatial_order
@@ -40,71 +41,101 @@ def removable_nodes(net: Network) -> np.ndarray:
     return keep
 
 
-def _walk(net: Network, rem: np.ndarray) -> list[tuple[int, int, list[int]]]:
-    """Return ``(start, end, arcs)`` of every chain from a kept node to the next kept node."""
-    out = []
-    for e in range(net.n_arcs):
-        u, w = int(net.arc_source[e]), int(net.arc_target[e])
+@numba.njit(cache=True)
+def _walk(
+    indptr: np.ndarray, source: np.ndarray, target: np.ndarray, rem: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Walk every chain from a kept node to the next kept node.
+
+    Returns ``(start, end, offset, smallest interior node or -1, arcs)``: chain ``c`` is
+    ``arcs[offset[c]:offset[c + 1]]``. O(V + E).
+    """
+    n = rem.shape[0]
+    m = target.shape[0]
+    arcs = np.empty(m, np.int64)
+    start = np.empty(m, np.int64)
+    end = np.empty(m, np.int64)
+    low = np.empty(m, np.int64)
+    offset = np.zeros(m + 1, np.int64)
+    k = 0
+    pos = 0
+    for e in range(m):
+        u = source[e]
         if rem[u]:
             continue  # chains are walked from a kept node
-        arcs = [e]
-        prev, cur = u, w
-        while rem[cur] and len(arcs) <= net.n_nodes:
-            row = range(int(net.indptr[cur]), int(net.indptr[cur + 1]))
-            nxt = [a for a in row if int(net.arc_target[a]) != prev]
-            if not nxt:
+        arcs[pos] = e
+        pos += 1
+        prev = u
+        cur = target[e]
+        mn = -1
+        steps = 0
+        while rem[cur] and steps <= n and pos < m:
+            if mn < 0 or cur < mn:
+                mn = cur
+            nxt = -1
+            for a in range(indptr[cur], indptr[cur + 1]):
+                if target[a] != prev:
+                    nxt = a
+                    break
+            if nxt < 0:
                 break
-            arcs.append(nxt[0])
-            prev, cur = cur, int(net.arc_target[nxt[0]])
-        out.append((u, cur, arcs))
-    return out
+            arcs[pos] = nxt
+            pos += 1
+            prev = cur
+            cur = target[nxt]
+            steps += 1
+        start[k] = u
+        end[k] = cur
+        low[k] = mn
+        k += 1
+        offset[k] = pos
+    return start[:k], end[:k], offset[: k + 1], low[:k], arcs[:pos]
 
 
-def _settle(net: Network, rem: np.ndarray) -> list[tuple[int, int, list[int]]]:
+def _settle(net: Network, rem: np.ndarray) -> tuple[np.ndarray, ...]:
     """Un-mark removable nodes until contraction creates no self-loop, no parallel arc and
-    drops no arc; return the chains. ``rem`` is updated in place.
+    drops no arc; return the chains (see :func:`_walk`). ``rem`` is updated in place.
 
     A conflicting chain keeps its smallest interior node, which both directions of a
-    two-way road share. Rings of removable nodes keep their smallest node.
+    two-way road share. A ring of removable nodes keeps its smallest node.
     """
+    n = net.n_nodes
     while True:
-        chains = _walk(net, rem)
-        changed = False
-        seen = np.zeros(net.n_nodes, bool)
-        for _, _, arcs in chains:
-            seen[net.arc_target[arcs]] = True
-        ring = rem & ~seen
-        if ring.any():  # a cycle of removable nodes only: keep one node per cycle
-            for v in np.flatnonzero(ring).tolist():
-                if rem[v] and not seen[v]:
-                    rem[v] = False
-                    cur, prev = v, -1
-                    while True:  # mark the rest of this ring as handled
-                        seen[cur] = True
-                        row = range(int(net.indptr[cur]), int(net.indptr[cur + 1]))
-                        nxt = [int(net.arc_target[a]) for a in row]
-                        nxt = [x for x in nxt if x != prev and rem[x] and not seen[x]]
-                        if not nxt:
-                            break
-                        prev, cur = cur, nxt[0]
+        start, end, offset, low, arcs = _walk(net.indptr, net.arc_source, net.arc_target, rem)
+        last = np.zeros(arcs.size, bool)
+        last[offset[1:] - 1] = True
+        seen = np.zeros(n, bool)
+        seen[net.arc_target[arcs[~last]]] = True
+        ring = np.flatnonzero(rem & ~seen)
+        if ring.size:  # cycles of removable nodes only: keep the smallest node of each
+            _break_rings(net, rem, seen, ring)
             continue
-        groups: dict[tuple[int, int], list[list[int]]] = {}
-        for u, w, arcs in chains:
-            interior = net.arc_target[arcs[:-1]].tolist()
-            if u == w and interior:
-                rem[min(interior)] = False
-                changed = True
-                continue
-            groups.setdefault((u, w), []).append(interior)
-        for members in groups.values():
-            if len(members) < 2:
-                continue
-            members = sorted(members, key=lambda x: min(x) if x else -1)
-            for interior in members[1:]:
-                rem[min(interior)] = False
-                changed = True
-        if not changed:
-            return chains
+        drop = low[(start == end) & (low >= 0)]  # a chain back to its start: a self-loop
+        key = start * np.int64(n) + end
+        order = np.lexsort((low, key))  # direct arcs (low = -1) first in each pair
+        ks = key[order]
+        again = np.zeros(order.size, bool)
+        again[1:] = ks[1:] == ks[:-1]
+        drop = np.concatenate([drop, low[order[again]]])
+        drop = drop[drop >= 0]
+        if drop.size == 0:
+            return start, end, offset, arcs
+        rem[drop] = False
+
+
+def _break_rings(net: Network, rem: np.ndarray, seen: np.ndarray, ring: np.ndarray) -> None:
+    for v in ring.tolist():
+        if not rem[v] or seen[v]:
+            continue
+        rem[v] = False
+        cur, prev = v, -1
+        while True:  # mark the rest of this ring as handled
+            seen[cur] = True
+            row = net.arc_target[net.indptr[cur] : net.indptr[cur + 1]].tolist()
+            nxt = [x for x in row if x != prev and rem[x] and not seen[x]]
+            if not nxt:
+                break
+            prev, cur = cur, nxt[0]
 
 
 def simplify_chains(net: Network) -> Network:
@@ -120,21 +151,33 @@ def simplify_chains(net: Network) -> Network:
     rem = removable_nodes(net)
     if not rem.any():
         return net
-    chains = _settle(net, rem)
+    start, end, offset, arcs = _settle(net, rem)
     if not rem.any():
         return net
-    src, dst, length, first, geoms = [], [], [], [], []
-    for u, w, arcs in chains:
-        src.append(u)
-        dst.append(w)
-        length.append(float(np.sum(net.length_m[arcs])))
-        first.append(arcs[0])
-        parts = [net.arc_geometry(arcs[0])] + [net.arc_geometry(a)[1:] for a in arcs[1:]]
-        geoms.append(np.concatenate(parts))
+    n_chains = start.size
+    first = arcs[offset[:-1]]
+    length = np.add.reduceat(net.length_m[arcs], offset[:-1]) if n_chains else np.zeros(0)
+    # geometry: each arc's vertices, the first one skipped after a chain's first arc
+    if net.geom_offsets is not None and net.geom_xy is not None:
+        g_off, g_xy = net.geom_offsets, net.geom_xy
+    else:
+        s, t = net.arc_source, net.arc_target
+        g_off = np.arange(0, 2 * net.n_arcs + 1, 2, dtype=np.int64)
+        g_xy = np.empty((2 * net.n_arcs, 2))
+        g_xy[0::2, 0], g_xy[0::2, 1] = net.node_lon[s], net.node_lat[s]
+        g_xy[1::2, 0], g_xy[1::2, 1] = net.node_lon[t], net.node_lat[t]
+    is_first = np.zeros(arcs.size, bool)
+    is_first[offset[:-1]] = True
+    lo = g_off[arcs] + np.where(is_first, 0, 1)
+    hi = g_off[arcs + 1]
+    nv = np.maximum(hi - lo, 0)
+    take = np.repeat(lo - np.concatenate([[0], np.cumsum(nv)[:-1]]), nv) + np.arange(nv.sum())
+    xy = g_xy[take]
+    per_chain = np.add.reduceat(nv, offset[:-1]) if n_chains else np.zeros(0, np.int64)
+    geoms = np.split(xy, np.cumsum(per_chain)[:-1]) if n_chains else []
     kept = np.flatnonzero(~rem)
     new_id = np.full(net.n_nodes, -1, np.int64)
     new_id[kept] = np.arange(kept.size)
-    fa = np.asarray(first, dtype=np.int64)
     n_rem = int(rem.sum())
     meta = dict(net.meta)
     meta["simplified_nodes"] = int(meta.get("simplified_nodes", 0)) + n_rem
@@ -142,16 +185,16 @@ def simplify_chains(net: Network) -> Network:
     changed["contracted_nodes"] = int(changed.get("contracted_nodes", 0)) + n_rem
     meta["changed"] = changed
     out = Network.from_arcs(
-        new_id[np.asarray(src, dtype=np.int64)],
-        new_id[np.asarray(dst, dtype=np.int64)],
-        np.asarray(length, dtype=np.float64),
+        new_id[start],
+        new_id[end],
+        length,
         net.node_lon[kept],
         net.node_lat[kept],
-        road_class=net.road_class[fa],
-        speed_kmh=net.speed_kmh[fa],
-        toll=net.toll[fa],
+        road_class=net.road_class[first],
+        speed_kmh=net.speed_kmh[first],
+        toll=net.toll[first],
         geometry=geoms,
-        arc_attrs={k: np.asarray(v)[fa] for k, v in net.arc_attrs.items()},
+        arc_attrs={k: np.asarray(v)[first] for k, v in net.arc_attrs.items()},
         node_kind=net.node_kind[kept],
         node_name=net.node_name[kept],
         node_key=net.node_key[kept],
