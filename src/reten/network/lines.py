@@ -43,8 +43,6 @@ How line features become a network
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import warnings
 from collections.abc import Mapping
@@ -756,11 +754,6 @@ def _t_junctions(
     return g[firsts], t[firsts], c[firsts]
 
 
-@functools.cache
-def _from_arcs_takes_road() -> bool:
-    return "road" in inspect.signature(Network.from_arcs).parameters
-
-
 def network_from_split_lines(
     xy: np.ndarray,
     vline: np.ndarray,
@@ -844,9 +837,6 @@ def network_from_split_lines(
 
     m = dict(meta or {})
     m["lines"] = int(n_lines)
-    kwargs: dict[str, Any] = {}
-    if _from_arcs_takes_road():
-        kwargs["road"] = pieces
     net = Network.from_arcs(
         src,
         dst,
@@ -859,7 +849,7 @@ def network_from_split_lines(
         geometry=geometry,
         node_key=node_key,
         meta=m,
-        **kwargs,
+        road=pieces,
     )
     # number nodes along a space-filling curve: nearby nodes get nearby ids (faster Dijkstra)
     return reorder_nodes(net, spatial_order(net.node_lon, net.node_lat))
