@@ -236,3 +236,13 @@ def test_geo_helpers_across_the_antimeridian():
     assert wrap_lon(np.array([540.0]))[0] == -180.0
     d = geodesic_m(np.array([180.0]), np.array([10.0]), np.array([-180.0]), np.array([10.0]))
     assert d[0] == 0.0
+
+
+def test_crs_option_overrides_the_files_and_says_so():
+    """Coordinates in UTM 13N mislabelled as UTM 14N: --crs puts them right."""
+    line = shapely.LineString([(500_000, 2_800_000), (501_000, 2_800_000)])
+    gdf = gpd.GeoDataFrame(geometry=[line], crs="EPSG:32614")
+    net = from_geodataframe(gdf, crs="EPSG:32613")
+    assert net.meta["crs"] == "EPSG:32613"
+    assert any("overrides" in w and "EPSG:32614" in w for w in net.meta["warnings"])
+    assert -106 < float(net.node_lon.min()) < -104  # zone 13's central meridian is -105

@@ -508,6 +508,8 @@ def from_geodataframe(
     src, note = source_crs(declared, crs, xy[:, 0], xy[:, 1], where)
     meta["crs"] = describe_crs(src)
     meta["crs_assumed"] = note is not None
+    if crs and gdf.crs is not None and not CRS(gdf.crs).equals(src):
+        notes.append(f"--crs {meta['crs']} overrides the data's CRS {describe_crs(CRS(gdf.crs))}")
     if note:
         notes.append(note)
     lon, lat = to_lonlat(src, xy[:, 0], xy[:, 1], where)
