@@ -323,3 +323,20 @@ def test_two_t_junctions_at_one_point_stay_connected():
     got = dijkstra(net.csr(), indices=a)[b]
     want = geodesic_length(np.array([[X0 + 500, Y0 + 300], [X0 + 500, Y0 - 300]]))
     assert abs(got - want) < 1e-3
+
+
+def test_line_through_its_own_vertex_splits_only_with_split_interior():
+    """A loop that comes back through its own vertex V: a junction with split_interior
+    (the loop itself is then a self-loop and goes, counted), an overpass without."""
+    pts = [(0, 0), (500, 0), (1000, 0), (1000, 500), (500, 500), (500, 0), (500, -500)]
+    xy = np.array([(X0 + x, Y0 + y) for x, y in pts], dtype=float)
+    gdf = gpd.GeoDataFrame(geometry=[shapely.LineString(xy)], crs=UTM)
+    whole = geodesic_length(xy)
+    net = from_geodataframe(gdf)
+    assert net.n_nodes == 2 and np.allclose(net.length_m, whole, rtol=1e-12)
+    net = from_geodataframe(gdf, split_interior=True)
+    assert net.n_nodes == 3 and net.meta["dropped"]["self_loops"] == 2
+    a = _node_keys(net).index((X0, Y0))
+    b = _node_keys(net).index((X0 + 500, Y0 - 500))
+    want = geodesic_length(xy[[0, 1]]) + geodesic_length(xy[[5, 6]])
+    assert abs(dijkstra(net.csr(), indices=a)[b] - want) <= 1e-6 * want
