@@ -17,12 +17,15 @@ How line features become a network
 3. **Nodes (junctions).** Line ends closer than ``snap_m`` ground metres are merged into
    one node (single linkage, on geocentric chords). A line end that lies within ``snap_m``
    of another line's interior (a vertex or the middle of a segment) joins that line there:
-   the line is split at its nearest point (a **T-junction**). Two lines that cross, or that
-   pass through a shared vertex, without either ending there, are **not** joined: bridges
-   and overpasses stay apart. With ``split_interior`` (``--split-interior``), lines are
-   also joined at every interior vertex they share (within ``snap_m``), and a line that
-   passes twice through the same vertex is split there: the right setting for data whose
-   junctions are shared vertices of unsplit lines (for example OSM-derived shapefiles).
+   the line is split at its nearest point (a **T-junction**; a line end may also join its
+   own line, when the point is farther along the line than twice ``snap_m``, as a loop
+   closing on itself). One end joins a given line once, at its nearest point. Two lines
+   that cross, or that pass through a shared vertex, without either ending there, are
+   **not** joined: bridges and overpasses stay apart. With ``split_interior``
+   (``--split-interior``), lines are also joined at every interior vertex they share
+   (within ``snap_m``), and a line that passes twice through the same vertex is split
+   there: the right setting for data whose junctions are shared vertices of unsplit lines
+   (for example OSM-derived shapefiles).
    Crossings without a shared vertex are never joined.
 4. **Arcs.** Lines are cut at nodes. Each piece keeps its geometry (with its end vertices
    moved onto their nodes, so a snap changes a length by about the gap it closed) and its
