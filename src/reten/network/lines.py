@@ -206,10 +206,12 @@ def _codes(values: pd.Series) -> pd.Series:
     return pd.Series(lut[idx], index=s.index, dtype=object).astype(str)
 
 
-def _report(kind: str, codes: pd.Series, bad: np.ndarray, what: str) -> list[str]:
+def _report(kind: str, values: pd.Series, bad: np.ndarray, what: str) -> list[str]:
+    """Return a one-item list naming the unrecognised values (as written) and their counts."""
     if not bad.any():
         return []
-    vc = codes[bad].value_counts()
+    shown_vals = pd.Series(values).astype(object)[bad].map(lambda v: str(v).strip())
+    vc = shown_vals.value_counts()
     shown = ", ".join(f"'{k}' ({int(c)})" for k, c in vc.head(8).items())
     more = f" and {len(vc) - 8} more" if len(vc) > 8 else ""
     return [f"{kind}: {int(bad.sum())} values not recognised, {what}: {shown}{more}"]
@@ -235,7 +237,7 @@ def _parse_road_class(values: pd.Series) -> tuple[np.ndarray, list[str], np.ndar
     non_motor = low.isin(NON_MOTOR_CLASSES).to_numpy()
     missing = low.isin(_MISSING).to_numpy()
     unknown = ~low.isin(list(lut)).to_numpy() & ~non_motor & ~missing
-    notes = _report("road class", low, unknown, "read as 'local'")
+    notes = _report("road class", values, unknown, "read as 'local'")
     if missing.any():
         notes.append(f"road class: {int(missing.sum())} lines have no class, read as 'local'")
     return out, notes, non_motor
@@ -259,7 +261,7 @@ def _parse_oneway(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     low = _codes(values)
     out = np.array([_ONEWAY.get(v, 0) for v in low], dtype=np.int8)
     unknown = ~low.isin(list(_ONEWAY)).to_numpy() & ~low.isin(_MISSING).to_numpy()
-    return out, _report("one-way", low, unknown, "read as two-way")
+    return out, _report("one-way", values, unknown, "read as two-way")
 
 
 def parse_toll(values: pd.Series) -> np.ndarray:
@@ -277,7 +279,7 @@ def _parse_toll(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     low = _codes(values)
     out = np.array([_TOLL.get(v, False) for v in low], dtype=bool)
     unknown = ~low.isin(list(_TOLL)).to_numpy() & ~low.isin(_MISSING).to_numpy()
-    return out, _report("toll", low, unknown, "read as no toll")
+    return out, _report("toll", values, unknown, "read as no toll")
 
 
 def parse_speed_kmh(values: pd.Series) -> np.ndarray:
@@ -576,7 +578,7 @@ def _line_attributes(
         out["speed_kmh"] = parse_speed_kmh(gdf[cols["speed_kmh"]])
         low = _codes(gdf[cols["speed_kmh"]])
         bad = np.isnan(out["speed_kmh"]) & ~low.isin(_MISSING).to_numpy()
-        notes += _report("speed", low, bad, "class default speed used")
+        notes += _report("speed", gdf[cols["speed_kmh"]], bad, "class default speed used")
     if cols.get("oneway"):
         out["oneway"], w = _parse_oneway(gdf[cols["oneway"]])
         notes += w
