@@ -177,7 +177,8 @@ def run() -> str:
         f"Load average (1, 5, 15 min) when the section started: "
         f"{load0[0]:.1f}, {load0[1]:.1f}, {load0[2]:.1f}; at its end: "
         + ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        + ". The machine was shared with other jobs; times are wall clock.",
+        + ". The machine (2 cores) was shared with other jobs, so a second worker process "
+        "had no idle core to run on; times are wall clock.",
     ]
     return "\n".join(out) + "\n"
 
@@ -185,10 +186,15 @@ def run() -> str:
 def main() -> None:
     text = run()
     path = Path(__file__).with_name("RESULTS.md")
-    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    parts = re.split(r"(?m)^(?=## )", old)
-    kept = [p for p in parts if not p.startswith(HEADER)]
-    path.write_text("".join(p.rstrip() + "\n\n" for p in kept).rstrip() + "\n\n" + text)
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    m = re.search(rf"(?m)^{re.escape(HEADER)}\n", old)
+    if m is None:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:  # replace only this section: up to the next '## ' heading or the end
+        nxt = re.search(r"(?m)^## ", old[m.end() :])
+        end = m.end() + nxt.start() if nxt else len(old)
+        new = old[: m.start()] + text + ("\n" + old[end:] if nxt else "")
+    path.write_text(new)
     print(text)
 
 
