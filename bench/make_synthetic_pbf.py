@@ -172,9 +172,7 @@ def write(refs: int, out: str, *, seed: int = 0, shape: int = 8) -> dict[str, in
                         n_refs += len(nodes)
                     m = end
         for a, mid, b in bulges:
-            writer.add_way(
-                Way(id=way_id, nodes=[a, mid, b], tags={"highway": "unclassified"})
-            )
+            writer.add_way(Way(id=way_id, nodes=[a, mid, b], tags={"highway": "unclassified"}))
             way_id += 1
             n_ways += 1
             n_refs += 3

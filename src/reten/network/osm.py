@@ -137,7 +137,9 @@ def parse_oneway(value: str | None, highway: str, junction: str | None = None) -
     >>> parse_oneway("sí", "primary")
     (0, 'unknown')
     """
-    implied = 1 if (highway in _IMPLIED_ONEWAY_HIGHWAY or junction in _IMPLIED_ONEWAY_JUNCTION) else 0
+    implied = (
+        1 if (highway in _IMPLIED_ONEWAY_HIGHWAY or junction in _IMPLIED_ONEWAY_JUNCTION) else 0
+    )
     if value is None:
         return implied, "implied" if implied else "absent"
     v = value.strip().lower()
@@ -236,9 +238,7 @@ def from_osm(
     toll_line = ways["toll"][lw]
     # one integer per line for "same attributes" (class, speed, toll, one-way)
     _, attr_key = np.unique(
-        np.column_stack(
-            [cls_line, spd_line.view(np.int32), toll_line, ow_line]
-        ).astype(np.int64),
+        np.column_stack([cls_line, spd_line.view(np.int32), toll_line, ow_line]).astype(np.int64),
         axis=0,
         return_inverse=True,
     )
@@ -255,15 +255,37 @@ def from_osm(
     vnode = lines.vnode
     rv, r_start, r_end, r_line = roads.rv, roads.start, roads.end, roads.line
     node_id = uniq  # public id per node row (OSM id)
-    # drop roads that return to their start node (they never shorten a route)
+    cum = og.segment_cumlen(rv, vnode, lon, lat)
     u = vnode[rv[r_start]].astype(np.int64)
     v = vnode[rv[r_end - 1]].astype(np.int64)
+    # a road back to its own start (a loop street, a closed way, a spur drawn out and
+    # back) is cut at its inner vertices, in three when it has two or more, else in two
+    # (the parallel pass below then splits the second), so every road stays
     loop = u == v
-    n_loops = int(loop.sum())
-    if n_loops:
+    nvert = r_end - r_start
+    tri = np.flatnonzero(loop & (nvert >= 4))
+    two = np.flatnonzero(loop & (nvert == 3))
+    n_loops = int(loop.sum()) - tri.size - two.size
+    if tri.size or two.size:
+        s0, e0 = r_start[tri], r_end[tri]
+        a = s0 + (nvert[tri] - 1) // 3
+        b = s0 + 2 * (nvert[tri] - 1) // 3
+        m = r_start[two] + 1
+        e2 = r_end[two]
+        r_end = r_end.copy()
+        r_end[tri] = a + 1
+        r_end[two] = m + 1
+        r_start = np.concatenate([r_start, a, b, m])
+        r_end = np.concatenate([r_end, b + 1, e0, e2])
+        r_line = np.concatenate([r_line, r_line[tri], r_line[tri], r_line[two]])
+        loop = np.concatenate([loop, np.zeros(2 * tri.size + two.size, bool)])
+        loop[tri] = False
+        loop[two] = False
+    if loop.any():
         ok = ~loop
-        r_start, r_end, r_line, u, v = r_start[ok], r_end[ok], r_line[ok], u[ok], v[ok]
-    cum = og.segment_cumlen(rv, vnode, lon, lat)
+        r_start, r_end, r_line = r_start[ok], r_end[ok], r_line[ok]
+    u = vnode[rv[r_start]].astype(np.int64)
+    v = vnode[rv[r_end - 1]].astype(np.int64)
     length = cum[r_end - 1] - cum[r_start]
     two_way = ow_line[r_line] == 0
     # parallel roads: split each extra one at a vertex of its own
@@ -276,6 +298,9 @@ def from_osm(
         mid = r_start[inner] + (r_end[inner] - r_start[inner] - 1) // 2
         r_start, r_end = r_start.copy(), r_end.copy()
         add_start, add_end, add_line = [mid], [r_end[inner]], [r_line[inner]]
+        length = length.copy()
+        add_len = [cum[r_end[inner] - 1] - cum[mid]]
+        length[inner] = cum[mid] - cum[r_start[inner]]
         r_end[inner] = mid + 1
         if flat.size:
             # a straight duplicate: add a node at its geodesic midpoint
@@ -298,13 +323,14 @@ def from_osm(
             add_start.append(r_start[flat] + 2)
             add_end.append(r_start[flat] + 4)
             add_line.append(r_line[flat])
+            length[flat] /= 2.0  # the geodesic midpoint halves the geodesic
+            add_len.append(length[flat])
         r_start = np.concatenate([r_start, *add_start])
         r_end = np.concatenate([r_end, *add_end])
         r_line = np.concatenate([r_line, *add_line])
         u = vnode[rv[r_start]].astype(np.int64)
         v = vnode[rv[r_end - 1]].astype(np.int64)
-        cum = og.segment_cumlen(rv, vnode, lon, lat)
-        length = cum[r_end - 1] - cum[r_start]
+        length = np.concatenate([length, *add_len])
         two_way = ow_line[r_line] == 0
     del cum
     # nodes: road ends, numbered along a space-filling curve
@@ -329,6 +355,7 @@ def from_osm(
         "maxspeed_bad_values": dict(ways["maxspeed_bad"].most_common(20)),
         "contracted_nodes": int(roads.counts.get("contracted_nodes", 0)),
         "parallel_roads_split": int(dup.size),
+        "loop_roads_split": int(tri.size + two.size),
         "midpoint_nodes_added": n_mid,
         "roads": int(r_start.size),
     }
@@ -381,6 +408,17 @@ def _from_arcs_params() -> set[str]:
     return set(inspect.signature(Network.from_arcs).parameters)
 
 
+def _node_refs(w: Any) -> list[int]:
+    """Return the node ids of a way (pyosmium 4's low-level list when present: 2x faster)."""
+    try:
+        d = w._pyosmium_data
+        lst = d.nodes()
+        get = lst.get
+        return [get(d, i).ref for i in range(lst.size(d))]
+    except AttributeError:  # pragma: no cover - other pyosmium versions
+        return [n.ref for n in w.nodes]
+
+
 def _read_error(p: str, exc: BaseException) -> InputError:
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return InputError(f"{p}: not a readable OSM file ({msg})")
@@ -416,7 +454,7 @@ def _read_ways(
                 on_progress(state["seen"])
             if hw not in keep:
                 return
-            r = [n.ref for n in w.nodes]
+            r = _node_refs(w)
             if len(r) < 2:
                 return
             refs.extend(r)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, depth_first_order
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from reten.network.geo import _GEOD
 
@@ -153,7 +153,6 @@ def junction_roads(
     """
     vnode = lines.vnode
     nv = vnode.size
-    size = np.diff(lines.ptr)
     last = np.zeros(nv, bool)
     last[lines.ptr[1:] - 1] = True
     first = np.zeros(nv, bool)
@@ -225,13 +224,24 @@ def junction_roads(
         g = coo_matrix(
             (np.ones(rows.size, np.int8), (rows, cols)), shape=(n_p + 1, n_p + 1)
         ).tocsr()
-        order_p = depth_first_order(g, root, directed=True, return_predecessors=False)[1:]
+        # breadth-first from a root above every chain start gives each piece its
+        # predecessor on its chain (linear time, unlike a depth-first walk from a root of
+        # high degree); pointer jumping then ranks pieces along their chain
+        pred = breadth_first_order(g, root, directed=True, return_predecessors=True)[1][:n_p]
         del g, rows, cols
-        if order_p.size != n_p:  # pragma: no cover - every piece is on a chain
+        if (pred < 0).any():  # pragma: no cover - every piece is on a chain
             raise RuntimeError("chain walk did not reach every road piece")
-        comp_o = comp[order_p]
-        is_head = np.ones(n_p, bool)
-        is_head[1:] = comp_o[1:] != comp_o[:-1]
+        head_mask = pred == root
+        jump = np.where(head_mask, np.arange(n_p), pred)
+        rank = (~head_mask).astype(np.int64)
+        while True:
+            nxt = jump[jump]
+            if np.array_equal(nxt, jump):
+                break
+            rank += rank[jump] * (jump != nxt)
+            jump = nxt
+        order_p = np.lexsort((rank, comp))
+        is_head = head_mask[order_p]
     else:
         order_p = np.arange(n_p)
         is_head = np.ones(n_p, bool)
@@ -346,9 +356,7 @@ def gather_geometry(
         base = offsets[k:k2] - offsets[k]
         within = np.arange(int(c.sum()), dtype=np.int64) - np.repeat(base, c)
         fw = np.repeat(forward[k:k2], c)
-        pos = np.where(
-            fw, np.repeat(start[k:k2], c) + within, np.repeat(end[k:k2] - 1, c) - within
-        )
+        pos = np.where(fw, np.repeat(start[k:k2], c) + within, np.repeat(end[k:k2] - 1, c) - within)
         nodes = vnode[rv[pos]]
         xy[offsets[k] : offsets[k2], 0] = lon[nodes]
         xy[offsets[k] : offsets[k2], 1] = lat[nodes]
