@@ -240,7 +240,13 @@ def test_way_with_missing_nodes_is_split_at_the_gap(tmp_path):
     assert c["ways_with_missing_nodes"] == 3
     assert c["ways_cut_at_missing_nodes"] == 1
     assert c["ways_without_located_segment"] == 2
-    assert net.meta["dropped"]["ways_cut_at_missing_nodes"] == 1
+    assert net.meta["changed"]["ways_cut_at_missing_nodes"] == 1
+    assert net.meta["dropped"]["missing_node_refs"] == 4
+    # later passes add to the counts, never overwrite them
+    big = from_osm(tmp_path / "m.osm", largest_component=True)
+    assert big.meta["dropped"]["missing_node_refs"] == 4
+    assert big.meta["changed"]["ways_cut_at_missing_nodes"] == 1
+    assert big.meta["dropped"]["outside_largest_component_nodes"] > 0
     assert_same_routes(net, oracle_graph(nodes, ways), "length")
 
 
@@ -394,6 +400,14 @@ def test_chain_simplification_keeps_distances():
     assert simple.n_nodes < raw.n_nodes
     c = simple.meta["osm"]
     assert simple.meta["simplified_nodes"] == c["contracted_nodes"] > 0
+    assert simple.meta["changed"]["contracted_nodes"] == c["contracted_nodes"]
+    # the generic (arc-level) contraction after it adds to the counts, never overwrites
+    from reten.network.simplify import simplify_chains
+
+    again = simplify_chains(simple)
+    more = simple.n_nodes - again.n_nodes
+    assert again.meta["changed"]["contracted_nodes"] == c["contracted_nodes"] + more
+    assert again.meta["dropped"] == simple.meta["dropped"]
     # shortest distances between kept nodes are unchanged (NetworkX on the raw graph)
     g = nx.DiGraph()
     for e in range(raw.n_arcs):

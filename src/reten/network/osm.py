@@ -188,9 +188,13 @@ def from_osm(
     -------
     Network
         ``node_key`` holds OSM node ids (negative for midpoints added to split a parallel
-        road). ``meta["osm"]`` holds what was read and changed; ``meta["dropped"]`` adds
-        ``missing_node_refs``, ``ways_cut_at_missing_nodes``,
-        ``ways_without_located_segment`` and ``self_loops`` to the counts of later passes.
+        road). ``meta["osm"]`` holds what was read and found (tag value kinds, unknown
+        one-way and bad maxspeed values with their counts). ``meta["dropped"]`` counts
+        ``missing_node_refs``, ``ways_without_located_segment`` and ``self_loops``;
+        ``meta["changed"]`` counts ``ways_cut_at_missing_nodes``, ``contracted_nodes``,
+        ``parallel_split`` (roads split) and ``split_nodes``, ``loop_roads_split``,
+        ``oneway_unknown`` (ways read as two-way) and ``maxspeed_unparsed`` (class speed
+        used). Later passes add to these counts, never overwrite them.
 
     Raises
     ------
@@ -365,14 +369,19 @@ def from_osm(
         "simplified_nodes": counts["contracted_nodes"],
         "dropped": {
             "missing_node_refs": lines.counts["missing_node_refs"],
-            "ways_cut_at_missing_nodes": lines.counts["ways_cut_at_missing_nodes"],
             "ways_without_located_segment": lines.counts["ways_without_located_segment"],
             "self_loops": n_loops,
         },
+        "changed": {
+            "ways_cut_at_missing_nodes": lines.counts["ways_cut_at_missing_nodes"],
+            "contracted_nodes": counts["contracted_nodes"],
+            "parallel_split": int(dup.size),
+            "split_nodes": int(dup.size),
+            "loop_roads_split": int(tri.size + two.size),
+            "oneway_unknown": int(ways["oneway_kinds"].get("unknown", 0)),
+            "maxspeed_unparsed": int(ways["maxspeed_kinds"].get("bad", 0)),
+        },
     }
-    kw: dict[str, Any] = {}
-    if "road" in _from_arcs_params():
-        kw["road"] = road
     net = Network.from_arcs(
         src,
         dst,
@@ -384,7 +393,7 @@ def from_osm(
         toll=toll_line[r_line[road]],
         node_key=node_id[rows],
         meta=meta,
-        **kw,
+        road=road,
     )
     # geometry in the network's arc order (arcs are unique per node pair)
     pos = net.arc_id(src, dst)
@@ -400,12 +409,6 @@ def from_osm(
 
         net = keep_largest_component(net)
     return net
-
-
-def _from_arcs_params() -> set[str]:
-    import inspect
-
-    return set(inspect.signature(Network.from_arcs).parameters)
 
 
 def _node_refs(w: Any) -> list[int]:
