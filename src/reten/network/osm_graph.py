@@ -70,22 +70,24 @@ def split_lines(ref_node: np.ndarray, way_ptr: np.ndarray) -> Lines:
     missing = ~ok
     n_missing = int(missing.sum())
     ways_missing = np.zeros(n_ways, bool)
+    kn = ref_node[ok]
+    kw = way_of[ok]
+    del way_of
+    start = np.ones(kn.size, bool)
+    start[1:] = kw[1:] != kw[:-1]
     if n_missing:
-        ways_missing[way_of[missing]] = True
-    gap_cum = np.cumsum(missing, dtype=np.int64)
-    kept = np.flatnonzero(ok)
-    kn = ref_node[kept]
-    kw = way_of[kept]
-    kg = gap_cum[kept]
-    start = np.ones(kept.size, bool)
-    start[1:] = (kw[1:] != kw[:-1]) | (kg[1:] != kg[:-1])
+        ways_missing[np.repeat(np.arange(n_ways, dtype=np.int32), counts_w)[missing]] = True
+        kg = np.cumsum(missing, dtype=np.int64)[ok]
+        start[1:] |= kg[1:] != kg[:-1]
+        del kg
+    del ok, missing
     # the same node twice in a row within a run: keep it once
-    rep = np.zeros(kept.size, bool)
+    rep = np.zeros(kn.size, bool)
     rep[1:] = ~start[1:] & (kn[1:] == kn[:-1])
     if rep.any():
         keep_v = ~rep
         kn, kw, start = kn[keep_v], kw[keep_v], start[keep_v]
-    line_of = np.cumsum(start) - 1
+    line_of = np.cumsum(start, dtype=np.int32 if kn.size < 2**31 else np.int64) - 1
     n_lines = int(start.sum())
     size = np.bincount(line_of, minlength=n_lines)
     good = size >= 2
@@ -254,16 +256,26 @@ def junction_roads(
     nh = ~is_head
     fwd[nh] = rem[uo[nh]] & ((uo[nh] == prev_u[nh]) | (uo[nh] == prev_v[nh]))
     ao, bo = a[order_p], b[order_p]
+    del a, b
     skip = (~is_head).astype(np.int64)
     cnt = bo - ao + 1 - skip
     st = np.where(fwd, ao + skip, bo - skip)
-    step = np.where(fwd, 1, -1).astype(np.int64)
+    del ao, bo, skip
     off = np.zeros(n_p + 1, np.int64)
     np.cumsum(cnt, out=off[1:])
-    rv = np.repeat(st - off[:-1] * step, cnt) + np.repeat(step, cnt) * np.arange(
-        off[-1], dtype=np.int64
-    )
-    rv = rv.astype(np.int32 if nv < 2**31 else np.int64)
+    rv = np.empty(int(off[-1]), np.int32 if nv < 2**31 else np.int64)
+    k = 0
+    while k < n_p:  # in chunks of about _CHUNK vertices: no vertex-sized temporaries
+        k2 = int(np.searchsorted(off, off[k] + _CHUNK, side="right"))
+        k2 = min(max(k2 - 1, k + 1), n_p)
+        c = cnt[k:k2]
+        within = np.arange(int(off[k2] - off[k]), dtype=np.int64) - np.repeat(off[k:k2] - off[k], c)
+        rv[off[k] : off[k2]] = np.where(
+            np.repeat(fwd[k:k2], c),
+            np.repeat(st[k:k2], c) + within,
+            np.repeat(st[k:k2], c) - within,
+        )
+        k = k2
     chain_first = np.flatnonzero(is_head)
     r_start = off[chain_first]
     r_end = np.append(off[chain_first[1:]], off[-1])
