@@ -17,6 +17,7 @@ import dataclasses
 import os
 import re
 import tempfile
+import warnings
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -414,17 +415,6 @@ def from_osm(
     return net
 
 
-def _node_refs(w: Any) -> list[int]:
-    """Return the node ids of a way (pyosmium 4's low-level list when present: 2x faster)."""
-    try:
-        d = w._pyosmium_data
-        lst = d.nodes()
-        get = lst.get
-        return [get(d, i).ref for i in range(lst.size(d))]
-    except AttributeError:  # pragma: no cover - other pyosmium versions
-        return [n.ref for n in w.nodes]
-
-
 def _n_distinct(values: np.ndarray, n: int) -> int:
     """Return how many distinct values in ``[0, n)`` occur in ``values``."""
     seen = np.zeros(n, bool)
@@ -458,10 +448,16 @@ def _read_error(p: str, exc: BaseException) -> InputError:
 def _read_ways(
     p: str, keep: frozenset[str], on_progress: Callable[[int], None] | None
 ) -> dict[str, Any]:
-    """Pass 1: node references and attributes of the kept highway ways."""
+    """Pass 1: node references and attributes of the kept highway ways.
+
+    libosmium writes the ways that have a ``highway`` tag as OPL text (C++, no Python per
+    node reference); the text is read back a block of ways at a time, the tags parsed per
+    way and the node ids of a block parsed by NumPy at once. The temporary file is
+    unlinked as soon as it is opened.
+    """
     import osmium
 
-    refs = array("q")
+    refs: list[np.ndarray] = []
     ptr = array("q", [0])
     cls = array("b")
     speed = array("d")
@@ -475,21 +471,64 @@ def _read_ways(
     ow_cache: dict[tuple[str | None, str, str | None], tuple[int, str]] = {}
     sp_cache: dict[str | None, tuple[float, str]] = {}
     local = len(ROAD_CLASSES) - 1
+    tmp_dir = tempfile.mkdtemp(prefix="reten-osm-")
+    tmp = os.path.join(tmp_dir, "ways.opl")
+    try:
+        try:
+            writer = osmium.SimpleWriter(osmium.io.File(tmp, "opl,add_metadata=false"))
+            try:
+                reader = osmium.io.Reader(p, osmium.osm.WAY)
+                try:
+                    osmium.apply(reader, osmium.filter.KeyFilter("highway"), writer)
+                finally:
+                    reader.close()
+            finally:
+                writer.close()
+        except Exception as exc:  # osmium raises RuntimeError and friends for bad input
+            raise _read_error(p, exc) from None
+        fh = open(tmp, "rb")  # noqa: SIM115 - closed below; unlinked while open
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        os.rmdir(tmp_dir)
+    block: list[bytes] = []
+    n_block = 0
 
-    class _Ways(osmium.SimpleHandler):  # type: ignore[misc]
-        def way(self, w: Any) -> None:
-            tags = w.tags
+    def flush() -> None:
+        nonlocal n_block
+        if not block:
+            return
+        text = b",".join(block).replace(b"n", b"")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ids = np.fromstring(text, dtype=np.int64, sep=",")  # type: ignore[call-overload]
+        if ids.size != n_block:
+            raise InputError(f"{p}: way node references could not be read")
+        refs.append(ids)
+        block.clear()
+        n_block = 0
+
+    with fh:
+        for line in fh:
+            nd = tg = b""
+            for field in line.rstrip(b"\n").split(b" "):
+                if field[:1] == b"N":
+                    nd = field[1:]
+                elif field[:1] == b"T":
+                    tg = field[1:]
+            tags = _opl_tags(tg)
             hw = tags.get("highway")
             state["seen"] += 1
             if on_progress is not None and state["seen"] % 50000 == 0:
                 on_progress(state["seen"])
-            if hw not in keep:
-                return
-            r = _node_refs(w)
-            if len(r) < 2:
-                return
-            refs.extend(r)
-            state["n"] += len(r)
+            if hw not in keep or not nd:
+                continue
+            k = nd.count(b",") + 1
+            if k < 2:
+                continue
+            block.append(nd)
+            n_block += k
+            state["n"] += k
             ptr.append(state["n"])
             cls.append(_CLASS_OF.get(hw, local))
             ms = tags.get("maxspeed")
@@ -509,15 +548,13 @@ def _read_ways(
             if ow[1] == "unknown":
                 ow_unknown[str(key[0])[:40]] += 1
             toll.append(1 if tags.get("toll", "no").strip().lower() in _YES else 0)
-
-    try:
-        _Ways().apply_file(p, filters=[osmium.filter.KeyFilter("highway")])
-    except Exception as exc:  # osmium raises RuntimeError and friends for bad input
-        raise _read_error(p, exc) from None
+            if n_block >= 4_000_000:
+                flush()
+        flush()
     if on_progress is not None:
         on_progress(state["seen"])
     return {
-        "refs": np.frombuffer(refs, np.int64),
+        "refs": np.concatenate(refs) if refs else np.zeros(0, np.int64),
         "ptr": np.frombuffer(ptr, np.int64),
         "cls": np.frombuffer(cls, np.int8),
         "speed": np.frombuffer(speed, np.float64),
@@ -530,6 +567,23 @@ def _read_ways(
         "maxspeed_kinds": sp_kinds,
         "maxspeed_bad": sp_bad,
     }
+
+
+_OPL_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+
+
+def _opl_tags(field: bytes) -> dict[str, str]:
+    """Return the tags of an OPL ``T`` field (``k=v,k=v``, with ``%hex%`` escapes)."""
+    out: dict[str, str] = {}
+    if not field:
+        return out
+    for kv in field.decode("utf-8", "replace").split(","):
+        k, _, v = kv.partition("=")
+        if "%" in kv:
+            k = _OPL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), k)
+            v = _OPL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), v)
+        out[k] = v
+    return out
 
 
 def _read_locations(p: str, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
