@@ -205,11 +205,13 @@ def from_osm(
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "x.osm").write_text(
-    ...     '<osm version="0.6"><node id="1" lat="0" lon="0"/><node id="2" lat="0" lon="0.01"/>'
-    ...     '<way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way></osm>')
-    >>> net = from_osm(d / "x.osm")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = pathlib.Path(d) / "x.osm"
+    ...     _ = f.write_text(
+    ...         '<osm version="0.6"><node id="1" lat="0" lon="0"/>'
+    ...         '<node id="2" lat="0" lon="0.01"/><way id="5"><nd ref="1"/><nd ref="2"/>'
+    ...         '<tag k="highway" v="primary"/></way></osm>')
+    ...     net = from_osm(f)
     >>> net.n_nodes, net.n_arcs, round(float(net.length_m[0]), 1)
     (2, 2, 1113.2)
     """
