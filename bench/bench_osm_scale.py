@@ -178,8 +178,8 @@ def section(results: list[dict]) -> str:
     if peers:
         out += [
             "",
-            "Peer at the small sizes: pyrosm + NetworkX (`driving` network, every OSM vertex "
-            "a graph node), same process measurement.",
+            "Peer at the small sizes: pyrosm + NetworkX (`driving` network, its own "
+            "topology rules, so counts differ a little), same process measurement.",
             "",
             table(["input", "nodes", "edges", "wall s", "peak GiB", "peer / reten"], peers),
         ]
