@@ -295,3 +295,24 @@ def test_node_index_finds_keys_in_any_normal_form():
     )
     ix = net.node_index()
     assert ix[nfd] == 0 and ix[unicodedata.normalize("NFC", nfd)] == 0 and ix["x"] == 1
+
+
+def test_road_ids_of_any_type_pair_the_two_directions():
+    # roads "x" (1 m) and "y" (2 m) both join 0 and 1 both ways: "y" is split once
+    net = Network.from_arcs(
+        np.array([0, 1, 0, 1]),
+        np.array([1, 0, 1, 0]),
+        np.array([1.0, 1.0, 2.0, 2.0]),
+        np.zeros(2),
+        np.zeros(2),
+        road=np.array(["x", "x", "y", "y"], dtype=object),
+    )
+    assert net.n_nodes == 3 and net.meta["changed"] == {"parallel_split": 2, "split_nodes": 1}
+    assert sorted(zip(net.arc_source.tolist(), net.arc_target.tolist(), strict=True)) == [
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 2),
+        (2, 0),
+        (2, 1),
+    ]

@@ -119,3 +119,48 @@ def test_merged_geometry_is_the_chain_in_order():
     r = int(simple.arc_id(np.array([ix[2]]), np.array([ix[0]]))[0])
     assert np.array_equal(simple.arc_geometry(r), want[::-1])
     assert simple.length_m[e] == 7.0 and simple.arc_attrs["p_detect"][e] == 0.1
+
+
+def _removable_reference(net):
+    """The rule written out node by node with Python sets."""
+    out = np.zeros(net.n_nodes, bool)
+    for v in range(net.n_nodes):
+        if net.node_kind[v] != 0 or net.node_name[v] != "":
+            continue
+        outs = list(range(net.indptr[v], net.indptr[v + 1]))
+        ins = net.rev_arc[net.rev_indptr[v] : net.rev_indptr[v + 1]].tolist()
+        succ = {int(net.arc_target[a]) for a in outs}
+        pred = {int(net.arc_source[a]) for a in ins}
+        if len(outs) == 2 and len(ins) == 2:
+            ok = succ == pred and len(succ) == 2
+        elif len(outs) == 1 and len(ins) == 1:
+            ok = succ != pred
+        else:
+            ok = False
+        arcs = outs + ins
+        for a in (net.road_class, net.toll, net.speed_kmh, *net.arc_attrs.values()):
+            ok = ok and len({np.asarray(a)[x] for x in arcs}) == 1
+        out[v] = ok
+    return out
+
+
+@given(chainy(), st.integers(0, 2**32 - 1))
+@settings(max_examples=80, deadline=None)
+def test_removable_nodes_follow_the_rule(inst, seed):
+    from reten.network.simplify import removable_nodes
+
+    n, src, dst, w = inst
+    rng = np.random.default_rng(seed)
+    m = src.size
+    net = Network.from_arcs(
+        src,
+        dst,
+        w,
+        np.arange(n, dtype=float),
+        np.zeros(n),
+        speed_kmh=rng.choice([50.0, 80.0], m),
+        toll=rng.random(m) < 0.2,
+        arc_attrs={"name": rng.choice(np.array(["a", "b"], dtype=object), m)},
+        node_name=np.where(rng.random(n) < 0.1, "x", "").astype(object),
+    )
+    assert np.array_equal(removable_nodes(net), _removable_reference(net))

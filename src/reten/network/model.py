@@ -213,8 +213,10 @@ class Network:
         node_lon, node_lat : float (n,)
             Node coordinates, degrees.
         road : int (m,), optional
-            Road id of each arc: the two directions of one undirected road share it. Without
-            it, opposite arcs ``(s, t)`` and ``(t, s)`` of equal length are taken as one road.
+            Road id of each arc (any hashable values): the two directions of one undirected
+            road share it; arcs of one id between different pairs of nodes are different
+            roads. Without it, opposite arcs ``(s, t)`` and ``(t, s)`` of equal length are
+            taken as one road.
         road_class, speed_kmh, toll, geometry, arc_attrs
             Per-arc attributes; ``geometry`` is one ``(k, 2)`` lon/lat array per arc.
         node_kind, node_name, node_key, node_attrs
@@ -748,7 +750,11 @@ def _plan_parallel(
     groups: dict[tuple[Any, ...], list[int]] = {}
     rank: dict[tuple[Any, ...], int] = {}
     for p in pos.tolist():
-        g = road[p].item() if road is not None else float(length[p])
+        if road is not None:
+            g = road[p]
+            g = g.item() if isinstance(g, np.generic) else g
+        else:
+            g = float(length[p])
         d = bool(s[p] > t[p])
         gk = (g, int(ukey[p]), d)
         r = rank.get(gk, 0)

@@ -13,31 +13,63 @@ def removable_nodes(net: Network) -> np.ndarray:
 
     Two-way: exactly two neighbours, joined both ways. One-way: one arc in and one out, to
     two different neighbours. Both sides must share class, speed, toll and every arc
-    attribute so that merged arcs keep exact attributes.
+    attribute so that merged arcs keep exact attributes. O(V + E).
     """
-    n = net.n_nodes
-    outdeg = np.diff(net.indptr)
-    indeg = np.diff(net.rev_indptr)
+    import pandas as pd
+
     junction = (net.node_kind == NODE_KINDS.index("junction")) & (net.node_name == "")
-    cand = np.flatnonzero(
-        junction & (((outdeg == 2) & (indeg == 2)) | ((outdeg == 1) & (indeg == 1)))
-    )
     same = [net.road_class, net.toll, net.speed_kmh, *net.arc_attrs.values()]
-    keep = np.zeros(n, bool)
-    for v in cand.tolist():
-        outs = np.arange(net.indptr[v], net.indptr[v + 1])
-        ins = net.rev_arc[net.rev_indptr[v] : net.rev_indptr[v + 1]]
-        succ = set(net.arc_target[outs].tolist())
-        pred = set(net.arc_source[ins].tolist())
-        if v in succ:
+    codes = np.empty((net.n_arcs, len(same)), np.int64)
+    for j, a in enumerate(same):
+        codes[:, j] = pd.factorize(np.asarray(a), use_na_sentinel=False)[0]
+    return _removable(
+        net.indptr, net.arc_target, net.rev_indptr, net.rev_arc, net.arc_source, junction, codes
+    )
+
+
+@numba.njit(cache=True)
+def _removable(
+    indptr: np.ndarray,
+    target: np.ndarray,
+    rev_indptr: np.ndarray,
+    rev_arc: np.ndarray,
+    source: np.ndarray,
+    junction: np.ndarray,
+    codes: np.ndarray,
+) -> np.ndarray:
+    n = junction.shape[0]
+    keep = np.zeros(n, np.bool_)
+    arcs = np.empty(4, np.int64)
+    for v in range(n):
+        if not junction[v]:
             continue
-        if outs.size == 2 and not (succ == pred and len(succ) == 2):
+        o0, o1 = indptr[v], indptr[v + 1]
+        i0, i1 = rev_indptr[v], rev_indptr[v + 1]
+        dout, din = o1 - o0, i1 - i0
+        if dout == 2 and din == 2:
+            s0, s1 = target[o0], target[o0 + 1]
+            p0, p1 = source[rev_arc[i0]], source[rev_arc[i0 + 1]]
+            if s0 == s1 or not ((s0 == p0 and s1 == p1) or (s0 == p1 and s1 == p0)):
+                continue
+            k = 4
+        elif dout == 1 and din == 1:
+            if target[o0] == source[rev_arc[i0]]:
+                continue
+            k = 2
+        else:
             continue
-        if outs.size == 1 and succ == pred:
-            continue
-        arcs = np.concatenate([outs, ins])
-        if all(np.unique(np.asarray(a)[arcs]).size == 1 for a in same):
-            keep[v] = True
+        arcs[0] = o0
+        arcs[1] = rev_arc[i0]
+        if k == 4:
+            arcs[2] = o0 + 1
+            arcs[3] = rev_arc[i0 + 1]
+        ok = True
+        for j in range(codes.shape[1]):
+            c = codes[arcs[0], j]
+            for x in range(1, k):
+                if codes[arcs[x], j] != c:
+                    ok = False
+        keep[v] = ok
     return keep
 
 
