@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reten import __version__
+from reten import __version__, jsonio
 from reten.atomic import atomic_dir
 from reten.errors import InputError
 from reten.network.model import Network, Regions
@@ -84,7 +84,7 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
             "content_hash": net.content_hash(),
             "meta": _jsonable(dict(net.meta)),
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        (tmp / "meta.json").write_text(jsonio.dumps(meta, indent=2, sort_keys=True) + "\n")
     return path
 
 
