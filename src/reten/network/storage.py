@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from reten import __version__, jsonio
 from reten.atomic import atomic_dir
-from reten.errors import InputError
+from reten.errors import InputError, no_network_message
 from reten.network.model import Network, Regions
 
 FORMAT = "reten-network/1"
@@ -116,7 +116,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
     path = Path(path)
     mpath = path / "meta.json"
     if not mpath.is_file():
-        raise InputError(f"{path}: not a saved reten network (no meta.json)")
+        raise InputError(no_network_message(path))
     try:
         meta = json.loads(mpath.read_text())
     except (OSError, ValueError) as exc:
