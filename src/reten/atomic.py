@@ -36,6 +36,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -84,12 +85,19 @@ def umask() -> int:
     return old
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,119}")
+
+
 def _key(name: str) -> str:
-    """Return the short stem used for a target's temporary, parked and lock names."""
-    raw = os.fsencode(name)
-    if len(raw) <= 120:
+    """Return the stem of a target's temporary, parked and lock names.
+
+    A plain name (letters, digits, ``._+-``, at most 120) is its own stem. Any other name gets
+    a hash: temporary paths then hold no character a writer may read as syntax (GDAL takes
+    ``!`` as an archive separator, for one) and stay short.
+    """
+    if _PLAIN.fullmatch(name):
         return name
-    return "long-" + hashlib.sha1(raw).hexdigest()[:20]
+    return "h-" + hashlib.sha1(os.fsencode(name)).hexdigest()[:20]
 
 
 def _check_name(out: Path, flag: str) -> None:
@@ -415,7 +423,7 @@ def _sweep_key(parent: Path, key: str) -> None:
     for e in sorted(parent.glob(f".{key}{_TMP}*")):
         _rmtree(e)
     for e in sorted(parent.glob(f".{key}{_OLD}*")):
-        if not os.path.lexists(target) and not key.startswith("long-"):
+        if not os.path.lexists(target) and _key(key) == key:
             os.rename(e, target)  # a swap was cut between its two renames: put it back
         elif os.path.lexists(target):
             _rmtree(e)
@@ -620,7 +628,7 @@ def output_dir(
     """
     target = check_output_dir(out, kind=kind, overwrite=overwrite, inputs=inputs, flag=flag)
     given = Path(os.path.abspath(out))
-    with _transaction(target, given, is_dir=True) as tmp:
+    with _transaction(target, given, file_name=None) as tmp:
         yield tmp
         if not overwrite:  # the folder may have changed while we worked
             check_output_dir(out, kind=kind, overwrite=False, inputs=inputs, flag=flag)
@@ -642,14 +650,24 @@ def output_file(
     """
     target = check_output_file(out, overwrite=overwrite, inputs=inputs, flag=flag)
     given = Path(os.path.abspath(out))
-    with _transaction(target, given, is_dir=False) as tmpdir:
-        yield tmpdir / target.name
-        if not (tmpdir / target.name).is_file():
+    name = _short_name(target)
+    with _transaction(target, given, file_name=name) as tmpdir:
+        yield tmpdir / name
+        if not (tmpdir / name).is_file():
             raise RuntimeError(f"the writer of {target} wrote nothing")
 
 
+def _short_name(target: Path) -> str:
+    """Return a short name with ``target``'s suffix, for a file written in a temp folder.
+
+    Writers may add their own temporary suffixes; a 255-byte target name must leave room.
+    """
+    suffix = target.suffix if len(os.fsencode(target.suffix)) <= 16 else ""
+    return "output" + suffix
+
+
 @contextlib.contextmanager
-def _transaction(target: Path, given: Path, *, is_dir: bool) -> Iterator[Path]:
+def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterator[Path]:
     mask = umask()
     made = _make_parents(target)
     try:
@@ -668,12 +686,12 @@ def _transaction(target: Path, given: Path, *, is_dir: bool) -> Iterator[Path]:
         _OPEN.reset(token)
         token = None
         with _blocked_signals():
-            if is_dir:
+            if file_name is None:
                 _fix_modes(tmp, mask)
                 _swap_in(tmp, target)
             else:
-                _fix_modes(tmp / target.name, mask)
-                _swap_in(tmp / target.name, target)
+                _fix_modes(tmp / file_name, mask)
+                _swap_in(tmp / file_name, target)
                 _rmtree(tmp)
             ok = True
     finally:
@@ -682,9 +700,9 @@ def _transaction(target: Path, given: Path, *, is_dir: bool) -> Iterator[Path]:
         with _blocked_signals():
             if not ok and tmp is not None:
                 _rmtree(tmp)
+            _unlock(lock, fd)
             if not ok:
                 _remove_made(made)
-            _unlock(lock, fd)
 
 
 @contextlib.contextmanager
@@ -731,8 +749,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     found = _find_open(Path(os.fspath(path)))
     if found is None:
         target, given = _resolve_target(path, "path")
-        with _transaction(target, given, is_dir=False) as tmpdir:
-            (tmpdir / target.name).write_bytes(data)
+        name = _short_name(target)
+        with _transaction(target, given, file_name=name) as tmpdir:
+            (tmpdir / name).write_bytes(data)
         return
     dest = found[1]
     dest.parent.mkdir(parents=True, exist_ok=True)
