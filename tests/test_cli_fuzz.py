@@ -124,6 +124,7 @@ def flat(parts: list[list[str]]) -> list[str]:
 small_ints = st.one_of(st.integers(-2, 4).map(str), numbers)
 unit_floats = st.one_of(st.floats(-0.5, 1.5).map(repr), numbers)
 
+
 def mostly(valid: list[str], other: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Return a strategy that draws a valid value about four times in five."""
     good = st.sampled_from(valid)

@@ -901,10 +901,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reten: error: {_one_line(_message(exc))}", file=sys.stderr)
         code = int(getattr(exc, "exit_code", 1))
     except (KeyboardInterrupt, typer.Abort):
-        print("reten: interrupted; nothing was written", file=sys.stderr)
+        print("reten: interrupted (each output is either complete or untouched)", file=sys.stderr)
         code = 130
     except Terminated as exc:
-        print(f"reten: terminated by signal {exc.signum}; nothing was written", file=sys.stderr)
+        print(
+            f"reten: terminated by signal {exc.signum} "
+            "(each output is either complete or untouched)",
+            file=sys.stderr,
+        )
         code = 128 + exc.signum
     except Exception as exc:
         if debug:
