@@ -271,7 +271,7 @@ def test_fuzz_options_and_output_paths(template, tmp_path_factory, cmd):
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -88,7 +88,9 @@ def test_killed_run_leaves_old_or_new_output(two_runs, sig):
     assert subprocess.run([*_exe(), "run", "s.toml", "-o", out], cwd=root).returncode == 0
     current = "A"
     killed = 0
-    for _ in range(4):
+    for _ in range(10):  # until three kills landed mid-run (load makes run times vary)
+        if killed >= 3:
+            break
         new = "B" if current == "A" else "A"
         delay = full * (1.0 - rng.beta(1.0, 2.5))  # more kills late, near the swap
         p = _start(["run", scen[new], "-o", out, "--overwrite"], root)
@@ -109,7 +111,7 @@ def test_killed_run_leaves_old_or_new_output(two_runs, sig):
             assert not litter(root), litter(root)
             assert _content(root / out) == ref[current]
     assert not [n for n in os.listdir(root) if n.startswith(".")]
-    assert killed >= 2, "the kills all came after the runs had finished"
+    assert killed >= 3, "the kills came after the runs had finished"
 
 
 def test_killed_demo_leaves_old_or_new_output(tmp_path):
