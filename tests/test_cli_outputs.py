@@ -238,8 +238,9 @@ def test_orphans_of_killed_runs_are_swept(proj):
     (proj / ".o.reten-tmp-0badc0de" / "arcs.parquet").write_bytes(b"half")
     (proj / ".o.reten-lock").write_text("99999999\n")
     (proj / ".other.reten-tmp-12345678").mkdir()
+    (proj / ".notes.reten-tmp-backup").write_text("a user's file of a similar name")
     assert run(proj, "o").code == 0
-    assert not litter(proj)
+    assert litter(proj) == [".notes.reten-tmp-backup"]
 
 
 def test_a_live_writers_temporary_folder_is_left_alone(proj):

@@ -417,16 +417,37 @@ def _rmtree(p: Path) -> None:
             os.unlink(p)
 
 
-def _sweep_key(parent: Path, key: str) -> None:
+# what reten leaves beside a target: .KEY.reten-tmp-XXXXXXXX, .KEY.reten-old-XXXXXXXX and
+# .KEY.reten-lock (nothing else is ever swept)
+_LEFT = re.compile(
+    r"\.(?P<key>[A-Za-z0-9_][A-Za-z0-9._+-]{0,119}|h-[0-9a-f]{20})"
+    r"\.reten-(?:(?P<tag>tmp|old)-[0-9a-f]{8}|lock)"
+)
+
+
+def _left_behind(names: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """Return {key: [(name, "tmp" | "old" | "lock")]} for the names reten leaves."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for n in sorted(names):
+        m = _LEFT.fullmatch(n)
+        if m:
+            found.setdefault(m["key"], []).append((n, m["tag"] or "lock"))
+    return found
+
+
+def _sweep_key(parent: Path, key: str, names: list[tuple[str, str]]) -> None:
     """Remove orphans of ``key`` (its lock is held by us): temp folders, parked outputs."""
     target = parent / key
-    for e in sorted(parent.glob(f".{key}{_TMP}*")):
-        _rmtree(e)
-    for e in sorted(parent.glob(f".{key}{_OLD}*")):
+    for n, tag in names:
+        if tag == "tmp":
+            _rmtree(parent / n)
+    for n, tag in names:
+        if tag != "old" or not os.path.lexists(parent / n):
+            continue
         if not os.path.lexists(target) and _key(key) == key:
-            os.rename(e, target)  # a swap was cut between its two renames: put it back
+            os.rename(parent / n, target)  # a swap was cut between its two renames: put it back
         elif os.path.lexists(target):
-            _rmtree(e)
+            _rmtree(parent / n)
 
 
 def sweep(parent: str | os.PathLike[str], *, holding: str | None = None) -> int:
@@ -434,37 +455,29 @@ def sweep(parent: str | os.PathLike[str], *, holding: str | None = None) -> int:
 
     A target's temporary folders are orphans exactly when nobody holds its lock, so for each
     such name the lock is tried (without waiting) before anything is removed. ``holding`` is
-    the key whose lock the caller already holds.
+    the key whose lock the caller already holds. Only names of reten's own pattern
+    (``.KEY.reten-tmp-XXXXXXXX``, ``.KEY.reten-old-XXXXXXXX``, ``.KEY.reten-lock``) are
+    touched.
     """
     parent = Path(parent)
     try:
-        names = os.listdir(parent)
+        left = _left_behind(os.listdir(parent))
     except OSError:
         return 0
-    keys: set[str] = set()
-    for n in names:
-        if not n.startswith("."):
-            continue
-        for tag in (_TMP, _OLD):
-            if tag in n:
-                keys.add(n[1 : n.rindex(tag)])
-        if n.endswith(_LOCK) and len(n) > len(_LOCK) + 1:
-            keys.add(n[1 : -len(_LOCK)])
     removed = 0
-    for key in sorted(keys):
-        before = sum(1 for n in names if n.startswith(f".{key}."))
+    for key, names in left.items():
         if key == holding:
-            _sweep_key(parent, key)
+            _sweep_key(parent, key, names)
             continue
         lock = parent / f".{key}{_LOCK}"
         fd = _try_lock(lock)
         if fd is None:
             continue  # a live process is writing that target
         try:
-            _sweep_key(parent, key)
+            _sweep_key(parent, key, names)
         finally:
             _unlock(lock, fd)
-        removed += before
+        removed += len(names)
     return removed
 
 
