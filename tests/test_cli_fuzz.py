@@ -326,6 +326,47 @@ def mutate(text: str, data) -> str:
 
 READERS_ENABLED = os.environ.get("RETEN_FUZZ_READERS") == "1"
 
+TOML_SLOTS = """name = {name}
+[network]
+path = {path}
+[[origins]]
+node = {node}
+volume_kg = {volume}
+[[destinations]]
+node = {dest}
+[costs]
+mode = {mode}
+"""
+TOML_VALUES = ['"tiny"', '"net"', '"a"', "10", '"c"', '"length_km"']
+TOML_LITERALS = [
+    "3", "true", '"x"', "[]", "[1, [2]]", "{}", "{a = 1}", "-1", "nan", "inf", "1e999",
+    '"\u00e9"', '"\u0000"', "[[1]]", '["a", 1]', "0", "1979-05-27",
+]  # fmt: skip
+TOML_SHAPES = [
+    "origins = 3\n",
+    'network = 5\n[[origins]]\nnode = "a"\nvolume_kg = 1\n',
+    'network = "net"\n[[origins]]\nnode = "a"\nvolume_kg = 1\n',
+    "origins = [1, 2]\n",
+    'origins = ["a"]\n',
+    'costs = []\n[[origins]]\nnode = "a"\nvolume_kg = 1\n',
+    "enforcement = 3\n" + SCENARIO,
+    "x = " + "[" * 1000 + "]" * 1000 + "\n",
+    "x = " + "{a = " * 200 + "1" + "}" * 200 + "\n",
+]
+
+
+def retyped_scenario(data) -> str:
+    """Return the tiny scenario with values of the wrong type, or a wrong shape altogether."""
+    if data.draw(st.booleans()):
+        return data.draw(st.sampled_from(TOML_SHAPES))
+    values = list(TOML_VALUES)
+    for _ in range(data.draw(st.integers(1, 2))):
+        values[data.draw(st.integers(0, len(values) - 1))] = data.draw(
+            st.sampled_from(TOML_LITERALS)
+        )
+    keys = ("name", "path", "node", "volume", "dest", "mode")
+    return TOML_SLOTS.format(**dict(zip(keys, values, strict=True)))
+
 
 @pytest.mark.skipif(
     not READERS_ENABLED,
@@ -341,10 +382,10 @@ READERS_ENABLED = os.environ.get("RETEN_FUZZ_READERS") == "1"
 def test_fuzz_scenario_and_edge_list_text(template, tmp_path_factory, data):
     sb = sandbox(template, tmp_path_factory.getbasetemp())
     try:
-        if data.draw(st.booleans()):
-            (sb.root / "s.toml").write_bytes(
-                mutate(SCENARIO, data).encode("utf-8", "surrogatepass")
-            )
+        what = data.draw(st.sampled_from(["toml-text", "toml-types", "csv-text"]))
+        if what.startswith("toml"):
+            text = mutate(SCENARIO, data) if what == "toml-text" else retyped_scenario(data)
+            (sb.root / "s.toml").write_bytes(text.encode("utf-8", "surrogatepass"))
             argv = ["run", "s.toml", "-o", "out"]
             kind = "run"
         else:
