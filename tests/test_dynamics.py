@@ -275,8 +275,12 @@ def test_simulate_same_series_with_one_and_two_workers(tmp_path):
     assert again.bands("seized_kg").shape == (6, 3)
     html = (out / "report.html").read_text()
     assert "<svg" in html and "Magliocca" in html
-    with pytest.raises(InputError, match="exists"):
-        write_simulation(one, tmp_path / "sim")
+    write_simulation(two, tmp_path / "sim")  # a simulation replaces a simulation
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("not reten's")
+    with pytest.raises(InputError, match="--overwrite"):
+        write_simulation(one, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "not reten's"
 
 
 def test_reactive_units_follow_seizures_and_stay_within_budget():

@@ -93,6 +93,14 @@ def test_key_paths_and_grid_errors(tmp_path):
         with pytest.raises(InputError, match=msg) as exc:
             read_grid(p)
         assert "bad.toml" in str(exc.value) and "\n" not in str(exc.value)
+    # outputs: never into a folder reten did not write (unless asked), never over an input
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="--overwrite"):
+        sweep(tmp_path / "grid.toml", tmp_path / "mine")
+    with pytest.raises(InputError):
+        sweep(tmp_path / "grid.toml", tmp_path)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
 
 
 @pytest.fixture(scope="module")

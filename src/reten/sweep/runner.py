@@ -225,10 +225,17 @@ def sweep(
     g = read_grid(grid)
     if workers < 1:
         raise InputError(f"workers must be >= 1 (got {workers})")
+    from reten.atomic import check_output_dir
+
+    # never an input, the current or home folder, /, a file (reten.atomic's rules)
+    check_output_dir(out, kind="sweep", overwrite=True, inputs=[g.path, g.scenario])
     out = Path(out)
     if out.exists():
-        if not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists()):
-            raise InputError(f"{out}: exists and is not a reten sweep directory; choose another")
+        if any(out.iterdir()) and not (out / MARKER).exists() and not overwrite:
+            raise InputError(
+                f"-o '{out}' exists and is not a reten sweep folder; give --overwrite to write "
+                "into it anyway, or choose a new folder"
+            )
         if overwrite:
             shutil.rmtree(out / "tasks", ignore_errors=True)
     tasks_dir = out / "tasks"

@@ -262,30 +262,31 @@ def simulate(
 def write_simulation(
     sim: Simulation, out: str | os.PathLike[str], *, overwrite: bool = False
 ) -> Path:
-    """Write ``series.parquet``, ``provenance.json`` and ``report.html`` to directory ``out``.
+    """Write ``series.parquet``, ``provenance.json`` and ``report.html`` to folder ``out``.
 
-    The directory is written under a temporary name and renamed into place.
+    The folder is written as one transaction (:func:`reten.atomic.output_dir`, kind
+    ``simulation``): a previous simulation there is replaced; a folder reten did not write
+    only with ``overwrite``; the scenario file is never overwritten.
 
     Raises
     ------
     InputError
-        When ``out`` exists and ``overwrite`` is false.
+        When ``out`` may not be written (see :mod:`reten.atomic`).
     """
-    from reten.atomic import atomic_dir
+    from reten import jsonio
+    from reten.atomic import output_dir
     from reten.report.dynamics import simulation_html
 
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise InputError(f"{out}: exists; give --overwrite (overwrite=True) to replace it")
-    with atomic_dir(out) as tmp:
+    scen = sim.provenance.get("scenario")
+    inputs = [scen] if isinstance(scen, str) and os.path.isfile(scen) else []
+    with output_dir(out, kind="simulation", overwrite=overwrite, inputs=inputs) as tmp:
         write_parquet(sim.series, tmp / "series.parquet", sim.provenance)
         (tmp / "provenance.json").write_text(
-            json.dumps(sim.provenance, indent=2, sort_keys=True, allow_nan=False, default=str)
-            + "\n",
+            jsonio.dumps(sim.provenance, indent=2, sort_keys=True, default=str) + "\n",
             encoding="utf-8",
         )
         (tmp / "report.html").write_text(simulation_html(sim), encoding="utf-8")
-    return out
+    return Path(out)
 
 
 def read_simulation(path: str | os.PathLike[str]) -> Simulation:
@@ -314,7 +315,9 @@ def write_parquet(df: pd.DataFrame, path: Path, provenance: dict[str, Any] | Non
     table = pa.Table.from_pandas(df, preserve_index=False)
     if provenance is not None:
         meta = dict(table.schema.metadata or {})
-        meta[b"reten"] = json.dumps(provenance, sort_keys=True, default=str).encode()
+        from reten import jsonio
+
+        meta[b"reten"] = jsonio.dumps(provenance, sort_keys=True, default=str).encode()
         table = table.replace_schema_metadata(meta)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
