@@ -264,7 +264,7 @@ def write_simulation(
 ) -> Path:
     """Write ``series.parquet``, ``provenance.json`` and ``report.html`` to folder ``out``.
 
-    The folder is written as one transaction (:func:`reten.atomic.output_dir`, kind
+    The folder is written as one transaction (:func:`reten.atomic.atomic_dir`, kind
     ``simulation``): a previous simulation there is replaced; a folder reten did not write
     only with ``overwrite``; the scenario file is never overwritten.
 
@@ -274,12 +274,14 @@ def write_simulation(
         When ``out`` may not be written (see :mod:`reten.atomic`).
     """
     from reten import jsonio
-    from reten.atomic import output_dir
+    from reten.atomic import atomic_dir, check_output_dir
     from reten.report.dynamics import simulation_html
 
     scen = sim.provenance.get("scenario")
     inputs = [scen] if isinstance(scen, str) and os.path.isfile(scen) else []
-    with output_dir(out, kind="simulation", overwrite=overwrite, inputs=inputs) as tmp:
+    check_output_dir(out, kind="simulation", overwrite=overwrite, inputs=inputs)
+    # joins the command's output_dir when there is one, else is its own transaction
+    with atomic_dir(out, kind="simulation", overwrite=overwrite) as tmp:
         write_parquet(sim.series, tmp / "series.parquet", sim.provenance)
         (tmp / "provenance.json").write_text(
             jsonio.dumps(sim.provenance, indent=2, sort_keys=True, default=str) + "\n",
