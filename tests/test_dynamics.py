@@ -376,3 +376,37 @@ def test_optimize_policy_places_at_most_its_budget_each_month():
     opt = run_dynamics(net, prob, months=1, seeds=run_seeds(1, 300), policy="optimize", params=par)
     # the month-0 plan is the same in every run; its units raise the expected seizures
     assert opt["seized_kg"].mean() > static["seized_kg"].mean() + 3 * static["seized_kg"].std() / 17
+
+
+def test_cli_simulate_writes_the_series_and_refuses_bad_input(tmp_path):
+    import json
+
+    from conftest import run_cli
+    from reten.sweep import simulate
+
+    out = tmp_path / "sim"
+    args = ["simulate", demo("sinaloa_surge.toml"), "--months", "3", "--runs", "2"]
+    p = run_cli(*args, "--seed", "4", "--policy", "reactive", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    import pandas as pd
+
+    got = pd.read_parquet(out / "series.parquet")
+    ref = simulate(demo("sinaloa_surge.toml"), months=3, runs=2, seed=4, policy="reactive")
+    pd.testing.assert_frame_equal(got, ref.series)
+    assert (out / "report.html").exists() and (out / "provenance.json").exists()
+    again = run_cli(*args, "--json", "-o", str(out))  # a simulation replaces a simulation
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["runs"] == 2
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    foreign = run_cli(*args, "-o", str(tmp_path / "mine"))
+    assert foreign.returncode == 2 and "--overwrite" in foreign.stderr
+    assert foreign.stderr.count("\n") == 1
+    for extra, msg in (
+        (["--policy", "game"], "issue 12"),
+        (["--param", "learning_rate=2"], "learning_rate"),
+        (["--param", "units"], "NAME=VALUE"),
+    ):
+        bad = run_cli(*args, *extra, "-o", str(tmp_path / "bad"))
+        assert bad.returncode == 2 and msg in bad.stderr and bad.stderr.count("\n") == 1
+        assert not (tmp_path / "bad").exists()

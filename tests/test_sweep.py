@@ -185,13 +185,8 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     )
     grid = write_grid(tmp_path, body)
     out = tmp_path / "out"
-    script = tmp_path / "run.py"
-    script.write_text(
-        "from reten.sweep import sweep\n"
-        "if __name__ == '__main__':\n"
-        f"    sweep({str(grid)!r}, {str(out)!r}, workers=1)\n"
-    )
-    proc = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    cmd = [sys.executable, "-m", "reten", "sweep", str(grid), "-o", str(out), "--workers", "1"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.DEVNULL)
     tasks = out / "tasks"
     t0 = time.time()
     while time.time() - t0 < 180 and len(list(tasks.glob("*.parquet"))) < 2:
@@ -201,8 +196,14 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     done = {f.name: f.stat().st_mtime_ns for f in tasks.glob("*.parquet")}
     assert 2 <= len(done) < 12
     assert not list(tasks.glob(".*")) or all(f.suffix != ".parquet" for f in tasks.glob(".*"))
+    from conftest import run_cli
+
+    p = run_cli("sweep", str(grid), "-o", str(out), "--workers", "1", "--json")
+    assert p.returncode == 0, p.stderr
+    said = json.loads(p.stdout)
+    assert (said["computed"], said["reused"], said["failed"]) == (12 - len(done), len(done), 0)
     res = sweep(grid, out, workers=1)
-    assert res.skipped == len(done) and res.computed == 12 - len(done) and res.failed == 0
+    assert res.skipped == 12 and res.computed == 0 and res.failed == 0
     assert {f.name: f.stat().st_mtime_ns for f in tasks.glob("*.parquet") if f.name in done} == done
     pd.testing.assert_frame_equal(res.table, serial(grid), check_dtype=False)
     meta = json.loads((out / "sweep.json").read_text())

@@ -929,3 +929,157 @@ def main(argv: list[str] | None = None) -> None:
         for sig, h in handlers.items():
             signal.signal(sig, h)
     sys.exit(code)
+
+
+# ----------------------------------------------------------------------------- dynamics
+# `reten simulate` and `reten sweep` (issue 13): parse, call reten.sweep, print.
+
+
+def _dynamics_params(items: list[str] | None) -> dict[str, float]:
+    """Parse repeated ``--param NAME=VALUE`` options into a dict of numbers."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            num = float(value)
+            out[name.strip()] = int(num) if num.is_integer() and "." not in value else num
+        except ValueError:
+            raise InputError(
+                f"--param {item!r}: write NAME=VALUE with a number, e.g. --param units=20"
+            ) from None
+    return out
+
+
+@app.command("simulate")
+def simulate_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    months: Annotated[
+        int,
+        typer.Option("--months", help="Monthly steps (>= 1)", callback=_number(1, integer=True)),
+    ] = 12,
+    runs: Annotated[
+        int,
+        typer.Option("--runs", help="Independent runs (>= 1)", callback=_number(1, integer=True)),
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Default: the scenario's", callback=_number(0, integer=True)),
+    ] = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy",
+            help="static|reactive|optimize|game",
+            callback=_choice("static", "reactive", "optimize", "game"),
+        ),
+    ] = "static",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Dynamics parameter NAME=VALUE (repeatable)"),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="Processes for the runs", callback=_number(1, integer=True)),
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Simulate adaptive trafficking month by month (NarcoLogic-style) and write the series."""
+    from reten.sweep import simulate, write_simulation
+
+    params = _dynamics_params(param)
+    inputs = _scenario_inputs(scenario)
+    with (
+        output_dir(out, kind="simulation", overwrite=overwrite, inputs=inputs),
+        _progress() as prog,
+    ):
+        prog.add_task(f"simulating {runs} runs x {months} months", total=None)
+        sim = simulate(
+            scenario,
+            months=months,
+            runs=runs,
+            seed=seed,
+            policy=policy,
+            params=params,
+            workers=workers,
+        )
+        write_simulation(sim, out, overwrite=overwrite)
+    s = sim.series
+    first, last = s[s.month == 0], s[s.month == s.month.max()]
+    cols = ("volume_kg", "seized_kg", "active_regions", "displaced_kg", "routes_per_lab")
+    if as_json:
+        summary = {
+            "out": str(out),
+            "policy": policy,
+            "runs": runs,
+            "months": months,
+            "seed": sim.provenance.get("seed"),
+            "median_month_0": {c: float(first[c].median()) for c in cols},
+            "median_last_month": {c: float(last[c].median()) for c in cols},
+        }
+        print(jsonio.dumps(summary, sort_keys=True))
+    else:
+        t = Table(title=f"{sim.provenance.get('scenario_name', '')}: {policy}, median of runs")
+        for c in ("", "month 0", f"month {int(s.month.max())}"):
+            t.add_column(c, justify="right" if c else "left")
+        for c in cols:
+            t.add_row(c, f"{first[c].median():,.1f}", f"{last[c].median():,.1f}")
+        Console().print(t)
+    console.print(f"[green]wrote[/] {out}/series.parquet, report.html, provenance.json")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    grid: Annotated[Path, typer.Argument(help="GRID.toml: [sweep], [params], [grid]")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", help="LocalCluster processes (>= 1)", callback=_number(1, integer=True)
+        ),
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running dask scheduler")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Start afresh (discard finished tasks); write into a folder reten did not write",
+        ),
+    ] = False,
+) -> None:
+    """Run a grid of scenario variants x seeds x runs on dask; rerun the same command to resume."""
+    from reten.sweep import sweep
+
+    res = sweep(
+        grid,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        overwrite=overwrite,
+        progress=console.is_terminal,
+    )
+    if as_json:
+        summary = {
+            "out": str(out),
+            "rows": len(res.table),
+            "computed": res.computed,
+            "reused": res.skipped,
+            "failed": res.failed,
+        }
+        print(jsonio.dumps(summary, sort_keys=True))
+    console.print(
+        f"[green]wrote[/] {out}/sweep.parquet: {len(res.table):,} rows; tasks computed "
+        f"{res.computed}, reused {res.skipped}, failed {res.failed}"
+    )
+    if res.failed:
+        console.print(
+            f"reten: error: {res.failed} task(s) failed; see {out}/failures.parquet "
+            "(rerun the same command to retry them)"
+        )
+        raise typer.Exit(1)
