@@ -48,7 +48,7 @@ from reten.errors import InputError
 from reten.highs import quiet_highs
 from reten.kernels.sptree import SPTree, sink_tree, tree_flows
 from reten.kernels.sums import wsum
-from reten.models.routes import RouteResult, region_entries, solve_routes
+from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -188,7 +188,8 @@ def solve_equilibrium(
         tx = float(t[costs.live] @ x[costs.live])
         gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
         history.append((it, gap, time.perf_counter() - t0))
-        if gap <= target_gap or time.perf_counter() - t0 > time_limit_s:
+        # a NaN gap: the cost curve overflowed (a huge delta); iterating cannot help
+        if not gap > target_gap or time.perf_counter() - t0 > time_limit_s:
             break
         if method != "fw" and s_prev is not None:
             h = costs.hessian_diag(x)
@@ -226,7 +227,6 @@ def _finish(
         sink_cost=t[m:] - problem.risk_weight * problem.sink_logsurv,
     )
     routes = solve_routes(net, at_eq)
-    node_vol = wsum(problem.origin_node, weights=problem.origin_volume_kg, minlength=net.n_nodes)
     prov = dict(problem.provenance)
     prov.update(
         {
@@ -251,7 +251,6 @@ def _finish(
         arc_flow_kg=x[:m],
         crossing_flow_kg=x[m:],
         crossing_seized_kg=x[m:] * seized_share,
-        region_flow_kg=region_entries(net, x[:m], node_vol),
         problem=problem,
         provenance=prov,
         convergence=history,
@@ -304,7 +303,8 @@ def _solve_gp(
     for it in range(1, max_iterations + 1):
         g = gap()
         history.append((it, g, time.perf_counter() - t0))
-        if g <= target_gap or time.perf_counter() - t0 > time_limit_s:
+        # a NaN gap: the cost curve overflowed (a huge delta); iterating cannot help
+        if not g > target_gap or time.perf_counter() - t0 > time_limit_s:
             break
         _gp_sweeps_v(dmat, f, xs, sink_base, capv, alpha_v, costs.delta)
     # arc flows: each crossing's share accumulated along its own tree

@@ -167,23 +167,3 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
         inbound=inbound,
         relocation=Relocation(problem.origin_node, vol, new_lab, cost),
     )
-
-
-def production_by_region(
-    net: Network,
-    before_node: np.ndarray,
-    before_kg: np.ndarray,
-    after_node: np.ndarray,
-    after_kg: np.ndarray,
-) -> list[tuple]:
-    """Return ``(row, level, before_kg, after_kg)`` for every region with production."""
-    regs = net.regions
-    out = []
-    for level in sorted(set(regs.level.tolist())):
-        anc = regs.ancestor_table(level)
-        rb, ra = anc[net.node_region[before_node]], anc[net.node_region[after_node]]
-        b = wsum(rb[rb >= 0], weights=before_kg[rb >= 0], minlength=len(regs))
-        a = wsum(ra[ra >= 0], weights=after_kg[ra >= 0], minlength=len(regs))
-        for r in np.flatnonzero((a > 0) | (b > 0)):
-            out.append((int(r), level, float(b[r]), float(a[r])))
-    return out

@@ -129,7 +129,7 @@ def _outlines(net: Network, frame: svg.Frame) -> list[str]:
     return [svg.outline_layer(frame, wkb)] if wkb is not None else []
 
 
-def route_map(net: Network, r: RouteResult, title: str) -> str:
+def route_map(net: Network, r: RouteResult, title: str, *, basemap: str | None = None) -> str:
     """Return the SVG map of a run: roads, routes (width by flow), crossings by share."""
     frame = svg.network_frame(net)
     return svg.svg(
@@ -142,11 +142,19 @@ def route_map(net: Network, r: RouteResult, title: str) -> str:
             _sinks_layer(net, frame, r),
         ],
         title,
+        basemap=basemap,
     )
 
 
-def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.DataFrame]) -> str:
-    """Return the HTML report of one run."""
+def run_report(
+    net: Network,
+    r: RouteResult,
+    title: str,
+    tables: dict[str, pd.DataFrame],
+    *,
+    basemap: str | None = None,
+) -> str:
+    """Return the HTML report of one run (``basemap``: XYZ tile template, None: offline)."""
     s = seizure_summary(r)
     unit = r.problem.cost_unit
     body = [
@@ -167,7 +175,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
         '<p class="legend">Red lines: trafficking routes, width by flow. Orange squares: '
         "origins. Purple circles: ports of entry, area by share of volume. Grey: the road "
         "network. Hover for figures.</p>",
-        f"<figure>{route_map(net, r, title)}</figure>",
+        f"<figure>{route_map(net, r, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares</h2>",
         svg.bar_chart(
             [c["crossing"] for c in s["crossings"] if c["flow_kg"] > 0],
@@ -176,7 +184,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
             colors=("#8e44ad",),
         ),
     ]
-    body += _extension_sections(net, r)
+    body += _extension_sections(net, r, basemap=basemap)
     for name, df in tables.items():
         body += [f"<h2>{html.escape(name)}</h2>", table(df)]
     body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
@@ -184,7 +192,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
     return page(title, "reten route model (Dell 2015 least-cost routes)", body)
 
 
-def _extension_sections(net: Network, r: RouteResult) -> list[str]:
+def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) -> list[str]:
     """Sections for congestion (convergence), the precursor leg and relocation."""
     out: list[str] = []
     if r.convergence:
@@ -223,6 +231,7 @@ def _extension_sections(net: Network, r: RouteResult) -> list[str]:
                     ),
                 ],
                 "precursor leg",
+                basemap=basemap,
             )
             + "</figure>",
         ]
@@ -248,7 +257,13 @@ def _extension_sections(net: Network, r: RouteResult) -> list[str]:
 
 
 def compare_report(
-    net: Network, base: RouteResult, scen: RouteResult, cmp: Comparison, title: str
+    net: Network,
+    base: RouteResult,
+    scen: RouteResult,
+    cmp: Comparison,
+    title: str,
+    *,
+    basemap: str | None = None,
 ) -> str:
     """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
     t = cmp.totals
@@ -302,6 +317,7 @@ def compare_report(
             _sinks_layer(net, frame, scen),
         ],
         f"Displacement: {title}",
+        basemap=basemap,
     )
     cr = cmp.crossings
     tot_b = max(cr.flow_kg_base.sum(), 1e-12)
@@ -333,7 +349,7 @@ def compare_report(
         "change in volume entering them. Purple: scenario crossing shares.</p>",
         f"<figure>{disp_map}</figure>",
         "<h2>Scenario routes</h2>",
-        f"<figure>{route_map(net, scen, title)}</figure>",
+        f"<figure>{route_map(net, scen, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares before and after</h2>",
         chart,
         "<h2>Regions by change in flow (kg/month)</h2>",
@@ -342,7 +358,7 @@ def compare_report(
         table(cmp.crossings),
         "<h2>Origins: increase in the traffickers' cost (Dell's key quantity)</h2>",
         table(cmp.origins),
-        *_extension_sections(net, scen),
+        *_extension_sections(net, scen, basemap=basemap),
         provenance({"baseline": base.provenance, "scenario": scen.provenance}),
     ]
     return page(title, "reten displacement analysis: baseline vs scenario", body)

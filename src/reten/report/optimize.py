@@ -15,6 +15,7 @@ from reten.models.interdiction import InterdictionResult, Sites
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import svg
+from reten.report.exports import _strict
 from reten.report.html import kpis, page, provenance, table
 
 
@@ -69,6 +70,25 @@ def result_json(res: InterdictionResult) -> dict[str, Any]:
     }
 
 
+def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
+    """Return the marginal-value curve: K, objective, bounds, seconds, status, marginal."""
+    df = pd.DataFrame(
+        [
+            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
+            for r in curve
+        ],
+        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
+    )
+    if len(df):
+        df["marginal"] = df.objective.diff().fillna(df.objective)
+    return df
+
+
+def log_frame(res: InterdictionResult) -> pd.DataFrame:
+    """Return the solve log: iteration, lower_bound, upper_bound, seconds."""
+    return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+
+
 def curve_chart(curve: list[InterdictionResult]) -> str:
     """Return the marginal-value curve (value and bounds against K) as a bar chart."""
     cats = [f"K = {int(r.budget)}" for r in curve]
@@ -94,6 +114,8 @@ def write_optimize(
     response: RouteResult,
     cmp: Comparison,
     title: str,
+    *,
+    basemap: str | None = None,
 ) -> Path:
     """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
     sites = sites_frame(res, net, problem)
@@ -118,17 +140,10 @@ def write_optimize(
             site_layer,
         ],
         "chosen sites",
+        basemap=basemap,
     )
-    curve_df = pd.DataFrame(
-        [
-            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
-            for r in curve
-        ],
-        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
-    )
-    if len(curve_df):
-        curve_df["marginal"] = curve_df.objective.diff().fillna(curve_df.objective)
-    log_df = pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+    curve_df = curve_frame(curve)
+    log_df = log_frame(res)
     unit = "cost units·kg" if res.objective == "cost" else "kg"
     body = [
         kpis(
@@ -179,5 +194,7 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(json.dumps(result_json(res), indent=2) + "\n")
+        (tmp / "result.json").write_text(
+            json.dumps(_strict(result_json(res)), indent=2, allow_nan=False) + "\n"
+        )
     return Path(out)
