@@ -43,13 +43,34 @@ class _Lines:
         while p:
             if p in self.lines:
                 return self.lines[p]
-            p = p.rsplit(".", 1)[0] if "." in p else ""
+            if p.endswith("]") and "[" in p and p.rsplit(".", 1)[-1].count("[") > 0:
+                p = p[: p.rindex("[")]
+            else:
+                p = p.rsplit(".", 1)[0] if "." in p else ""
         return 1 if self.lines else None
 
 
 def _canonical_hash(data: Mapping[str, Any]) -> str:
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+MAX_DEPTH = 16
+"""No scenario value nests deeper than this (lists of tables of lists...)."""
+
+
+def _too_deep(data: Any) -> str | None:
+    """Return the field path of the first value nested deeper than MAX_DEPTH, else None."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        v, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return where or "(top)"
+        if isinstance(v, Mapping):
+            stack += [(x, f"{where}.{k}" if where else str(k), depth + 1) for k, x in v.items()]
+        elif isinstance(v, list | tuple):
+            stack += [(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(v[:1000])]
+    return None
 
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(-?\d+)\]")
@@ -201,10 +222,11 @@ class Scenario:
         """
         if not isinstance(data, Mapping):
             raise InputError(f"{path}: a scenario is a dict of keys, got {type(data).__name__}")
-        try:
-            d = copy.deepcopy(dict(data))
-        except RecursionError:
-            raise InputError(f"{path}: lists or dicts nested too deeply") from None
+        deep = _too_deep(data)
+        if deep is not None:
+            deep = re.sub(r"(\[\d+\]){3,}", "[0][0]...", deep)
+            raise InputError(f"{path}: {deep}: nested more than {MAX_DEPTH} levels deep")
+        d = copy.deepcopy(dict(data))
         spec = _check(d, path, _Lines())
         return cls(path, d, spec, _canonical_hash(d), _Lines())
 
@@ -238,6 +260,8 @@ class Scenario:
         5.0
         """
         steps = _steps(key_path)
+        if _too_deep(value) is not None:
+            raise InputError(f"{key_path}: nested more than {MAX_DEPTH} levels deep")
         data = copy.deepcopy(self.data)
         cur: Any = data
         for i, s in enumerate(steps[:-1]):
@@ -276,6 +300,8 @@ class Scenario:
         >>> [e["type"] for e in sc.spec["enforcement"]]
         ['crackdown']
         """
+        if _too_deep(measure) is not None:
+            raise InputError(f"enforcement: the measure nests more than {MAX_DEPTH} levels")
         data = copy.deepcopy(self.data)
         data.setdefault("enforcement", []).append(copy.deepcopy(dict(measure)))
         return self._derive(data)

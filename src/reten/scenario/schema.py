@@ -567,6 +567,9 @@ def _row_rules(kind: str, f: str, row: dict[str, Any], err: Err) -> None:
 
 # ----------------------------------------------------------------------------- documentation
 
+BEGIN = "<!-- BEGIN reference generated from reten.scenario.schema: do not edit by hand -->"
+END = "<!-- END reference -->"
+
 
 def reference_markdown() -> str:
     """Return the reference tables of every section, as Markdown.
@@ -578,14 +581,14 @@ def reference_markdown() -> str:
     """
     out = []
     for s in SECTIONS:
-        head = (
-            "Top level"
-            if not s.path
-            else (f"`[[{s.path.replace('.', ']]` type = `')}`" if s.array else f"`[{s.path}]`")
-        )
-        if s.path.startswith("enforcement."):
+        if not s.path:
+            head = "Top level"
+        elif s.path.startswith("enforcement."):
             head = f'`[[enforcement]]` type = "{s.path.split(".")[1]}"'
-        out += [f"### {head}", "", s.doc + ".", "", "| key | type | default | valid | meaning |"]
+        else:
+            head = f"`[[{s.path}]]`" if s.array else f"`[{s.path}]`"
+        doc = [s.doc + ".", ""] if s.path else []
+        out += [f"### {head}", "", *doc, "| key | type | default | valid | meaning |"]
         out.append("|---|---|---|---|---|")
         for k in s.keys:
             if k.name == "type" and s.path.startswith("enforcement."):
@@ -609,3 +612,22 @@ def reference_markdown() -> str:
             out.append(f"| `{k.name}` | {kind} | {d} | {valid} | {k.doc} |")
         out.append("")
     return "\n".join(out)
+
+
+def update_docs(text: str) -> str:
+    """Return the Markdown ``text`` with its generated reference block rewritten.
+
+    The block lies between :data:`BEGIN` and :data:`END`; ``tools/scenario_docs.py``
+    writes it into ``docs/scenarios.md``.
+
+    Examples
+    --------
+    >>> out = update_docs(f"intro\\n{BEGIN}\\nold\\n{END}\\n")
+    >>> out.startswith("intro") and "| `volume_kg` |" in out and "old" not in out
+    True
+    """
+    head, sep, rest = text.partition(BEGIN)
+    if not sep or END not in rest:
+        raise ValueError("no generated reference block (BEGIN/END markers) in the text")
+    tail = rest.split(END, 1)[1]
+    return f"{head}{BEGIN}\n\n{reference_markdown()}\n{END}{tail}"
