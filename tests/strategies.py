@@ -177,36 +177,37 @@ def mutated_scenarios(draw: st.DrawFn, max_mutations: int = 3) -> dict[str, Any]
 def networks(
     draw: st.DrawFn,
     *,
-    min_nodes: int = 2,
-    max_nodes: int = 12,
-    max_arcs: int = 40,
-    zero_lengths: bool = True,
+    nodes: tuple[int, int] = (2, 25),
+    arcs: tuple[int, int] = (1, 80),
+    length: tuple[float, float] = (1.0, 100.0),
+    integer: bool = False,
+    two_way: bool = False,
+    coords: bool = True,
 ) -> Any:
-    """Return a random directed road network (a :class:`reten.network.model.Network`).
+    """Return a random directed road network (:class:`reten.network.model.Network`).
 
-    Nodes sit at random positions in a one-degree box; arcs have random lengths (some 0
-    when ``zero_lengths``) and random classes; no self-loops.
+    ``arcs`` random (source, target) pairs over ``nodes`` nodes, self-loops and repeated
+    pairs included (the builder decides what it keeps); lengths uniform in ``length``
+    (whole numbers with ``integer``, which makes ties likely); ``two_way`` adds the
+    reverse of every arc; ``coords`` puts nodes at random positions in a one-degree box
+    (else all at 0, 0). Drawn from one seeded generator, like every test's instance.
     """
     from reten.network.model import Network
 
-    n = draw(st.integers(min_nodes, max_nodes))
-    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
-    arcs = draw(st.lists(pairs, min_size=1, max_size=max_arcs, unique=True))
-    lo = 0.0 if zero_lengths else 1.0
-    length = draw(
-        st.lists(st.floats(lo, 10_000.0, allow_nan=False), min_size=len(arcs), max_size=len(arcs))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(*nodes))
+    m = draw(st.integers(*arcs))
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    if two_way:
+        src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
+    lo, hi = length
+    w = (
+        rng.integers(int(lo), int(hi) + 1, src.size).astype(float)
+        if integer
+        else rng.uniform(lo, hi, src.size)
     )
-    seed = draw(st.integers(0, 2**31 - 1))
-    rng = np.random.default_rng(seed)
-    src = np.array([a for a, _ in arcs])
-    dst = np.array([b for _, b in arcs])
-    return Network.from_arcs(
-        src,
-        dst,
-        np.array(length),
-        -100.0 + rng.random(n),
-        20.0 + rng.random(n),
-    )
+    lon, lat = (rng.random(n), rng.random(n)) if coords else (np.zeros(n), np.zeros(n))
+    return Network.from_arcs(src, dst, w, lon, lat)
 
 
 def finite(x: float) -> bool:
