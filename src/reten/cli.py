@@ -559,22 +559,154 @@ def demo(
     console.print(f"[green]wrote[/] {out}/index.html")
 
 
-def main() -> None:
-    """Run the CLI; bad input prints one line and exits 2, without a traceback."""
-    try:
-        app(standalone_mode=False)
-    except InputError as exc:
-        print(f"reten: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code if isinstance(code, int) else 1)
-    except Exception as exc:  # click usage errors
-        import click
+def _version_callback(value: bool) -> None:
+    if value:
+        from reten import __version__
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise
+        print(f"reten {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version_callback, help="Print the version"
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show the traceback of an unexpected error (or set RETEN_DEBUG=1)"
+        ),
+    ] = False,
+) -> None:
+    """reten: trafficking routes and enforcement on real road networks."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when reten receives SIGTERM or SIGHUP.
+
+    Like KeyboardInterrupt it unwinds every ``with`` block, so temporary outputs are removed.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """Return ``text`` folded to one line of at most ``limit`` characters."""
+    line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _click_classes() -> tuple[type[BaseException], type[BaseException]]:
+    """Return (ClickException, UsageError) of whichever click typer runs on.
+
+    Typer 0.16+ vendors click as ``typer._click``; older typer depends on ``click``. Both
+    expose ``typer.BadParameter``, whose ancestors are the two classes we need.
+    """
+    mro = typer.BadParameter.__mro__
+    by_name = {c.__name__: c for c in mro}
+    return by_name["ClickException"], by_name["UsageError"]
+
+
+def _message(exc: BaseException) -> str:
+    """Return a click exception's message (``format_message``), else ``str(exc)``."""
+    fmt = getattr(exc, "format_message", None)
+    return str(fmt()) if callable(fmt) else str(exc)
+
+
+def _usage_line(exc: BaseException) -> str:
+    """Return a click usage error as one line: the error, the usage, where help is."""
+    msg = _one_line(_message(exc))
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return f"reten: error: {msg} (see 'reten --help')"
+    usage = _one_line(ctx.get_usage())
+    usage = usage[len("Usage: ") :] if usage.startswith("Usage: ") else usage
+    return f"reten: error: {msg} (usage: {usage}; see '{ctx.command_path} --help')"
+
+
+def _wants_debug(args: list[str]) -> bool:
+    """Return True when ``--debug`` is among the global options or RETEN_DEBUG is set."""
+    import os
+
+    if os.environ.get("RETEN_DEBUG", "").strip() not in ("", "0"):
+        return True
+    for a in args:
+        if not a.startswith("-"):
+            return False
+        if a == "--debug":
+            return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with its status.
+
+    Exit codes: 0 success; 2 a usage mistake or bad input (one line on stderr, no
+    traceback); 1 an unexpected error (one line, and ``--debug`` shows the traceback);
+    130/143 interrupted or terminated (temporary outputs removed).
+    """
+    import signal
+    import traceback
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = _wants_debug(args)
+    click_exception, usage_error = _click_classes()
+    handlers = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            handlers[sig] = signal.signal(sig, _raise_terminated)
+        except ValueError:  # not the main thread: leave signals alone
+            break
+    code = 0
+    try:
+        app(args=args, prog_name="reten", standalone_mode=False)
+    except InputError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"reten: error: {_one_line(str(exc))}", file=sys.stderr)
+        code = 2
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `reten`: typer showed the help
+            text = _message(exc).strip()
+            if text:
+                print(text, file=sys.stderr)
+        else:
+            print(_usage_line(exc), file=sys.stderr)
+        code = 2
+    except click_exception as exc:
+        print(f"reten: error: {_one_line(_message(exc))}", file=sys.stderr)
+        code = int(getattr(exc, "exit_code", 1))
+    except (KeyboardInterrupt, typer.Abort):
+        print("reten: interrupted; nothing was written", file=sys.stderr)
+        code = 130
+    except Terminated as exc:
+        print(f"reten: terminated by signal {exc.signum}; nothing was written", file=sys.stderr)
+        code = 128 + exc.signum
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        kind = type(exc).__name__
+        if isinstance(exc, OSError):
+            print(f"reten: error: {_one_line(str(exc))}", file=sys.stderr)
+        else:
+            hint = "" if debug else " (for the traceback: reten --debug ..., or RETEN_DEBUG=1)"
+            print(f"reten: unexpected error: {kind}: {_one_line(str(exc))}{hint}", file=sys.stderr)
+        code = 1
+    finally:
+        for sig, h in handlers.items():
+            signal.signal(sig, h)
+    sys.exit(code)

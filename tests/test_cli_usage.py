@@ -1,0 +1,124 @@
+"""Usage mistakes, --version and unexpected errors, through the installed `reten` executable."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reten import __version__
+
+
+def reten_exe() -> str:
+    """Return the `reten` console script installed beside this Python (the venv's)."""
+    exe = Path(sys.executable).with_name("reten")
+    if exe.is_file():
+        return str(exe)
+    found = shutil.which("reten")
+    if found is None:
+        pytest.skip("the reten console script is not installed (pip install -e .)")
+    return found
+
+
+def reten(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `reten` executable and return the completed process."""
+    return subprocess.run(
+        [reten_exe(), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_usage_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """Assert exit 2, one stderr line, no traceback, and return that line."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]
+
+
+EDGES = "source,target,length_m\na,b,1000\n"
+
+
+@pytest.mark.parametrize(
+    "args,needles",
+    [
+        (["network", "build", "--edges", "e.csv"], ["-o", "usage: reten network build"]),
+        (["network", "build", "--edges", "e.csv", "--snap-m", "abc", "-o", "n"], ["--snap-m"]),
+        (["run"], ["scenario", "usage: reten run"]),
+        (["frobnicate"], ["frobnicate"]),
+        (["run", "s.toml", "-o", "x", "--ouy"], ["--ouy"]),
+        (["network", "buld"], ["buld"]),
+        (["optimize", "s.toml", "-o", "x", "--budget"], ["--budget"]),
+        (["optimize", "s.toml", "-o", "x", "--budget", "two"], ["--budget"]),
+        (["network", "export", "--default", "-o", "x.json", "--format", "xml"], ["--format"]),
+        (["run", "s.toml", "-o", "x", "--basemap"], ["--basemap"]),
+        (["demo", "extra-argument"], ["extra-argument"]),
+        (["--nope"], ["--nope"]),
+    ],
+)
+def test_usage_mistakes_exit_2_with_one_line(tmp_path, args, needles):
+    (tmp_path / "e.csv").write_text(EDGES)
+    proc = reten(*args, cwd=tmp_path)
+    line = assert_usage_error(proc, *needles)
+    assert line.startswith("reten: error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.csv"], "a usage error wrote files"
+
+
+def test_version():
+    proc = reten("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"reten {__version__}"
+
+
+def test_bare_reten_shows_help():
+    proc = reten()
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert "network" in shown and "run" in shown
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_traceback(tmp_path):
+    # a network directory whose meta.json is JSON but whose counts are not numbers reaches
+    # code that does not expect it; any unexpected exception must end in one line, exit 1
+    code = (
+        "import sys\n"
+        "import reten.cli as c\n"
+        "@c.app.command('boom')\n"
+        "def boom() -> None:\n"
+        "    raise RuntimeError('kaboom\\nsecond line')\n"
+        "c.main(sys.argv[1:])\n"
+    )
+    script = tmp_path / "boom.py"
+    script.write_text(code)
+    proc = subprocess.run(
+        [sys.executable, str(script), "boom"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "RuntimeError: kaboom second line" in lines[0] and "--debug" in lines[0]
+    dbg = subprocess.run(
+        [sys.executable, str(script), "--debug", "boom"], capture_output=True, text=True
+    )
+    assert dbg.returncode == 1 and "Traceback" in dbg.stderr and "kaboom" in dbg.stderr
+    env = subprocess.run(
+        [sys.executable, str(script), "boom"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RETEN_DEBUG": "1"},
+    )
+    assert env.returncode == 1 and "Traceback" in env.stderr
