@@ -88,6 +88,46 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
     The result's origins are the new sites (one row per lab for the deterministic rule, one
     per (lab, site) with a positive share for the logit rule); ``relocation`` records the
     sites before. Reuses one route tree for the choice and the flows.
+
+    Parameters
+    ----------
+    net : Network
+    problem : Problem
+        The labs are the problem's origins (o,).
+    spec : RelocationSpec
+        ``lab_candidates``: one array of candidate nodes per lab; cost terms in cost units
+        per kg; ``rule`` ``"deterministic"`` or ``"logit"``.
+
+    Returns
+    -------
+    RouteResult
+        Routes from the chosen sites, with ``relocation`` (sites before, lab of each new
+        origin row, site costs).
+
+    Raises
+    ------
+    InputError
+        An unknown ``rule``.
+
+    References
+    ----------
+    McFadden, D. (1974). Conditional logit analysis of qualitative choice behavior.
+
+    Examples
+    --------
+    A lab at node 0 may move to node 1, one road closer to the crossing at node 2:
+
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> net = Network.from_arcs(np.array([0, 1]), np.array([1, 2]), np.array([5.0, 1.0]),
+    ...                         np.zeros(3), np.zeros(3))
+    >>> p = Problem(arc_cost=net.length_m, arc_logsurv=np.zeros(2), sink_node=np.array([2]),
+    ...             sink_cost=np.zeros(1), sink_logsurv=np.zeros(1),
+    ...             origin_node=np.array([0]), origin_volume_kg=np.array([10.0]))
+    >>> spec = RelocationSpec(lab_candidates=[np.array([1])], relocation_cost=2.0)
+    >>> relocate(net, p, spec).problem.origin_node.tolist()
+    [1]
     """
     if spec.rule not in RULES:
         raise InputError(f"relocation rule '{spec.rule}' unknown; valid: {', '.join(RULES)}")
