@@ -14,6 +14,7 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 import reten
+import reten.api
 from reten.errors import InputError
 
 matplotlib.use("Agg")
@@ -224,3 +225,25 @@ def test_parameter_sweep_gives_monotone_costs():
         for m in (1.0, 1.5, 2.0, 4.0)
     ]
     assert all(b >= a - 1e-9 for a, b in zip(costs, costs[1:], strict=False))
+
+
+def test_validation_writes_its_files(runs, tmp_path):
+    back = runs["back"]
+    st = back.regions[back.regions.level == "state"]
+    obs = tmp_path / "obs.csv"
+    st.assign(v=st.flow_kg * 2 + 1)[["region", "v"]].to_csv(obs, index=False)
+    v = reten.validate(back, obs, region_col="region", value_col="v", bootstrap=20)
+    assert v.spearman == pytest.approx(1.0)
+    out = v.write(tmp_path / "val")
+    assert json.loads((out / "validation.json").read_text())["n_regions"] == v.n
+    assert "<svg" in (out / "validation.html").read_text()
+    matched = pd.read_csv(out / "matched.csv", dtype={"region": str})
+    assert matched.region.str.len().eq(2).all()  # state codes keep their leading zero
+
+
+def test_demo_story():
+    steps = reten.api.demo(NET)
+    assert [k for k, *_ in steps] == ["baseline", "sinaloa_surge", "border_surge", "both"]
+    base = steps[0][2]
+    for _, _, res, cmp in steps[1:]:
+        assert cmp is not None and cmp.base is base and cmp.scenario is res

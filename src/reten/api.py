@@ -493,8 +493,15 @@ def validate(
     from reten.analysis.validate import read_observed
     from reten.analysis.validate import validate as spearman
 
-    res = result if isinstance(result, RunResult) else read_run(Path(result))
-    pred = res.regions
+    if isinstance(result, RunResult):
+        pred, label = result.regions, result.name
+    else:
+        from reten.report.exports import read_table
+
+        rpath = Path(result) / "regions.csv"
+        if not rpath.is_file():
+            raise InputError(f"{result}: not a run directory (no regions.csv)")
+        pred, label = read_table(rpath), str(result)
     levels = sorted(set(pred.level))
     if level not in levels:
         raise InputError(f"level '{level}' not in the run's regions; levels: {', '.join(levels)}")
@@ -506,7 +513,7 @@ def validate(
     names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
     tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
     summary = v.summary() | {
-        "result": res.name,
+        "result": label,
         "observed": str(observed),
         "value_col": value_col,
         "level": level,
@@ -523,6 +530,51 @@ def validate(
         summary=summary,
         raw=v,
     )
+
+
+# ----------------------------------------------------------------------------- demo
+
+DEMO_STEPS = (
+    ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
+    ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),
+    ("border_surge", "Border surge: 10,000 National Guard spread over the northern crossings"),
+    ("both", "Both surges together"),
+)
+"""The demo story: (key, description); the scenarios are ``reten/data/demo/KEY.toml``."""
+
+
+def demo(
+    net: Network | None = None,
+) -> list[tuple[str, str, RunResult, ComparisonResult | None]]:
+    """Run the embedded demo story on the default network.
+
+    Returns
+    -------
+    list of (key, description, run, comparison with the baseline or None)
+        One entry per scenario of :data:`DEMO_STEPS`, baseline first.
+
+    Examples
+    --------
+    >>> steps = demo()
+    >>> [k for k, _, _, _ in steps]
+    ['baseline', 'sinaloa_surge', 'border_surge', 'both']
+    >>> steps[1][3].totals["cost_increase"] > 0
+    True
+    """
+    from importlib import resources
+
+    from reten.data import default_network
+
+    net = net if net is not None else default_network()
+    out: list[tuple[str, str, RunResult, ComparisonResult | None]] = []
+    with resources.as_file(resources.files("reten.data") / "demo") as ddir:
+        base: RunResult | None = None
+        for key, desc in DEMO_STEPS:
+            res = run_scenario(Scenario.from_toml(ddir / f"{key}.toml"), net)
+            cmp = compare(base, res) if base is not None else None
+            base = base or res
+            out.append((key, desc, res, cmp))
+    return out
 
 
 # ----------------------------------------------------------------------------- command line

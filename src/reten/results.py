@@ -451,6 +451,12 @@ class ValidationResult:
     summary: Mapping[str, Any]
     raw: Validation = field(repr=False)
 
+    def write(self, out: str | Path) -> Path:
+        """Write validation.html (scatter plot, caveats), validation.json and matched.csv."""
+        from reten.report.validation import write_validation
+
+        return write_validation(out, self)
+
     def _repr_html_(self) -> str:
         from reten.report.notebook import validation_html
 
