@@ -39,7 +39,22 @@ def nfc(s: Any) -> str:
 
 
 class Names:
-    """Name lookups on a network: regions, places, ports."""
+    """Name lookups on one network: regions, places, ports, seaports, node ids, points.
+
+    Every lookup takes the scenario and the field path, so that a failure is one line
+    ``FILE:LINE: field: unknown ...; did you mean ...``.
+
+    Examples
+    --------
+    >>> from reten.data import default_network
+    >>> from reten.scenario import Scenario
+    >>> net = default_network()
+    >>> names, sc = Names(net), Scenario.from_dict({"origins": [{"node": "a", "volume_kg": 1}]})
+    >>> str(net.regions.code[names.region(sc, "f", "culiacan", "municipality")])
+    '25006'
+    >>> names.port(sc, "f", "Nogales") == names.port(sc, "f", "NOGALES CROSSING")
+    True
+    """
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -71,10 +86,16 @@ class Names:
                     self.port_by[k].append(i)
 
     def suggest(self, word: str, options: list[str]) -> str:
+        """Return "; did you mean ..." with up to three close names (empty if none)."""
         close = difflib.get_close_matches(norm(word), options, n=3, cutoff=0.6)
         return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
     def region(self, sc: Scenario, field: str, value: Any, level: str | None = None) -> int:
+        """Return the region row named or coded ``value`` (at ``level`` when given).
+
+        A name shared by several regions is an error naming them, unless written
+        ``"Name, State"``; a plain name that is a state and a municipality means the state.
+        """
         v = nfc(value)
         rl = self.net.regions.level
         if v in self.region_by_code and (level is None or rl[self.region_by_code[v]] == level):
@@ -120,6 +141,7 @@ class Names:
         return str(self.net.regions.name[p]) if p >= 0 else ""
 
     def node(self, sc: Scenario, field: str, value: Any) -> int:
+        """Return the node whose input id is ``value`` (compared in NFC)."""
         v = nfc(value)
         if v in self.node_by_key:
             return self.node_by_key[v]
@@ -129,6 +151,7 @@ class Names:
         )
 
     def place(self, sc: Scenario, field: str, value: Any) -> int:
+        """Return the node with id or name ``value`` (places before other kinds)."""
         v = nfc(value)
         if v in self.node_by_key:
             return self.node_by_key[v]
@@ -140,6 +163,7 @@ class Names:
         raise sc.err(field, f"unknown place '{v}'{self.suggest(v, list(self.node_by_name))}")
 
     def port(self, sc: Scenario, field: str, value: Any) -> int:
+        """Return the border node of a port: US or Mexican name, node name or CBP code."""
         v = norm(str(value))
         cands = self.port_by.get(v, [])
         if len(cands) == 1:
@@ -149,6 +173,7 @@ class Names:
         raise sc.err(field, f"unknown port of entry '{value}'{self.suggest(v, list(self.port_by))}")
 
     def seaport(self, sc: Scenario, field: str, value: Any) -> int:
+        """Return the seaport node named ``value`` (with or without " port") or its id."""
         v = norm(str(value))
         sea = np.flatnonzero(self.net.node_kind == NODE_KINDS.index("seaport")).tolist()
         for i in sea:
@@ -160,6 +185,7 @@ class Names:
         raise sc.err(field, f"unknown seaport '{value}'{self.suggest(v, names)}")
 
     def snap(self, sc: Scenario, field: str, lon: float, lat: float, max_km: float) -> int:
+        """Return the node nearest (lon, lat) within ``max_km`` km on the ground."""
         from reten.network.terminals import snap_points
 
         try:
@@ -172,6 +198,7 @@ class Names:
             ) from None
 
     def arc(self, sc: Scenario, field: str, value: Any) -> np.ndarray:
+        """Return the arc ids (both directions) of the road between two nodes or places."""
         if not (isinstance(value, list) and len(value) == 2):
             raise sc.err(field, "an arc is [from, to]: two node ids or place names")
         a = self.place(sc, field, value[0])
