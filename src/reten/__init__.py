@@ -15,7 +15,15 @@ See ``docs/python.md``.
 
 __version__ = "0.1.0"
 
-from reten.api import compare, load_network, optimize, read_run, validate
+from reten.api import (
+    build_network,
+    compare,
+    load_network,
+    optimize,
+    read_run,
+    save_network,
+    validate,
+)
 from reten.api import run_scenario as run
 from reten.errors import InputError
 from reten.network.model import Network, Regions
@@ -32,10 +40,12 @@ __all__ = [
     "Scenario",
     "ValidationResult",
     "__version__",
+    "build_network",
     "compare",
     "load_network",
     "optimize",
     "read_run",
     "run",
+    "save_network",
     "validate",
 ]

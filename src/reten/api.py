@@ -29,11 +29,13 @@ from reten.results import (
 from reten.scenario import ModelSettings, Scenario, load_scenario, resolve, resolve_all
 
 __all__ = [
+    "build_network",
     "compare",
     "load_network",
     "optimize",
     "read_run",
     "run_scenario",
+    "save_network",
     "scenario_network",
     "solve",
     "validate",
@@ -83,6 +85,110 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
     from reten.network import storage
 
     return storage.load(p)
+
+
+def build_network(
+    *,
+    lines: str | os.PathLike[str] | None = None,
+    osm: str | os.PathLike[str] | None = None,
+    edges: str | os.PathLike[str] | None = None,
+    nodes: str | os.PathLike[str] | None = None,
+    dimacs: str | os.PathLike[str] | None = None,
+    regions: str | os.PathLike[str] | None = None,
+    ports: str | os.PathLike[str] | None = None,
+    seaports: str | os.PathLike[str] | None = None,
+    places: str | os.PathLike[str] | None = None,
+    terminal_max_km: float = 10.0,
+    on_progress: Any = None,
+    **options: Any,
+) -> Network:
+    """Build a road network from geodata, with regions and terminals attached.
+
+    Parameters
+    ----------
+    lines, osm, edges, dimacs : path, optional
+        Exactly one source: a line file (any OGR format), an OpenStreetMap PBF/XML file, a
+        CSV edge list (``source,target,length_m``; ``nodes``: ``id,lon,lat``) or a DIMACS
+        ``.gr`` file.
+    regions : path, optional
+        Polygons (municipalities) attached to nodes and arcs (``regions_layer``,
+        ``regions_code`` options).
+    ports, seaports, places : path, optional
+        CSV files of land ports of entry, seaports and named places, snapped to the network
+        within ``terminal_max_km`` km.
+    on_progress : callable, optional
+        Called with a count while reading OpenStreetMap.
+    **options
+        Builder options: ``layer``, ``snap_m``, ``split_interior``, ``columns``,
+        ``class_col``, ``speed_col``, ``oneway_col``, ``toll_col``, ``crs``,
+        ``largest_component``, ``regions_layer``, ``regions_code``, ``regions_nearest_m``
+        (see ``reten network build --help``).
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InputError
+        An unknown option, no source or an unreadable input (one line naming the file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "e.csv").write_text("source,target,length_m\\na,b,10\\nb,c,5\\n")
+    >>> net = build_network(edges=d / "e.csv")
+    >>> net.n_nodes, sorted(map(str, net.node_key))
+    (3, ['a', 'b', 'c'])
+    """
+    from dataclasses import fields
+
+    from reten.network.build import BuildSpec, TerminalSpec, build
+
+    valid = {f.name for f in fields(BuildSpec)} - {"terminals", "lines", "osm", "edges", "nodes"}
+    valid -= {"dimacs", "regions"}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise InputError(
+            f"build_network: unknown option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(valid))}"
+        )
+    terms = [
+        TerminalSpec(str(p), kind, terminal_max_km * 1000)
+        for p, kind in ((ports, "border"), (seaports, "seaport"), (places, "place"))
+        if p is not None
+    ]
+
+    def opt(p: Any) -> str | None:
+        return None if p is None else str(p)
+
+    spec = BuildSpec(
+        lines=opt(lines),
+        osm=opt(osm),
+        edges=opt(edges),
+        nodes=opt(nodes),
+        dimacs=opt(dimacs),
+        regions=opt(regions),
+        terminals=terms,
+        **options,
+    )
+    return build(spec, on_progress=on_progress)
+
+
+def save_network(net: Network, path: str | os.PathLike[str]) -> Path:
+    """Save ``net`` in directory ``path`` (read it back with :func:`load_network`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> net = load_network("default")
+    >>> load_network(save_network(net, tempfile.mkdtemp() + "/net")).n_arcs == net.n_arcs
+    True
+    """
+    from reten.network import storage
+
+    return Path(storage.save(net, path))
 
 
 def scenario_network(sc: Scenario) -> Network:
