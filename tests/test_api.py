@@ -247,3 +247,12 @@ def test_demo_story():
     base = steps[0][2]
     for _, _, res, cmp in steps[1:]:
         assert cmp is not None and cmp.base is base and cmp.scenario is res
+
+
+def test_compare_accepts_scenarios(runs):
+    """Comparing two scenarios runs them first; the result equals comparing two runs."""
+    sc = runs["sc"]
+    sc2 = sc.add_enforcement(CRACKDOWN)
+    direct = reten.compare(sc, sc2)
+    pd.testing.assert_frame_equal(direct.regions, runs["cmp"].regions)
+    assert direct.base.network is direct.scenario.network

@@ -191,6 +191,15 @@ def save_network(net: Network, path: str | os.PathLike[str]) -> Path:
     return Path(storage.save(net, path))
 
 
+def _network_key(sc: Scenario) -> str:
+    """The network a scenario names, as a comparable key (``"default"`` or a path)."""
+    net = sc.spec["network"]
+    if "path" not in net:
+        return "default"
+    p = Path(str(net["path"]))
+    return str((p if p.is_absolute() else sc.base_dir / p).resolve())
+
+
 def scenario_network(sc: Scenario) -> Network:
     """Return the network a scenario names in ``[network]`` (default or ``path``)."""
     net = sc.spec["network"]
@@ -334,13 +343,20 @@ def _check_reached(sc: Scenario, r: RouteResult) -> None:
         )
 
 
-def compare(base: RunResult, scenario: RunResult) -> ComparisonResult:
+def compare(
+    base: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
+    scenario: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
+    net: Network | None = None,
+) -> ComparisonResult:
     """Return what ``scenario`` changes relative to ``base``: displacement by region.
 
     Parameters
     ----------
-    base, scenario : RunResult
-        Two runs on the same network (from :func:`run`).
+    base, scenario : RunResult, or Scenario, dict or path
+        Two runs on the same network (from :func:`run`), or two scenarios, which are run
+        first (on ``net``, else on the network each names, loaded once when the same).
+    net : Network, optional
+        The network to run scenarios on.
 
     Returns
     -------
@@ -370,6 +386,14 @@ def compare(base: RunResult, scenario: RunResult) -> ComparisonResult:
     """
     from reten.analysis.displacement import compare as displacement
 
+    if not isinstance(base, RunResult):
+        sb = _as_scenario(base)
+        net = net if net is not None else scenario_network(sb)
+        base = run_scenario(sb, net)
+    if not isinstance(scenario, RunResult):
+        ss = _as_scenario(scenario)
+        same = base.scenario is not None and _network_key(ss) == _network_key(base.scenario)
+        scenario = run_scenario(ss, net if net is not None else base.network if same else None)
     net, rb = base._need("compare")
     net2, rs = scenario._need("compare")
     if net2 is not net and net2.content_hash() != net.content_hash():
