@@ -256,3 +256,28 @@ def test_compare_accepts_scenarios(runs):
     direct = reten.compare(sc, sc2)
     pd.testing.assert_frame_equal(direct.regions, runs["cmp"].regions)
     assert direct.base.network is direct.scenario.network
+
+
+def test_command_line_and_api_write_the_same_files(tmp_path):
+    """`reten run` and `reten compare` write byte for byte what the API writes."""
+    from conftest import run_cli
+
+    base = tmp_path / "base.toml"
+    base.write_text(BASELINE)
+    surge = tmp_path / "surge.toml"
+    surge.write_text(
+        BASELINE.replace('name = "baseline"', 'name = "surge"')
+        + '[[enforcement]]\ntype = "crackdown"\nregions = ["Sinaloa"]\ncost_multiplier = 3\n'
+    )
+    assert run_cli("run", str(base), "-o", str(tmp_path / "cli_run")).returncode == 0
+    assert (
+        run_cli("compare", str(base), str(surge), "-o", str(tmp_path / "cli_cmp")).returncode == 0
+    )
+    reten.run(reten.Scenario.from_toml(base)).write(tmp_path / "api_run")
+    reten.compare(base, surge).write(tmp_path / "api_cmp")
+    for kind in ("run", "cmp"):
+        cli, api = tmp_path / f"cli_{kind}", tmp_path / f"api_{kind}"
+        names = sorted(p.name for p in api.iterdir())
+        assert names == sorted(p.name for p in cli.iterdir() if not p.name.startswith("."))
+        for name in names:
+            assert (cli / name).read_bytes() == (api / name).read_bytes(), (kind, name)

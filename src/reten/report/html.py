@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import svg
+
+if TYPE_CHECKING:
+    from reten.results import ComparisonResult, RunResult
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b2631}
@@ -375,3 +378,47 @@ def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: st
         "reten demo on the embedded Mexico skeleton",
         [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
     )
+
+
+def demo_index(
+    steps: list[tuple[str, str, RunResult, ComparisonResult | None]],
+) -> tuple[str, list[tuple[str, str, float, float]]]:
+    """Return the demo's index page and its summary rows.
+
+    ``steps`` are :func:`reten.api.demo`'s (key, description, run, comparison); rows are
+    (scenario, top three crossings with shares, seized kg/month, change in the traffickers'
+    total cost relative to the first scenario).
+    """
+    entries: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, float, float]] = []
+    base_cost = None
+    for key, desc, res, cmp in steps:
+        entries.append((f"{key}/report.html", res.name, desc))
+        if cmp is not None:
+            entries.append(
+                (
+                    f"{key}_vs_baseline/report.html",
+                    f"{res.name} vs Baseline",
+                    "displacement map and tables",
+                )
+            )
+        cr = res.crossings
+        flow = cr.flow_kg.to_numpy()
+        cf = flow / flow.sum()
+        order = [i for i in cf.argsort(kind="stable")[::-1] if cf[i] > 0][:3]
+        tops = ", ".join(f"{cr.crossing.iloc[i]} {cf[i]:.0%}" for i in order)
+        s = res.summary
+        base_cost = base_cost or s["total_cost"]
+        rows.append((res.name, tops, s["seized_kg"], s["total_cost"] / base_cost - 1))
+    table_html = (
+        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+        "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
+        "</thead><tbody>"
+        + "".join(
+            f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{c:,.1f}</td>"
+            f"<td>{d:+.1%}</td></tr>"
+            for a, b, c, d in rows
+        )
+        + "</tbody></table>"
+    )
+    return index_page("reten demo", entries, table_html), rows

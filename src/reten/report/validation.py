@@ -36,10 +36,15 @@ def validation_report(v: ValidationResult) -> str:
     return page("Predictions against observations", f"{s['result']} vs {s['observed']}", body)
 
 
+def write_validation_files(directory: Path, v: ValidationResult) -> None:
+    """Write validation.html, validation.json and matched.csv into ``directory``."""
+    (directory / "validation.html").write_text(validation_report(v), encoding="utf-8")
+    (directory / "validation.json").write_text(_prov_json(dict(v.summary)), encoding="utf-8")
+    _csv(v.table, directory / "matched.csv")
+
+
 def write_validation(out: str | Path, v: ValidationResult) -> Path:
-    """Write validation.html, validation.json and matched.csv atomically; return ``out``."""
+    """Write the validation files atomically into directory ``out``; return ``out``."""
     with atomic_dir(out) as tmp:
-        (tmp / "validation.html").write_text(validation_report(v), encoding="utf-8")
-        (tmp / "validation.json").write_text(_prov_json(dict(v.summary)), encoding="utf-8")
-        _csv(v.table, tmp / "matched.csv")
+        write_validation_files(tmp, v)
     return Path(out)
