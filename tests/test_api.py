@@ -94,6 +94,8 @@ def test_tables_hold_names_and_ids(runs):
     assert regs.region.map(type).eq(str).all()
     assert regs.loc[regs.region == "25006", "flow_kg"].item() == 100.0
     assert "01001" in set(regs.region)
+    co = runs["cmp"].origins
+    assert set(co.node) <= keys and set(co.origin) == set(o.origin)
 
 
 def test_read_run_round_trips_every_table(runs):

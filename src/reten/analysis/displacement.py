@@ -62,11 +62,14 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
         np.lexsort((crossings.crossing.to_numpy(), -np.abs(crossings.delta_kg.to_numpy())))
     ]
     if not np.array_equal(base.problem.origin_node, scen.problem.origin_node):
-        origins = pd.DataFrame(columns=["origin", "cost_base", "cost_scenario", "cost_increase"])
+        origins = pd.DataFrame(
+            columns=["origin", "node", "cost_base", "cost_scenario", "cost_increase"]
+        )
     else:
         origins = pd.DataFrame(
             {
                 "origin": base.problem.origin_label.astype(str),
+                "node": _keys(net, base.problem.origin_node),
                 "volume_kg": base.problem.origin_volume_kg,
                 "cost_base": base.origin_cost,
                 "cost_scenario": scen.origin_cost,
@@ -102,6 +105,11 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
     )
 
 
+def _keys(net: Network, nodes: np.ndarray) -> np.ndarray:
+    """The input's public ids of ``nodes``, as strings."""
+    return np.asarray([str(k) for k in net.node_key[nodes]], dtype=object)
+
+
 def _labels(r: RouteResult) -> np.ndarray:
     lab = np.append(r.problem.sink_label.astype(str), "(no route)")
     return lab[np.where(r.origin_crossing >= 0, r.origin_crossing, lab.size - 1)]
@@ -112,7 +120,7 @@ def _crossings(net: Network, r: RouteResult) -> pd.DataFrame:
     return (
         pd.DataFrame(
             {
-                "node": np.asarray([str(k) for k in net.node_key[r.problem.sink_node]], object),
+                "node": _keys(net, r.problem.sink_node),
                 "crossing": r.problem.sink_label.astype(str),
                 "flow_kg": r.crossing_flow_kg,
                 "seized_kg": r.crossing_seized_kg,
