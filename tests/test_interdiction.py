@@ -33,7 +33,7 @@ def instances(draw, kind: str, objective: str):
             np.full(nreg, -1, np.int32),
         )
         net = dataclasses.replace(
-            net, regions=regs, node_region=rng.integers(0, nreg, n).astype(np.int32)
+            net, regions=regs, node_region=rng.integers(0, nreg, net.n_nodes).astype(np.int32)
         )
     k = draw(st.integers(1, 2))
     nodes = rng.permutation(n)

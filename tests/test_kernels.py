@@ -24,7 +24,7 @@ def instances(draw):
     k = draw(st.integers(1, min(4, n)))
     sinks = rng.choice(n, k, replace=False)
     sink_cost = rng.integers(0, 5, k).astype(float)
-    vol = rng.integers(0, 4, n).astype(float)
+    vol = rng.integers(0, 4, net.n_nodes).astype(float)
     return net, sinks, sink_cost, vol
 
 

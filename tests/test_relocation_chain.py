@@ -49,7 +49,7 @@ def instances(draw):
     spec = RelocationSpec(
         cands,
         relocation_cost=float(rng.uniform(0, 10)),
-        node_production_cost=rng.uniform(0, 10, n),
+        node_production_cost=rng.uniform(0, 10, net.n_nodes),
         loss_value=float(rng.uniform(0, 30)) * draw(st.sampled_from([0, 1])),
     )
     return net, p, spec

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from reten.errors import InputError
 from reten.network.model import Network
@@ -118,37 +116,40 @@ _LAT_COLS = ("lat", "latitude", "y")
 _CODE_COLS = ("code", "port_code", "un/locode", "cvegeo")
 
 
-def _pick(df: pd.DataFrame, options: tuple[str, ...]) -> str | None:
-    low = {c.lower().strip(): c for c in df.columns}
-    for o in options:
-        if o in low:
-            return low[o]
-    return None
-
-
 def read_points(path: str) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
-    """Return ``(names, lon, lat, codes)`` from a CSV of named points.
+    """Return ``(names, lon, lat, codes)`` from a CSV of named points (ports, places).
 
     Accepted column names (any case): name/port_name/Main Port Name, lon/longitude,
-    lat/latitude, and optionally code/port_code/UN/LOCODE.
+    lat/latitude, and optionally code/port_code/UN/LOCODE. Spreadsheet dialects are read
+    (:mod:`reten.tabular`: BOM, CRLF, ``;`` with decimal commas, tab, ``|``); names are
+    NFC-normalised.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, line and field: missing columns, an empty name, a
+        coordinate that is not a finite number in degrees.
     """
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: file not found")
-    df = pd.read_csv(path, dtype=str, sep=None, engine="python")
-    name_c, lon_c, lat_c = _pick(df, _NAME_COLS), _pick(df, _LON_COLS), _pick(df, _LAT_COLS)
+    from reten.tabular import read_table
+
+    t = read_table(path, what="points file")
+    name_c, lon_c, lat_c = t.find(*_NAME_COLS), t.find(*_LON_COLS), t.find(*_LAT_COLS)
     if not (name_c and lon_c and lat_c):
         raise InputError(
             f"{path}: need name, lon and lat columns (e.g. port_name,lon,lat); "
-            f"found {', '.join(df.columns)}"
+            f"found {', '.join(t.columns) or 'none'}"
         )
-    lon = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(np.float64)
-    lat = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~(np.abs(lon) <= 180) | ~(np.abs(lat) <= 90))
-    if bad.size:
-        raise InputError(f"{path}: line {bad[0] + 2}: lon/lat must be numbers in degrees")
-    code_c = _pick(df, _CODE_COLS)
-    codes = df[code_c].fillna("").astype(str).str.strip().tolist() if code_c else [""] * len(df)
-    return df[name_c].astype(str).str.strip().tolist(), lon, lat, codes
+    if len(t) == 0:
+        raise InputError(f"{path}: no points below the header")
+    names = t.cells[name_c]
+    for i, nm in enumerate(names):
+        if not nm:
+            raise InputError(f"{t.where(i, name_c)}: the name is empty; every point needs one")
+    lon = t.numbers(lon_c, lo=-180.0, hi=180.0, valid="a longitude in degrees, -180 to 180")
+    lat = t.numbers(lat_c, lo=-90.0, hi=90.0, valid="a latitude in degrees, -90 to 90")
+    code_c = t.find(*_CODE_COLS)
+    codes = list(t.cells[code_c]) if code_c else [""] * len(t)
+    return list(names), lon, lat, codes
 
 
 def add_terminals(net: Network, spec: TerminalSpec) -> Network:
@@ -171,8 +172,28 @@ def add_terminals(net: Network, spec: TerminalSpec) -> Network:
     return net
 
 
+WHY: dict[str, str] = {
+    "self_loops": "arcs that start and end at the same node (never on a shortest route)",
+    "parallel_split": (
+        "arcs of a second road between the same two junctions, kept by splitting each in "
+        "two at a new junction at its midpoint"
+    ),
+    "split_nodes": "junctions added at the midpoint of those parallel roads",
+    "contracted_nodes": (
+        "junctions that only continued one road, merged into longer arcs (lengths summed)"
+    ),
+    "outside_largest_component_nodes": "nodes outside the largest strongly connected part",
+    "outside_largest_component_arcs": "arcs outside the largest strongly connected part",
+}
+"""Why each count of ``summary()["dropped"]`` / ``["changed"]`` was dropped or changed."""
+
+
 def summary(net: Network) -> dict[str, Any]:
-    """Return a JSON-able summary: counts, components, region coverage, bounding box."""
+    """Return a JSON-able summary: counts, components, region coverage, bounding box.
+
+    ``dropped`` and ``changed`` give the non-zero counts of what the build removed or
+    altered (``meta["dropped"]``, ``meta["changed"]``) and ``why`` says why, per count.
+    """
     from scipy.sparse.csgraph import connected_components
 
     from reten.network.model import NODE_KINDS
@@ -182,6 +203,8 @@ def summary(net: Network) -> dict[str, Any]:
     share = float(np.bincount(labels).max() / net.n_nodes) if net.n_nodes else 0.0
     kinds = np.bincount(net.node_kind, minlength=len(NODE_KINDS))
     lv = net.regions.level
+    dropped = {k: v for k, v in dict(net.meta.get("dropped", {})).items() if v}
+    changed = {k: v for k, v in dict(net.meta.get("changed", {})).items() if v}
     return {
         "nodes": net.n_nodes,
         "arcs": net.n_arcs,
@@ -202,5 +225,7 @@ def summary(net: Network) -> dict[str, Any]:
         if net.n_nodes
         else None,
         "geometry": net.geom_offsets is not None,
-        "dropped": dict(net.meta.get("dropped", {})),
+        "dropped": dropped,
+        "changed": changed,
+        "why": {k: WHY.get(k, "") for k in (*dropped, *changed) if k in WHY},
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -10,6 +12,7 @@ import pandas as pd
 
 from reten.errors import InputError
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
+from reten.tabular import Table, read_table, read_text
 
 _ARC_FIELDS = ("length_m", "road_class", "speed_kmh", "time_h", "toll", "arc_region")
 
@@ -46,48 +49,79 @@ def from_networkx(
 ) -> Network:
     """Return a Network from a NetworkX graph; undirected graphs give two arcs per edge.
 
-    Node attributes ``lon``/``lat`` (or ``x``/``y``) give coordinates (0 if absent). The
-    edge attribute ``length`` (metres) is required unless ``default_length`` is given.
-    Other numeric edge attributes are kept in ``arc_attrs``.
+    Every edge is kept, parallel edges of a ``MultiGraph``/``MultiDiGraph`` included (see
+    :meth:`Network.from_arcs` for how parallel roads are stored); self-loops are dropped
+    and counted. Node attributes ``lon``/``lat`` (or ``x``/``y``) give coordinates (0 if
+    absent). The edge attribute ``length`` (metres, finite, ``>= 0``) is required unless
+    ``default_length`` is given. Other numeric edge attributes are kept in ``arc_attrs``.
+    Node ids that are neither integers nor strings (tuples, say) become their ``str``.
+
+    Raises
+    ------
+    InputError
+        An edge without a length, or with a length that is not a finite number >= 0.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.MultiGraph()
+    >>> _ = g.add_edge("a", "b", length_m=100.0)
+    >>> _ = g.add_edge("a", "b", length_m=250.0)
+    >>> net = from_networkx(g)
+    >>> net.n_arcs, round(float(net.length_m.sum()), 1)
+    (6, 700.0)
     """
     nodes = list(g.nodes)
     index = {k: i for i, k in enumerate(nodes)}
-    lon = np.array([float(g.nodes[k].get("lon", g.nodes[k].get("x", 0.0))) for k in nodes])
-    lat = np.array([float(g.nodes[k].get("lat", g.nodes[k].get("y", 0.0))) for k in nodes])
+    lon = np.array([_coord(g.nodes[k], "lon", "x") for k in nodes], dtype=np.float64)
+    lat = np.array([_coord(g.nodes[k], "lat", "y") for k in nodes], dtype=np.float64)
     edges = list(g.edges(data=True))
+    road = None  # directed: opposite arcs of equal length are paired as one road
     if not g.is_directed():
+        road = np.tile(np.arange(len(edges), dtype=np.int64), 2)
         edges = edges + [(v, u, d) for u, v, d in edges]
     src = np.array([index[u] for u, _, _ in edges], dtype=np.int64)
     dst = np.array([index[v] for _, v, _ in edges], dtype=np.int64)
     lens = []
     for u, v, d in edges:
         if length in d:
-            lens.append(float(d[length]))
+            x = d[length]
         elif default_length is not None:
-            lens.append(default_length)
+            x = default_length
         else:
-            raise InputError(f"edge ({u}, {v}) has no '{length}' attribute")
+            raise InputError(f"edge ({u}, {v}) has no '{length}' attribute (metres)")
+        try:
+            xf = float(x)
+        except (TypeError, ValueError):
+            xf = math.nan
+        if not (math.isfinite(xf) and xf >= 0):
+            raise InputError(f"edge ({u}, {v}): {length} {x!r} is not a finite number >= 0")
+        lens.append(xf)
     extra: dict[str, list[float]] = {}
     skip = set(_ARC_FIELDS) | {length}
     names = {k for _, _, d in edges for k in d} - skip
-    for k in sorted(names):
+    for k in sorted(names, key=str):
         vals = [d.get(k) for _, _, d in edges]
-        if all(isinstance(x, int | float | np.number) for x in vals):
-            extra[k] = [float(x) for x in vals]  # type: ignore[arg-type]
+        if all(isinstance(x, int | float | np.number) and not isinstance(x, bool) for x in vals):
+            extra[str(k)] = [float(x) for x in vals]  # type: ignore[arg-type]
     rc = None
     if edges and all("road_class" in d for _, _, d in edges):
         rc = np.array([int(d["road_class"]) for _, _, d in edges])
     kind = np.array([NODE_KINDS.index(g.nodes[k].get("kind", "junction")) for k in nodes])
     name = np.array([str(g.nodes[k].get("name", "")) for k in nodes], dtype=object)
-    key = np.array(nodes, dtype=object)
+    key = np.empty(len(nodes), dtype=object)
+    key[:] = [k if isinstance(k, str | int | np.integer) else str(k) for k in nodes]
     if key.size and all(isinstance(k, int | np.integer) for k in nodes):
         key = key.astype(np.int64)
+    elif key.size:
+        key[:] = [str(k) for k in key]
     return Network.from_arcs(
         src,
         dst,
-        np.array(lens),
+        np.array(lens, dtype=np.float64),
         lon,
         lat,
+        road=road,
         road_class=rc,
         arc_attrs={k: np.array(v) for k, v in extra.items()},
         node_kind=kind,
@@ -95,6 +129,13 @@ def from_networkx(
         node_key=key,
         meta={"source": "networkx"},
     )
+
+
+def _coord(d: Any, a: str, b: str) -> float:
+    try:
+        return float(d.get(a, d.get(b, 0.0)))
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def to_geodataframe(net: Network, *, what: str = "arcs") -> Any:
@@ -159,136 +200,276 @@ def from_geodataframe(gdf: Any, **kwargs: Any) -> Network:
     return _from_gdf(gdf, **kwargs)
 
 
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+
+
 def read_edge_csv(
     edges: str | os.PathLike[str], nodes: str | os.PathLike[str] | None = None
 ) -> Network:
     """Return a Network from a CSV edge list (and optional node table).
 
-    ``EDGES.csv`` columns: ``source,target,length_m`` plus any numeric columns, kept as arc
-    attributes (``road_class``, ``speed_kmh`` and ``toll`` fill the named fields). Rows are
-    directed arcs. ``NODES.csv``: ``id,lon,lat``. Node keys are the ids as written.
+    ``EDGES.csv`` columns: ``source,target,length_m`` (metres, ``>= 0``; 0 is a connector)
+    plus optional ones: ``road_class`` (a name of :data:`ROAD_CLASSES` or its index; empty:
+    local), ``speed_kmh`` (> 0; empty: the class default), ``toll`` (0/1, yes/no,
+    true/false), ``p_detect`` (in [0, 1)), ``capacity_kg``/``capacity`` (>= 0; 0 or empty:
+    no limit), ``delay`` (>= 0), and any other column whose cells are all numbers (kept as an
+    arc attribute). Each row is one directed arc; every row is kept, parallel roads and
+    zero-length arcs included, self-loops are dropped and counted. ``NODES.csv``:
+    ``id,lon,lat`` in degrees. Node keys are the ids as written (integers when every id is
+    one), compared in Unicode NFC. Spreadsheet dialects are read (:mod:`reten.tabular`).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, line and field: a missing column, a value that is not a
+        valid number or class, an empty/NULL/duplicate id, an edge end not in the node table.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "e.csv").write_text("source;target;length_m\\na;b;1000\\nb;c;2000,5\\n")
+    >>> round(float(read_edge_csv(d / "e.csv").length_m.sum()), 1)
+    3000.5
     """
     ep = str(edges)
-    df = _read_csv(ep)
-    for col in ("source", "target", "length_m"):
-        if col not in df.columns:
-            raise InputError(f"{ep}: missing column '{col}'; need source,target,length_m")
-    lengths = pd.to_numeric(df["length_m"], errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~np.isfinite(lengths) | (lengths < 0))
-    if bad.size:
-        raise InputError(
-            f"{ep}: line {bad[0] + 2}, field length_m: '{df['length_m'].iloc[bad[0]]}' is not a "
-            "non-negative number"
-        )
-    src_keys = df["source"].astype(str).to_numpy()
-    dst_keys = df["target"].astype(str).to_numpy()
+    t = read_table(ep, what="edge list")
+    sc, tc, lc = t.require("source", "target", "length_m", example="source,target,length_m")
+    if len(t) == 0:
+        raise InputError(f"{ep}: no edges below the header")
+    lengths = t.numbers(lc, lo=0.0, valid="a length in metres >= 0")
+    src_keys = t.ids(sc)
+    dst_keys = t.ids(tc)
     if nodes is not None:
         np_ = str(nodes)
-        nd = _read_csv(np_)
-        for col in ("id", "lon", "lat"):
-            if col not in nd.columns:
-                raise InputError(f"{np_}: missing column '{col}'; need id,lon,lat")
-        keys = nd["id"].astype(str).to_numpy()
-        lon = pd.to_numeric(nd["lon"], errors="coerce").to_numpy(np.float64)
-        lat = pd.to_numeric(nd["lat"], errors="coerce").to_numpy(np.float64)
-        badc = np.flatnonzero(~(np.abs(lon) <= 180) | ~(np.abs(lat) <= 90))
-        if badc.size:
-            raise InputError(f"{np_}: line {badc[0] + 2}: lon/lat must be degrees in range")
-        _, first = np.unique(keys, return_index=True)
-        if first.size != keys.size:
-            raise InputError(f"{np_}: duplicate node ids")
+        nt = read_table(np_, what="node table")
+        ic, xc, yc = nt.require("id", "lon", "lat", example="id,lon,lat")
+        keys = nt.ids(ic, unique=True)
+        lon = nt.numbers(xc, lo=-180.0, hi=180.0, valid="a longitude in degrees, -180 to 180")
+        lat = nt.numbers(yc, lo=-90.0, hi=90.0, valid="a latitude in degrees, -90 to 90")
         index = {k: i for i, k in enumerate(keys)}
-        unknown = [k for k in sorted(set(src_keys) | set(dst_keys)) if k not in index]
-        if unknown:
-            raise InputError(f"{ep}: node ids not in {np_}: {', '.join(unknown[:10])}")
+        for col, ks in ((sc, src_keys), (tc, dst_keys)):
+            for i, k in enumerate(ks):
+                if k not in index:
+                    raise InputError(
+                        f"{t.where(i, col)}: node {k!r} is not an id of {np_}; "
+                        "every edge end must be listed there"
+                    )
     else:
-        keys = np.array(list(dict.fromkeys(np.concatenate([src_keys, dst_keys]).tolist())))
+        keys = list(dict.fromkeys(src_keys + dst_keys))
         index = {k: i for i, k in enumerate(keys)}
-        lon = np.zeros(keys.size)
-        lat = np.zeros(keys.size)
+        lon = np.zeros(len(keys))
+        lat = np.zeros(len(keys))
     src = np.array([index[k] for k in src_keys], dtype=np.int64)
     dst = np.array([index[k] for k in dst_keys], dtype=np.int64)
+    rc = spd = toll = None
     extra: dict[str, np.ndarray] = {}
-    for col in df.columns:
-        if col in ("source", "target", "length_m"):
+    for col in t.columns:
+        low = col.lower()
+        if col in (sc, tc, lc):
             continue
-        vals = pd.to_numeric(df[col], errors="coerce")
-        if vals.notna().all():
-            extra[col] = vals.to_numpy(np.float64)
-    rc = extra.pop("road_class", None)
-    spd = extra.pop("speed_kmh", None)
-    toll = extra.pop("toll", None)
-    node_key: np.ndarray = keys.astype(object)
-    try:
-        as_int = keys.astype(np.int64)
-        if (as_int.astype(str) == keys).all():
-            node_key = as_int
-    except ValueError:
-        pass
+        if low == "road_class":
+            rc = _road_classes(t, col)
+        elif low == "speed_kmh":
+            spd = t.numbers(col, lo=0.0, lo_open=True, empty=math.nan, valid="a speed > 0 km/h")
+        elif low == "toll":
+            toll = _flags(t, col)
+        elif low == "p_detect":
+            extra[low] = t.numbers(
+                col, lo=0.0, hi=1.0, hi_open=True, valid="a probability in [0, 1)"
+            )
+        elif low in ("capacity_kg", "capacity"):
+            extra[low] = t.numbers(col, lo=0.0, empty=0.0, valid="a capacity >= 0 (0: no limit)")
+        elif low == "delay":
+            extra[low] = t.numbers(col, lo=0.0, valid="a delay >= 0")
+        else:
+            vals = t.try_numbers(col)
+            if vals is not None:
+                extra[col] = vals
     return Network.from_arcs(
         src,
         dst,
         lengths,
         lon,
         lat,
-        road_class=None if rc is None else rc.astype(np.int8),
+        road_class=rc,
         speed_kmh=spd,
-        toll=None if toll is None else toll.astype(bool),
+        toll=toll,
         arc_attrs=extra,
-        node_key=node_key,
+        node_key=_public_keys(keys),
         meta={"source": ep},
     )
 
 
-def _read_csv(path: str) -> pd.DataFrame:
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: file not found")
-    try:
-        return pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+def _public_keys(keys: list[str]) -> np.ndarray:
+    """Return ids as int64 when every one is a plain integer as written, else as strings."""
+    if keys and all(re.fullmatch(r"-?[1-9][0-9]{0,17}|0", k) for k in keys):
+        return np.array([int(k) for k in keys], dtype=np.int64)
+    out = np.empty(len(keys), dtype=object)
+    out[:] = keys
+    return out
+
+
+def _road_classes(t: Table, col: str) -> np.ndarray:
+    by_name = {c: i for i, c in enumerate(ROAD_CLASSES)}
+    out = np.empty(len(t), dtype=np.int8)
+    for i, v in enumerate(t.cells[col]):
+        low = v.lower()
+        if low == "":
+            out[i] = len(ROAD_CLASSES) - 1
+        elif low in by_name:
+            out[i] = by_name[low]
+        elif re.fullmatch(r"[0-9]+(\.0*)?", low) and int(float(low)) < len(ROAD_CLASSES):
+            out[i] = int(float(low))
+        else:
+            raise InputError(
+                f"{t.where(i, col)}: {v!r} is not a road class; valid: "
+                f"{', '.join(ROAD_CLASSES)} (or 0-{len(ROAD_CLASSES) - 1})"
+            )
+    return out
+
+
+def _flags(t: Table, col: str) -> np.ndarray:
+    out = np.empty(len(t), dtype=bool)
+    for i, v in enumerate(t.cells[col]):
+        low = v.lower()
+        if low in _TRUE:
+            out[i] = True
+        elif low in _FALSE:
+            out[i] = False
+        else:
+            raise InputError(f"{t.where(i, col)}: {v!r} is not a flag; valid: 0/1, yes/no")
+    return out
 
 
 def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None) -> Network:
-    """Return a Network from a DIMACS shortest-path ``.gr`` file (arc lines ``a u v w``).
+    """Return a Network from a DIMACS shortest-path ``.gr`` file (9th DIMACS challenge).
 
-    Weights are taken as metres. An optional ``.co`` file (``v id x y``, in millionths of a
-    degree as in the 9th DIMACS challenge) gives coordinates.
+    Lines: ``c`` comments, one problem line ``p sp N M`` before the arcs, and ``M`` arc
+    lines ``a U V W`` with node ids ``1..N`` and a weight ``W >= 0`` taken as metres (an
+    integer, or a decimal number). Every arc is kept, parallel and zero-weight arcs
+    included; self-loops are dropped and counted. An optional ``.co`` file (``v ID X Y``,
+    millionths of a degree) gives coordinates.
+
+    Raises
+    ------
+    InputError
+        One line naming the file and line: no or a repeated problem line, a malformed
+        line, a negative or non-numeric weight, a node id outside ``1..N``, an arc count
+        different from ``M``, a file that is not UTF-8.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.gr"
+    >>> _ = p.write_text("p sp 3 3\\na 1 2 7\\na 1 2 3\\na 2 3 0\\n")
+    >>> net = read_dimacs(p)
+    >>> net.n_arcs, float(net.length_m.sum())
+    (4, 10.0)
     """
     p = str(path)
-    if not os.path.isfile(p):
-        raise InputError(f"{p}: file not found")
-    n = 0
-    src, dst, w = [], [], []
-    with open(p) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if line.startswith("p"):
-                parts = line.split()
-                n = int(parts[2])
-            elif line.startswith("a"):
-                parts = line.split()
-                if len(parts) != 4:
-                    raise InputError(f"{p}: line {lineno}: arc lines are 'a u v w'")
-                src.append(int(parts[1]) - 1)
-                dst.append(int(parts[2]) - 1)
-                w.append(float(parts[3]))
-    if n == 0:
-        raise InputError(f"{p}: no 'p sp N M' problem line")
+    text = read_text(p, what="DIMACS file")
+    n = -1
+    m_decl = 0
+    p_line = 0
+    src: list[int] = []
+    dst: list[int] = []
+    w: list[float] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts or parts[0] == "c":
+            continue
+        tag = parts[0]
+        if tag == "p":
+            if p_line:
+                raise InputError(f"{p}: line {lineno}: a second problem line (first: {p_line})")
+            if len(parts) != 4 or parts[1] != "sp" or not all(_is_count(x) for x in parts[2:]):
+                raise InputError(
+                    f"{p}: line {lineno}: the problem line must be 'p sp N M' "
+                    f"(N nodes, M arcs: integers >= 0), got {line.strip()[:60]!r}"
+                )
+            n, m_decl, p_line = int(parts[2]), int(parts[3]), lineno
+        elif tag == "a":
+            if not p_line:
+                raise InputError(f"{p}: line {lineno}: arc before the problem line 'p sp N M'")
+            if len(parts) != 4:
+                raise InputError(
+                    f"{p}: line {lineno}: arc lines are 'a U V W' (4 fields), got {len(parts)}"
+                )
+            ends = []
+            for field, x in (("U", parts[1]), ("V", parts[2])):
+                if not re.fullmatch(r"[0-9]+", x) or not 1 <= int(x) <= n:
+                    raise InputError(
+                        f"{p}: line {lineno}, field {field}: node {x!r} is not an integer "
+                        f"in 1..{n} (the problem line declares {n} nodes)"
+                    )
+                ends.append(int(x) - 1)
+            wx = _float(parts[3])
+            if wx is None or not math.isfinite(wx) or wx < 0:
+                why = "negative" if wx is not None and wx < 0 else "not a finite number"
+                raise InputError(
+                    f"{p}: line {lineno}, field W: weight {parts[3]!r} is {why}; "
+                    "arc weights must be numbers >= 0"
+                )
+            src.append(ends[0])
+            dst.append(ends[1])
+            w.append(wx)
+        else:
+            raise InputError(
+                f"{p}: line {lineno}: unknown line type {tag[:20]!r}; "
+                "DIMACS .gr lines start with c, p or a"
+            )
+    if not p_line:
+        raise InputError(f"{p}: no problem line 'p sp N M'; is this a DIMACS .gr file?")
+    if len(src) != m_decl:
+        raise InputError(
+            f"{p}: line {p_line}: the problem line declares {m_decl} arcs but the file "
+            f"holds {len(src)}"
+        )
     lon = np.zeros(n)
     lat = np.zeros(n)
     if coordinates is not None:
-        with open(coordinates) as fh:
-            for line in fh:
-                if line.startswith("v"):
-                    _, i, x, y = line.split()
-                    lon[int(i) - 1] = int(x) / 1e6
-                    lat[int(i) - 1] = int(y) / 1e6
+        _read_dimacs_coordinates(str(coordinates), n, lon, lat)
     return Network.from_arcs(
-        np.array(src),
-        np.array(dst),
-        np.array(w),
+        np.array(src, dtype=np.int64),
+        np.array(dst, dtype=np.int64),
+        np.array(w, dtype=np.float64),
         lon,
         lat,
         node_key=np.arange(1, n + 1, dtype=np.int64),
         meta={"source": p},
     )
+
+
+def _is_count(x: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,12}", x))
+
+
+def _float(x: str) -> float | None:
+    if "_" in x:
+        return None
+    try:
+        return float(x)
+    except ValueError:
+        return None
+
+
+def _read_dimacs_coordinates(path: str, n: int, lon: np.ndarray, lat: np.ndarray) -> None:
+    text = read_text(path, what="DIMACS coordinate file")
+    for lineno, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts or parts[0] in ("c", "p"):
+            continue
+        if parts[0] != "v" or len(parts) != 4:
+            raise InputError(f"{path}: line {lineno}: coordinate lines are 'v ID X Y'")
+        if not re.fullmatch(r"[0-9]+", parts[1]) or not 1 <= int(parts[1]) <= n:
+            raise InputError(f"{path}: line {lineno}, field ID: not a node id in 1..{n}")
+        x, y = _float(parts[2]), _float(parts[3])
+        if x is None or y is None or not (abs(x) <= 180e6 and abs(y) <= 90e6):
+            raise InputError(
+                f"{path}: line {lineno}: X Y must be millionths of a degree "
+                "(|X| <= 180e6, |Y| <= 90e6)"
+            )
+        lon[int(parts[1]) - 1] = x / 1e6
+        lat[int(parts[1]) - 1] = y / 1e6

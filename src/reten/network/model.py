@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,6 +189,7 @@ class Network:
         node_lon: np.ndarray,
         node_lat: np.ndarray,
         *,
+        road: np.ndarray | None = None,
         road_class: np.ndarray | None = None,
         speed_kmh: np.ndarray | None = None,
         toll: np.ndarray | None = None,
@@ -199,91 +201,221 @@ class Network:
         node_attrs: Mapping[str, np.ndarray] | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> Network:
-        """Return a Network from directed arc arrays.
+        """Return a Network from directed arc arrays, keeping every real road.
 
-        Self-loops and arcs of zero length are dropped; of parallel arcs between the same
-        ordered pair the shortest is kept (ties: the first given). ``geometry`` is one
-        ``(k, 2)`` lon/lat array per input arc. The counts dropped are in ``meta["dropped"]``.
+        Parameters
+        ----------
+        source, target : int (m,)
+            Arc end nodes, indices into the node arrays.
+        length_m : float (m,)
+            Arc lengths, metres; finite and ``>= 0``. Arcs of length 0 between two distinct
+            nodes (connectors, Braess links) are kept.
+        node_lon, node_lat : float (n,)
+            Node coordinates, degrees.
+        road : int (m,), optional
+            Road id of each arc (any hashable values): the two directions of one undirected
+            road share it; arcs of one id between different pairs of nodes are different
+            roads. Without it, opposite arcs ``(s, t)`` and ``(t, s)`` of equal length are
+            taken as one road.
+        road_class, speed_kmh, toll, geometry, arc_attrs
+            Per-arc attributes; ``geometry`` is one ``(k, 2)`` lon/lat array per arc.
+        node_kind, node_name, node_key, node_attrs
+            Per-node attributes; ``node_key`` defaults to ``0..n-1``.
+        meta : mapping, optional
+            Build metadata. Counts already in ``meta["dropped"]`` and ``meta["changed"]``
+            are added to, never overwritten.
+
+        Returns
+        -------
+        Network
+            Arcs sorted by ``(source, target)``, free of self-loops and parallel arcs.
+
+        Raises
+        ------
+        ValueError
+            A length that is negative, NaN or infinite; an end node out of range; per-arc
+            arrays of different lengths. (Readers check their files first and raise
+            ``InputError`` naming the file and line.)
+
+        Notes
+        -----
+        Self-loops are dropped and counted in ``meta["dropped"]["self_loops"]``.
+
+        Parallel arcs (one ordered pair of nodes, several roads) are all kept. Per pair, the
+        shortest road (ties: the first given) stays whole and every other road is split in
+        two at a new degree-2 junction placed at the midpoint, by length, of its geometry
+        (of the geodesic between its end nodes when it has none). Each half carries the
+        road's attributes and half its length (the halves sum exactly to the original); the
+        arcs of one road (its two directions) share the split node, so each half has its
+        reverse. Attributes whose name starts with ``capacity`` are bottlenecks met once per
+        road: the second half gets 0 (no limit), so congestion costs and maximum flows are
+        unchanged. ``meta["changed"]["parallel_split"]`` counts the arcs split and
+        ``meta["changed"]["split_nodes"]`` the nodes added.
+
+        Split nodes are appended after the input nodes, ordered by their road's end nodes.
+        Their public key cannot collide with an input key: with integer keys (and by
+        default) the ``j``-th split node gets ``min(0, min key) - 1 - j`` (``-1, -2, ...``
+        for non-negative keys); with other keys the string ``"split:{a}:{b}:{k}"``, where
+        ``a`` and ``b`` are the keys of the road's end nodes (in the direction first given)
+        and ``k`` = 1, 2, ... counts the splits of that pair, prefixed with ``~`` as many
+        times as needed to differ from every input key.
+
+        Examples
+        --------
+        Two roads from node 0 to node 1 (10 m and 4 m) and a self-loop:
+
+        >>> import numpy as np
+        >>> net = Network.from_arcs(np.array([0, 0, 1]), np.array([1, 1, 1]),
+        ...                         np.array([10.0, 4.0, 3.0]), np.zeros(2), np.zeros(2))
+        >>> net.n_nodes, net.n_arcs, net.length_m.tolist(), net.node_key.tolist()
+        (3, 3, [4.0, 5.0, 5.0], [0, 1, -1])
+        >>> net.meta["dropped"]["self_loops"], net.meta["changed"]["parallel_split"]
+        (1, 1)
         """
         n = int(np.asarray(node_lon).shape[0])
-        src = np.asarray(source, dtype=np.int64)
-        dst = np.asarray(target, dtype=np.int64)
-        length = np.asarray(length_m, dtype=np.float64)
+        src = np.asarray(source).astype(np.int64, copy=False).reshape(-1)
+        dst = np.asarray(target).astype(np.int64, copy=False).reshape(-1)
+        length = np.asarray(length_m, dtype=np.float64).reshape(-1)
         m_in = src.shape[0]
+        if dst.shape[0] != m_in or length.shape[0] != m_in:
+            raise ValueError("source, target and length_m must have one value per arc")
+        if np.asarray(node_lat).shape[0] != n:
+            raise ValueError("node_lon and node_lat must have one value per node")
         if m_in and (src.min() < 0 or dst.min() < 0 or src.max() >= n or dst.max() >= n):
             raise ValueError("arc endpoints must be node indices in [0, n_nodes)")
-        keep = (src != dst) & (length > 0) & np.isfinite(length)
-        n_loops = int((src == dst).sum())
-        n_zero = int((~keep).sum()) - n_loops
-        idx = np.flatnonzero(keep)
-        # sort by (source, target, length, input order) and keep the first of each pair
-        order = np.lexsort((idx, length[idx], dst[idx], src[idx]))
-        idx = idx[order]
-        if idx.size:
-            s, t = src[idx], dst[idx]
-            first = np.ones(idx.size, dtype=bool)
-            first[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
-            n_dup = int((~first).sum())
-            idx = idx[first]
-        else:
-            n_dup = 0
-        m = idx.size
+        bad = np.flatnonzero(~(np.isfinite(length) & (length >= 0)))
+        if bad.size:
+            raise ValueError(
+                f"arc {bad[0]}: length_m {length[bad[0]]!r} is not a finite number >= 0 "
+                f"({bad.size} such arc(s))"
+            )
+        length = length + 0.0  # -0.0 -> 0.0
+        lon0 = np.asarray(node_lon, dtype=np.float64)
+        lat0 = np.asarray(node_lat, dtype=np.float64)
+        loops = src == dst
+        idx = np.flatnonzero(~loops)
+        road_ids = None if road is None else np.asarray(road).reshape(-1)
+        if road_ids is not None and road_ids.shape[0] != m_in:
+            raise ValueError("road must have one value per arc")
+        split_roads = _plan_parallel(
+            src[idx], dst[idx], length[idx], n, None if road_ids is None else road_ids[idx]
+        )
+        # every output arc: input arc ``orig`` and part 0 (whole), 1 (first half), 2 (second)
+        part = np.zeros(idx.size, np.int8)
+        mid_node = np.full(idx.size, -1, np.int64)
+        node_xy = np.zeros((len(split_roads), 2))
+        geoms: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+        if geometry is not None:
+            if len(geometry) != m_in:
+                raise ValueError("geometry must have one polyline per arc")
+            geoms = {}
+        for j, arcs_pos in enumerate(split_roads):
+            first = idx[arcs_pos[0]]
+            line = (
+                np.asarray(geometry[first], np.float64).reshape(-1, 2)
+                if geometry is not None
+                else np.array(
+                    [[lon0[src[first]], lat0[src[first]]], [lon0[dst[first]], lat0[dst[first]]]]
+                )
+            )
+            node_xy[j] = _polyline_midpoint(line)
+            for p in arcs_pos:
+                part[p] = 1
+                mid_node[p] = n + j
+                if geoms is not None:
+                    a = idx[p]
+                    g = np.asarray(geometry[a], np.float64).reshape(-1, 2)  # type: ignore[index]
+                    geoms[a] = _split_polyline(g, node_xy[j])
+        halves = np.flatnonzero(part == 1)
+        orig = np.concatenate([idx, idx[halves]])
+        piece = np.concatenate([part, np.full(halves.size, 2, np.int8)])
+        mids = np.concatenate([mid_node, mid_node[halves]])
+        s_out = src[orig].copy()
+        t_out = dst[orig].copy()
+        s_out[piece == 2] = mids[piece == 2]
+        t_out[piece == 1] = mids[piece == 1]
+        len_out = length[orig].copy()
+        len_out[piece == 1] = length[orig][piece == 1] * 0.5
+        len_out[piece == 2] = length[orig][piece == 2] - length[orig][piece == 2] * 0.5
+        order = np.lexsort((t_out, s_out))
+        orig, piece, s_out, t_out, len_out = (
+            orig[order],
+            piece[order],
+            s_out[order],
+            t_out[order],
+            len_out[order],
+        )
+        m = orig.size
+        k_new = len(split_roads)
+        n_all = n + k_new
 
-        def pick(a: np.ndarray | None, default: Any, dtype: Any) -> np.ndarray:
+        def pick(a: np.ndarray | None, default: Any, dtype: Any, name: str) -> np.ndarray:
             if a is None:
                 return np.full(m, default, dtype=dtype)
-            return np.asarray(a, dtype=dtype)[idx]
+            arr = np.asarray(a)
+            if arr.shape[0] != m_in:
+                raise ValueError(f"{name} must have one value per arc")
+            return arr.astype(dtype, copy=False)[orig]
 
-        rc = pick(road_class, len(ROAD_CLASSES) - 1, np.int8)
+        rc = pick(road_class, len(ROAD_CLASSES) - 1, np.int8, "road_class")
         default_speed = np.asarray(CLASS_SPEED_KMH, dtype=np.float64)[rc]
-        spd = pick(speed_kmh, np.nan, np.float64)
+        spd = pick(speed_kmh, np.nan, np.float64, "speed_kmh")
         spd = np.where(np.isfinite(spd) & (spd > 0), spd, default_speed).astype(np.float32)
         geom_offsets = geom_xy = None
         if geometry is not None:
-            parts = [np.asarray(geometry[i], dtype=np.float64).reshape(-1, 2) for i in idx.tolist()]
+            parts = []
+            for a, pc in zip(orig.tolist(), piece.tolist(), strict=True):
+                if pc == 0:
+                    parts.append(np.asarray(geometry[a], dtype=np.float64).reshape(-1, 2))
+                else:
+                    parts.append(geoms[a][pc - 1])  # type: ignore[index]
             counts = np.fromiter((p.shape[0] for p in parts), dtype=np.int64, count=m)
             geom_offsets = np.zeros(m + 1, dtype=np.int64)
             np.cumsum(counts, out=geom_offsets[1:])
             geom_xy = np.concatenate(parts) if parts else np.zeros((0, 2))
-        attrs = {k: np.asarray(v)[idx] for k, v in (arc_attrs or {}).items()}
-        a_src = src[idx].astype(np.int32)
-        a_dst = dst[idx].astype(np.int32)
-        indptr, rev_indptr, rev_arc = _csr_index(a_src, a_dst, n)
+        attrs = {}
+        for k, v in (arc_attrs or {}).items():
+            col = pick(v, None, np.asarray(v).dtype, f"arc_attrs[{k!r}]").copy()
+            if str(k).startswith("capacity") and (piece == 2).any():
+                col[piece == 2] = 0
+            attrs[k] = col
+        a_src = s_out.astype(np.int32)
+        a_dst = t_out.astype(np.int32)
+        indptr, rev_indptr, rev_arc = _csr_index(a_src, a_dst, n_all)
+        keys = np.arange(n, dtype=np.int64) if node_key is None else _key_array(node_key)
+        if keys.shape[0] != n:
+            raise ValueError("node_key must have one value per node")
+        if k_new:
+            keys = _with_split_keys(keys, [(idx[r[0]]) for r in split_roads], src, dst)
         meta = dict(meta or {})
-        meta.setdefault("dropped", {})
-        meta["dropped"] = {
-            **meta["dropped"],
-            "self_loops": n_loops,
-            "zero_length": n_zero,
-            "duplicates": n_dup,
-        }
-        lengths = length[idx]
+        meta["dropped"] = _add_counts(meta.get("dropped"), {"self_loops": int(loops.sum())})
+        meta["changed"] = _add_counts(
+            meta.get("changed"), {"parallel_split": int(halves.size), "split_nodes": k_new}
+        )
+        n_kind = np.zeros(n, np.int8) if node_kind is None else np.asarray(node_kind, np.int8)
+        n_name = (
+            np.full(n, "", dtype=object) if node_name is None else np.asarray(node_name, object)
+        )
         return cls(
-            node_lon=np.asarray(node_lon, dtype=np.float64),
-            node_lat=np.asarray(node_lat, dtype=np.float64),
-            node_kind=(
-                np.zeros(n, dtype=np.int8)
-                if node_kind is None
-                else np.asarray(node_kind, dtype=np.int8)
-            ),
-            node_name=(
-                np.full(n, "", dtype=object) if node_name is None else np.asarray(node_name, object)
-            ),
-            node_key=(np.arange(n, dtype=np.int64) if node_key is None else np.asarray(node_key)),
-            node_region=np.full(n, -1, dtype=np.int32),
+            node_lon=np.concatenate([lon0, node_xy[:, 0]]),
+            node_lat=np.concatenate([lat0, node_xy[:, 1]]),
+            node_kind=_extend(n_kind, k_new),
+            node_name=_extend(n_name, k_new),
+            node_key=keys,
+            node_region=np.full(n_all, -1, dtype=np.int32),
             arc_source=a_src,
             arc_target=a_dst,
             indptr=indptr,
             rev_indptr=rev_indptr,
             rev_arc=rev_arc,
-            length_m=lengths,
+            length_m=len_out,
             road_class=rc,
             speed_kmh=spd,
-            toll=pick(toll, False, bool),
+            toll=pick(toll, False, bool, "toll"),
             arc_region=np.full(m, -1, dtype=np.int32),
             geom_offsets=geom_offsets,
             geom_xy=geom_xy,
-            node_attrs=dict(node_attrs or {}),
+            node_attrs={k: _extend(np.asarray(v), k_new) for k, v in (node_attrs or {}).items()},
             arc_attrs=attrs,
             meta=meta,
         )
@@ -377,12 +509,18 @@ class Network:
 
     # ------------------------------------------------------------ lookups
     def node_index(self) -> dict[Any, int]:
-        """Return a dict from public node key (as written in the input) to node index."""
+        """Return a dict from public node key to node index.
+
+        Each key is entered as given, as ``str`` and in Unicode NFC, so ``1``, ``"1"`` and
+        differently normalised spellings of one name all find the node.
+        """
         keys = self.node_key.tolist()
         out: dict[Any, int] = {}
         for i, k in enumerate(keys):
             out[k] = i
             out[str(k)] = i
+        for i, k in enumerate(keys):  # aliases never displace a key as written
+            out.setdefault(unicodedata.normalize("NFC", str(k)), i)
         return out
 
     def region_nodes(self, region: int) -> np.ndarray:
@@ -520,6 +658,183 @@ def _rebuild(
         arc_attrs={k: v[arcs] for k, v in net.arc_attrs.items()},
         meta=dict(net.meta),
     )
+
+
+def _add_counts(old: Any, new: Mapping[str, int]) -> dict[str, Any]:
+    """Return ``old`` (a dict of counts, or None) with ``new`` added key by key."""
+    out = dict(old or {})
+    for k, v in new.items():
+        out[k] = int(out.get(k, 0)) + int(v)
+    return out
+
+
+def _key_array(keys: Any) -> np.ndarray:
+    """Return node keys as a 1-d int64 array, or a 1-d object array (tuples stay whole)."""
+    arr = np.asarray(keys)
+    if arr.ndim == 1 and arr.dtype != object:
+        if np.issubdtype(arr.dtype, np.integer):
+            return arr.astype(np.int64)
+        return arr.astype(object)
+    lst = list(keys)
+    out = np.empty(len(lst), dtype=object)
+    for i, k in enumerate(lst):
+        out[i] = k
+    return out
+
+
+def _with_split_keys(
+    keys: np.ndarray, first_arcs: list[int], src: np.ndarray, dst: np.ndarray
+) -> np.ndarray:
+    """Return ``keys`` followed by one public key per split node (see ``from_arcs``)."""
+    k = len(first_arcs)
+    if keys.dtype != object:
+        base = min(0, int(keys.min())) if keys.size else 0
+        return np.concatenate([keys, base - 1 - np.arange(k, dtype=np.int64)])
+    taken = {str(x) for x in keys.tolist()}
+    count: dict[tuple[int, int], int] = {}
+    new = []
+    for a in first_arcs:
+        pair = (int(src[a]), int(dst[a]))
+        count[pair] = count.get(pair, 0) + 1
+        new.append(f"split:{keys[pair[0]]}:{keys[pair[1]]}:{count[pair]}")
+    prefix = ""
+    while any(prefix + x in taken for x in new):
+        prefix += "~"
+    out = np.empty(keys.size + k, dtype=object)
+    out[: keys.size] = keys
+    out[keys.size :] = [prefix + x for x in new]
+    return out
+
+
+def _extend(a: np.ndarray, k: int) -> np.ndarray:
+    """Return node array ``a`` followed by ``k`` neutral values ("" / NaN / -1 / False)."""
+    if k == 0:
+        return a
+    if a.dtype == object:
+        fill: Any = ""
+    elif a.dtype == bool:
+        fill = False
+    elif np.issubdtype(a.dtype, np.floating):
+        fill = np.nan
+    elif np.issubdtype(a.dtype, np.integer):
+        fill = 0 if a.dtype == np.int8 else -1  # int8: node kind "junction"
+    else:
+        fill = ""
+    return np.concatenate([a, np.full(k, fill, dtype=a.dtype)])
+
+
+def _plan_parallel(
+    s: np.ndarray, t: np.ndarray, length: np.ndarray, n: int, road: np.ndarray | None
+) -> list[list[int]]:
+    """Return the roads to split: per road, its arc positions (input order).
+
+    Arcs of one road share ``road`` (or, without it, are opposite arcs of equal length) and
+    the same unordered pair of end nodes; the k-th arc of each direction of a group forms
+    road k. Per unordered pair, roads are taken shortest first (ties: first given) and kept
+    whole while none of their directions is already used; the others are split.
+    """
+    if s.size < 2:
+        return []
+    key = s * np.int64(n) + t
+    sk = np.sort(key)
+    dup_keys = np.unique(sk[1:][sk[1:] == sk[:-1]])
+    if dup_keys.size == 0:
+        return []
+    lo, hi = np.minimum(s, t), np.maximum(s, t)
+    ukey = lo * np.int64(n) + hi
+    bad_u = np.unique(
+        np.minimum(dup_keys // n, dup_keys % n) * np.int64(n)
+        + np.maximum(dup_keys // n, dup_keys % n)
+    )
+    pos = np.flatnonzero(np.isin(ukey, bad_u))
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    rank: dict[tuple[Any, ...], int] = {}
+    for p in pos.tolist():
+        if road is not None:
+            g = road[p]
+            g = g.item() if isinstance(g, np.generic) else g
+        else:
+            g = float(length[p])
+        d = bool(s[p] > t[p])
+        gk = (g, int(ukey[p]), d)
+        r = rank.get(gk, 0)
+        rank[gk] = r + 1
+        groups.setdefault((g, int(ukey[p]), r), []).append(p)
+    by_pair: dict[int, list[list[int]]] = {}
+    for arcs in groups.values():
+        by_pair.setdefault(int(ukey[arcs[0]]), []).append(arcs)
+    out: list[list[int]] = []
+    for u in sorted(by_pair):
+        roads = sorted(by_pair[u], key=lambda a: (min(float(length[p]) for p in a), a[0]))
+        used: set[bool] = set()
+        for arcs in roads:
+            dirs = {bool(s[p] > t[p]) for p in arcs}
+            if dirs & used:
+                out.append(arcs)
+            else:
+                used |= dirs
+    return out
+
+
+_GEOD: Any = None
+
+
+def _geod() -> Any:
+    global _GEOD
+    if _GEOD is None:
+        from pyproj import Geod
+
+        _GEOD = Geod(ellps="WGS84")
+    return _GEOD
+
+
+def _segment_lengths(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return (segment lengths, forward azimuths, geographic?) of a polyline."""
+    x, y = xy[:, 0], xy[:, 1]
+    geographic = bool(np.isfinite(xy).all() and (np.abs(y) <= 90).all())
+    if geographic:
+        az, _, d = _geod().inv(x[:-1], y[:-1], x[1:], y[1:])
+        return np.asarray(d, np.float64), np.asarray(az, np.float64), True
+    return np.hypot(np.diff(x), np.diff(y)), np.zeros(max(x.size - 1, 0)), False
+
+
+def _polyline_midpoint(xy: np.ndarray) -> np.ndarray:
+    """Return the point halfway along a lon/lat polyline (geodesic lengths; planar fallback)."""
+    if xy.shape[0] == 0:
+        return np.array([np.nan, np.nan])
+    if xy.shape[0] == 1:
+        return xy[0].copy()
+    d, az, geographic = _segment_lengths(xy)
+    total = float(d.sum())
+    if not total > 0:
+        return xy[0].copy()
+    cum = np.concatenate([[0.0], np.cumsum(d)])
+    half = total * 0.5
+    i = min(int(np.searchsorted(cum, half, side="right")) - 1, d.size - 1)
+    rem = half - cum[i]
+    if geographic:
+        lon, lat, _ = _geod().fwd(xy[i, 0], xy[i, 1], az[i], rem)
+        return np.array([float(lon), float(lat)])
+    f = rem / d[i] if d[i] > 0 else 0.0
+    return xy[i] + f * (xy[i + 1] - xy[i])
+
+
+def _split_polyline(xy: np.ndarray, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the two halves (by length) of a polyline, both ending/starting at ``joint``."""
+    joint = np.asarray(joint, np.float64).reshape(1, 2)
+    if xy.shape[0] < 2:
+        a = xy if xy.shape[0] else joint
+        return np.vstack([a[:1], joint]), np.vstack([joint, a[-1:]])
+    d, _, _ = _segment_lengths(xy)
+    cum = np.concatenate([[0.0], np.cumsum(d)])
+    half = float(cum[-1]) * 0.5
+    i = min(max(int(np.searchsorted(cum, half, side="right")) - 1, 0), d.size - 1)
+    head, tail = xy[: i + 1], xy[i + 1 :]
+    if head.shape[0] > 1 and np.allclose(head[-1], joint[0], rtol=0, atol=1e-12):
+        head = head[:-1]  # the joint is this vertex: do not repeat it
+    if tail.shape[0] > 1 and np.allclose(tail[0], joint[0], rtol=0, atol=1e-12):
+        tail = tail[1:]
+    return np.vstack([head, joint]), np.vstack([joint, tail])
 
 
 def _csr_index(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ...]:

@@ -110,38 +110,148 @@ def _col(t: pa.Table, name: str) -> np.ndarray:
 def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
     """Return the Network saved in directory ``path``.
 
-    With ``verify`` the content hash is recomputed and compared with ``meta.json``.
-    Raises ``InputError`` when the directory is not a saved network.
+    Every table is checked against ``meta.json`` and the arrays against each other (row
+    counts, node ids in range, arcs sorted without parallels, the reverse index, geometry
+    offsets, region rows, finite non-negative lengths). With ``verify`` the content hash
+    is recomputed and compared with ``meta.json``.
+
+    Raises
+    ------
+    InputError
+        One line naming the directory or file: not a saved network, a missing or damaged
+        file, counts that disagree with the arrays, a changed content hash.
     """
     path = Path(path)
+    if not path.exists():
+        raise InputError(
+            f"{path}: no such network directory; build one with 'reten network build ... -o {path}'"
+        )
     mpath = path / "meta.json"
     if not mpath.is_file():
         raise InputError(f"{path}: not a saved reten network (no meta.json)")
     try:
-        meta = json.loads(mpath.read_text())
+        meta = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"{mpath}: unreadable ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise InputError(f"{mpath}: format {meta.get('format')!r} is not {FORMAT!r}")
-    try:
-        nodes = pq.read_table(path / "nodes.parquet")
-        arcs = pq.read_table(path / "arcs.parquet")
-        rev = pq.read_table(path / "rev.parquet")
-        regs = pq.read_table(path / "regions.parquet")
-    except Exception as exc:  # pyarrow raises several types
-        raise InputError(f"{path}: cannot read network tables ({exc})") from None
+        raise InputError(f"{mpath}: unreadable ({str(exc).splitlines()[0]})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise InputError(f"{mpath}: format {got!r} is not {FORMAT!r}")
+    n, m = meta.get("nodes"), meta.get("arcs")
+    if not (isinstance(n, int) and isinstance(m, int) and n >= 0 and m >= 0):
+        raise InputError(f"{mpath}: 'nodes' and 'arcs' must be counts (integers >= 0)")
+    tables = {}
+    for name in ("nodes", "arcs", "rev", "regions"):
+        tables[name] = _read(path / f"{name}.parquet")
+    nodes, arcs, rev, regs = (tables[k] for k in ("nodes", "arcs", "rev", "regions"))
+    for name, t, want in (("nodes", nodes, n), ("arcs", arcs, m), ("rev", rev, m)):
+        if t.num_rows != want:
+            raise InputError(
+                f"{path / (name + '.parquet')}: holds {t.num_rows} rows but {mpath} says {want}"
+            )
+    for name, t, cols in (
+        ("nodes", nodes, _NODE_COLS),
+        ("arcs", arcs, _ARC_COLS),
+        ("rev", rev, ("rev_arc",)),
+    ):
+        lack = [c for c in cols if c not in t.column_names]
+        if lack:
+            raise InputError(f"{path / (name + '.parquet')}: lacks column(s) {', '.join(lack)}")
     kw: dict[str, Any] = {k: _col(nodes, k) for k in _NODE_COLS}
     kw.update({k: _col(arcs, k) for k in _ARC_COLS})
-    n, m = int(meta["nodes"]), int(meta["arcs"])
-    src = kw["arc_source"]
-    kw["indptr"] = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=kw["indptr"][1:])
     kw["rev_arc"] = _col(rev, "rev_arc")
+    try:
+        _check_arcs(path, kw, n, m)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: damaged network ({str(exc).splitlines()[0]})") from None
+    kw["indptr"] = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(kw["arc_source"], minlength=n), out=kw["indptr"][1:])
     kw["rev_indptr"] = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(kw["arc_target"], minlength=n), out=kw["rev_indptr"][1:])
     kw["node_attrs"] = {c[5:]: _col(nodes, c) for c in nodes.column_names if c.startswith("attr.")}
     kw["arc_attrs"] = {c[5:]: _col(arcs, c) for c in arcs.column_names if c.startswith("attr.")}
-    kw["regions"] = Regions(
+    try:
+        kw["regions"] = _regions(regs)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"{path / 'regions.parquet'}: damaged ({exc})") from None
+    r = len(kw["regions"])
+    for k in ("node_region", "arc_region"):
+        v = kw[k]
+        if v.size and (v.min() < -1 or v.max() >= r):
+            raise InputError(f"{path}: {k} points outside the {r} regions of regions.parquet")
+    if r and (kw["regions"].parent.min() < -1 or kw["regions"].parent.max() >= r):
+        raise InputError(f"{path / 'regions.parquet'}: a parent row is outside the table")
+    gpath = path / "geometry.parquet"
+    opath = path / "geometry_offsets.parquet"
+    if gpath.is_file() or opath.is_file():
+        g, o = _read(gpath), _read(opath)
+        if "offset" not in o.column_names or not {"lon", "lat"} <= set(g.column_names):
+            raise InputError(f"{path}: a geometry table lacks its columns (offset; lon, lat)")
+        try:
+            off = _col(o, "offset").astype(np.int64)
+            xy = np.column_stack([_col(g, "lon"), _col(g, "lat")]).astype(np.float64)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{path}: damaged geometry ({exc})") from None
+        if (
+            off.shape[0] != m + 1
+            or (off.size and (off[0] != 0 or off[-1] != xy.shape[0]))
+            or (np.diff(off) < 0).any()
+        ):
+            raise InputError(
+                f"{opath}: offsets do not match {m} arcs and {xy.shape[0]} geometry points"
+            )
+        kw["geom_offsets"], kw["geom_xy"] = off, xy
+    kw["meta"] = dict(meta.get("meta") or {})
+    try:
+        net = Network(**kw)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{path}: damaged network ({str(exc).splitlines()[0]})") from None
+    if verify and net.content_hash() != meta.get("content_hash"):
+        raise InputError(f"{path}: content hash mismatch; the files were changed after saving")
+    return net
+
+
+def _read(p: Path) -> pa.Table:
+    if not p.is_file():
+        raise InputError(f"{p}: missing; the saved network is incomplete (build it again)")
+    try:
+        return pq.read_table(p)
+    except Exception as exc:  # pyarrow raises several types
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{p}: cannot read ({msg})") from None
+
+
+def _check_arcs(path: Path, kw: dict[str, Any], n: int, m: int) -> None:
+    """Raise InputError unless the arc arrays are a valid CSR of ``n`` nodes, ``m`` arcs."""
+    for k in _NODE_COLS:
+        if kw[k].shape[0] != n:
+            raise InputError(f"{path}: nodes.parquet column {k} has {kw[k].shape[0]} values")
+    s, t = kw["arc_source"], kw["arc_target"]
+    for k, v in (("arc_source", s), ("arc_target", t), ("rev_arc", kw["rev_arc"])):
+        if v.dtype.kind not in "iu":
+            raise InputError(f"{path}: {k} is not an integer column")
+    if m and (min(s.min(), t.min()) < 0 or max(s.max(), t.max()) >= n):
+        raise InputError(f"{path / 'arcs.parquet'}: an arc end is not a node in 0..{n - 1}")
+    key = s.astype(np.int64) * max(n, 1) + t
+    if m and (not (np.diff(key) > 0).all() or (s == t).any()):
+        raise InputError(
+            f"{path / 'arcs.parquet'}: arcs are not sorted by (source, target) without "
+            "repeats or self-loops"
+        )
+    rev = kw["rev_arc"].astype(np.int64)
+    if m and (
+        rev.min() < 0
+        or rev.max() >= m
+        or np.bincount(rev, minlength=m).max() != 1
+        or (np.diff(t[rev]) < 0).any()
+    ):
+        raise InputError(f"{path / 'rev.parquet'}: the reverse index does not match the arcs")
+    length = np.asarray(kw["length_m"], dtype=np.float64)
+    if m and not (np.isfinite(length) & (length >= 0)).all():
+        raise InputError(f"{path / 'arcs.parquet'}: length_m holds a negative or non-finite value")
+
+
+def _regions(regs: pa.Table) -> Regions:
+    return Regions(
         code=_col(regs, "code") if regs.num_rows else np.zeros(0, object),
         name=_col(regs, "name") if regs.num_rows else np.zeros(0, object),
         level=_col(regs, "level") if regs.num_rows else np.zeros(0, object),
@@ -154,14 +264,3 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
             else None
         ),
     )
-    if (path / "geometry.parquet").is_file():
-        g = pq.read_table(path / "geometry.parquet")
-        kw["geom_offsets"] = _col(pq.read_table(path / "geometry_offsets.parquet"), "offset")
-        kw["geom_xy"] = np.column_stack([_col(g, "lon"), _col(g, "lat")])
-    kw["meta"] = dict(meta.get("meta", {}))
-    net = Network(**kw)
-    if net.n_arcs != m:
-        raise InputError(f"{mpath}: says {m} arcs but the tables hold {net.n_arcs}")
-    if verify and net.content_hash() != meta["content_hash"]:
-        raise InputError(f"{path}: content hash mismatch; the files were changed after saving")
-    return net
