@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 
 from reten.errors import InputError
-from reten.network.geo import local_metric_crs, to_metric
+from reten.network.geo import local_metric_crs, looks_like_lonlat, to_metric
 from reten.network.model import Network, Regions
 
 DEFAULT_NEAREST_M = 20_000.0
@@ -58,10 +58,34 @@ def read_regions(
     gtype = set(gdf.geometry.geom_type.dropna())
     if not gtype <= {"Polygon", "MultiPolygon"}:
         raise InputError(f"{p}: regions must be Polygon/MultiPolygon, found {sorted(gtype)}")
+    missing = np.flatnonzero(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
+    if missing.size:
+        raise InputError(
+            f"{p}: feature {int(missing[0])} (0-based) has no valid polygon "
+            f"({missing.size} such features); every region needs one"
+        )
+    if len(gdf) == 0:
+        raise InputError(f"{p}: the layer has no regions")
+    xy = shapely.get_coordinates(gdf.geometry.to_numpy())
+    if gdf.crs is None and not looks_like_lonlat(xy[:, 0], xy[:, 1]):
+        raise InputError(
+            f"{p}: the regions have no CRS and their coordinates are not longitude/latitude; "
+            "add the CRS to the file (e.g. a .prj) or reproject it to EPSG:4326"
+        )
     if gdf.crs is None:
-        raise InputError(f"{p}: the regions have no CRS")
-    gdf = gdf.to_crs(4326)
-    import shapely
+        gdf = gdf.set_crs(4326)
+    elif gdf.crs.is_geographic and not looks_like_lonlat(xy[:, 0], xy[:, 1]):
+        raise InputError(
+            f"{p}: the CRS is geographic but the coordinates are not longitude/latitude; "
+            "fix the file's CRS"
+        )
+    try:
+        gdf = gdf.to_crs(4326)
+    except Exception as exc:  # pyproj raises several types
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"{p}: cannot transform the regions to longitude/latitude ({msg})"
+        ) from None
 
     rep = shapely.point_on_surface(gdf.geometry.to_numpy())
     # outlines for maps: simplified to about 500 m, kept as WKB
@@ -139,8 +163,10 @@ def assign_points(
     miss = np.flatnonzero(row < 0)
     if miss.size and nearest_m > 0:
         crs = local_metric_crs(np.asarray(lon)[miss], np.asarray(lat)[miss])
-        # project only the candidate polygons near the missing points
-        deg = nearest_m / 111_000.0 * 2.0 + 0.01
+        # project only the candidate polygons near the missing points: a search radius in
+        # degrees of latitude, widened for longitude by 1 / cos(latitude)
+        coslat = np.cos(np.radians(np.clip(np.asarray(lat, np.float64)[miss], -89.0, 89.0)))
+        deg = nearest_m / 111_000.0 * 2.0 / coslat + 0.01
         boxes = shapely.buffer(pts[miss], deg)
         bi, cand = tree.query(boxes, predicate="intersects")
         if cand.size:
