@@ -39,7 +39,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numba
@@ -91,7 +91,7 @@ class Sites:
         )
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class InterdictionResult:
     """An allocation with its value and certified bounds.
 
@@ -143,11 +143,14 @@ def build_sites(
     the finest level), covering the arcs inside it.
     """
     if kind not in SITE_KINDS:
-        raise InputError(f"--sites '{kind}' unknown; valid: {', '.join(SITE_KINDS)}")
+        raise InputError(f"sites '{kind}' unknown; valid: {', '.join(SITE_KINDS)}")
     if not 0 <= p_detect < 1:
-        raise InputError("--p-detect must be in [0, 1)")
+        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
     if delay < 0 or max_units < 1 or resource <= 0:
-        raise InputError("--delay must be >= 0, --max-units >= 1 and the resource > 0")
+        raise InputError(
+            f"delay must be >= 0 (got {delay!r}), max_units >= 1 (got {max_units!r}) and "
+            f"resource > 0 (got {resource!r})"
+        )
     m, k = net.n_arcs, problem.sink_node.size
     rows: list[np.ndarray] = []
     labels: list[str] = []
@@ -184,7 +187,7 @@ def build_sites(
     else:
         regs = net.regions
         if len(regs) == 0:
-            raise InputError("--sites regions: the network has no regions")
+            raise InputError("sites='regions': the network has no regions")
         level = region_level or (
             "municipality" if (regs.level == "municipality").any() else str(regs.level[0])
         )
@@ -200,7 +203,7 @@ def build_sites(
     live = np.concatenate([np.isfinite(problem.arc_cost), np.isfinite(problem.sink_cost)])
     keep = [i for i, c in enumerate(rows) if c.size and live[c].any()]
     if not keep:
-        raise InputError(f"--sites {kind}: no candidate site covers an open road or crossing")
+        raise InputError(f"sites='{kind}': no candidate site covers an open road or crossing")
     indptr = np.zeros(len(keep) + 1, dtype=np.int64)
     np.cumsum([rows[i].size for i in keep], out=indptr[1:])
     inc = sp.csr_matrix(
@@ -496,13 +499,13 @@ def optimize(
     allocation to start from (the previous budget's incumbent).
     """
     if objective not in OBJECTIVES:
-        raise InputError(f"--objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
+        raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
     if method not in METHODS:
-        raise InputError(f"--method '{method}' unknown; valid: {', '.join(METHODS)}")
+        raise InputError(f"method '{method}' unknown; valid: {', '.join(METHODS)}")
     if not budget > 0:
-        raise InputError("--budget must be a positive number of units")
+        raise InputError(f"budget must be a positive number of units (got {budget!r})")
     if (sites.resource > budget).all():
-        raise InputError(f"--budget {budget:g} is smaller than the cost of any single unit")
+        raise InputError(f"budget {budget:g} is smaller than the cost of any single unit")
     t0 = time.perf_counter()
     fol = _Follower(net, problem, sites, objective)
     if fol.on.size == 0:
@@ -518,10 +521,7 @@ def optimize(
             res = _covering(fol, sites, budget, time_limit, tol, start)
         else:
             res = _benders(fol, sites, budget, time_limit, objective, tol, warm, start)
-    res.seconds = time.perf_counter() - t0
-    res.sites = sites
-    res.budget = budget
-    return res
+    return replace(res, seconds=time.perf_counter() - t0, sites=sites, budget=budget)
 
 
 def _route_sites(fol: _Follower, sites: Sites, tree: SPTree) -> np.ndarray:
@@ -606,7 +606,18 @@ def _greedy_with_bound(
     ub = max(lp.upper_bound, val)
     log = [(1, val, ub, time.perf_counter() - t0)]
     status = "optimal" if ub - val <= 1e-6 * max(1.0, abs(ub)) else "feasible"
-    return InterdictionResult(objective, "greedy", budget, n, val, val, ub, 0.0, status, log)
+    return InterdictionResult(
+        objective=objective,
+        method="greedy",
+        budget=budget,
+        units=n,
+        objective_value=val,
+        lower_bound=val,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
+    )
 
 
 def _benders(
@@ -751,7 +762,16 @@ def _benders(
         warm.setdefault("cuts", []).extend(cuts)
     ub = max(ub, lb)
     return InterdictionResult(
-        objective, "decomposition", budget, best_n, lb, lb, ub, 0.0, status, log
+        objective=objective,
+        method="decomposition",
+        budget=budget,
+        units=best_n,
+        objective_value=lb,
+        lower_bound=lb,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
     )
 
 
@@ -865,7 +885,18 @@ def _covering(
             add_cuts(t2)
         log.append((it, lb, ub, time.perf_counter() - t0))
     ub = max(ub, lb)
-    return InterdictionResult("cost", "decomposition", budget, best_n, lb, lb, ub, 0.0, status, log)
+    return InterdictionResult(
+        objective="cost",
+        method="decomposition",
+        budget=budget,
+        units=best_n,
+        objective_value=lb,
+        lower_bound=lb,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
+    )
 
 
 def _dual_milp(
@@ -994,7 +1025,16 @@ def _dual_milp(
             )
     ub = max(ub, lb)
     return InterdictionResult(
-        objective, "milp" if not relax else "lp", budget, best, lb, lb, ub, 0.0, status, log
+        objective=objective,
+        method="milp" if not relax else "lp",
+        budget=budget,
+        units=best,
+        objective_value=lb,
+        lower_bound=lb,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
     )
 
 
@@ -1075,7 +1115,18 @@ def _wood_milp(
     )
     if optimal:
         lower = val
-    return InterdictionResult("capacity", "milp", budget, units, val, lower, val, 0.0, status, log)
+    return InterdictionResult(
+        objective="capacity",
+        method="milp",
+        budget=budget,
+        units=units,
+        objective_value=val,
+        lower_bound=lower,
+        upper_bound=val,
+        seconds=0.0,
+        status=status,
+        log=log,
+    )
 
 
 def marginal_curve(
