@@ -130,7 +130,7 @@ def _sweep_throughput(workers: int) -> tuple[float, int, int]:
 
 def run() -> str:
     """Run P7 (embedded, DCW) and the sweep throughput; return the Markdown section."""
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     load0 = os.getloadavg()
     out = [HEADER, ""]

@@ -118,9 +118,8 @@ def main() -> None:
 
 def ablation(levels: list[int], burn_in: int, runs: int = 10, months: int = 120) -> None:
     """The same sweep without fragmentation (max_routes 1): how much is due to splitting?"""
-    from reten.api import prepare
     from reten.models.dynamics import DynamicsParams
-    from reten.sweep.simulate import simulate_problem
+    from reten.sweep.simulate import prepare, simulate_problem
 
     _, net, prob = prepare(HERE.parent / "src/reten/data/demo/baseline.toml")
     print(f"\nablation, no fragmentation (max_routes = 1), {runs} runs x {months} months:")

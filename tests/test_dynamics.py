@@ -179,7 +179,7 @@ def test_update_belief_recurrence_over_months():
 
 @pytest.mark.parametrize("policy", ["static", "reactive"])
 def test_no_enforcement_reproduces_solve_routes_every_month(policy):
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     _, net, prob = prepare(demo("baseline.toml"))
     assert not prob.arc_logsurv.any() and not prob.sink_logsurv.any()
@@ -197,7 +197,7 @@ def test_no_enforcement_reproduces_solve_routes_every_month(policy):
 
 
 def test_month_zero_with_enforcement_is_the_static_model():
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     _, net, prob = prepare(demo("sinaloa_surge.toml"))
     ref = solve_routes(net, prob)
@@ -232,7 +232,7 @@ def test_region_entries_at_the_finest_level_match_the_route_model():
 
 
 def test_runs_do_not_depend_on_how_they_are_split():
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     _, net, prob = prepare(demo("sinaloa_surge.toml"))
     kw = {"months": 8, "policy": "reactive"}
@@ -284,7 +284,7 @@ def test_simulate_same_series_with_one_and_two_workers(tmp_path):
 
 
 def test_reactive_units_follow_seizures_and_stay_within_budget():
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     _, net, prob = prepare(demo("sinaloa_surge.toml"))
     out = run_dynamics(
@@ -301,10 +301,10 @@ def test_reactive_units_follow_seizures_and_stay_within_budget():
 
 
 def test_labs_relocate_through_the_relocation_model():
-    from reten.api import prepare
     from reten.models.relocation import relocate
     from reten.scenario import resolve_relocation
     from reten.sweep import scenario_variant
+    from reten.sweep.simulate import prepare
 
     sc, net, prob = prepare(demo("sinaloa_surge.toml"))
     sc2 = scenario_variant(sc, {"relocation": {"within_km": 150.0, "relocation_cost": 10.0}})
@@ -366,7 +366,7 @@ def test_reactive_ranking_seizures_then_flow_then_previous_positions():
 
 
 def test_optimize_policy_places_at_most_its_budget_each_month():
-    from reten.api import prepare
+    from reten.sweep.simulate import prepare
 
     _, net, prob = prepare(demo("sinaloa_surge.toml"))
     par = DynamicsParams(units=2)

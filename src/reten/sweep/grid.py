@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import os
 import re
 import tomllib
@@ -96,32 +95,16 @@ def _render(steps: list[str | int]) -> str:
 
 
 def scenario_variant(base: Any, changes: dict[str, Any]) -> Any:
-    """Return scenario ``base`` with each key path in ``changes`` set, validated again.
-
-    Uses the scenario's own ``replace`` (the Python API's variants) when it has one.
+    """Return scenario ``base`` with each key path in ``changes`` set (``Scenario.replace``).
 
     Raises
     ------
     InputError
         When a key path does not exist or the changed scenario is not valid.
     """
-    if not changes:
-        return base
-    if callable(getattr(base, "replace", None)):
-        sc = base
-        for k, v in changes.items():
-            sc = sc.replace(k, v)
-        return sc
-    from reten.scenario import Scenario, _validate  # type: ignore[attr-defined]
-
-    data = base.data
+    sc = base
     for k, v in changes.items():
-        data = set_key_path(data, k, v)
-    digest = hashlib.sha256(
-        (base.text_hash + json.dumps(changes, sort_keys=True, default=str)).encode()
-    ).hexdigest()
-    sc = Scenario(base.path, data, digest, base.lines)
-    _validate(sc)
+        sc = sc.replace(k, v)
     return sc
 
 

@@ -146,6 +146,12 @@ def simulate_problem(
     return series_frame(cols)
 
 
+def prepare(scenario: Any, network: Network | None = None) -> tuple[Any, Network, Problem]:
+    """Return (scenario, network, Problem) for a scenario path, dict or Scenario."""
+    sc, net, problem, _ = _load(scenario, network)
+    return sc, net, problem
+
+
 def _load(scenario: Any, network: Network | None) -> tuple[Any, Network, Problem, Any]:
     """Return (scenario, network, problem, relocation spec) for a path or a Scenario."""
     from reten.api import scenario_network
