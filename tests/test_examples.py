@@ -36,3 +36,14 @@ def test_docs_python_code_blocks_run(tmp_path, monkeypatch):
         exec(compile(code, "docs/python.md", "exec"), ns)
     assert ns["back"].regions.equals(ns["surge"].regions)
     assert ns["opt"].lower_bound <= ns["opt"].upper_bound + 1e-6
+
+
+def test_readme_python_example_runs(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    assert ns["opt"].lower_bound <= ns["opt"].upper_bound + 1e-6
+    assert len(ns["cmp"].regions)
