@@ -150,3 +150,26 @@ def test_select_region_default_network():
     assert df.origin.tolist() == [res.origins.origin[0]] and df.volume_kg.tolist() == [100.0]
     with pytest.raises(InputError, match="unknown region"):
         resolve_region(net, "Atlantis")
+
+
+def test_cli_run_writes_skim_margins_and_select(tmp_path):
+    from conftest import ROOT, run_cli
+    from reten.report.exports import read_table
+
+    demo = ROOT / "src" / "reten" / "data" / "demo" / "baseline.toml"
+    out = tmp_path / "run"
+    p = run_cli("run", str(demo), "-o", str(out), "--select-region", "Culiacán, Sinaloa")
+    assert p.returncode == 0, p.stderr
+    sk, o, c = (read_table(out / f) for f in ("skim.csv", "origins.csv", "crossings.csv"))
+    assert set(sk.origin) == set(o.origin) and set(sk.crossing) <= set(c.crossing)
+    best = sk[sk["rank"] == 1].set_index("origin")
+    assert (best.loc[o.origin, "crossing"].to_numpy() == o.crossing.to_numpy()).all()
+    assert (best.loc[o.origin, "cost"].to_numpy() == o.cost.to_numpy()).all()
+    m = read_table(out / "margins.csv")
+    assert (m.best_crossing == o.crossing).all() and (m.margin >= 0).all()
+    sel = read_table(out / "select.csv")
+    assert sel.region.tolist() == ["25006"] * len(sel)
+    assert "Culiacán" in set(sel.origin) and (sel.volume_kg > 0).all()
+    bad = run_cli("run", str(demo), "-o", str(tmp_path / "bad"), "--select-region", "Atlantis")
+    assert bad.returncode == 2 and "unknown region" in bad.stderr
+    assert not (tmp_path / "bad").exists()

@@ -194,15 +194,20 @@ def _run_tables(net: Network, r: RouteResult) -> dict[str, pd.DataFrame]:
 
 
 def run_to_dir(
-    path: Path, out: Path, net: Network | None = None
+    path: Path, out: Path, net: Network | None = None, select_region: str | None = None
 ) -> tuple[Scenario, Network, RouteResult]:
     """Run a scenario and write its directory; return (scenario, network, result)."""
+    from reten.analysis.select_link import resolve_region, select_region_frame
     from reten.report.exports import write_run
     from reten.report.html import run_report
 
     sc, net, r = _run_one(path, net)
     title = sc.name
-    write_run(out, net, r, run_report(net, r, title, _run_tables(net, r)))
+    extra = {}
+    if select_region is not None:
+        row = resolve_region(net, select_region)
+        extra["select.csv"] = select_region_frame(r, net, row)
+    write_run(out, net, r, run_report(net, r, title, _run_tables(net, r)), extra=extra)
     return sc, net, r
 
 
@@ -244,12 +249,20 @@ def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
+    select_region: Annotated[
+        str | None,
+        typer.Option(
+            "--select-region",
+            help="Select-link: write select.csv, the origins whose routes enter this region "
+            "(code, name or 'Municipality, State') and their kg/month",
+        ),
+    ] = None,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
     _set_basemap(basemap)
     with _progress() as prog:
         prog.add_task(f"running {scenario}", total=None)
-        sc, net, r = run_to_dir(scenario, out)
+        sc, net, r = run_to_dir(scenario, out, select_region=select_region)
     _print_run(sc, r)
     console.print(f"[green]wrote[/] {out}/report.html")
 

@@ -157,4 +157,11 @@ def select_region(r: RouteResult, net: Network, region: str | int) -> pd.DataFra
     [100.0]
     """
     row = resolve_region(net, region) if isinstance(region, str) else int(region)
-    return select_frame(r, net, select_nodes(r, net.region_nodes(row), net.n_nodes))
+    return select_region_frame(r, net, row)
+
+
+def select_region_frame(r: RouteResult, net: Network, row: int) -> pd.DataFrame:
+    """Return :func:`select_frame` for region row ``row`` (with a ``region`` column)."""
+    df = select_frame(r, net, select_nodes(r, net.region_nodes(row), net.n_nodes))
+    df.insert(0, "region", str(net.regions.code[row]))
+    return df

@@ -116,6 +116,8 @@ def skim_frame(net: Network, problem: Problem, skim: np.ndarray | None = None) -
     s = skim_matrix(net, problem) if skim is None else skim
     oi, cj = np.nonzero(np.isfinite(s))
     rank = np.argsort(np.argsort(s, axis=1, kind="stable"), axis=1, kind="stable") + 1
+    order = np.lexsort((rank[oi, cj], oi))  # by origin, cheapest crossing first
+    oi, cj = oi[order], cj[order]
     return pd.DataFrame(
         {
             "origin": problem.origin_label.astype(str)[oi] if oi.size else np.zeros(0, str),
