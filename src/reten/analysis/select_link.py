@@ -83,6 +83,9 @@ def select_crossings(r: RouteResult, crossings: np.ndarray) -> np.ndarray:
 def resolve_region(net: Network, name: str) -> int:
     """Return the region row named ``name``: a code, a name, or ``"Name, Parent name"``.
 
+    A bare name that is both a top-level region and a lower one (the state and the
+    municipality of Sinaloa) means the top-level one.
+
     Raises
     ------
     InputError
@@ -98,6 +101,10 @@ def resolve_region(net: Network, name: str) -> int:
     rows = [i for i in range(len(r)) if norm(r.name[i]) == norm(head)]
     if parent:
         rows = [i for i in rows if r.parent[i] >= 0 and norm(r.name[r.parent[i]]) == norm(parent)]
+    if len(rows) > 1 and not parent:
+        # "Sinaloa" is the state; the municipality of that name is "Sinaloa, Sinaloa"
+        top = [i for i in rows if r.parent[i] < 0]
+        rows = top if len(top) == 1 else rows
     if len(rows) == 1:
         return rows[0]
     if not rows:
@@ -106,7 +113,7 @@ def resolve_region(net: Network, name: str) -> int:
             "'Municipality, State'"
         )
     opts = ", ".join(
-        f"{r.name[i]}, {r.name[r.parent[i]]}" if r.parent[i] >= 0 else str(r.code[i])
+        f"{r.name[i]}, {r.name[r.parent[i]]}" if r.parent[i] >= 0 else f"{r.name[i]} ({r.level[i]})"
         for i in rows[:6]
     )
     raise InputError(f"--select-region: {name!r} names {len(rows)} regions ({opts}); be specific")

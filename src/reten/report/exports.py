@@ -102,9 +102,23 @@ def _geo_points(df: pd.DataFrame) -> Any:
 
 STRING_COLUMNS = frozenset(
     {
-        "origin", "node", "crossing", "crossing_node", "region", "level", "name", "seaport",
-        "site", "source", "target", "road_class", "crossing_base", "crossing_scenario",
-        "status", "objective_name", "method",
+        "origin",
+        "node",
+        "crossing",
+        "crossing_node",
+        "region",
+        "level",
+        "name",
+        "seaport",
+        "site",
+        "source",
+        "target",
+        "road_class",
+        "crossing_base",
+        "crossing_scenario",
+        "status",
+        "objective_name",
+        "method",
     }
 )
 """Columns that hold names, ids or codes: always strings, in memory and in files."""
