@@ -21,10 +21,10 @@ from reten.api import (
     load_network,
     optimize,
     read_run,
+    run,
     save_network,
     validate,
 )
-from reten.api import run_scenario as run
 from reten.errors import InputError
 from reten.network.model import Network, Regions
 from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult

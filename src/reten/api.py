@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from reten.errors import InputError
+from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
@@ -26,7 +26,7 @@ from reten.results import (
     ValidationResult,
     read_run,
 )
-from reten.scenario import ModelSettings, Scenario, load_scenario, resolve, resolve_all
+from reten.scenario import ModelSettings, Scenario, resolve, resolve_all
 
 __all__ = [
     "build_network",
@@ -34,7 +34,7 @@ __all__ = [
     "load_network",
     "optimize",
     "read_run",
-    "run_scenario",
+    "run",
     "save_network",
     "scenario_network",
     "solve",
@@ -70,7 +70,7 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
     >>> load_network("no/such/dir")
     Traceback (most recent call last):
     ...
-    reten.errors.InputError: no/such/dir: no such network directory; build one with ...
+    reten.errors.InputError: no/such/dir does not exist; build a network there with: ...
     """
     if str(source) == "default":
         from reten.data import default_network
@@ -78,10 +78,7 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
         return default_network()
     p = Path(source)
     if not p.exists():
-        raise InputError(
-            f"{p}: no such network directory; build one with `reten network build -o {p}` "
-            'or use load_network("default")'
-        )
+        raise InputError(no_network_message(p))
     from reten.network import storage
 
     return storage.load(p)
@@ -208,7 +205,7 @@ def scenario_network(sc: Scenario) -> Network:
         if not p.is_absolute():
             p = sc.base_dir / p
         if not (p / "meta.json").is_file():
-            raise sc.err("network.path", f"{p} is not a saved reten network directory")
+            raise sc.err("network.path", no_network_message(p))
         from reten.network import storage
 
         return storage.load(p)
@@ -282,7 +279,7 @@ def _result(sc: Scenario, net: Network, r: RouteResult) -> RunResult:
     )
 
 
-def run_scenario(
+def run(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any], net: Network | None = None
 ) -> RunResult:
     """Run a scenario: least-cost routes, congestion equilibrium or lab relocation.
@@ -389,11 +386,11 @@ def compare(
     if not isinstance(base, RunResult):
         sb = _as_scenario(base)
         net = net if net is not None else scenario_network(sb)
-        base = run_scenario(sb, net)
+        base = run(sb, net)
     if not isinstance(scenario, RunResult):
         ss = _as_scenario(scenario)
         same = base.scenario is not None and _network_key(ss) == _network_key(base.scenario)
-        scenario = run_scenario(ss, net if net is not None else base.network if same else None)
+        scenario = run(ss, net if net is not None else base.network if same else None)
     net, rb = base._need("compare")
     net2, rs = scenario._need("compare")
     if net2 is not net and net2.content_hash() != net.content_hash():
@@ -700,30 +697,8 @@ def demo(
     with resources.as_file(resources.files("reten.data") / "demo") as ddir:
         base: RunResult | None = None
         for key, desc in DEMO_STEPS:
-            res = run_scenario(Scenario.from_toml(ddir / f"{key}.toml"), net)
+            res = run(Scenario.from_toml(ddir / f"{key}.toml"), net)
             cmp = compare(base, res) if base is not None else None
             base = base or res
             out.append((key, desc, res, cmp))
     return out
-
-
-# ----------------------------------------------------------------------------- command line
-# The command line (cli.py) calls these until it is rewritten over the API above.
-
-
-def prepare(path: str | Path, net: Network | None = None) -> tuple[Scenario, Network, Problem]:
-    """Return the scenario at ``path``, its network and its resolved Problem."""
-    sc = load_scenario(path)
-    net = net if net is not None else scenario_network(sc)
-    return sc, net, resolve(sc, net)
-
-
-def run(path: str | Path, net: Network | None = None) -> tuple[Scenario, Network, RouteResult]:
-    """Return (scenario, network, route result) of the TOML file ``path``.
-
-    The command line's entry; the public ``reten.run`` is :func:`run_scenario`.
-    """
-    sc = load_scenario(path)
-    res = run_scenario(sc, net)
-    assert res.network is not None and res.routes is not None
-    return sc, res.network, res.routes

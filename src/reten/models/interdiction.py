@@ -91,7 +91,7 @@ class Sites:
         )
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InterdictionResult:
     """An allocation with its value and certified bounds.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.analysis.regions import production_by_region, region_flows
 from reten.atomic import atomic_dir
@@ -154,22 +154,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     )
 
 
-def _strict(x: Any) -> Any:
-    """``x`` with every non-finite float replaced by None (strict JSON has no NaN)."""
-    if isinstance(x, dict):
-        return {str(k): _strict(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_strict(v) for v in x]
-    if isinstance(x, float | np.floating):
-        return float(x) if np.isfinite(x) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
-
-
 def _prov_json(prov: dict[str, Any]) -> str:
-    text = json.dumps(_strict(prov), indent=2, sort_keys=True, default=str, allow_nan=False)
-    return text + "\n"
+    return jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
 
 
 def write_run(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
@@ -95,7 +95,7 @@ def _stable(x: Any) -> Any:
 
 def provenance(prov: dict[str, Any]) -> str:
     """Return the provenance block (without wall times, so reports are byte-reproducible)."""
-    text = json.dumps(_stable(prov), indent=2, sort_keys=True, default=str)
+    text = jsonio.dumps(_stable(prov), indent=2, sort_keys=True, default=str)
     return "<h2>Provenance</h2><pre>" + html.escape(text) + "</pre>"
 
 
@@ -115,8 +115,6 @@ def run_layout(
     is fitted to the change; ``region_change`` is (region rows, kg/month change, labels)
     for a municipality choropleth; ``sites`` (lon, lat, names, units) are checkpoint sites.
     """
-    if basemap is None:
-        basemap = svg.BASEMAP["url"]  # the CLI's --basemap until it passes it as an argument
     m = maps.MapBuilder(net, title, basemap=basemap)
     m.add_states()
     p = r.problem

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.atomic import atomic_dir
 from reten.models.interdiction import InterdictionResult, Sites
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import svg
-from reten.report.exports import _strict
 from reten.report.html import kpis, page, provenance, table
 
 
@@ -194,7 +193,5 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(
-            json.dumps(_strict(result_json(res)), indent=2, allow_nan=False) + "\n"
-        )
+        (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
     return Path(out)

@@ -177,19 +177,13 @@ def points_layer(
     return "".join(out)
 
 
-BASEMAP: dict[str, str | None] = {"url": None}
-"""Deprecated fallback read when no ``basemap`` argument is given (kept for the command
-line until it passes the basemap itself); new code passes ``basemap=``."""
-
-
 def svg(frame: Frame, layers: list[str], title: str, *, basemap: str | None = None) -> str:
     """Return a complete ``<svg class="map">`` element.
 
     ``basemap``: an XYZ tile URL template drawn under the layers (None: offline, no tiles).
     """
-    url = basemap if basemap is not None else BASEMAP["url"]
-    if url:
-        layers = [basemap_layer(frame, str(url)), *layers]
+    if basemap:
+        layers = [basemap_layer(frame, basemap), *layers]
     return (
         f'<svg class="map" role="img" aria-label="{html.escape(title)}" '
         f'viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" width="100%" '

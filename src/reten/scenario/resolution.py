@@ -211,8 +211,8 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         if not s_node:
             raise sc.err(
                 "destinations",
-                "the network has no border nodes; list destinations, or build the network "
-                "with ports of entry",
+                "the network has no border nodes: build it with --ports FILE "
+                "(reten network build ... --ports PORTS.csv -o DIR) or list [[destinations]]",
             )
         s_label = [str(net.node_name[n] or net.node_key[n]) for n in s_node]
     sink_node = np.array(s_node, dtype=np.int64)
