@@ -107,6 +107,8 @@ def _check_map(page):
     assert "Crossings" in m["legends"] and any("kg/month" in t for t in m["legends"])
     assert m["scalebar"]
     canvas = page.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
     box = canvas.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 200
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

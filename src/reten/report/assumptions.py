@@ -48,7 +48,7 @@ def touched_flow(base: RouteResult, scen_arc_cost: np.ndarray, scen_logsurv: np.
 def measure_warnings(net: Network, base: RouteResult, scen: RouteResult) -> list[str]:
     """Return warnings for measures that touch no baseline flow (roads and crossings)."""
     pb, ps = base.problem, scen.problem
-    out = []
+    out: list[str] = []
     if pb.arc_cost.shape != ps.arc_cost.shape:
         return out
     road = touched_flow(base, ps.arc_cost, ps.arc_logsurv)

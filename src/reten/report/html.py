@@ -43,7 +43,9 @@ a{color:#1a5276}
 def page(title: str, subtitle: str, body: list[str]) -> str:
     """Return a complete HTML document (BokehJS inlined when it holds a map)."""
     text = "".join(body)
-    js = maps.resources_html() if "data-root-id" in text else ""
+    js = ""
+    if "data-root-id" in text:
+        js, text = maps.resources_html(), maps.stable_ids(text)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -393,8 +395,17 @@ def compare_report(
     return page(title, "reten displacement analysis: baseline vs scenario", body)
 
 
-def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: str) -> str:
-    """Return an index linking reports: ``entries`` are (href, label, description)."""
+def index_page(
+    title: str,
+    entries: list[tuple[str, str, str]],
+    summary_html: str,
+    *,
+    story: list[str] | None = None,
+) -> str:
+    """Return an index page: ``story`` sections, the summary, then links.
+
+    ``entries`` are (href, label, description).
+    """
     items = "".join(
         f'<li><a href="{html.escape(h)}">{html.escape(lab)}</a> — {html.escape(d)}</li>'
         for h, lab, d in entries
@@ -402,8 +413,34 @@ def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: st
     return page(
         title,
         "reten demo on the embedded Mexico skeleton",
-        [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
+        [*(story or []), summary_html, f"<h2>The full reports</h2><ul>{items}</ul>"],
     )
+
+
+def _small_change_map(cmp: ComparisonResult, title: str) -> Any:
+    b, s = cmp.base, cmp.scenario
+    assert b.network is not None and b.routes is not None and s.routes is not None
+    m = maps.MapBuilder(b.network, title, width=420, height=400)
+    m.add_states(names=False)
+    m.add_roads()
+    rb, rs = b.routes, s.routes
+    scale = max(float(rb.arc_flow_kg.max(initial=0)), float(rs.arc_flow_kg.max(initial=0)), 1e-9)
+    m.add_flows(rs.arc_flow_kg - rb.arc_flow_kg, "Change (red more, blue less)", scale=scale)
+    p = rs.problem
+    m.add_points(
+        b.network.node_lon[p.sink_node],
+        b.network.node_lat[p.sink_node],
+        rs.crossing_flow_kg,
+        [str(x) for x in p.sink_label],
+        layer="Crossings",
+        unit="kg/month",
+        color=maps.CROSSING,
+        label_top=3,
+        max_size=18,
+    )
+    m.width_legend(scale)
+    m.focus = None  # side by side, the same national view
+    return m.figure(layer_legend=False)
 
 
 def demo_index(
@@ -437,7 +474,7 @@ def demo_index(
         base_cost = base_cost or s["total_cost"]
         rows.append((res.name, tops, s["seized_kg"], s["total_cost"] / base_cost - 1))
     table_html = (
-        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+        "<h2>3. Where the flow went</h2><table><thead><tr><th>scenario</th>"
         "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
         "</thead><tbody>"
         + "".join(
@@ -447,4 +484,39 @@ def demo_index(
         )
         + "</tbody></table>"
     )
-    return index_page("reten demo", entries, table_html), rows
+    story: list[str] = []
+    base = steps[0][2]
+    if base.network is not None and base.routes is not None:
+        net, rb = base.network, base.routes
+        story += [
+            assumptions_box(
+                net,
+                rb,
+                headline=["expected seizures, kg/month", "traffickers' cost increase"],
+            ),
+            "<h2>1. The baseline: where the flow goes with no new enforcement</h2>",
+            f'<p class="legend">{html.escape(steps[0][1])}</p>',
+            f"<figure>{route_map(net, rb, base.name)}</figure>",
+        ]
+        cmps = [(res, cmp, desc) for _, desc, res, cmp in steps if cmp is not None]
+        if cmps:
+            from bokeh.layouts import row
+
+            figs = [_small_change_map(c, r.name) for r, c, _ in cmps]
+            caps = "".join(
+                f'<div style="flex:1">{html.escape(d)}. '
+                f"Traffickers' cost {c.totals['cost_increase_share']:+.1%}; seizures "
+                f"{c.totals['seized_scenario_kg']:,.1f} kg/month"
+                + ("; no route moved." if c.totals["arc_flow_moved_kg_km"] == 0 else ".")
+                + "</div>"
+                for r, c, d in cmps
+            )
+            story += [
+                "<h2>2. Three measures side by side: where the flow is displaced</h2>",
+                '<p class="legend">Red: roads with more flow than in the baseline, blue: '
+                "less; width by kg/month. Purple circles: crossings by volume. Each map "
+                "zooms and pans on its own.</p>",
+                f'<div style="display:flex;gap:10px;font-size:12.5px">{caps}</div>',
+                "<figure>" + maps.embed(row(*figs, sizing_mode="scale_width"))[0] + "</figure>",
+            ]
+    return index_page("reten demo", entries, table_html, story=story), rows

@@ -199,7 +199,7 @@ class MapBuilder:
         self.fig.add_tile(WMTSTileSource(url=url, attribution=attribution))
         self.notes.append(f"Basemap tiles from {host}; {attribution}.")
 
-    def add_states(self) -> None:
+    def add_states(self, *, names: bool = True) -> None:
         """Draw state outlines (and with them the coast and the US border)."""
         states, source = state_outlines(self.net)
         if not states:
@@ -216,6 +216,8 @@ class MapBuilder:
         )
         self.layers.append(("States", [r]))
         self.notes.append(f"State outlines: {source}.")
+        if not names:
+            return
         # faint state names at a representative point of each
         import shapely
 
@@ -476,7 +478,7 @@ class MapBuilder:
         self.focus = (x, y)
 
     # ------------------------------------------------------------------ output
-    def figure(self) -> Any:
+    def figure(self, *, layer_legend: bool = True) -> Any:
         """Return the finished Bokeh layout (map, layer legend, view buttons, scale bar)."""
         from bokeh.layouts import column, row
         from bokeh.models import Button, CustomJS, Legend, LegendItem, ScaleBar
@@ -491,7 +493,8 @@ class MapBuilder:
             title_text_font_size="8pt",
             background_fill_alpha=0.8,
         )
-        self.fig.add_layout(leg)
+        if layer_legend:
+            self.fig.add_layout(leg)
         self.fig.add_layout(
             ScaleBar(
                 range=self.fig.x_range,
@@ -564,21 +567,27 @@ def embed(*layouts: Any) -> list[str]:
     from bokeh.embed import components
 
     script, divs = components(list(layouts))
-    frags = [script + divs[0], *divs[1:]]
-    # Bokeh names documents by random UUIDs: number them in order, so that the same
-    # result gives the same bytes
+    return [script + divs[0], *divs[1:]]
+
+
+def stable_ids(text: str) -> str:
+    """Return ``text`` with Bokeh's ids numbered in order of appearance.
+
+    Bokeh names documents by random UUIDs and models by a counter over the process
+    ("p1234"); numbering both from the start of the page makes the same result give the
+    same bytes (ids stay unique within the page).
+    """
     seen: dict[str, str] = {}
 
     def _id(m: re.Match[str]) -> str:
         return seen.setdefault(m.group(0), f"00000000-0000-4000-8000-{len(seen):012d}")
 
-    # and its model ids ("p1234") count up over the process: number them from the start
     ids: dict[str, str] = {}
 
     def _pid(m: re.Match[str]) -> str:
         return ids.setdefault(m.group(0), f'"p{1000 + len(ids)}"')
 
-    return [_PID.sub(_pid, _UUID.sub(_id, f)) for f in frags]
+    return _PID.sub(_pid, _UUID.sub(_id, text))
 
 
 def resources_html() -> str:

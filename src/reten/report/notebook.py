@@ -146,9 +146,9 @@ class Map:
     html: str
 
     def _repr_html_(self) -> str:
-        from reten.report.maps import resources_html
+        from reten.report.maps import resources_html, stable_ids
 
-        return f'<div class="reten-map">{resources_html()}{self.html}</div>'
+        return f'<div class="reten-map">{resources_html()}{stable_ids(self.html)}</div>'
 
     def save(self, path: str | Path) -> Path:
         """Write the map as a standalone HTML page and return its path."""
