@@ -376,7 +376,10 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
 
 @app.command("validate")
 def validate_cmd(
-    result: Annotated[Path, typer.Argument(help="A run directory (with regions.csv)")],
+    result: Annotated[
+        Path,
+        typer.Argument(help="A run directory (regions.csv) or comparison (regions_delta.csv)"),
+    ],
     observed: Annotated[str, typer.Option("--observed", help="CSV of observed values")],
     region_col: Annotated[str, typer.Option("--region-col", help="Region code column")],
     value_col: Annotated[str, typer.Option("--value-col", help="Observed value column")],
@@ -406,13 +409,25 @@ def validate_cmd(
         typer.Option("-o", "--out", help="Output directory (default RESULT/validation)"),
     ] = None,
     overwrite: OverwriteOption = False,
+    change: Annotated[
+        str | None,
+        typer.Option("--change", help="Rows of the later period, e.g. 'year >= 2007'"),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Rows of the earlier period, e.g. 'year < 2007'"),
+    ] = None,
 ) -> None:
-    """Compare a run's predicted region flows with an observed region-level series."""
+    """Compare a run's predicted region flows (or a comparison's changes) with observed data.
+
+    With --change and --baseline the observed value is the change between the periods.
+    """
     import reten
     from reten.report.validation import write_validation_files
 
     out = out or result / "validation"
-    inputs: list[str | Path] = [result / "regions.csv", observed]
+    pred_file = "regions_delta.csv" if (result / "regions_delta.csv").is_file() else "regions.csv"
+    inputs: list[str | Path] = [result / pred_file, observed]
     with output_dir(out, kind="validation", overwrite=overwrite, inputs=inputs) as tmp:
         v = reten.validate(
             result,
@@ -424,6 +439,8 @@ def validate_cmd(
             where=where,
             bootstrap=bootstrap,
             seed=seed,
+            change=change,
+            baseline=baseline,
         )
         write_validation_files(tmp, v)
     print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
