@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
@@ -631,6 +632,9 @@ def validate(
 
     if (change is None) != (baseline is None):
         raise InputError("validate: give both change and baseline row filters, or neither")
+    is_change = isinstance(result, ComparisonResult) or (
+        not isinstance(result, RunResult) and (Path(result) / "regions_delta.csv").is_file()
+    )
     if isinstance(result, RunResult):
         pred, label = result.regions, result.name
     elif isinstance(result, ComparisonResult):
@@ -665,6 +669,17 @@ def validate(
         obs = obs.assign(observed=obs.observed_after - obs.observed_before)[["region", "observed"]]
     else:
         obs = read_observed(str(observed), region_col, value_col, agg=agg, where=where)
+    zero_filled = 0
+    if is_change and len(pred):
+        # a comparison lists the regions whose flow changed; every other region of the
+        # level (a code of the same form) had no predicted change
+        width = {len(str(c)) for c in pred.region}
+        extra = obs.region[~obs.region.isin(pred.region) & obs.region.str.len().isin(width)]
+        zero_filled = int(extra.size)
+        pred = pd.concat(
+            [pred, pd.DataFrame({"region": extra.to_numpy(), "predicted": 0.0, "name": ""})],
+            ignore_index=True,
+        )
     v = spearman(
         pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=str(observed)
     )
@@ -679,6 +694,7 @@ def validate(
         "where": where,
         "change": change,
         "baseline": baseline,
+        "regions_with_no_predicted_change": zero_filled,
     }
     return ValidationResult(
         spearman=v.spearman,

@@ -275,6 +275,14 @@ def network_export(
     console.print(f"[green]wrote[/] {out}")
 
 
+FiguresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--figures",
+        help="Also write the main maps and charts as static figures (png, svg or pdf, "
+        "300 dpi) into OUT/figures",
+    ),
+]
 BasemapOption = Annotated[
     str | None,
     typer.Option(
@@ -289,6 +297,7 @@ def run_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
     select_region: Annotated[
         str | None,
         typer.Option(
@@ -308,6 +317,8 @@ def run_cmd(
         prog.add_task(f"running {scenario}", total=None)
         res = reten.run(reten.Scenario.from_toml(scenario))
         res.write(out, basemap=basemap, select_region=select_region)
+        if figures:
+            res.figures(out / "figures", figures)
     _print_run(res)
     console.print(f"[green]wrote[/] {out}/report.html")
 
@@ -337,6 +348,7 @@ def compare_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
     import reten
@@ -346,6 +358,8 @@ def compare_cmd(
         prog.add_task(f"comparing {scenario} with {base}", total=None)
         cmp = reten.compare(reten.Scenario.from_toml(base), reten.Scenario.from_toml(scenario))
         cmp.write(out, basemap=basemap)
+        if figures:
+            cmp.figures(out / "figures", figures)
     _print_compare(cmp)
     console.print(f"[green]wrote[/] {out}/report.html")
 

@@ -253,6 +253,15 @@ class RunResult:
             )
         return self.network, self.routes
 
+    def figures(self, out: str | Path, fmt: str = "png") -> Path:
+        """Write the main maps and charts as static figures (png, svg or pdf, 300 dpi).
+
+        See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
+        """
+        from reten.report.figures import write_figures
+
+        return write_figures(self, out, fmt)
+
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the routes (width by flow), origins and crossings with matplotlib.
 
@@ -359,6 +368,15 @@ class ComparisonResult:
         cmp = self._analysis()
         html = compare_report(net, rb, rs, cmp, self.name, basemap=basemap)
         return write_compare(out, net, rb, rs, cmp, html)
+
+    def figures(self, out: str | Path, fmt: str = "png") -> Path:
+        """Write the main maps and charts as static figures (png, svg or pdf, 300 dpi).
+
+        See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
+        """
+        from reten.report.figures import write_figures
+
+        return write_figures(self, out, fmt)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the change in flow per arc (red: more, blue: less) with matplotlib."""
