@@ -248,7 +248,7 @@ class MapBuilder:
         ]
         src = _polys_source(items, self.proj)
         lim = max(float(np.abs(values).max()) if values.size else 1.0, 1e-9)
-        cmap = LinearColorMapper(palette=list(reversed(RdBu11)), low=-lim, high=lim)
+        cmap = LinearColorMapper(palette=list(RdBu11), low=-lim, high=lim)
         rend = self.fig.multi_polygons(
             "xs",
             "ys",
@@ -427,7 +427,7 @@ class MapBuilder:
 
         items = []
         for v in sorted({_nice(vmax), _nice(vmax / 4)}, reverse=True):
-            if v <= 0:
+            if v <= 0 or (unit == "units" and v < 1):
                 continue
             s = 6 + (max_size - 6) * np.sqrt(v / vmax)
             r = self.fig.scatter(
@@ -508,10 +508,10 @@ class MapBuilder:
         first = whole
         if self.focus is not None and self.focus[0].size:
             fx = _bounds(
-                *self.focus, pad=0.35, min_span=150_000.0 * self.proj.k, aspect=self.aspect
+                *self.focus, pad=0.12, min_span=150_000.0 * self.proj.k, aspect=self.aspect
             )
             # the changed area when it is clearly smaller than the network
-            if (fx[1] - fx[0]) < 0.7 * (whole[1] - whole[0]):
+            if (fx[1] - fx[0]) < 0.85 * (whole[1] - whole[0]):
                 first = fx
         x0, x1, y0, y1 = first
         self.fig.x_range.start, self.fig.x_range.end = x0, x1
