@@ -129,7 +129,10 @@ def _network(path: Path | None, default: bool) -> Network:
 
     if default == (path is not None):
         raise InputError("give a network directory or --default (one of them)")
-    return reten.load_network("default" if default else path)  # type: ignore[arg-type]
+    if default:
+        return reten.load_network("default")
+    assert path is not None
+    return reten.load_network(path)
 
 
 @network_app.command("build")
