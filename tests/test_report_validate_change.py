@@ -76,9 +76,24 @@ def test_cli_validates_a_comparison_directory(comparison, tmp_path):
     cmp, out = comparison
     obs = _observed(tmp_path / "planted.csv", cmp, planted=True)
     p = run_cli(
-        "validate", str(out), "--observed", str(obs), "--region-col", "cvegeo",
-        "--value-col", "homicides", "--level", "municipality", "--change", "year >= 2007",
-        "--baseline", "year < 2007", "--bootstrap", "100", "-o", str(tmp_path / "v"),
+        "validate",
+        str(out),
+        "--observed",
+        str(obs),
+        "--region-col",
+        "cvegeo",
+        "--value-col",
+        "homicides",
+        "--level",
+        "municipality",
+        "--change",
+        "year >= 2007",
+        "--baseline",
+        "year < 2007",
+        "--bootstrap",
+        "100",
+        "-o",
+        str(tmp_path / "v"),
     )
     assert p.returncode == 0, p.stderr
     text = (tmp_path / "v" / "validation.html").read_text()

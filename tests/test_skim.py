@@ -39,8 +39,14 @@ def problems(draw):
     if draw(st.booleans()):
         sink_cost[0] = np.inf
     p = Problem(
-        cost, logsurv, sinks, sink_cost, rng.uniform(0, 0.1, k), origins,
-        rng.uniform(1, 10, origins.size), risk_weight=draw(st.sampled_from([0.0, 50.0])),
+        cost,
+        logsurv,
+        sinks,
+        sink_cost,
+        rng.uniform(0, 0.1, k),
+        origins,
+        rng.uniform(1, 10, origins.size),
+        risk_weight=draw(st.sampled_from([0.0, 50.0])),
         origin_label=np.array([f"o{i}" for i in range(origins.size)], dtype=object),
         sink_label=np.array([f"s{j}" for j in range(k)], dtype=object),
     )
@@ -140,8 +146,13 @@ def test_select_region_default_network():
 
     net = reten.load_network("default")
     sc = reten.Scenario.from_dict(
-        {"name": "b", "origins": [{"municipality": "Culiacán", "volume_kg": 100},
-                                  {"state": "Michoacán", "volume_kg": 50}]}
+        {
+            "name": "b",
+            "origins": [
+                {"municipality": "Culiacán", "volume_kg": 100},
+                {"state": "Michoacán", "volume_kg": 50},
+            ],
+        }
     )
     res = reten.run(sc, net)
     from reten.analysis.select_link import select_region

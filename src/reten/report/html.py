@@ -243,6 +243,17 @@ def run_report(
         ),
     ]
     body += _extension_sections(net, r, basemap=basemap)
+    from reten.analysis.skim import margins_frame
+
+    mg = margins_frame(net, r.problem).drop(columns=["node"])
+    body += [
+        "<h2>Why the flow goes where it goes: each origin's best and second-best crossing</h2>",
+        f'<p class="legend">Costs in {html.escape(unit)} per kg, risk included (the skim: '
+        "every origin's least cost to every crossing is in skim.csv). The margin is how much "
+        "dearer the best crossing must become before the origin switches; "
+        "margin_share is that margin over the best cost.</p>",
+        table(mg, floatfmt="{:,.2f}"),
+    ]
     for name, df in tables.items():
         body += [f"<h2>{html.escape(name)}</h2>", table(df)]
     body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
