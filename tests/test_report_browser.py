@@ -118,17 +118,18 @@ def _check_map(page):
     page.wait_for_timeout(400)
     z = _map_model(page)
     assert z["x1"] - z["x0"] < m["x1"] - m["x0"]
-    # hover: moving over the map shows a tooltip somewhere
+    # hover: moving over the map shows a tooltip (over a route, an origin or a crossing)
+    probe = (
+        "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && "
+        "e.shadowRoot.querySelector('.bk-tooltip-row-label, .bk-tooltip-content'))"
+    )
     shown = False
-    for dx in range(-200, 201, 25):
-        for dy in range(-150, 151, 25):
+    for dy in range(int(-box["height"] / 2) + 20, int(box["height"] / 2) - 20, 30):
+        for dx in range(int(-box["width"] / 2) + 20, int(box["width"] / 2) - 20, 30):
             page.mouse.move(cx + dx, cy + dy)
-            if page.locator("div.bk-Tooltip, div[class*=bk-tooltip]").count():
-                shown = page.evaluate(
-                    "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && "
-                    "e.shadowRoot.querySelector('.bk-tooltip-row-label, .bk-tooltip-content'))"
-                )
-            if shown:
+            page.wait_for_timeout(30)
+            if page.evaluate(probe):
+                shown = True
                 break
         if shown:
             break
