@@ -278,6 +278,14 @@ def network_export(
     console.print(f"[green]wrote[/] {out}")
 
 
+FiguresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--figures",
+        help="Also write the main maps and charts as static figures (png, svg or pdf, "
+        "300 dpi) into OUT/figures",
+    ),
+]
 BasemapOption = Annotated[
     str | None,
     typer.Option(
@@ -292,6 +300,15 @@ def run_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
+    select_region: Annotated[
+        str | None,
+        typer.Option(
+            "--select-region",
+            help="Select-link: write select.csv, the origins whose routes enter this region "
+            "(code, name or 'Municipality, State') and their kg/month",
+        ),
+    ] = None,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
     import reten
@@ -302,7 +319,9 @@ def run_cmd(
     ):
         prog.add_task(f"running {scenario}", total=None)
         res = reten.run(reten.Scenario.from_toml(scenario))
-        res.write(out, basemap=basemap)
+        res.write(out, basemap=basemap, select_region=select_region)
+        if figures:
+            res.figures(out / "figures", figures)
     _print_run(res)
     console.print(f"[green]wrote[/] {out}/report.html")
 
@@ -332,6 +351,7 @@ def compare_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
     import reten
@@ -341,6 +361,8 @@ def compare_cmd(
         prog.add_task(f"comparing {scenario} with {base}", total=None)
         cmp = reten.compare(reten.Scenario.from_toml(base), reten.Scenario.from_toml(scenario))
         cmp.write(out, basemap=basemap)
+        if figures:
+            cmp.figures(out / "figures", figures)
     _print_compare(cmp)
     console.print(f"[green]wrote[/] {out}/report.html")
 
@@ -371,7 +393,10 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
 
 @app.command("validate")
 def validate_cmd(
-    result: Annotated[Path, typer.Argument(help="A run directory (with regions.csv)")],
+    result: Annotated[
+        Path,
+        typer.Argument(help="A run directory (regions.csv) or comparison (regions_delta.csv)"),
+    ],
     observed: Annotated[str, typer.Option("--observed", help="CSV of observed values")],
     region_col: Annotated[str, typer.Option("--region-col", help="Region code column")],
     value_col: Annotated[str, typer.Option("--value-col", help="Observed value column")],
@@ -401,13 +426,25 @@ def validate_cmd(
         typer.Option("-o", "--out", help="Output directory (default RESULT/validation)"),
     ] = None,
     overwrite: OverwriteOption = False,
+    change: Annotated[
+        str | None,
+        typer.Option("--change", help="Rows of the later period, e.g. 'year >= 2007'"),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Rows of the earlier period, e.g. 'year < 2007'"),
+    ] = None,
 ) -> None:
-    """Compare a run's predicted region flows with an observed region-level series."""
+    """Compare a run's predicted region flows (or a comparison's changes) with observed data.
+
+    With --change and --baseline the observed value is the change between the periods.
+    """
     import reten
     from reten.report.validation import write_validation_files
 
     out = out or result / "validation"
-    inputs: list[str | Path] = [result / "regions.csv", observed]
+    pred_file = "regions_delta.csv" if (result / "regions_delta.csv").is_file() else "regions.csv"
+    inputs: list[str | Path] = [result / pred_file, observed]
     with output_dir(out, kind="validation", overwrite=overwrite, inputs=inputs) as tmp:
         v = reten.validate(
             result,
@@ -419,6 +456,8 @@ def validate_cmd(
             where=where,
             bootstrap=bootstrap,
             seed=seed,
+            change=change,
+            baseline=baseline,
         )
         write_validation_files(tmp, v)
     print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))

@@ -117,6 +117,22 @@ SECTIONS: tuple[Section, ...] = (
             Key("seed", "integer", 0, 0, doc="seed of every random draw; recorded"),
             _n("risk_weight", 0.0, doc="cost units per unit of log-survival −ln(1 − p)"),
             _n("dose_mg", 2.0, lo_open=True, doc="potentially lethal dose, mg (DEA: 2 mg)"),
+            _n(
+                "purity",
+                1.0,
+                0.0,
+                1.0,
+                lo_open=True,
+                doc="fentanyl share of the seized product by weight, for the dose figure "
+                "(1: pure, an upper bound)",
+            ),
+            Key(
+                "volume_source",
+                "string",
+                None,
+                doc="where the origin volumes come from (reports call them illustrative "
+                "when absent)",
+            ),
             Key("network", "table", None, doc="the road network"),
             Key("origins", "array", REQUIRED, doc="production zones (at least one)"),
             Key("destinations", "array", None, doc="ports of entry (default: every one)"),
