@@ -88,10 +88,21 @@ def test_refuses_another_kind_of_reten_output(proj):
     assert snapshot(proj) == before
 
 
-def test_a_reten_output_inside_its_own_output_is_not_foreign(proj):
+def test_a_reten_output_inside_another_is_kept(proj):
+    """A run saved inside a network (or run) folder is never deleted by rebuilding it."""
+    assert call("network", "build", "--edges", "e.csv", "-o", "netY", cwd=proj).code == 0
     assert run(proj, "o").code == 0
     assert run(proj, "o/inner").code == 0
-    assert run(proj, "o").code == 0  # the nested output is reten's: replaced with the rest
+    before = snapshot(proj)
+    assert_one_line_error(run(proj, "o"), "inner", "--overwrite")
+    assert snapshot(proj) == before
+    assert run(proj, "netY/baseline").code == 0
+    before = snapshot(proj)
+    r = call("network", "build", "--edges", "e.csv", "-o", "netY", cwd=proj)
+    assert_one_line_error(r, "baseline", "--overwrite")
+    assert snapshot(proj) == before
+    # asked for, the whole folder is replaced
+    assert run(proj, "o", "--overwrite").code == 0
     assert not (proj / "o" / "inner").exists()
 
 

@@ -245,11 +245,11 @@ def _owned_problem(target: Path, kind: str) -> str | None:
     if old_kind != kind and "output" not in (old_kind, kind):
         return f"holds a reten {old_kind} output, not a {kind} output"
     listed = {str(e) for e in marker["entries"]} | {MARKER}
-    extra = [
-        n
-        for n in names
-        if n not in listed and not _is_reten_output(target / n) and not _is_our_litter(n)
-    ]
+    extra = [n for n in names if n not in listed and not _is_our_litter(n)]
+    nested = [n for n in extra if _is_reten_output(target / n)]
+    if nested:  # another output saved inside this one (a run inside a network folder)
+        shown = ", ".join(nested[:5]) + (" ..." if len(nested) > 5 else "")
+        return f"holds another reten output ({shown}) that replacing it would delete"
     if extra:
         shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
         return f"holds files reten did not write ({shown})"
