@@ -2,6 +2,12 @@
 
 ``reten.sweep`` is this package and also callable: ``reten.sweep(grid, out, workers=2)`` is
 :func:`reten.sweep.runner.sweep`.
+
+Examples
+--------
+>>> from reten.sweep import set_key_path
+>>> set_key_path({"costs": {}}, "costs.per_km", 0.7)
+{'costs': {'per_km': 0.7}}
 """
 
 import sys

@@ -31,6 +31,12 @@ class SweepResult:
     """What a sweep produced: the combined table, failures and task counts.
 
     ``table`` has one column per grid key, ``variant``, ``seed`` and the series columns.
+
+    Examples
+    --------
+    >>> r = SweepResult(Path("out"), pd.DataFrame(), pd.DataFrame(), 0, 8, 0)
+    >>> r.skipped, r.failed
+    (8, 0)
     """
 
     path: Path

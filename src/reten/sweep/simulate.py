@@ -48,6 +48,12 @@ class Simulation:
     ``series`` has one row per (run, month) and the columns of
     :data:`reten.models.dynamics.SERIES_COLUMNS` (volumes kg per month, ``trafficker_cost``
     in the scenario's cost unit times kg).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"run": [0, 0], "month": [0, 1], "seized_kg": [1.0, 3.0]})
+    >>> Simulation(series=df).bands("seized_kg", (0.5,)).to_dict()
+    {'q0.5': {0: 1.0, 1: 3.0}}
     """
 
     series: pd.DataFrame
