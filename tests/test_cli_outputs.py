@@ -112,7 +112,7 @@ def test_a_reten_output_inside_another_is_kept(proj):
         ("s.toml", "input"),  # the scenario itself
         (".", "new folder name"),  # the folder holding the scenario
         ("net", "input"),  # the network the scenario reads
-        ("net/arcs.parquet", "not a folder"),  # a file inside an input
+        ("net/arcs.parquet", "inside the input network"),  # a file inside an input
     ],
 )
 def test_never_replaces_an_input_even_with_overwrite(proj, out, needle):
@@ -453,3 +453,33 @@ def test_jsonio_numpy_values():
         "b": [1.0, None],
         "c": 3,
     }
+
+
+def test_api_writers_never_replace_a_network_or_write_inside_one(proj):
+    """Breaker findings: export into the input network, RunResult.write over a network."""
+    import reten
+    from reten.errors import InputError
+
+    assert call("network", "build", "--edges", "e.csv", "-o", "netA", cwd=proj).code == 0
+    before = snapshot(proj)
+    r = call(
+        "network",
+        "export",
+        "netA",
+        "--format",
+        "geojson",
+        "-o",
+        "netA/meta.json",
+        "--overwrite",
+        cwd=proj,
+    )
+    assert_one_line_error(r, "inside the input network")
+    assert snapshot(proj) == before
+    net = reten.load_network(proj / "netA")
+    assert run(proj, "r_ok").code == 0
+    before = snapshot(proj)
+    with pytest.raises(InputError, match="network"):
+        reten.save_network(net, proj / "r_ok")
+    res = reten.read_run(proj / "r_ok")
+    assert snapshot(proj) == before
+    del res

@@ -174,7 +174,7 @@ def write_run(
     """
     from reten.analysis.skim import margins_frame, skim_frame, skim_matrix
 
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="run") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         sk = skim_matrix(net, r.problem)
         _csv(skim_frame(net, r.problem, sk), tmp / "skim.csv")
@@ -237,7 +237,7 @@ def write_compare(
     report_html: str,
 ) -> Path:
     """Write a comparison's directory atomically: report and ranked CSV tables."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="compare") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         _csv(cmp.regions, tmp / "regions_delta.csv")
         _csv(cmp.crossings, tmp / "crossings_delta.csv")

@@ -182,7 +182,7 @@ def write_optimize(
             }
         ),
     ]
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="optimize") as tmp:
         (tmp / "report.html").write_text(
             page(title, "reten enforcement optimisation (network interdiction)", body),
             encoding="utf-8",

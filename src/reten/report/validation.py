@@ -124,6 +124,6 @@ def write_validation_files(directory: Path, v: ValidationResult) -> None:
 
 def write_validation(out: str | Path, v: ValidationResult) -> Path:
     """Write the validation files atomically into directory ``out``; return ``out``."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="validation") as tmp:
         write_validation_files(tmp, v)
     return Path(out)
