@@ -59,7 +59,10 @@ def _number(
     def check(value: Any) -> Any:
         if value is None:
             return value
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            v = math.inf
         ok = math.isfinite(v)
         if ok and lo is not None:
             ok = v > lo if lo_open else v >= lo
@@ -518,7 +521,9 @@ def optimize_cmd(
     max_units: Annotated[
         int,
         typer.Option(
-            "--max-units", help="Units per site at most (>= 1)", callback=_number(1, integer=True)
+            "--max-units",
+            help="Units per site at most (1 to 1,000,000)",
+            callback=_number(1, 1_000_000, integer=True),
         ),
     ] = 1,
     curve: Annotated[bool, typer.Option("--curve/--no-curve", help="K = 1..B curve")] = True,
