@@ -284,3 +284,16 @@ def test_command_line_and_api_write_the_same_files(tmp_path):
         assert names == sorted(p.name for p in cli.iterdir() if not p.name.startswith("."))
         for name in names:
             assert (cli / name).read_bytes() == (api / name).read_bytes(), (kind, name)
+
+
+def test_run_takes_a_network_path_and_names_a_wrong_network():
+    """Breaker finding: reten.run(sc, "default") raised AttributeError."""
+    from reten.errors import InputError
+
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 1}]})
+    a = reten.run(sc, "default")
+    b = reten.run(sc, reten.load_network("default"))
+    assert a.origins.equals(b.origins)
+    for bad in (5, {}):
+        with pytest.raises(InputError, match="expected a Network"):
+            reten.run(sc, bad)

@@ -483,3 +483,12 @@ def test_api_writers_never_replace_a_network_or_write_inside_one(proj):
     res = reten.read_run(proj / "r_ok")
     assert snapshot(proj) == before
     del res
+
+
+def test_geojson_export_is_the_same_bytes_twice(proj):
+    """Breaker finding: the GeoJSON 'name' member was the temporary file's name."""
+    for name in ("a.geojson", "b.geojson"):
+        args = ("network", "export", "net", "--format", "geojson", "-o", name)
+        assert call(*args, cwd=proj).code == 0
+    assert (proj / "a.geojson").read_bytes() == (proj / "b.geojson").read_bytes()
+    assert '"name": "arcs"' in (proj / "a.geojson").read_text()

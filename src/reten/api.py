@@ -198,6 +198,18 @@ def _network_key(sc: Scenario) -> str:
     return str((p if p.is_absolute() else sc.base_dir / p).resolve())
 
 
+def _given_network(net: Any) -> Network:
+    """Return ``net`` when it is a Network; load it when it is "default" or a directory."""
+    if isinstance(net, Network):
+        return net
+    if isinstance(net, str | os.PathLike):
+        return load_network(net)
+    raise InputError(
+        f"net: expected a Network (from reten.load_network), \"default\" or a network "
+        f"directory, got {type(net).__name__}"
+    )
+
+
 def scenario_network(sc: Scenario) -> Network:
     """Return the network a scenario names in ``[network]`` (default or ``path``)."""
     net = sc.spec["network"]
@@ -324,7 +336,7 @@ def run(
     'EPSG:4326'
     """
     sc = _as_scenario(sc)
-    net = net if net is not None else scenario_network(sc)
+    net = _given_network(net) if net is not None else scenario_network(sc)
     res = resolve_all(sc, net)
     r = solve(res.problem, res.settings, net)
     _check_reached(sc, r)
@@ -386,7 +398,7 @@ def compare(
 
     if not isinstance(base, RunResult):
         sb = _as_scenario(base)
-        net = net if net is not None else scenario_network(sb)
+        net = _given_network(net) if net is not None else scenario_network(sb)
         base = run(sb, net)
     if not isinstance(scenario, RunResult):
         ss = _as_scenario(scenario)
@@ -501,7 +513,7 @@ def optimize(
         )
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
-    net = net if net is not None else scenario_network(sc)
+    net = _given_network(net) if net is not None else scenario_network(sc)
     problem = resolve(sc, net)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
     kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
