@@ -122,3 +122,12 @@ def test_unexpected_error_is_one_line_and_debug_shows_traceback(tmp_path):
         env={**os.environ, "RETEN_DEBUG": "1"},
     )
     assert env.returncode == 1 and "Traceback" in env.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["optimize"], ["network", "build"]])
+def test_help_shows_flags_without_a_value_tag(command: list[str]) -> None:
+    """A flag takes no value: its help line must not read like '--overwrite <bool>'."""
+    out = reten(*command, "--help", env={"COLUMNS": "100"})
+    assert out.returncode == 0, out.stderr
+    assert "--help" in out.stdout
+    assert "<bool>" not in out.stdout and "BOOLEAN" not in out.stdout

@@ -281,3 +281,19 @@ def test_dimacs_node_count_beyond_int32_is_one_line(tmp_path):
     with pytest.raises(InputError, match="line 1") as exc:
         read_dimacs(p)
     assert "\n" not in str(exc.value)
+
+
+def test_dimacs_size_beyond_memory_is_one_line(tmp_path, monkeypatch):
+    """A node count inside int32 that the machine cannot hold is refused before allocating."""
+    import reten.memory
+
+    monkeypatch.setattr(reten.memory, "available_bytes", lambda: 4 * 2**30)
+    f = tmp_path / "huge.gr"
+    f.write_text("c comment\np sp 2147483000 0\n")
+    with pytest.raises(InputError) as e:
+        read_dimacs(f)
+    msg = str(e.value)
+    assert "\n" not in msg and "line 2" in msg and "2,147,483,000 nodes" in msg and "GiB" in msg
+    # a size that fits still reads (its isolated nodes kept)
+    f.write_text("p sp 1000 1\na 1 2 3\n")
+    assert read_dimacs(f).n_nodes == 1000

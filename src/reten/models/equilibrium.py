@@ -82,6 +82,19 @@ class _Costs:
         self.delta = float(cong.delta)
         if self.delta < 1:
             raise InputError("congestion delta must be >= 1")
+        if self.cap.size:
+            # the whole volume on the tightest congested arc bounds every cost and the
+            # Beckmann objective: refuse a curve that overflows float64 there
+            vmax = float(np.sum(problem.origin_volume_kg))
+            with np.errstate(over="ignore", invalid="ignore"):
+                r = np.float64(max(vmax / float(self.cap.min()), 1.0))
+                worst = self.alpha * np.power(r, self.delta + 1) * max(vmax, 1.0)
+            if not np.isfinite(worst):
+                raise InputError(
+                    f"congestion: alpha = {self.alpha:g} and delta = {self.delta:g} with a "
+                    f"capacity of {float(self.cap.min()):g} overflow the cost curve at "
+                    f"{vmax:g} kg; use a smaller delta or alpha, or larger capacities"
+                )
 
     def only_sinks(self, m: int) -> bool:
         """True when no network arc is congested (only crossing arcs are)."""
@@ -327,7 +340,7 @@ def _solve_gp(
     sink_cong = costs.cong[costs.cong >= m] - m
     cap[sink_cong] = congestion.sink_capacity[sink_cong]
     alpha = float(costs.alpha) if sink_cong.size else 0.0
-    capv = np.where(np.isfinite(cap), cap, 1.0)
+    capv = cap  # an infinite capacity: (x / inf) ** delta = 0, never 0 * inf
     alpha_v = np.where(np.isfinite(cap), alpha, 0.0)
     # start all-or-nothing at free-flow costs
     reach = np.isfinite(dmat).any(axis=1) if k else np.zeros(on.size, bool)
@@ -345,7 +358,7 @@ def _solve_gp(
         sptt = float((vol[reach] * c[reach].min(axis=1)).sum())
         return max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
 
-    # _gp_sweeps treats an infinite cap as uncongested through alpha_v = 0
+    # _gp_sweeps treats an infinite cap as uncongested: alpha_v = 0 and x / cap = 0
     for it in range(1, max_iterations + 1):
         g = gap()
         history.append((it, g, time.perf_counter() - t0))

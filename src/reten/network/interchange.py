@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from reten.errors import InputError
+from reten.memory import check_network_fits
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
 from reten.tabular import Table, read_table, read_text
 
@@ -395,6 +396,7 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
                     f"{p}: line {lineno}: {n} nodes is more than reten's node ids hold "
                     f"(at most {np.iinfo(np.int32).max:,})"
                 )
+            check_network_fits(f"{p}: line {lineno}", n, m_decl)
         elif tag == "a":
             if not p_line:
                 raise InputError(f"{p}: line {lineno}: arc before the problem line 'p sp N M'")

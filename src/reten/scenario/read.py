@@ -69,7 +69,12 @@ def _too_deep(data: Any) -> str | None:
         if isinstance(v, Mapping):
             stack += [(x, f"{where}.{k}" if where else str(k), depth + 1) for k, x in v.items()]
         elif isinstance(v, list | tuple):
-            stack += [(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(v[:1000])]
+            # every item (a nesting after item 1,000 counts too); scalars need no visit
+            stack += [
+                (x, f"{where}[{i}]", depth + 1)
+                for i, x in enumerate(v)
+                if isinstance(x, Mapping | list | tuple)
+            ]
     return None
 
 
@@ -184,6 +189,8 @@ class Scenario:
         >>> Scenario.from_text('[[origins]]\\nnode = "a"\\nvolume_kg = 1\\n', "s.toml").name
         's'
         """
+        # a byte-order mark (Windows editors write one) is not part of the TOML
+        text = text.removeprefix("\ufeff")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -13,6 +13,7 @@ import numpy as np
 
 from reten import __version__
 from reten.analysis.regions import region_arcs_and_nodes, region_nodes
+from reten.errors import InputError
 from reten.models.equilibrium import Congestion
 from reten.models.relocation import RelocationSpec
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
@@ -112,15 +113,25 @@ def base_costs(net: Network, costs: dict[str, Any]) -> tuple[np.ndarray, str]:
         return km.copy(), "km"
     if mode == "time_h":
         return net.time_h.copy(), "h"
-    c = (
-        net.time_h * costs["value_of_time_per_h"]
-        + km * costs["per_km"]
-        + net.toll * km * costs["toll_per_km"]
-    )
     factor = np.ones(len(ROAD_CLASSES))
     for k, v in costs.get("class_factor", {}).items():
         factor[ROAD_CLASSES.index(k)] = float(v)
-    return c * factor[net.road_class], str(costs["unit"])
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = (
+            net.time_h * costs["value_of_time_per_h"]
+            + km * costs["per_km"]
+            + net.toll * km * costs["toll_per_km"]
+        ) * factor[net.road_class]
+        # a route sums up to every arc's cost: the total must stay finite too
+        total = float(np.sum(c))
+    if not (np.isfinite(c).all() and np.isfinite(total)):
+        raise InputError(
+            "costs: value_of_time_per_h, per_km, toll_per_km and class_factor make road "
+            f"costs overflow (value_of_time_per_h = {costs['value_of_time_per_h']:g}, "
+            f"per_km = {costs['per_km']:g}, toll_per_km = {costs['toll_per_km']:g}); "
+            "use realistic magnitudes (below about 1e200)"
+        )
+    return c, str(costs["unit"])
 
 
 def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> Problem:
@@ -252,7 +263,7 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         "purity": float(d["purity"]),
         "dose_mg": float(d["dose_mg"]),
     }
-    return Problem(
+    problem = Problem(
         arc_cost=cost,
         arc_logsurv=logsurv,
         sink_node=sink_node,
@@ -274,6 +285,27 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         purity=float(d["purity"]),
         provenance=prov,
     )
+    _check_finite(problem)
+    return problem
+
+
+def _check_finite(p: Problem) -> None:
+    """Raise InputError when risk_weight and the measures make a finite cost overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        parts = (
+            (p.arc_cost, p.arc_logsurv, p.route_arc_cost()),
+            (p.sink_cost, p.sink_logsurv, p.route_sink_cost()),
+        )
+        bad = any((np.isfinite(c) & np.isfinite(s) & ~np.isfinite(r)).any() for c, s, r in parts)
+        # a route costs at most every arc plus the dearest crossing; times the whole volume
+        # that bounds every total a report prints
+        worst = sum(float(np.sum(np.abs(r[np.isfinite(r)]))) for _, _, r in parts)
+        bad = bad or not np.isfinite(worst * max(float(np.sum(p.origin_volume_kg)), 1.0))
+    if bad:
+        raise InputError(
+            f"risk_weight = {p.risk_weight:g} and the enforcement measures make route costs "
+            "overflow float64; use realistic magnitudes (below about 1e200)"
+        )
 
 
 def resolve_all(sc: Scenario, net: Network, *, network_hash: str | None = None) -> Resolution:

@@ -423,7 +423,7 @@ def check_value(k: Key, field: str, v: Any, err: Err) -> Any:
         raise err(field, f"expected {_kind_word(k)}, got {_show(v)}")
     if kind == "choice" and v not in k.choices:
         close = difflib.get_close_matches(v, k.choices, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise err(field, f"'{v}' unknown{hint} Valid: {', '.join(k.choices)}")
     if kind in ("names", "names_or_all", "string_list") and isinstance(v, list) and not v:
         raise err(field, f"expected {_kind_word(k)}, got an empty list")
@@ -442,9 +442,9 @@ def _unknown(where: str, got: dict[str, Any], allowed: list[str], err: Err) -> N
     for key in got:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
             field = f"{where}.{key}" if where else str(key)
-            raise err(field, f"unknown key{hint} Valid keys: {', '.join(sorted(allowed))}")
+            raise err(field, f"unknown key{hint}; valid keys: {', '.join(sorted(allowed))}")
 
 
 def check_table(section: Section, where: str, got: dict[str, Any], err: Err) -> dict[str, Any]:
