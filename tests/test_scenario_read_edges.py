@@ -39,7 +39,8 @@ def test_nesting_after_many_items_is_found(position: int) -> None:
 def test_deep_toml_is_one_line_error() -> None:
     deep = "[" * (MAX_DEPTH + 3) + "]" * (MAX_DEPTH + 3)
     text = TEXT + "[costs]\nclass_factor = { local = 1.0 }\n"
-    text = text.replace("volume_kg = 5\n", f"volume_kg = 5\nx = [{', '.join(['1'] * 1500)}, {deep}]\n")
+    items = ", ".join(["1"] * 1500)
+    text = text.replace("volume_kg = 5\n", f"volume_kg = 5\nx = [{items}, {deep}]\n")
     with pytest.raises(InputError) as e:
         Scenario.from_text(text, "s.toml")
     assert "\n" not in str(e.value) and str(e.value).startswith("s.toml")
