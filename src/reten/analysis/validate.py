@@ -89,7 +89,14 @@ def read_observed(
         try:
             df = df.query(where)
         except Exception as exc:
-            raise InputError(f"where '{where}': not a valid row filter ({exc})") from None
+            cols = ", ".join(map(str, df.columns))
+            raise InputError(
+                f"{path}: where '{where}': not a valid row filter "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                f"columns: {cols}; form: 'year >= 2007 and state == \"Sinaloa\"'"
+            ) from None
+        if df.empty:
+            raise InputError(f"{path}: where '{where}' keeps no row")
     vals = pd.to_numeric(df[value_col], errors="coerce")
     if vals.isna().all():
         raise InputError(f"{path}: column '{value_col}' has no numbers")

@@ -85,10 +85,43 @@ class Names:
                 if k and i not in self.port_by.setdefault(k, []):
                     self.port_by[k].append(i)
 
-    def suggest(self, word: str, options: list[str]) -> str:
-        """Return "; did you mean ..." with up to three close names (empty if none)."""
+    def suggest(
+        self, word: str, options: list[str], shown: dict[str, list[str]] | None = None
+    ) -> str:
+        """Return "; did you mean ..." with up to three close names (empty if none).
+
+        ``options`` are normalised keys (:func:`norm`); ``shown`` maps a key to the names as
+        the data spells them (accents, capitals, "Name, State"), which the message quotes.
+        """
         close = difflib.get_close_matches(norm(word), options, n=3, cutoff=0.6)
-        return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        out: list[str] = []
+        for c in close:
+            for s in (shown or {}).get(c, [c]):
+                if s not in out:
+                    out.append(s)
+        return f"; did you mean {', '.join(repr(c) for c in out[:4])}?" if out else ""
+
+    def _region_shown(self, level: str | None = None) -> dict[str, list[str]]:
+        """Map each normalised region name to its spellings: states plain, others with state."""
+        out: dict[str, list[str]] = {}
+        rl = self.net.regions.level
+        for k, rows in self.region_by_name.items():
+            names = []
+            rows = [i for i in rows if level is None or rl[i] == level]
+            for i in sorted(rows, key=lambda i: (self.net.regions.parent[i] >= 0, i)):
+                parent = self._parent_name(i)
+                nm = str(self.net.regions.name[i])
+                names.append(f"{nm}, {parent}" if parent else nm)
+            out[k] = names
+        return out
+
+    def _node_shown(self, nodes: list[int] | None = None) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for i in range(self.net.n_nodes) if nodes is None else nodes:
+            nm = self.net.node_name[i]
+            if nm and str(nm) not in out.setdefault(norm(nm), []):
+                out[norm(nm)].append(str(nm))
+        return out
 
     def region(self, sc: Scenario, field: str, value: Any, level: str | None = None) -> int:
         """Return the region row named or coded ``value`` (at ``level`` when given).
@@ -134,7 +167,9 @@ class Names:
             if level is None or any(rl[i] == level for i in rows)
         ]
         what = level or "region"
-        raise sc.err(field, f"unknown {what} '{v}'{self.suggest(name, names)}")
+        raise sc.err(
+            field, f"unknown {what} '{v}'{self.suggest(name, names, self._region_shown(level))}"
+        )
 
     def _parent_name(self, i: int) -> str:
         p = self.net.regions.parent[i]
@@ -160,7 +195,8 @@ class Names:
             place_kind = NODE_KINDS.index("place")
             cands = sorted(cands, key=lambda i: self.net.node_kind[i] != place_kind)
             return cands[0]
-        raise sc.err(field, f"unknown place '{v}'{self.suggest(v, list(self.node_by_name))}")
+        hint = self.suggest(v, list(self.node_by_name), self._node_shown())
+        raise sc.err(field, f"unknown place '{v}'{hint}")
 
     def port(self, sc: Scenario, field: str, value: Any) -> int:
         """Return the border node of a port: US or Mexican name, node name or CBP code."""
@@ -170,7 +206,9 @@ class Names:
             return cands[0]
         if len(cands) > 1:
             return sorted(cands)[0]
-        raise sc.err(field, f"unknown port of entry '{value}'{self.suggest(v, list(self.port_by))}")
+        shown = {k: [str(self.net.node_name[i]) for i in rows] for k, rows in self.port_by.items()}
+        hint = self.suggest(v, list(self.port_by), shown)
+        raise sc.err(field, f"unknown port of entry '{value}'{hint}")
 
     def seaport(self, sc: Scenario, field: str, value: Any) -> int:
         """Return the seaport node named ``value`` (with or without " port") or its id."""
@@ -182,7 +220,8 @@ class Names:
             if nm == v or nm.removesuffix(" port") == v or key == nfc(value):
                 return i
         names = [norm(self.net.node_name[i]) for i in sea]
-        raise sc.err(field, f"unknown seaport '{value}'{self.suggest(v, names)}")
+        hint = self.suggest(v, names, self._node_shown(sea))
+        raise sc.err(field, f"unknown seaport '{value}'{hint}")
 
     def snap(self, sc: Scenario, field: str, lon: float, lat: float, max_km: float) -> int:
         """Return the node nearest (lon, lat) within ``max_km`` km on the ground."""
