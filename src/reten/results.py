@@ -58,7 +58,9 @@ class RunResult:
         ``precursor_seized_kg``, ``chain_cost``.
     ``regions``
         every region: ``region`` (code, a string), ``level``, ``flow_kg`` (volume entering
-        it, kg/month), ``name``.
+        it, kg/month, counted at each entry: a route that leaves a region and comes back,
+        along a road on its border, counts twice, so a region's figure can exceed the volume
+        shipped), ``name``.
     ``crossings``
         every destination: ``crossing`` (name), ``node`` (input id), ``flow_kg``,
         ``share``, ``seized_kg``.
