@@ -230,8 +230,11 @@ def network_build(
     console.print(
         f"[green]built[/] {out}: {s['nodes']:,} nodes, {s['arcs']:,} arcs, "
         f"largest component {s['largest_component_share']:.1%}, "
-        f"region coverage {s['region_coverage']:.1%}; dropped {s['dropped']}"
+        f"region coverage {s['region_coverage']:.1%}"
     )
+    for title, counts in (("dropped", s["dropped"]), ("changed", s["changed"])):
+        for k, v in counts.items():
+            console.print(f"  {title} {v:,} {k.replace('_', ' ')}: {s['why'].get(k, '')}")
 
 
 @network_app.command("info")

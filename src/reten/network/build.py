@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from reten.errors import InputError
-from reten.network.model import Network
+from reten.network.model import Network, add_counts
 
 
 @dataclass
@@ -169,11 +170,27 @@ def add_terminals(net: Network, spec: TerminalSpec) -> Network:
             f"{prefix}_snap_m": [f"{d:.1f}" for d in snapped.distance_m],
         },
     )
+    # points snapped onto a node another point of the file holds act as one terminal
+    shared = int(len(snapped.node) - np.unique(snapped.node).size)
+    if shared:
+        meta = dict(net.meta)
+        meta["changed"] = add_counts(
+            meta.get("changed"), {f"{spec.kind}_points_sharing_a_node": shared}
+        )
+        net = dataclasses.replace(net, meta=meta)
     return net
 
 
 WHY: dict[str, str] = {
     "self_loops": "arcs that start and end at the same node (never on a shortest route)",
+    "border_points_sharing_a_node": (
+        "port points snapped to a node another port already holds (e.g. Calexico and Calexico "
+        "East): their names are joined with ' / ' and they act as one crossing"
+    ),
+    "seaport_points_sharing_a_node": (
+        "seaport points snapped to a node another seaport already holds: one seaport"
+    ),
+    "place_points_sharing_a_node": "place points snapped to a node another place holds",
     "parallel_split": (
         "arcs of a second road between the same two junctions, kept by splitting each in "
         "two at a new junction at its midpoint"
