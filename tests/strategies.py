@@ -210,6 +210,40 @@ def networks(
     return Network.from_arcs(src, dst, w, lon, lat)
 
 
+@st.composite
+def route_problems(draw: st.DrawFn, *, close_roads: bool = False) -> Any:
+    """Return ``(net, problem, rng)``: a random network with random costs, risks, origins
+    and crossings (one crossing maybe closed; with ``close_roads`` some roads too)."""
+    from reten.problem import Problem
+
+    net = draw(networks(nodes=(3, 25), arcs=(2, 90)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = net.n_nodes
+    k = draw(st.integers(1, min(4, n - 1)))
+    nodes = rng.permutation(n)
+    sinks, origins = nodes[:k], nodes[k : k + draw(st.integers(1, n - k))]
+    cost = rng.uniform(0.5, 10, net.n_arcs)
+    if close_roads and draw(st.booleans()):
+        cost[rng.random(net.n_arcs) < 0.1] = np.inf
+    logsurv = rng.uniform(0, 0.2, net.n_arcs) * (rng.random(net.n_arcs) < 0.4)
+    sink_cost = rng.uniform(0, 5, k)
+    if draw(st.booleans()):  # close a crossing
+        sink_cost[0] = np.inf
+    p = Problem(
+        cost,
+        logsurv,
+        sinks,
+        sink_cost,
+        rng.uniform(0, 0.1, k),
+        origins,
+        rng.uniform(1, 10, origins.size),
+        risk_weight=draw(st.sampled_from([0.0, 50.0])),
+        origin_label=np.array([f"o{i}" for i in range(origins.size)], dtype=object),
+        sink_label=np.array([f"s{j}" for j in range(k)], dtype=object),
+    )
+    return net, p, rng
+
+
 def finite(x: float) -> bool:
     """True when ``x`` is a finite number."""
     return isinstance(x, int | float) and math.isfinite(x)

@@ -13,38 +13,10 @@ from oracles import nx_graph, nx_route_costs
 from reten.models.routes import solve_routes
 from reten.network.terminals import snap_points
 from reten.problem import Problem
-from strategies import networks
+from strategies import route_problems
 
 
-@st.composite
-def problems(draw):
-    """A random network (the shared strategy) with random costs, risks, origins, crossings."""
-    net = draw(networks(nodes=(3, 25), arcs=(2, 90)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n = net.n_nodes
-    k = draw(st.integers(1, min(4, n - 1)))
-    nodes = rng.permutation(n)
-    sinks, origins = nodes[:k], nodes[k : k + draw(st.integers(1, n - k))]
-    rho = draw(st.sampled_from([0.0, 50.0]))
-    cost = rng.uniform(0.5, 10, net.n_arcs)
-    logsurv = rng.uniform(0, 0.2, net.n_arcs) * (rng.random(net.n_arcs) < 0.4)
-    sink_cost = rng.uniform(0, 5, k)
-    if draw(st.booleans()):  # close a crossing
-        sink_cost[0] = np.inf
-    p = Problem(
-        cost,
-        logsurv,
-        sinks,
-        sink_cost,
-        rng.uniform(0, 0.1, k),
-        origins,
-        rng.uniform(1, 10, origins.size),
-        risk_weight=rho,
-    )
-    return net, p
-
-
-@given(problems())
+@given(route_problems().map(lambda x: x[:2]))
 @settings(max_examples=80, deadline=None)
 def test_costs_and_crossings_match_networkx(inst):
     net, p = inst
@@ -62,7 +34,7 @@ def test_costs_and_crossings_match_networkx(inst):
             assert c == int(np.argmin(ref[i]))
 
 
-@given(problems())
+@given(route_problems().map(lambda x: x[:2]))
 @settings(max_examples=60, deadline=None)
 def test_flows_and_seizures_equal_path_sums(inst):
     net, p = inst
@@ -85,7 +57,7 @@ def test_flows_and_seizures_equal_path_sums(inst):
     assert (r.crossing_flow_kg[closed] == 0).all()
 
 
-@given(problems(), st.integers(0, 2**32 - 1))
+@given(route_problems().map(lambda x: x[:2]), st.integers(0, 2**32 - 1))
 @settings(max_examples=60, deadline=None)
 def test_crackdown_never_lowers_cost(inst, seed):
     net, p = inst

@@ -6,7 +6,6 @@ import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from oracles import nx_graph, nx_route_costs
 from reten.analysis.select_link import (
@@ -18,42 +17,10 @@ from reten.analysis.select_link import (
 from reten.analysis.skim import best_two, margins_frame, skim_frame, skim_matrix
 from reten.errors import InputError
 from reten.models.routes import solve_routes
-from reten.problem import Problem
-from strategies import networks
+from strategies import route_problems
 
 
-@st.composite
-def problems(draw):
-    """A random network with random costs, risks, origins and crossings (one maybe closed)."""
-    net = draw(networks(nodes=(3, 25), arcs=(2, 90)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n = net.n_nodes
-    k = draw(st.integers(1, min(4, n - 1)))
-    nodes = rng.permutation(n)
-    sinks, origins = nodes[:k], nodes[k : k + draw(st.integers(1, n - k))]
-    cost = rng.uniform(0.5, 10, net.n_arcs)
-    if draw(st.booleans()):
-        cost[rng.random(net.n_arcs) < 0.1] = np.inf  # closed roads
-    logsurv = rng.uniform(0, 0.2, net.n_arcs) * (rng.random(net.n_arcs) < 0.4)
-    sink_cost = rng.uniform(0, 5, k)
-    if draw(st.booleans()):
-        sink_cost[0] = np.inf
-    p = Problem(
-        cost,
-        logsurv,
-        sinks,
-        sink_cost,
-        rng.uniform(0, 0.1, k),
-        origins,
-        rng.uniform(1, 10, origins.size),
-        risk_weight=draw(st.sampled_from([0.0, 50.0])),
-        origin_label=np.array([f"o{i}" for i in range(origins.size)], dtype=object),
-        sink_label=np.array([f"s{j}" for j in range(k)], dtype=object),
-    )
-    return net, p, rng
-
-
-@given(problems())
+@given(route_problems(close_roads=True))
 @settings(max_examples=60, deadline=None)
 def test_skim_equals_networkx(inst):
     net, p, _ = inst
@@ -113,7 +80,7 @@ def _nx_routes(net, p):
     return out
 
 
-@given(problems())
+@given(route_problems(close_roads=True))
 @settings(max_examples=60, deadline=None)
 def test_select_link_equals_networkx(inst):
     net, p, rng = inst
