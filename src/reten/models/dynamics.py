@@ -70,6 +70,7 @@ import numba
 import numpy as np
 
 from reten.errors import InputError
+from reten.kernels.heap import heap_pop, heap_push
 from reten.models.routes import solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
@@ -362,41 +363,9 @@ def _sink_dijkstra(
         if c < dist[s]:
             dist[s] = c
             root[s] = j
-            # push
-            i = size
-            size += 1
-            while i > 0:
-                up = (i - 1) >> 1
-                if hk[up] < c or (hk[up] == c and hv[up] <= s):
-                    break
-                hk[i] = hk[up]
-                hv[i] = hv[up]
-                i = up
-            hk[i] = c
-            hv[i] = s
+            size = heap_push(hk, hv, size, c, s)
     while size > 0:
-        key = hk[0]
-        v = hv[0]
-        # pop
-        size -= 1
-        lk = hk[size]
-        lv = hv[size]
-        i = 0
-        while True:
-            ch = 2 * i + 1
-            if ch >= size:
-                break
-            if ch + 1 < size and (
-                hk[ch + 1] < hk[ch] or (hk[ch + 1] == hk[ch] and hv[ch + 1] < hv[ch])
-            ):
-                ch += 1
-            if lk < hk[ch] or (lk == hk[ch] and lv <= hv[ch]):
-                break
-            hk[i] = hk[ch]
-            hv[i] = hv[ch]
-            i = ch
-        hk[i] = lk
-        hv[i] = lv
+        key, v, size = heap_pop(hk, hv, size)
         if done[v] or key > dist[v]:
             continue
         done[v] = True
@@ -409,17 +378,7 @@ def _sink_dijkstra(
                 parent[u] = v
                 parent_arc[u] = a
                 root[u] = root[v]
-                i = size
-                size += 1
-                while i > 0:
-                    up = (i - 1) >> 1
-                    if hk[up] < nd or (hk[up] == nd and hv[up] <= u):
-                        break
-                    hk[i] = hk[up]
-                    hv[i] = hv[up]
-                    i = up
-                hk[i] = nd
-                hv[i] = u
+                size = heap_push(hk, hv, size, nd, u)
     return dist, parent, parent_arc, root
 
 
