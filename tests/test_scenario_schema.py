@@ -204,8 +204,8 @@ def test_p_detect_of_one_or_more_is_an_error(p):
     assert "enforcement[0].p_detect" in msg and "[0, 1)" in msg
 
 
-def test_huge_congestion_exponent_still_writes_a_report(tmp_path):
-    """delta = 1000 overflows the cost curve; the run stops and the report draws it."""
+def test_huge_congestion_exponent_is_one_line_error(tmp_path):
+    """delta = 1000 overflows the cost curve at 500 kg on capacity 10: refused, naming it."""
     sc = Scenario.from_dict(
         {
             "origins": [{"state": "Sinaloa", "volume_kg": 500}],
@@ -213,15 +213,11 @@ def test_huge_congestion_exponent_still_writes_a_report(tmp_path):
         }
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = reten.run(sc, NET)
-    out = res.write(tmp_path / "run")
-    html = (out / "report.html").read_text()
-    assert "convergence" in html
-    assert res.convergence is not None and len(res.convergence) < 100
-    import json
-
-    json.loads((out / "provenance.json").read_text())  # strict JSON: no NaN
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(InputError, match="delta = 1000") as e:
+            reten.run(sc, NET)
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "run").exists()
 
 
 # ----------------------------------------------------------------------------- variants
