@@ -177,9 +177,13 @@ _STYLES = {
 _SPOTS = [(6, 4, "left", "bottom"), (-6, 4, "right", "bottom"), (6, -4, "left", "top"),
           (-6, -4, "right", "top")]  # fmt: skip
 
-# re-place the labels whenever the view changes: the same greedy rule as _thin()
+# re-place the labels when the map is laid out and whenever the view changes: the rule of
+# _thin(), with each label's width measured in the browser's own font
 _THIN_JS = """
+const fw = fig.inner_width > 0 ? fig.inner_width : fw0;
+const fh = fig.inner_height > 0 ? fig.inner_height : fh0;
 const x0 = xr.start, x1 = xr.end, y0 = yr.start, y1 = yr.end;
+const ctx = document.createElement("canvas").getContext("2d");
 const rows = [];
 for (const s of sources) {
   const d = s.data;
@@ -192,7 +196,8 @@ for (const [p, s, i] of rows) {
   const d = s.data;
   const sx = (d.x[i] - x0) / (x1 - x0) * fw, sy = (y1 - d.y[i]) / (y1 - y0) * fh;
   if (!(sx >= 0 && sx <= fw && sy >= 0 && sy <= fh)) continue;
-  const w = d.text[i].length * 0.6 * d.fs[i], h = 1.3 * d.fs[i];
+  ctx.font = d.font[i];
+  const w = ctx.measureText(d.text[i]).width, h = 1.3 * d.fs[i];
   for (let k = 0; k < spots.length; k++) {
     const [xo, yo] = spots[k];
     const bx0 = xo > 0 ? sx + 4 : sx - 10 - w, by0 = yo > 0 ? sy - 6 - h : sy + 2;
@@ -233,6 +238,9 @@ def _thin(
     In priority order, each label takes the first of the four spots around its point whose
     box (estimated from its length and font size, in pixels) lies inside the frame and
     overlaps no label placed before; labels whose point is outside the view are hidden.
+    The browser re-runs this rule with measured text widths (``_THIN_JS``) once the map is
+    laid out and whenever the view changes; the estimate (0.6 em a character) is wider
+    than common sans-serif fonts, so the saved page never shows overlapping labels.
     """
     x0, x1, y0, y1 = view
     fw, fh = frame
@@ -686,6 +694,7 @@ class MapBuilder:
                     "prio": prio[idx].tolist(),
                     "fs": fs[idx].tolist(),
                     "bg": [bg] * len(idx),
+                    "font": [f"{'bold ' if bold else ''}{pt * 4 / 3:g}px helvetica"] * len(idx),
                     "a": a.tolist(),
                     "ba": (a * bg).tolist(),
                     "xo": [t[0] for t in at],
@@ -719,8 +728,9 @@ class MapBuilder:
                 "sources": sources,
                 "xr": self.fig.x_range,
                 "yr": self.fig.y_range,
-                "fw": self.frame[0],
-                "fh": self.frame[1],
+                "fig": self.fig,
+                "fw0": self.frame[0],
+                "fh0": self.frame[1],
                 "spots": [list(t) for t in _SPOTS],
             },
             code=_THIN_JS,
@@ -728,6 +738,8 @@ class MapBuilder:
         for rng in (self.fig.x_range, self.fig.y_range):
             rng.js_on_change("start", cb)
             rng.js_on_change("end", cb)
+        self.fig.js_on_change("inner_width", cb)
+        self.fig.js_on_change("inner_height", cb)
         return sources
 
     def key_figure(self, width: int | None = None) -> Any:
