@@ -135,7 +135,7 @@ def gap_chart(history: list[tuple[int, float, float]], *, title: str) -> str:
         width=CHART_WIDTH,
         height=300,
         y_axis_type="log",
-        title=title,
+        title=title or None,
         tools="pan,wheel_zoom,box_zoom,reset,save",
         x_axis_label="iteration",
         y_axis_label="relative gap (log scale)",

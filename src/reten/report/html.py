@@ -38,7 +38,7 @@ figure{margin:8px 0}.assumptions{background:#fbfcfc;border:1px solid #d5dbdb;
 border-radius:6px;padding:4px 16px;font-size:12.5px;margin-top:14px}.assumptions h2{margin-top:8px}
 .warn{background:#fdebd0;border-left:4px solid #e67e22;padding:6px 10px}
 pre{background:#f4f6f7;padding:8px;font-size:11px;overflow:auto}
-a{color:#1a5276}
+a{color:#1a5276}.tw{overflow-x:auto}
 """
 
 
@@ -90,7 +90,10 @@ def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") ->
         if len(df) > max_rows
         else ""
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return (
+        f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        f"</table></div>{more}"
+    )
 
 
 def _stable(x: Any) -> Any:
@@ -148,8 +151,10 @@ def run_layout(
         color=maps.ORIGIN,
         marker="square",
         max_size=18,
-        label_top=40,
+        label_top=12,
         prio=400,
+        # "Sinaloa: Ahome" (a state's volume split over its municipalities) labelled "Ahome"
+        label_text=[str(x).split(": ", 1)[-1] for x in p.origin_label],
     )
     m.add_points(
         net.node_lon[p.sink_node],
@@ -268,7 +273,7 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
             f'<p class="legend">Relative gap per iteration; final gap {last[1]:.2e} after '
             f"{last[0]} iteration(s), {last[2]:.2f} s ({r.provenance.get('method', '')})."
             "</p>",
-            charts.gap_chart(r.convergence, title="Relative gap per iteration"),
+            charts.gap_chart(r.convergence, title=""),
         ]
     if r.inbound is not None:
         p = r.problem

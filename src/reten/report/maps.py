@@ -404,6 +404,7 @@ class MapBuilder:
         values = np.asarray(values, dtype=float)
         nz = np.abs(values[values != 0])
         if wkb is None or rows.size == 0 or any(wkb[i] is None for i in rows):
+            self._change_points(rows, values, label)
             self._change_labels(rows, values, names)
             return False
         r = self.net.regions
@@ -455,6 +456,34 @@ class MapBuilder:
             self.change_pts.append(self.proj([c.x for c in ctr], [c.y for c in ctr]))
         self._change_labels(rows, values, names)
         return True
+
+    def _change_points(self, rows: np.ndarray, values: np.ndarray, label: str) -> None:
+        """Mark changed regions that have no outline with a dot at their point (red/blue)."""
+        from bokeh.models import ColumnDataSource, HoverTool
+
+        r = self.net.regions
+        ch = rows[values != 0] if rows.size else rows
+        if ch.size == 0:
+            return
+        v = values[values != 0]
+        x, y = self.proj(r.lon[ch], r.lat[ch])
+        ok = np.isfinite(x) & np.isfinite(y)
+        src = ColumnDataSource(
+            {
+                "x": x[ok],
+                "y": y[ok],
+                "value": v[ok],
+                "name": [str(r.name[i]) for i in ch[ok].tolist()],
+                "color": [FLOW_SCEN if t > 0 else FLOW_LESS for t in v[ok]],
+            }
+        )
+        rend = self.fig.scatter(
+            "x", "y", source=src, size=7, fill_color="color", line_color="white", line_width=1
+        )
+        self.fig.add_tools(
+            HoverTool(renderers=[rend], tooltips=[("region", "@name"), (label, "@value{+0,0.0}")])
+        )
+        self.layers.append(("Regions: change", [rend]))
 
     def _change_labels(self, rows: np.ndarray, values: np.ndarray, names: list[str] | None) -> None:
         """Label the most-changed regions with their name and signed change."""
@@ -569,12 +598,14 @@ class MapBuilder:
         max_size: float = 26.0,
         prio: float = 200,
         legend_at: str | None = None,
+        label_text: list[str] | None = None,
     ) -> None:
         """Draw points sized by ``values`` (area), hover with name and value; label the top.
 
         Up to ``label_top`` of the largest are label candidates at priority ``prio`` (lower
         first); labels that would overlap a higher-priority one are hidden until zoomed.
-        ``legend_at`` is ignored (sizes are shown in the key under the map).
+        ``legend_at`` is ignored (sizes are shown in the key under the map). ``label_text``
+        (one per point) replaces ``names`` on the map labels; hover shows ``names``.
         """
         from bokeh.models import ColumnDataSource, HoverTool
 
@@ -605,7 +636,8 @@ class MapBuilder:
         self.layers.append((layer, [r]))
         top = np.argsort(-np.abs(v[ok]), kind="stable")[:label_top]
         top = top[np.abs(v[ok][top]) > 0]
-        self._labels(x[top], y[top], [nm[i] for i in top], prio=prio)
+        lt = nm if label_text is None else [n for n, k in zip(label_text, ok, strict=True) if k]
+        self._labels(x[top], y[top], [lt[i] for i in top], prio=prio)
         used = np.abs(v[ok]) > 0
         if used.any():
             self.extent_pts.append((x[used], y[used]))
@@ -847,8 +879,8 @@ def key_figure(groups: list[_KeyGroup], width: int) -> Any:
         line_h = max(line_h, bh)
     height = int(y + line_h + 6)
     fig = figure(
-        width=width,
-        height=max(height, 30),
+        frame_width=width,
+        frame_height=max(height, 30),
         x_range=(0, width),
         y_range=(max(height, 30), 0),
         toolbar_location=None,

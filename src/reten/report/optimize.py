@@ -103,6 +103,17 @@ def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> 
     return charts.value_curve(b, v, u, title="Value of the best allocation of K units", unit=unit)
 
 
+def _curve_shown(
+    curve_df: pd.DataFrame, res: InterdictionResult, base: RouteResult
+) -> pd.DataFrame:
+    """The curve as the report shows it (cost objective: the first marginal value measured
+    from the cost with no unit, the baseline's, not from zero)."""
+    if res.objective == "cost" and len(curve_df):
+        curve_df = curve_df.copy()
+        curve_df.loc[curve_df.index[0], "marginal"] = curve_df.objective.iloc[0] - base.total_cost
+    return curve_df
+
+
 def _displacement(cmp: Comparison) -> list[str]:
     """Regions whose flow changed and crossings in use, or a sentence when no route moved."""
     reg = cmp.regions[cmp.regions.delta_kg != 0]
@@ -197,7 +208,7 @@ def write_optimize(
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
             curve_chart(curve, base.total_cost if res.objective == "cost" else None),
-            table(curve_df, floatfmt="{:,.2f}"),
+            table(_curve_shown(curve_df, res, base), floatfmt="{:,.2f}"),
         ]
     body += [
         "<h2>Displacement caused by the chosen sites</h2>",
