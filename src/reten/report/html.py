@@ -322,6 +322,17 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
     return out
 
 
+def region_change(net: Network, regions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return (region rows, kg/month change, names) of a comparison's regions table for the
+    map: municipalities when it has them, else every level."""
+    reg = regions[regions.level == "municipality"]
+    if reg.empty:
+        reg = regions
+    rows = net.regions.index()
+    ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
+    return ridx, reg.delta_kg.to_numpy(dtype=float), [str(n) for n in reg.name]
+
+
 def compare_report(
     net: Network,
     base: RouteResult,
@@ -333,19 +344,13 @@ def compare_report(
 ) -> str:
     """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
     t = cmp.totals
-    reg = cmp.regions[cmp.regions.level == "municipality"]
-    if reg.empty:
-        reg = cmp.regions
-    rows = net.regions.index()
-    ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
-    labels = [str(n) for n in reg.name]
     disp_map = route_map(
         net,
         scen,
         f"Displacement: {title}",
         basemap=basemap,
         base=base,
-        region_change=(ridx, reg.delta_kg.to_numpy(dtype=float), labels),
+        region_change=region_change(net, cmp.regions),
     )
     cr = cmp.crossings
     tot_b = max(cr.flow_kg_base.sum(), 1e-12)

@@ -156,12 +156,26 @@ def _fmt(v: float) -> str:
 
 
 def marker_size(value: Any, vmax: float, max_size: float) -> Any:
-    """Marker diameter in screen pixels: area proportional to ``|value|`` (6 px at 0)."""
+    """Marker diameter in screen pixels: 6 px plus a part growing as ``sqrt(|value|)``.
+
+    ``max_size`` at ``vmax``; the map and its key use this one rule.
+
+    Examples
+    --------
+    >>> float(marker_size(100.0, 100.0, 26.0)), float(marker_size(25.0, 100.0, 26.0))
+    (26.0, 16.0)
+    """
     return 6.0 + (max_size - 6.0) * np.sqrt(np.abs(value) / max(vmax, 1e-12))
 
 
 def line_width(value: Any, scale: float) -> Any:
-    """Route width in screen pixels: 1 px at 0, 8 px at ``scale``."""
+    """Route width in screen pixels: 1 px at 0, 8 px at ``scale``, linear in ``|value|``.
+
+    Examples
+    --------
+    >>> float(line_width(-500.0, 1000.0))
+    4.5
+    """
     return 1.0 + 7.0 * np.abs(value) / max(scale, 1e-12)
 
 
@@ -170,6 +184,7 @@ _STYLES = {
     "state": (8.0, "#99a3a4", False, 0.0),
     "bold": (9.0, "#17202a", True, 0.7),
     "change": (8.5, "#1b2631", True, 0.7),
+    "plain": (8.5, "#1b2631", False, 0.7),
 }
 
 # label positions tried in order: (x_offset, y_offset, text_align, text_baseline); the box
@@ -700,79 +715,7 @@ class MapBuilder:
         return self.whole, "Whole network"
 
     def _label_sets(self, view: tuple[float, float, float, float]) -> list[Any]:
-        from bokeh.models import ColumnDataSource, CustomJS, LabelSet
-
-        if not self.label_rows:
-            return []
-        x = np.array([r[0] for r in self.label_rows])
-        y = np.array([r[1] for r in self.label_rows])
-        text = [r[2] for r in self.label_rows]
-        prio = np.array([r[3] for r in self.label_rows])
-        fs = np.array([_STYLES[r[4]][0] * 4 / 3 for r in self.label_rows])
-        spot = _thin(x, y, text, fs, prio, view, self.frame)
-        sources = []
-        for style, (pt, color, bold, bg) in _STYLES.items():
-            idx = [i for i, r in enumerate(self.label_rows) if r[4] == style]
-            if not idx:
-                continue
-            k = spot[idx]
-            a = (k >= 0).astype(float)
-            at = [_SPOTS[max(int(j), 0)] for j in k]
-            src = ColumnDataSource(
-                {
-                    "x": x[idx].tolist(),
-                    "y": y[idx].tolist(),
-                    "text": [text[i] for i in idx],
-                    "prio": prio[idx].tolist(),
-                    "fs": fs[idx].tolist(),
-                    "bg": [bg] * len(idx),
-                    "font": [f"{'bold ' if bold else ''}{pt * 4 / 3:g}px helvetica"] * len(idx),
-                    "a": a.tolist(),
-                    "ba": (a * bg).tolist(),
-                    "xo": [t[0] for t in at],
-                    "yo": [t[1] for t in at],
-                    "align": [t[2] for t in at],
-                    "base": [t[3] for t in at],
-                }
-            )
-            self.fig.add_layout(
-                LabelSet(
-                    x="x",
-                    y="y",
-                    text="text",
-                    source=src,
-                    text_font_size=f"{pt}pt",
-                    text_color=color,
-                    text_alpha="a",
-                    x_offset="xo",
-                    y_offset="yo",
-                    text_align="align",
-                    text_baseline="base",
-                    text_font_style="bold" if bold else "normal",
-                    background_fill_color="white",
-                    background_fill_alpha="ba",
-                    name=f"labels-{style}",
-                )
-            )
-            sources.append(src)
-        cb = CustomJS(
-            args={
-                "sources": sources,
-                "xr": self.fig.x_range,
-                "yr": self.fig.y_range,
-                "fig": self.fig,
-                "fw0": self.frame[0],
-                "fh0": self.frame[1],
-                "spots": [list(t) for t in _SPOTS],
-            },
-            code=_THIN_JS,
-        )
-        for rng in (self.fig.x_range, self.fig.y_range):
-            rng.js_on_change("start", cb)
-            rng.js_on_change("end", cb)
-        self.fig.js_on_change("inner_width", cb)
-        self.fig.js_on_change("inner_height", cb)
-        return sources
+        return label_layer(self.fig, self.label_rows, frame=self.frame, view=view)
 
     def key_figure(self, width: int | None = None) -> Any:
         """Return the map's key (Bokeh figure): widths, sizes and colours with numbers.
@@ -843,6 +786,100 @@ class MapBuilder:
         if key and self.key:
             parts.append(self.key_figure())
         return column(*parts) if len(parts) > 1 else self.fig
+
+
+def label_layer(
+    fig: Any,
+    rows: list[tuple[float, float, str, float, str]],
+    *,
+    frame: tuple[int, int],
+    view: tuple[float, float, float, float] | None = None,
+) -> list[Any]:
+    """Add labels to a Bokeh figure, placed by priority so that none overlaps another.
+
+    ``rows`` are (x, y, text, priority, style) in data units (lower priority shows first;
+    style: a key of ``_STYLES``). With ``view`` (x0, x1, y0, y1) and the ``frame`` size in
+    pixels the page is saved with the labels already placed (:func:`_thin`); the browser
+    places them again, with measured text widths, once the figure is laid out and on every
+    pan or zoom. Returns the labels' data sources.
+    """
+    from bokeh.models import ColumnDataSource, CustomJS, LabelSet
+
+    if not rows:
+        return []
+    x = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows])
+    text = [r[2] for r in rows]
+    prio = np.array([r[3] for r in rows])
+    fs = np.array([_STYLES[r[4]][0] * 4 / 3 for r in rows])
+    spot = (
+        _thin(x, y, text, fs, prio, view, frame)
+        if view is not None
+        else np.zeros(len(rows), dtype=np.int64)
+    )
+    sources = []
+    for style, (pt, color, bold, bg) in _STYLES.items():
+        idx = [i for i, r in enumerate(rows) if r[4] == style]
+        if not idx:
+            continue
+        k = spot[idx]
+        a = (k >= 0).astype(float)
+        at = [_SPOTS[max(int(j), 0)] for j in k]
+        src = ColumnDataSource(
+            {
+                "x": x[idx].tolist(),
+                "y": y[idx].tolist(),
+                "text": [text[i] for i in idx],
+                "prio": prio[idx].tolist(),
+                "fs": fs[idx].tolist(),
+                "bg": [bg] * len(idx),
+                "font": [f"{'bold ' if bold else ''}{pt * 4 / 3:g}px helvetica"] * len(idx),
+                "a": a.tolist(),
+                "ba": (a * bg).tolist(),
+                "xo": [t[0] for t in at],
+                "yo": [t[1] for t in at],
+                "align": [t[2] for t in at],
+                "base": [t[3] for t in at],
+            }
+        )
+        fig.add_layout(
+            LabelSet(
+                x="x",
+                y="y",
+                text="text",
+                source=src,
+                text_font_size=f"{pt}pt",
+                text_color=color,
+                text_alpha="a",
+                x_offset="xo",
+                y_offset="yo",
+                text_align="align",
+                text_baseline="base",
+                text_font_style="bold" if bold else "normal",
+                background_fill_color="white",
+                background_fill_alpha="ba",
+                name=f"labels-{style}",
+            )
+        )
+        sources.append(src)
+    cb = CustomJS(
+        args={
+            "sources": sources,
+            "xr": fig.x_range,
+            "yr": fig.y_range,
+            "fig": fig,
+            "fw0": frame[0],
+            "fh0": frame[1],
+            "spots": [list(t) for t in _SPOTS],
+        },
+        code=_THIN_JS,
+    )
+    for rng in (fig.x_range, fig.y_range):
+        rng.js_on_change("start", cb)
+        rng.js_on_change("end", cb)
+    fig.js_on_change("inner_width", cb)
+    fig.js_on_change("inner_height", cb)
+    return sources
 
 
 def common_view(builders: list[MapBuilder]) -> tuple[float, float, float, float]:
