@@ -195,8 +195,14 @@ _SPOTS = [(6, 4, "left", "bottom"), (-6, 4, "right", "bottom"), (6, -4, "left", 
 # re-place the labels when the map is laid out and whenever the view changes: the rule of
 # _thin(), with each label's width measured in the browser's own font
 _THIN_JS = """
-const fw = fig.inner_width > 0 ? fig.inner_width : fw0;
-const fh = fig.inner_height > 0 ? fig.inner_height : fh0;
+let fw, fh;
+try {
+  fw = fig.inner_width;
+  fh = fig.inner_height;
+} catch (e) {
+  return;  // not laid out yet: the layout's own change of inner_width calls again
+}
+if (!(fw > 0 && fh > 0)) return;
 const x0 = xr.start, x1 = xr.end, y0 = yr.start, y1 = yr.end;
 const ctx = document.createElement("canvas").getContext("2d");
 const rows = [];
@@ -868,8 +874,6 @@ def label_layer(
             "xr": fig.x_range,
             "yr": fig.y_range,
             "fig": fig,
-            "fw0": frame[0],
-            "fh0": frame[1],
             "spots": [list(t) for t in _SPOTS],
         },
         code=_THIN_JS,
