@@ -160,11 +160,13 @@ def value_curve(
     *,
     title: str,
     unit: str,
+    proven: np.ndarray | None = None,
 ) -> str:
     """Return the value of the best allocation against the number of units (HTML fragment).
 
-    Line and points: the value found for each budget; whiskers up to the certified upper
-    bound; bars: the marginal value of each extra unit (the step from the budget before).
+    Line and points: the value found for each budget (hollow where not ``proven`` optimal);
+    whiskers up to the certified upper bound; bars: the marginal value of each extra unit
+    (the step from the budget before).
     """
     from bokeh.layouts import column
     from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter, Whisker
@@ -174,7 +176,17 @@ def value_curve(
     v = np.asarray(value, dtype=float)
     u = np.asarray(upper, dtype=float)
     marginal = np.r_[np.nan, np.diff(v)]  # the first budget's step is unknown
-    src = ColumnDataSource({"K": b, "v": v, "u": u, "m": marginal})
+    ok = np.ones(b.size, dtype=bool) if proven is None else np.asarray(proven, dtype=bool)
+    src = ColumnDataSource(
+        {
+            "K": b,
+            "v": v,
+            "u": u,
+            "m": marginal,
+            "fill": ["#1a5276" if p else "white" for p in ok],
+            "proven": ["yes" if p else "no (time limit: at least this)" for p in ok],
+        }
+    )
     fig = figure(
         width=CHART_WIDTH,
         height=280,
@@ -186,7 +198,9 @@ def value_curve(
     )
     _style(fig)
     fig.line("K", "v", source=src, line_color="#1a5276", line_width=2, legend_label="value found")
-    r = fig.scatter("K", "v", source=src, size=8, color="#1a5276", name="bar")
+    r = fig.scatter(
+        "K", "v", source=src, size=8, line_color="#1a5276", fill_color="fill", name="bar"
+    )
     fig.add_layout(
         Whisker(
             base="K", lower="v", upper="u", source=src, line_color="#7f8c8d", dimension="height"
@@ -203,6 +217,7 @@ def value_curve(
                 ("value found", "@v{0,0.0}"),
                 ("upper bound", "@u{0,0.0}"),
                 ("marginal value", "@m{0,0.0}"),
+                ("proven optimal", "@proven"),
             ],
         )
     )

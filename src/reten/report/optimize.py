@@ -92,26 +92,25 @@ def log_frame(res: InterdictionResult) -> pd.DataFrame:
 def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> str:
     """Return the marginal-value curve: value and certified upper bound against K.
 
-    ``start`` is the objective with no unit (K = 0), when known, for the first marginal value.
+    ``start`` is the objective with no unit (K = 0), when known, for the first marginal
+    value (a result's own ``baseline`` when it carries one). A point stopped by its time
+    limit (``proven`` false, when results carry it) is drawn hollow: its value is "at
+    least", its bound "at most".
     """
     b = np.array([float(r.budget) for r in curve])
     v = np.array([r.objective_value for r in curve])
     u = np.array([r.upper_bound for r in curve])
+    proven = np.array([bool(getattr(r, "proven", True)) for r in curve])
+    base0 = getattr(curve[0], "baseline", None) if curve else None
+    if start is None and base0 is not None:
+        start = float(base0)
     if start is not None:
         b, v, u = np.r_[0.0, b], np.r_[start, v], np.r_[start, u]
+        proven = np.r_[True, proven]
     unit = "traffickers' cost, cost units·kg" if curve and curve[0].objective == "cost" else "kg"
-    return charts.value_curve(b, v, u, title="Value of the best allocation of K units", unit=unit)
-
-
-def _curve_shown(
-    curve_df: pd.DataFrame, res: InterdictionResult, base: RouteResult
-) -> pd.DataFrame:
-    """The curve as the report shows it (cost objective: the first marginal value measured
-    from the cost with no unit, the baseline's, not from zero)."""
-    if res.objective == "cost" and len(curve_df):
-        curve_df = curve_df.copy()
-        curve_df.loc[curve_df.index[0], "marginal"] = curve_df.objective.iloc[0] - base.total_cost
-    return curve_df
+    return charts.value_curve(
+        b, v, u, title="Value of the best allocation of K units", unit=unit, proven=proven
+    )
 
 
 def _displacement(cmp: Comparison) -> list[str]:
@@ -170,24 +169,10 @@ def write_optimize(
         assumptions_box(
             net,
             base,
-            headline=[
-                "traffickers' cost increase",
-                "expected seizures, kg/month",
-                "traffickers' total cost",
-            ],
+            headline=["expected seizures, kg/month", "traffickers' total cost"],
         ),
         kpis(
-            (
-                [
-                    (
-                        "traffickers' cost increase from the sites",
-                        f"{res.objective_value / base.total_cost - 1:+.1%}",
-                    )
-                ]
-                if res.objective == "cost" and base.total_cost > 0
-                else []
-            )
-            + [
+            [
                 (f"objective ({res.objective}), {unit}", f"{res.objective_value:,.1f}"),
                 ("lower bound", f"{res.lower_bound:,.1f}"),
                 ("upper bound", f"{res.upper_bound:,.1f}"),
@@ -208,7 +193,7 @@ def write_optimize(
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
             curve_chart(curve, base.total_cost if res.objective == "cost" else None),
-            table(_curve_shown(curve_df, res, base), floatfmt="{:,.2f}"),
+            table(curve_df, floatfmt="{:,.2f}"),
         ]
     body += [
         "<h2>Displacement caused by the chosen sites</h2>",
