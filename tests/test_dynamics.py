@@ -274,7 +274,7 @@ def test_simulate_same_series_with_one_and_two_workers(tmp_path):
     assert again.series.equals(one.series) and again.provenance["seed"] == 5
     assert again.bands("seized_kg").shape == (6, 3)
     html = (out / "report.html").read_text()
-    assert "<svg" in html and "Magliocca" in html
+    assert "data-root-id" in html and "Magliocca" in html and 'id="assumptions"' in html
     write_simulation(two, tmp_path / "sim")  # a simulation replaces a simulation
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("not reten's")

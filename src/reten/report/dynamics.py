@@ -1,11 +1,10 @@
-"""The simulation report: monthly series with bands over runs, as inline SVG."""
+"""The simulation report: monthly series with bands over runs (Bokeh, inlined)."""
 
 from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from reten.report.html import kpis, page, provenance
@@ -25,49 +24,96 @@ LABELS = {
 }
 
 
-def band_chart(df: pd.DataFrame, column: str, *, title: str, w: int = 520, h: int = 200) -> str:
-    """Return an SVG line chart of ``column``'s median over runs with 5-95% and 25-75% bands."""
+def band_chart(df: pd.DataFrame, column: str, *, title: str, w: int = 520, h: int = 220) -> Any:
+    """Return a Bokeh chart of ``column``'s median over runs with 5-95% and 25-75% bands."""
+    from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter
+    from bokeh.plotting import figure
+
     q = df.groupby("month")[column].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
-    x = q.index.to_numpy(dtype=float)
-    lo, hi = float(np.nanmin(q.to_numpy())), float(np.nanmax(q.to_numpy()))
-    if not np.isfinite(lo):
-        lo, hi = 0.0, 1.0
-    if hi - lo < 1e-12:
-        lo, hi = lo - 1.0, hi + 1.0
-    left, right, top, bottom = 56, 10, 22, 26
-    x0, x1 = float(x.min()), float(max(x.max(), x.min() + 1))
-
-    def px(v: np.ndarray) -> np.ndarray:
-        return left + (v - x0) / (x1 - x0) * (w - left - right)
-
-    def py(v: np.ndarray) -> np.ndarray:
-        return h - bottom - (v - lo) / (hi - lo) * (h - top - bottom)
-
-    def area(a: float, b: float, fill: str) -> str:
-        xs = np.concatenate([px(x), px(x[::-1])])
-        ys = np.concatenate([py(q[a].to_numpy()), py(q[b].to_numpy()[::-1])])
-        pts = " ".join(f"{u:.1f},{v:.1f}" for u, v in zip(xs, ys, strict=True))
-        return f'<polygon points="{pts}" fill="{fill}" stroke="none"/>'
-
-    med = " ".join(f"{u:.1f},{v:.1f}" for u, v in zip(px(x), py(q[0.5].to_numpy()), strict=True))
-    ticks = "".join(
-        f'<text x="{left - 4}" y="{py(np.array([v]))[0] + 4:.1f}" text-anchor="end" '
-        f'font-size="10">{v:,.4g}</text>'
-        for v in (lo, (lo + hi) / 2, hi)
+    src = ColumnDataSource(
+        {
+            "month": q.index.to_numpy(dtype=float),
+            "q05": q[0.05].to_numpy(float),
+            "q25": q[0.25].to_numpy(float),
+            "q50": q[0.5].to_numpy(float),
+            "q75": q[0.75].to_numpy(float),
+            "q95": q[0.95].to_numpy(float),
+        }
     )
+    fig = figure(
+        width=w,
+        height=h,
+        title=title,
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        x_axis_label="month",
+        name="chart",
+    )
+    fig.toolbar.logo = None
+    fig.title.text_font_size = "10pt"
+    fig.varea("month", "q05", "q95", source=src, fill_color="#d6eaf8")
+    fig.varea("month", "q25", "q75", source=src, fill_color="#85c1e9")
+    r = fig.line("month", "q50", source=src, line_color="#1a5276", line_width=2)
+    fig.add_tools(
+        HoverTool(
+            renderers=[r],
+            mode="vline",
+            tooltips=[
+                ("month", "@month"),
+                ("median", "@q50{0,0.[00]}"),
+                ("25-75%", "@q25{0,0.[00]} to @q75{0,0.[00]}"),
+                ("5-95%", "@q05{0,0.[00]} to @q95{0,0.[00]}"),
+            ],
+        )
+    )
+    fig.yaxis.formatter = NumeralTickFormatter(format="0,0.[00]")
+    return fig
+
+
+def _assumptions(p: dict[str, Any]) -> str:
+    """The ``id="assumptions"`` box of a simulation: scenario, measures, costs, runs."""
+    import json
+
+    from reten.report.assumptions import _measure
+
+    enf = p.get("enforcement") or []
+    measures = (
+        "".join(f"<li>{html.escape(_measure(e))}</li>" for e in enf) or "<li>none (baseline)</li>"
+    )
+    costs = ", ".join(
+        f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in (p.get("costs") or {}).items()
+    )
+    vol = p.get("volume_source")
+    vol_note = (
+        f"Source of the volumes: {vol}."
+        if vol
+        else "No source is given for the scenario's volumes: treat them as illustrative, "
+        "not estimates."
+    )
+    items = [
+        f"<b>Scenario</b>: {html.escape(str(p.get('scenario_name', '')))} "
+        f"({html.escape(str(p.get('scenario', '')))}); network hash "
+        f"{html.escape(str(p.get('network_hash', ''))[:12])}. {html.escape(vol_note)}",
+        f"<b>Measures</b>:<ul>{measures}</ul>",
+        f"<b>Costs</b>: {html.escape(costs or 'defaults')}; risk weight "
+        f"{p.get('risk_weight', '')}.",
+        f"<b>Simulation</b>: {p.get('runs')} runs × {p.get('months')} months, enforcement "
+        f"policy {html.escape(str(p.get('policy')))}, seed {p.get('seed')} "
+        f"({html.escape(str(p.get('seed_rule', '')))}); labs relocate: "
+        f"{'yes' if p.get('relocation') else 'no'}. Behavioural parameters are in the "
+        "table below.",
+    ]
+    defs = [
+        "<b>seized, kg/month</b>: shipments stopped at detection points in that month",
+        "<b>footprint</b>: regions that more than the active threshold of kg/month enters",
+        "<b>displaced</b>: kg/month on roads other than month 0's routes",
+        "<b>bands</b>: over runs, the median (line), 25-75% and 5-95% of the runs",
+    ]
     return (
-        f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}" role="img" aria-label="{html.escape(title)}">'
-        f'<text x="{left}" y="14" font-size="12" font-weight="bold">{html.escape(title)}</text>'
-        + area(0.05, 0.95, "#d6eaf8")
-        + area(0.25, 0.75, "#85c1e9")
-        + f'<polyline points="{med}" fill="none" stroke="#1a5276" stroke-width="1.6"/>'
-        + f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" '
-        'stroke="#566573"/>'
-        + ticks
-        + f'<text x="{left}" y="{h - 8}" font-size="10">month {x0:g}</text>'
-        f'<text x="{w - right}" y="{h - 8}" font-size="10" text-anchor="end">month {x1:g}'
-        "</text></svg></figure>"
+        '<section id="assumptions" class="assumptions"><h2>What this report assumes</h2><ul>'
+        + "".join(f"<li>{x}</li>" for x in items)
+        + "</ul><p><b>Figures</b></p><ul>"
+        + "".join(f"<li>{x}</li>" for x in defs)
+        + "</ul></section>"
     )
 
 
@@ -101,8 +147,14 @@ def simulation_html(sim: Simulation) -> str:
         ),
         ("displaced, last month (median)", f"{last.displaced_kg.median():,.1f} kg"),
     ]
-    charts = [band_chart(df, c, title=LABELS[c]) for c in LABELS if c in df.columns]
+    from bokeh.layouts import gridplot
+
+    from reten.report.maps import embed
+
+    figs = [band_chart(df, c, title=LABELS[c]) for c in LABELS if c in df.columns]
+    charts = [embed(gridplot(figs, ncols=2, toolbar_location="right"))[0]] if figs else []
     body = [
+        _assumptions(p),
         kpis(items),
         "<h2>Monthly series over runs</h2>",
         '<p class="note">Line: median over runs; dark band: 25-75%; light band: 5-95%.</p>',

@@ -13,11 +13,13 @@ from reten.analysis.displacement import Comparison
 from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
 from reten.network.model import Network
-from reten.report import maps, svg
+from reten.report import charts, maps
 from reten.report.assumptions import assumptions_box, measure_warnings
 
 if TYPE_CHECKING:
     from reten.results import ComparisonResult, RunResult
+
+PRECURSOR = "#16a085"
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b2631}
@@ -30,13 +32,13 @@ padding:8px 14px;min-width:150px}.kpi b{display:block;font-size:20px}.kpi span{f
 color:#566573}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0}th,td{padding:3px 8px;
 border-bottom:1px solid #eaeded;text-align:right}th{background:#f4f6f7}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child,td.t{text-align:left}
 .note{font-size:12px;color:#566573}.legend{font-size:12px;color:#34495e}
 figure{margin:8px 0}.assumptions{background:#fbfcfc;border:1px solid #d5dbdb;
 border-radius:6px;padding:4px 16px;font-size:12.5px;margin-top:14px}.assumptions h2{margin-top:8px}
 .warn{background:#fdebd0;border-left:4px solid #e67e22;padding:6px 10px}
 pre{background:#f4f6f7;padding:8px;font-size:11px;overflow:auto}
-a{color:#1a5276}
+a{color:#1a5276}.tw{overflow-x:auto}
 """
 
 
@@ -79,14 +81,19 @@ def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") ->
                 s = "∞" if np.isinf(v) else floatfmt.format(v)
             else:
                 s = str(v)
-            cells.append(f"<td>{html.escape(s)}</td>")
+            text = not isinstance(v, int | float | np.integer | np.floating | bool | np.bool_)
+            cls = ' class="t"' if text else ""
+            cells.append(f"<td{cls}>{html.escape(s)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = (
         f'<p class="note">{len(df) - max_rows} more rows in the CSV files.</p>'
         if len(df) > max_rows
         else ""
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    return (
+        f'<div class="tw"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        f"</table></div>{more}"
+    )
 
 
 def _stable(x: Any) -> Any:
@@ -121,8 +128,8 @@ def run_layout(
     m.add_states()
     p = r.problem
     if region_change is not None:
-        rows, delta, _ = region_change
-        m.add_municipalities(rows, delta, "kg/month change")
+        rows, delta, labels = region_change
+        m.add_municipalities(rows, delta, "kg/month change", names=labels)
     m.add_roads()
     scale = max(float(r.arc_flow_kg.max(initial=0)), 1e-9)
     if base is not None:
@@ -144,8 +151,10 @@ def run_layout(
         color=maps.ORIGIN,
         marker="square",
         max_size=18,
-        label_top=4,
-        legend_at="top_left",
+        label_top=12,
+        prio=400,
+        # "Sinaloa: Ahome" (a state's volume split over its municipalities) labelled "Ahome"
+        label_text=[str(x).split(": ", 1)[-1] for x in p.origin_label],
     )
     m.add_points(
         net.node_lon[p.sink_node],
@@ -155,33 +164,25 @@ def run_layout(
         layer="Crossings",
         unit="kg/month",
         color=maps.CROSSING,
-        label_top=6,
+        label_top=10,
+        prio=200,
     )
-    if region_change is not None:
-        rows, delta, labels = region_change
-        lon, lat = net.regions.lon[rows], net.regions.lat[rows]
-        top = np.argsort(-np.abs(delta), kind="stable")[:6]
-        top = top[np.abs(delta[top]) > 0]
-        if top.size:
-            x, y = m.proj(lon[top], lat[top])
-            m._labels(x, y, [labels[i] for i in top], color="#1b2631", size="8.5pt", bold=True)
     if sites is not None:
         lon, lat, names, units = sites
         m.add_points(
             lon,
             lat,
             units,
-            names,
+            [str(n).replace("->", " → ") for n in names],
             layer="Checkpoint sites",
             unit="units",
             color=maps.SITE,
             marker="diamond",
-            legend_at="center_left",
-            label_top=12,
+            label_top=40,
             max_size=16,
+            prio=100,
         )
-        if base is None:
-            m.set_focus(lon, lat)
+        m.set_focus(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return m
 
 
@@ -235,11 +236,12 @@ def run_report(
         "network.</p>",
         f"<figure>{route_map(net, r, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares</h2>",
-        svg.bar_chart(
+        charts.bar_chart(
             [c["crossing"] for c in s["crossings"] if c["flow_kg"] > 0],
             {"share of volume": np.array([c["share"] for c in s["crossings"] if c["flow_kg"] > 0])},
-            title="Share of volume by crossing",
+            title="",
             colors=("#8e44ad",),
+            x_label="share of the volume shipped",
         ),
     ]
     body += _extension_sections(net, r, basemap=basemap)
@@ -271,38 +273,33 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
             f'<p class="legend">Relative gap per iteration; final gap {last[1]:.2e} after '
             f"{last[0]} iteration(s), {last[2]:.2f} s ({r.provenance.get('method', '')})."
             "</p>",
-            svg.gap_chart(r.convergence, title="relative gap per iteration"),
+            charts.gap_chart(r.convergence, title=""),
         ]
     if r.inbound is not None:
-        frame = svg.network_frame(net)
         p = r.problem
-        share = r.inbound.seaport_flow_kg / max(r.inbound.seaport_flow_kg.sum(), 1e-12)
+        inflow = r.inbound.seaport_flow_kg
+        share = inflow / max(inflow.sum(), 1e-12)
+        m = maps.MapBuilder(net, "The precursor leg: seaports to labs", basemap=basemap)
+        m.add_states()
+        m.add_roads()
+        sc = m.add_flows(r.inbound.arc_flow_kg, "Precursor flows", color=PRECURSOR)
+        m.width_legend(sc)
+        m.add_points(
+            net.node_lon[p.source_node],
+            net.node_lat[p.source_node],
+            inflow,
+            [f"{p.source_label[i]} {share[i]:.0%}" for i in range(p.source_node.size)],
+            layer="Entry seaports",
+            unit="kg/month",
+            color=PRECURSOR,
+            prio=200,
+        )
         out += [
             "<h2>The precursor leg: seaports to labs</h2>",
             '<p class="legend">Teal lines: precursor flows, width by kg/month; teal '
-            "circles: entry seaports by share. The product leg is on the map above.</p>",
-            "<figure>"
-            + svg.svg(
-                frame,
-                [
-                    svg.roads_layer(net, frame),
-                    svg.flow_layer(
-                        net, frame, r.inbound.arc_flow_kg, color="#16a085", label="precursor"
-                    ),
-                    svg.points_layer(
-                        frame,
-                        net.node_lon[p.source_node],
-                        net.node_lat[p.source_node],
-                        share + 1e-3,
-                        [f"{p.source_label[i]}: {share[i]:.0%}" for i in range(p.source_node.size)],
-                        color="#16a085",
-                        cls="seaports",
-                    ),
-                ],
-                "precursor leg",
-                basemap=basemap,
-            )
-            + "</figure>",
+            "circles: entry seaports by volume, labelled with their share. The product leg "
+            "is on the map above.</p>",
+            "<figure>" + maps.embed(m.figure())[0] + "</figure>",
         ]
     if r.relocation is not None:
         from reten.report.exports import production_frame
@@ -325,6 +322,17 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
     return out
 
 
+def region_change(net: Network, regions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Return (region rows, kg/month change, names) of a comparison's regions table for the
+    map: municipalities when it has them, else every level."""
+    reg = regions[regions.level == "municipality"]
+    if reg.empty:
+        reg = regions
+    rows = net.regions.index()
+    ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
+    return ridx, reg.delta_kg.to_numpy(dtype=float), [str(n) for n in reg.name]
+
+
 def compare_report(
     net: Network,
     base: RouteResult,
@@ -336,31 +344,26 @@ def compare_report(
 ) -> str:
     """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
     t = cmp.totals
-    reg = cmp.regions[cmp.regions.level == "municipality"]
-    if reg.empty:
-        reg = cmp.regions
-    rows = net.regions.index()
-    ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
-    labels = [str(n) for n in reg.name]
     disp_map = route_map(
         net,
         scen,
         f"Displacement: {title}",
         basemap=basemap,
         base=base,
-        region_change=(ridx, reg.delta_kg.to_numpy(dtype=float), labels),
+        region_change=region_change(net, cmp.regions),
     )
     cr = cmp.crossings
     tot_b = max(cr.flow_kg_base.sum(), 1e-12)
     tot_s = max(cr.flow_kg_scenario.sum(), 1e-12)
     used = cr[(cr.flow_kg_base > 0) | (cr.flow_kg_scenario > 0)]
-    chart = svg.bar_chart(
+    chart = charts.bar_chart(
         list(used.crossing),
         {
             "baseline": used.flow_kg_base.to_numpy() / tot_b,
             "scenario": used.flow_kg_scenario.to_numpy() / tot_s,
         },
-        title="Crossing shares before and after",
+        title="",
+        x_label="share of the volume shipped",
     )
     body = [
         assumptions_box(
@@ -389,8 +392,10 @@ def compare_report(
         '<p class="legend">Layers: baseline routes (grey), scenario routes (dark red) and '
         "the change (red: more flow than in the baseline, blue: less; width by kg/month). "
         "Municipalities, when the network carries their outlines, are filled by the change "
-        "in volume entering them; the most-changed are labelled. Purple circles: crossings "
-        "by scenario volume; orange squares: origins.</p>",
+        "in volume entering them; the most-changed are labelled with that change in "
+        "kg/month. Purple circles: crossings by scenario volume; orange squares: origins. "
+        "The first view shows where the flow changed; <i>Whole network</i> shows the "
+        "national context.</p>",
         f"<figure>{disp_map}</figure>",
         "<h2>Crossing shares before and after</h2>",
         chart,
@@ -428,30 +433,49 @@ def index_page(
     )
 
 
-def _small_change_map(cmp: ComparisonResult, title: str) -> Any:
-    b, s = cmp.base, cmp.scenario
-    assert b.network is not None and b.routes is not None and s.routes is not None
-    m = maps.MapBuilder(b.network, title, width=420, height=400)
-    m.add_states(names=False)
-    m.add_roads()
-    rb, rs = b.routes, s.routes
-    scale = max(float(rb.arc_flow_kg.max(initial=0)), float(rs.arc_flow_kg.max(initial=0)), 1e-9)
-    m.add_flows(rs.arc_flow_kg - rb.arc_flow_kg, "Change (red more, blue less)", scale=scale)
-    p = rs.problem
-    m.add_points(
-        b.network.node_lon[p.sink_node],
-        b.network.node_lat[p.sink_node],
-        rs.crossing_flow_kg,
-        [str(x) for x in p.sink_label],
-        layer="Crossings",
-        unit="kg/month",
-        color=maps.CROSSING,
-        label_top=3,
-        max_size=18,
-    )
-    m.width_legend(scale)
-    m.focus = None  # side by side, the same national view
-    return m.figure(layer_legend=False)
+def _small_change_maps(cmps: list[ComparisonResult], titles: list[str]) -> Any:
+    """Return side-by-side change maps with one view (pan or zoom one, all follow) and key."""
+    from bokeh.layouts import column, row
+    from bokeh.models import Range1d
+
+    scale = 1e-9
+    for c in cmps:
+        assert c.base.routes is not None and c.scenario.routes is not None
+        scale = max(
+            scale,
+            float(c.base.routes.arc_flow_kg.max(initial=0)),
+            float(c.scenario.routes.arc_flow_kg.max(initial=0)),
+        )
+    xr, yr = Range1d(0, 1), Range1d(0, 1)
+    builders = []
+    for cmp, title in zip(cmps, titles, strict=True):
+        b, s = cmp.base, cmp.scenario
+        assert b.network is not None and b.routes is not None and s.routes is not None
+        m = maps.MapBuilder(
+            b.network, title, width=320, height=300, x_range=xr, y_range=yr, toolbar=False
+        )
+        m.add_states(names=False)
+        m.add_roads()
+        rb, rs = b.routes, s.routes
+        m.add_flows(rs.arc_flow_kg - rb.arc_flow_kg, "Change (red more, blue less)", scale=scale)
+        p = rs.problem
+        m.add_points(
+            b.network.node_lon[p.sink_node],
+            b.network.node_lat[p.sink_node],
+            rs.crossing_flow_kg,
+            [str(x) for x in p.sink_label],
+            layer="Crossings",
+            unit="kg/month",
+            color=maps.CROSSING,
+            label_top=4,
+            max_size=18,
+        )
+        m.width_legend(scale)
+        builders.append(m)
+    view = maps.common_view(builders)
+    figs = [m.figure(layer_legend=False, key=False, view=view) for m in builders]
+    key = maps.key_figure(max(builders, key=lambda m: len(m.key)).key, 3 * 330)
+    return column(row(*figs), key)
 
 
 def demo_index(
@@ -489,7 +513,7 @@ def demo_index(
         "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
         "</thead><tbody>"
         + "".join(
-            f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{c:,.1f}</td>"
+            f"<tr><td>{html.escape(a)}</td><td class='t'>{html.escape(b)}</td><td>{c:,.1f}</td>"
             f"<td>{d:+.1%}</td></tr>"
             for a, b, c, d in rows
         )
@@ -511,9 +535,7 @@ def demo_index(
         ]
         cmps = [(res, cmp, desc) for _, desc, res, cmp in steps if cmp is not None]
         if cmps:
-            from bokeh.layouts import row
-
-            figs = [_small_change_map(c, r.name) for r, c, _ in cmps]
+            layout = _small_change_maps([c for _, c, _ in cmps], [r.name for r, _, _ in cmps])
             caps = "".join(
                 f'<div style="flex:1">{html.escape(d)}. '
                 f"Traffickers' cost {c.totals['cost_increase_share']:+.1%}; seizures "
@@ -525,9 +547,10 @@ def demo_index(
             story += [
                 "<h2>2. Three measures side by side: where the flow is displaced</h2>",
                 '<p class="legend">Red: roads with more flow than in the baseline, blue: '
-                "less; width by kg/month. Purple circles: crossings by volume. Each map "
-                "zooms and pans on its own.</p>",
+                "less; width by kg/month. Purple circles: crossings by volume. The three "
+                "maps share one view: drag to pan or scroll to zoom one and the others "
+                "follow.</p>",
                 f'<div style="display:flex;gap:10px;font-size:12.5px">{caps}</div>',
-                "<figure>" + maps.embed(row(*figs, sizing_mode="scale_width"))[0] + "</figure>",
+                "<figure>" + maps.embed(layout)[0] + "</figure>",
             ]
     return index_page("reten demo", entries, table_html, story=story), rows

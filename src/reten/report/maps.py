@@ -30,9 +30,10 @@ from reten.network.model import Network
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PID = re.compile(r'"p\d+"')
 R_EARTH = 6378137.0
-WIDTH, HEIGHT = 980, 620
+WIDTH, HEIGHT = 760, 540
 FLOW_BASE = "#7f8c8d"
 FLOW_SCEN = "#c0392b"
+FLOW_LESS = "#2e86c1"
 ORIGIN = "#e67e22"
 CROSSING = "#8e44ad"
 SITE = "#17202a"
@@ -139,15 +140,170 @@ def _nice(v: float) -> float:
     if not v > 0:
         return 0.0
     e = 10 ** np.floor(np.log10(v))
-    return float(max(m for m in (1, 2, 5, 10) if m * e <= v) * e)
+    return float(max(m for m in (1, 2, 5, 10) if m * e <= v * (1 + 1e-9)) * e)
+
+
+def _colour_limit(v: float) -> float:
+    """Round ``v`` up to a colour-scale end whose half is a round number too."""
+    if not v > 0:
+        return 1.0
+    e = 10 ** np.floor(np.log10(v))
+    return float(min(m for m in (1, 2, 3, 4, 5, 6, 8, 10) if m * e >= v * (1 - 1e-9)) * e)
 
 
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1 else f"{v:.2g}"
 
 
+def marker_size(value: Any, vmax: float, max_size: float) -> Any:
+    """Marker diameter in screen pixels: 6 px plus a part growing as ``sqrt(|value|)``.
+
+    ``max_size`` at ``vmax``; the map and its key use this one rule.
+
+    Examples
+    --------
+    >>> float(marker_size(100.0, 100.0, 26.0)), float(marker_size(25.0, 100.0, 26.0))
+    (26.0, 16.0)
+    """
+    return 6.0 + (max_size - 6.0) * np.sqrt(np.abs(value) / max(vmax, 1e-12))
+
+
+def line_width(value: Any, scale: float) -> Any:
+    """Route width in screen pixels: 1 px at 0, 8 px at ``scale``, linear in ``|value|``.
+
+    Examples
+    --------
+    >>> float(line_width(-500.0, 1000.0))
+    4.5
+    """
+    return 1.0 + 7.0 * np.abs(value) / max(scale, 1e-12)
+
+
+# label styles: font size (pt), colour, bold, background alpha
+_STYLES = {
+    "state": (8.0, "#99a3a4", False, 0.0),
+    "bold": (9.0, "#17202a", True, 0.7),
+    "change": (8.5, "#1b2631", True, 0.7),
+    "plain": (8.5, "#1b2631", False, 0.7),
+}
+
+# label positions tried in order: (x_offset, y_offset, text_align, text_baseline); the box
+# of a label at a point (sx, sy) in screen pixels (y down) follows from its sign
+_SPOTS = [(6, 4, "left", "bottom"), (-6, 4, "right", "bottom"), (6, -4, "left", "top"),
+          (-6, -4, "right", "top")]  # fmt: skip
+
+# re-place the labels when the map is laid out and whenever the view changes: the rule of
+# _thin(), with each label's width measured in the browser's own font
+_THIN_JS = """
+let fw, fh;
+try {
+  fw = fig.inner_width;
+  fh = fig.inner_height;
+} catch (e) {
+  return;  // not laid out yet: the layout's own change of inner_width calls again
+}
+if (!(fw > 0 && fh > 0)) return;
+const x0 = xr.start, x1 = xr.end, y0 = yr.start, y1 = yr.end;
+const ctx = document.createElement("canvas").getContext("2d");
+const rows = [];
+for (const s of sources) {
+  const d = s.data;
+  for (let i = 0; i < d.x.length; i++) rows.push([d.prio[i], s, i]);
+}
+rows.sort((a, b) => a[0] - b[0]);
+const kept = [];
+const out = new Map(sources.map(s => [s, new Array(s.data.x.length).fill(-1)]));
+for (const [p, s, i] of rows) {
+  const d = s.data;
+  const sx = (d.x[i] - x0) / (x1 - x0) * fw, sy = (y1 - d.y[i]) / (y1 - y0) * fh;
+  if (!(sx >= 0 && sx <= fw && sy >= 0 && sy <= fh)) continue;
+  ctx.font = d.font[i];
+  const w = ctx.measureText(d.text[i]).width, h = 1.3 * d.fs[i];
+  for (let k = 0; k < spots.length; k++) {
+    const [xo, yo] = spots[k];
+    const bx0 = xo > 0 ? sx + 4 : sx - 10 - w, by0 = yo > 0 ? sy - 6 - h : sy + 2;
+    const b = [bx0, by0, bx0 + w + 6, by0 + h + 4];
+    if (b[0] < 0 || b[2] > fw || b[1] < 0 || b[3] > fh) continue;
+    if (kept.some(q => b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3])) continue;
+    kept.push(b);
+    out.get(s)[i] = k;
+    break;
+  }
+}
+for (const s of sources) {
+  const k = out.get(s), d = s.data;
+  const pick = (j, c) => spots[Math.max(k[j], 0)][c];
+  s.data = Object.assign({}, d, {
+    a: k.map(v => (v >= 0 ? 1 : 0)),
+    ba: k.map((v, j) => (v >= 0 ? d.bg[j] : 0)),
+    xo: k.map((v, j) => pick(j, 0)),
+    yo: k.map((v, j) => pick(j, 1)),
+    align: k.map((v, j) => pick(j, 2)),
+    base: k.map((v, j) => pick(j, 3)),
+  });
+}
+"""
+
+
+def _thin(
+    x: np.ndarray,
+    y: np.ndarray,
+    text: list[str],
+    fs: np.ndarray,
+    prio: np.ndarray,
+    view: tuple[float, float, float, float],
+    frame: tuple[int, int],
+) -> np.ndarray:
+    """Return where to put each label in ``view``: an index into ``_SPOTS``, -1 for hidden.
+
+    In priority order, each label takes the first of the four spots around its point whose
+    box (estimated from its length and font size, in pixels) lies inside the frame and
+    overlaps no label placed before; labels whose point is outside the view are hidden.
+    The browser re-runs this rule with measured text widths (``_THIN_JS``) once the map is
+    laid out and whenever the view changes; the estimate (0.6 em a character) is wider
+    than common sans-serif fonts, so the saved page never shows overlapping labels.
+    """
+    x0, x1, y0, y1 = view
+    fw, fh = frame
+    spot = np.full(len(text), -1, dtype=np.int64)
+    kept: list[tuple[float, float, float, float]] = []
+    for i in np.argsort(prio, kind="stable").tolist():
+        sx = (x[i] - x0) / (x1 - x0) * fw
+        sy = (y1 - y[i]) / (y1 - y0) * fh
+        if not (0 <= sx <= fw and 0 <= sy <= fh):
+            continue
+        w, h = len(text[i]) * 0.6 * fs[i], 1.3 * fs[i]
+        for k, (xo, yo, _, _) in enumerate(_SPOTS):
+            bx0 = sx + 4 if xo > 0 else sx - 10 - w
+            by0 = sy - 6 - h if yo > 0 else sy + 2
+            b = (bx0, by0, bx0 + w + 6, by0 + h + 4)
+            if b[0] < 0 or b[2] > fw or b[1] < 0 or b[3] > fh:
+                continue
+            if any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in kept):
+                continue
+            kept.append(b)
+            spot[i] = k
+            break
+    return spot
+
+
+@dataclass
+class _KeyGroup:
+    """One group of the map's key: a title and (kind, pixels, colour, marker, text) items."""
+
+    title: str
+    items: list[tuple[str, float, str, str, str]]
+
+
 class MapBuilder:
-    """One interactive map: call the ``add_*`` methods, then :meth:`figure`."""
+    """One interactive map: call the ``add_*`` methods, then :meth:`figure`.
+
+    ``width`` and ``height`` are the map frame in screen pixels; the frame is fixed so that
+    one metre is the same number of pixels across and up (no distortion), label thinning
+    knows the frame, and marker sizes in the key equal those on the map. ``x_range`` and
+    ``y_range`` shared between maps link their views; ``toolbar=False`` hides the toolbar
+    (drag still pans and the wheel still zooms).
+    """
 
     def __init__(
         self,
@@ -157,29 +313,47 @@ class MapBuilder:
         basemap: str | None = None,
         width: int = WIDTH,
         height: int = HEIGHT,
+        x_range: Any = None,
+        y_range: Any = None,
+        toolbar: bool = True,
     ) -> None:
+        from bokeh.models import (
+            BoxZoomTool,
+            PanTool,
+            Range1d,
+            ResetTool,
+            SaveTool,
+            WheelZoomTool,
+        )
         from bokeh.plotting import figure
 
         self.net = net
         self.proj = projection(net, basemap)
+        wheel = WheelZoomTool()
         self.fig = figure(
-            width=width,
-            height=height,
+            frame_width=width,
+            frame_height=height,
             title=title,
-            tools="pan,wheel_zoom,box_zoom,reset,save",
-            active_scroll="wheel_zoom",
-            match_aspect=True,
-            sizing_mode="scale_width",
+            x_range=x_range if x_range is not None else Range1d(0, 1),
+            y_range=y_range if y_range is not None else Range1d(0, 1),
+            tools=[PanTool(), wheel, BoxZoomTool(match_aspect=True), ResetTool(), SaveTool()],
+            active_scroll=wheel,
+            toolbar_location="above" if toolbar else None,
             output_backend="canvas",
+            name="map",
         )
         self.fig.axis.visible = False
         self.fig.grid.visible = False
         self.fig.background_fill_color = "#eaf2f8"
+        self.fig.min_border_right = 8
+        self.frame = (width, height)
         self.layers: list[tuple[str, list[Any]]] = []
-        self.sizes: list[tuple[str, Any]] = []
-        self.labels: list[Any] = []
+        self.key: list[_KeyGroup] = []
+        self.label_rows: list[tuple[float, float, str, float, str]] = []
         self.notes: list[str] = []
-        self.focus: tuple[np.ndarray, np.ndarray] | None = None
+        self.focus_pts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.change_pts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.extent_pts: list[tuple[np.ndarray, np.ndarray]] = []
         self.aspect = width / height
         x, y = self.proj(net.node_lon, net.node_lat)
         self.whole = _bounds(x, y, aspect=self.aspect)
@@ -218,21 +392,41 @@ class MapBuilder:
         self.notes.append(f"State outlines: {source}.")
         if not names:
             return
-        # faint state names at a representative point of each
+        # faint state names at a representative point of each (the lowest label priority)
         import shapely
 
         pts = [shapely.point_on_surface(g) for _, g in states]
         x, y = self.proj([p.x for p in pts], [p.y for p in pts])
-        self._labels(x, y, [n for n, _ in states], color="#a6acaf", size="8pt")
+        self._labels(x, y, [n for n, _ in states], prio=900, style="state")
+        if source.startswith("INEGI"):
+            ux, uy = self.proj([-108.0], [32.6])
+            self._labels(ux, uy, ["UNITED STATES"], prio=950, style="state")
 
-    def add_municipalities(self, rows: np.ndarray, values: np.ndarray, label: str) -> bool:
-        """Fill municipality rows' outlines by ``values`` (diverging, with a numbered bar)."""
+    def add_municipalities(
+        self, rows: np.ndarray, values: np.ndarray, label: str, *, names: list[str] | None = None
+    ) -> bool:
+        """Fill municipality rows' outlines by ``values`` (diverging, with a numbered bar).
+
+        The colour scale is fitted to the change: symmetric about zero, up to a round number
+        at or above the 98th percentile of the non-zero ``|values|`` (larger values take the
+        end colour). ``names`` label the most-changed municipalities with their value.
+        """
         import shapely
-        from bokeh.models import ColorBar, HoverTool, LinearColorMapper
+        from bokeh.models import (
+            ColorBar,
+            FixedTicker,
+            HoverTool,
+            LinearColorMapper,
+            NumeralTickFormatter,
+        )
         from bokeh.palettes import RdBu11
 
         wkb = self.net.regions.outline_wkb
+        values = np.asarray(values, dtype=float)
+        nz = np.abs(values[values != 0])
         if wkb is None or rows.size == 0 or any(wkb[i] is None for i in rows):
+            self._change_points(rows, values, label)
+            self._change_labels(rows, values, names)
             return False
         r = self.net.regions
         items = [
@@ -247,7 +441,7 @@ class MapBuilder:
             for i, v in zip(rows.tolist(), values.tolist(), strict=True)
         ]
         src = _polys_source(items, self.proj)
-        lim = max(float(np.abs(values).max()) if values.size else 1.0, 1e-9)
+        lim = _colour_limit(float(np.percentile(nz, 98))) if nz.size else 1.0
         cmap = LinearColorMapper(palette=list(RdBu11), low=-lim, high=lim)
         rend = self.fig.multi_polygons(
             "xs",
@@ -256,7 +450,7 @@ class MapBuilder:
             fill_color={"field": "value", "transform": cmap},
             fill_alpha=0.75,
             line_color="#566573",
-            line_width=0.3,
+            line_width=0.4,
         )
         self.fig.add_tools(
             HoverTool(
@@ -264,10 +458,66 @@ class MapBuilder:
             )
         )
         self.fig.add_layout(
-            ColorBar(color_mapper=cmap, title=label, width=10, location=(0, 0)), "right"
+            ColorBar(
+                color_mapper=cmap,
+                title=label,
+                title_text_font_size="8pt",
+                major_label_text_font_size="8pt",
+                ticker=FixedTicker(ticks=[-lim, -lim / 2, 0.0, lim / 2, lim]),
+                formatter=NumeralTickFormatter(format="+0,0"),
+                width=12,
+                location=(0, 0),
+            ),
+            "right",
         )
         self.layers.append(("Municipalities: change", [rend]))
+        changed = rows[values != 0]
+        if changed.size:
+            ctr = [shapely.from_wkb(wkb[i]).centroid for i in changed.tolist()]
+            self.change_pts.append(self.proj([c.x for c in ctr], [c.y for c in ctr]))
+        self._change_labels(rows, values, names)
         return True
+
+    def _change_points(self, rows: np.ndarray, values: np.ndarray, label: str) -> None:
+        """Mark changed regions that have no outline with a dot at their point (red/blue)."""
+        from bokeh.models import ColumnDataSource, HoverTool
+
+        r = self.net.regions
+        ch = rows[values != 0] if rows.size else rows
+        if ch.size == 0:
+            return
+        v = values[values != 0]
+        x, y = self.proj(r.lon[ch], r.lat[ch])
+        ok = np.isfinite(x) & np.isfinite(y)
+        src = ColumnDataSource(
+            {
+                "x": x[ok],
+                "y": y[ok],
+                "value": v[ok],
+                "name": [str(r.name[i]) for i in ch[ok].tolist()],
+                "color": [FLOW_SCEN if t > 0 else FLOW_LESS for t in v[ok]],
+            }
+        )
+        rend = self.fig.scatter(
+            "x", "y", source=src, size=7, fill_color="color", line_color="white", line_width=1
+        )
+        self.fig.add_tools(
+            HoverTool(renderers=[rend], tooltips=[("region", "@name"), (label, "@value{+0,0.0}")])
+        )
+        self.layers.append(("Regions: change", [rend]))
+
+    def _change_labels(self, rows: np.ndarray, values: np.ndarray, names: list[str] | None) -> None:
+        """Label the most-changed regions with their name and signed change."""
+        if names is None or rows.size == 0:
+            return
+        r = self.net.regions
+        top = np.argsort(-np.abs(values), kind="stable")[:15]
+        top = top[np.abs(values[top]) > 0]
+        if top.size:
+            x, y = self.proj(r.lon[rows[top]], r.lat[rows[top]])
+            text = [f"{names[i]} {values[i]:+,.0f}" for i in top.tolist()]
+            self._labels(x, y, text, prio=300, style="change")
+            self.change_pts.append((x, y))
 
     def add_roads(self) -> None:
         """Draw every road as a thin grey line (one glyph)."""
@@ -294,7 +544,8 @@ class MapBuilder:
     ) -> float:
         """Draw arcs with ``flow`` (kg/month) != 0, width by |flow|; return the width scale.
 
-        ``color=None`` colours by sign (red: more, blue: less, for a change).
+        ``color=None`` colours by sign (red: more, blue: less, for a change) and makes these
+        arcs the first view's focus.
         """
         from bokeh.models import ColumnDataSource, HoverTool
 
@@ -304,12 +555,12 @@ class MapBuilder:
         scale = scale or float(np.abs(flow[keep]).max())
         xs, ys = self._arc_lines(keep)
         f = flow[keep]
-        cols = np.where(f > 0, FLOW_SCEN, "#2e86c1") if color is None else [color] * keep.size
+        cols = np.where(f > 0, FLOW_SCEN, FLOW_LESS) if color is None else [color] * keep.size
         src = ColumnDataSource(
             {
                 "xs": [x.tolist() for x in xs],
                 "ys": [y.tolist() for y in ys],
-                "w": (1.0 + 7.0 * np.abs(f) / scale).tolist(),
+                "w": line_width(f, scale).tolist(),
                 "flow": f.tolist(),
                 "color": list(cols),
                 "road": [
@@ -337,10 +588,20 @@ class MapBuilder:
             )
         )
         self.layers.append((name, [r]))
-        self.sizes.append(("width", scale))
         pts = np.concatenate([np.column_stack([x, y]) for x, y in zip(xs, ys, strict=True)])
         if color is None:
-            self.focus = (pts[:, 0], pts[:, 1])
+            self.change_pts.append((pts[:, 0], pts[:, 1]))
+            self.key.append(
+                _KeyGroup(
+                    "Change in flow",
+                    [
+                        ("line", 4.0, FLOW_SCEN, "", "more than baseline"),
+                        ("line", 4.0, FLOW_LESS, "", "less than baseline"),
+                    ],
+                )
+            )
+        else:
+            self.extent_pts.append((pts[:, 0], pts[:, 1]))
         return scale
 
     def add_points(
@@ -356,18 +617,27 @@ class MapBuilder:
         marker: str = "circle",
         label_top: int = 8,
         max_size: float = 26.0,
-        legend_at: str = "bottom_right",
+        prio: float = 200,
+        legend_at: str | None = None,
+        label_text: list[str] | None = None,
     ) -> None:
-        """Draw points sized by ``values`` (area), hover with name and value; label the top."""
+        """Draw points sized by ``values`` (area), hover with name and value; label the top.
+
+        Up to ``label_top`` of the largest are label candidates at priority ``prio`` (lower
+        first); labels that would overlap a higher-priority one are hidden until zoomed.
+        ``legend_at`` is ignored (sizes are shown in the key under the map). ``label_text``
+        (one per point) replaces ``names`` on the map labels; hover shows ``names``.
+        """
         from bokeh.models import ColumnDataSource, HoverTool
 
         v = np.asarray(values, dtype=float)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         ok = np.isfinite(lon) & np.isfinite(lat)
         if not ok.any():
             return
         x, y = self.proj(lon[ok], lat[ok])
         vmax = max(float(np.abs(v[ok]).max(initial=0)), 1e-12)
-        size = 6 + (max_size - 6) * np.sqrt(np.abs(v[ok]) / vmax)
+        size = marker_size(v[ok], vmax, max_size)
         nm = [n for n, k in zip(names, ok, strict=True) if k]
         src = ColumnDataSource({"x": x, "y": y, "size": size, "value": v[ok], "name": nm})
         r = self.fig.scatter(
@@ -377,7 +647,7 @@ class MapBuilder:
             size="size",
             marker=marker,
             fill_color=color,
-            fill_alpha=0.8,
+            fill_alpha=0.85,
             line_color="white",
             line_width=1.0,
         )
@@ -387,151 +657,324 @@ class MapBuilder:
         self.layers.append((layer, [r]))
         top = np.argsort(-np.abs(v[ok]), kind="stable")[:label_top]
         top = top[np.abs(v[ok][top]) > 0]
-        self._labels(x[top], y[top], [nm[i] for i in top], color="#17202a", size="9pt", bold=True)
-        self._size_legend(layer, unit, vmax, max_size, color, marker, legend_at)
-
-    def _labels(
-        self, x: Any, y: Any, text: list[str], *, color: str, size: str, bold: bool = False
-    ) -> None:
-        from bokeh.models import ColumnDataSource, LabelSet
-
-        if not len(text):
-            return
-        ls = LabelSet(
-            x="x",
-            y="y",
-            text="text",
-            source=ColumnDataSource({"x": list(x), "y": list(y), "text": text}),
-            text_font_size=size,
-            text_color=color,
-            x_offset=6,
-            y_offset=4,
-            text_font_style="bold" if bold else "normal",
-            background_fill_color="white" if bold else None,
-            background_fill_alpha=0.6,
-        )
-        self.fig.add_layout(ls)
-        self.labels.append(ls)
-
-    def _size_legend(
-        self,
-        layer: str,
-        unit: str,
-        vmax: float,
-        max_size: float,
-        color: str,
-        marker: str,
-        legend_at: str = "bottom_right",
-    ) -> None:
-        from bokeh.models import Legend, LegendItem
-
+        lt = nm if label_text is None else [n for n, k in zip(label_text, ok, strict=True) if k]
+        self._labels(x[top], y[top], [lt[i] for i in top], prio=prio)
+        used = np.abs(v[ok]) > 0
+        if used.any():
+            self.extent_pts.append((x[used], y[used]))
         items = []
-        for v in sorted({_nice(vmax), _nice(vmax / 4)}, reverse=True):
-            if v <= 0 or (unit == "units" and v < 1):
+        for val in sorted({_nice(vmax), _nice(vmax / 4)}, reverse=True):
+            if val <= 0 or (unit == "units" and val < 1):
                 continue
-            s = 6 + (max_size - 6) * np.sqrt(v / vmax)
-            r = self.fig.scatter(
-                [np.nan], [np.nan], size=s, marker=marker, fill_color=color, line_color="white"
+            items.append(
+                ("marker", float(marker_size(val, vmax, max_size)), color, marker, _fmt(val))
             )
-            items.append(LegendItem(label=f"{_fmt(v)} {unit}", renderers=[r]))
         if items:
-            self.fig.add_layout(
-                Legend(
-                    items=items,
-                    title=layer,
-                    location=legend_at,
-                    label_text_font_size="8pt",
-                    title_text_font_size="8pt",
-                    background_fill_alpha=0.7,
-                ),
-            )
+            self.key.append(_KeyGroup(f"{layer}, {unit}", items))
+
+    def _labels(self, x: Any, y: Any, text: list[str], *, prio: float, style: str = "bold") -> None:
+        """Add label candidates (priority ``prio``, then their order; lower shows first)."""
+        for k, (xi, yi, t) in enumerate(zip(list(x), list(y), text, strict=True)):
+            self.label_rows.append((float(xi), float(yi), str(t), prio + k / 1000, style))
 
     def width_legend(self, scale: float, unit: str = "kg/month") -> None:
-        """Add a legend of line widths with numbers (routes drawn with ``scale``)."""
-        from bokeh.models import Legend, LegendItem
-
-        items = []
-        for v in sorted({_nice(scale), _nice(scale / 4), _nice(scale / 20)}, reverse=True):
-            if v <= 0:
-                continue
-            r = self.fig.line(
-                [np.nan, np.nan],
-                [np.nan, np.nan],
-                line_width=1.0 + 7.0 * v / scale,
-                line_color="#566573",
-            )
-            items.append(LegendItem(label=f"{_fmt(v)} {unit}", renderers=[r]))
-        self.fig.add_layout(
-            Legend(
-                items=items,
-                title="route width",
-                location="bottom_left",
-                label_text_font_size="8pt",
-                title_text_font_size="8pt",
-                background_fill_alpha=0.7,
-            ),
-        )
+        """Add route widths with numbers to the key (routes drawn with ``scale``)."""
+        items = [
+            ("line", float(line_width(v, scale)), "#566573", "", _fmt(v))
+            for v in sorted({_nice(scale), _nice(scale / 4), _nice(scale / 20)}, reverse=True)
+            if v > 0
+        ]
+        if items:
+            self.key.insert(0, _KeyGroup(f"Route width, {unit}", items))
 
     def set_focus(self, lon: np.ndarray, lat: np.ndarray) -> None:
-        """Fit the first view to these points (the whole network stays one click away)."""
-        x, y = self.proj(lon, lat)
-        self.focus = (x, y)
+        """Fit the first view to these points too (the whole network stays one click away)."""
+        self.focus_pts.append(self.proj(lon, lat))
 
     # ------------------------------------------------------------------ output
-    def figure(self, *, layer_legend: bool = True) -> Any:
-        """Return the finished Bokeh layout (map, layer legend, view buttons, scale bar)."""
+    def focus_points(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """Return the points the first view fits, and what they are."""
+        pts = self.change_pts + self.focus_pts
+        what = "Where it changed" if self.change_pts else "Where the flow goes"
+        if not self.change_pts:
+            pts = pts + self.extent_pts
+        if not pts:
+            return np.zeros(0), np.zeros(0), "Whole network"
+        x = np.concatenate([np.asarray(p[0], dtype=float) for p in pts])
+        y = np.concatenate([np.asarray(p[1], dtype=float) for p in pts])
+        return x, y, what
+
+    def first_view(self) -> tuple[tuple[float, float, float, float], str]:
+        """Return the first view's (x0, x1, y0, y1) and what it shows.
+
+        Where the change is (changed routes and municipalities, and any points given to
+        :meth:`set_focus`); with no change, where the flow is (routes, origins, used
+        crossings, and the :meth:`set_focus` points); the whole network when that is not
+        clearly smaller.
+        """
+        x, y, what = self.focus_points()
+        if x.size == 0:
+            return self.whole, "Whole network"
+        fx = _bounds(x, y, pad=0.08, min_span=150_000.0 * self.proj.k, aspect=self.aspect)
+        if (fx[1] - fx[0]) < 0.85 * (self.whole[1] - self.whole[0]):
+            return fx, what
+        return self.whole, "Whole network"
+
+    def _label_sets(self, view: tuple[float, float, float, float]) -> list[Any]:
+        return label_layer(self.fig, self.label_rows, frame=self.frame, view=view)
+
+    def key_figure(self, width: int | None = None) -> Any:
+        """Return the map's key (Bokeh figure): widths, sizes and colours with numbers.
+
+        Markers and lines are drawn at the map's own pixel sizes for the values shown.
+        """
+        return key_figure(self.key, width or self.frame[0])
+
+    def figure(
+        self,
+        *,
+        layer_legend: bool = True,
+        key: bool = True,
+        view: tuple[float, float, float, float] | None = None,
+    ) -> Any:
+        """Return the finished Bokeh layout: view buttons, the map, its key.
+
+        ``view`` (x0, x1, y0, y1) replaces the first view and drops the view buttons (maps
+        side by side sharing one view).
+        """
         from bokeh.layouts import column, row
         from bokeh.models import Button, CustomJS, Legend, LegendItem, ScaleBar
 
-        items = [LegendItem(label=n, renderers=rs) for n, rs in self.layers]
-        leg = Legend(
-            items=items,
-            title="layers (click to hide)",
-            location="top_right",
-            click_policy="hide",
-            label_text_font_size="8pt",
-            title_text_font_size="8pt",
-            background_fill_alpha=0.8,
-        )
-        if layer_legend:
-            self.fig.add_layout(leg)
+        if layer_legend and self.layers:
+            items = [LegendItem(label=n, renderers=rs) for n, rs in self.layers]
+            self.fig.add_layout(
+                Legend(
+                    items=items,
+                    title="Layers (click to hide)",
+                    click_policy="hide",
+                    label_text_font_size="8pt",
+                    title_text_font_size="8pt",
+                    location="top_left",
+                ),
+                "right",
+            )
         self.fig.add_layout(
             ScaleBar(
                 range=self.fig.x_range,
                 unit="m",
-                location="bottom_center",
-                bar_length=0.18,
-                background_fill_alpha=0.7,
+                location="bottom_left",
+                bar_length=0.2,
+                background_fill_alpha=0.75,
+                label_text_font_size="8pt",
             )
         )
-        whole = self.whole
-        first = whole
-        if self.focus is not None and self.focus[0].size:
-            fx = _bounds(
-                *self.focus, pad=0.12, min_span=150_000.0 * self.proj.k, aspect=self.aspect
-            )
-            # the changed area when it is clearly smaller than the network
-            if (fx[1] - fx[0]) < 0.85 * (whole[1] - whole[0]):
-                first = fx
+        first, what = self.first_view() if view is None else (view, "")
         x0, x1, y0, y1 = first
         self.fig.x_range.start, self.fig.x_range.end = x0, x1
         self.fig.y_range.start, self.fig.y_range.end = y0, y1
-        if first == whole:
-            return self.fig
-        b_all = Button(label="Whole network", width=140)
-        b_first = Button(label="Where it changed", width=140)
-        js = "xr.start=b[0];xr.end=b[1];yr.start=b[2];yr.end=b[3];"
-        b_all.js_on_click(
-            CustomJS(
-                args={"xr": self.fig.x_range, "yr": self.fig.y_range, "b": list(whole)}, code=js
+        self.fig.x_range.reset_start, self.fig.x_range.reset_end = x0, x1
+        self.fig.y_range.reset_start, self.fig.y_range.reset_end = y0, y1
+        self._label_sets(first)
+        parts: list[Any] = []
+        if view is None and first != self.whole:
+            b_first = Button(label=what, width=170)
+            b_all = Button(label="Whole network", width=150)
+            js = "xr.start=b[0];xr.end=b[1];yr.start=b[2];yr.end=b[3];"
+            for b, bounds in ((b_first, first), (b_all, self.whole)):
+                b.js_on_click(
+                    CustomJS(
+                        args={"xr": self.fig.x_range, "yr": self.fig.y_range, "b": list(bounds)},
+                        code=js,
+                    )
+                )
+            parts.append(row(b_first, b_all))
+        parts.append(self.fig)
+        if key and self.key:
+            parts.append(self.key_figure())
+        return column(*parts) if len(parts) > 1 else self.fig
+
+
+def label_layer(
+    fig: Any,
+    rows: list[tuple[float, float, str, float, str]],
+    *,
+    frame: tuple[int, int],
+    view: tuple[float, float, float, float] | None = None,
+) -> list[Any]:
+    """Add labels to a Bokeh figure, placed by priority so that none overlaps another.
+
+    ``rows`` are (x, y, text, priority, style) in data units (lower priority shows first;
+    style: a key of ``_STYLES``). With ``view`` (x0, x1, y0, y1) and the ``frame`` size in
+    pixels the page is saved with the labels already placed (:func:`_thin`); the browser
+    places them again, with measured text widths, once the figure is laid out and on every
+    pan or zoom. Returns the labels' data sources.
+    """
+    from bokeh.models import ColumnDataSource, CustomJS, LabelSet
+
+    if not rows:
+        return []
+    x = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows])
+    text = [r[2] for r in rows]
+    prio = np.array([r[3] for r in rows])
+    fs = np.array([_STYLES[r[4]][0] * 4 / 3 for r in rows])
+    spot = (
+        _thin(x, y, text, fs, prio, view, frame)
+        if view is not None
+        else np.zeros(len(rows), dtype=np.int64)
+    )
+    sources = []
+    for style, (pt, color, bold, bg) in _STYLES.items():
+        idx = [i for i, r in enumerate(rows) if r[4] == style]
+        if not idx:
+            continue
+        k = spot[idx]
+        a = (k >= 0).astype(float)
+        at = [_SPOTS[max(int(j), 0)] for j in k]
+        src = ColumnDataSource(
+            {
+                "x": x[idx].tolist(),
+                "y": y[idx].tolist(),
+                "text": [text[i] for i in idx],
+                "prio": prio[idx].tolist(),
+                "fs": fs[idx].tolist(),
+                "bg": [bg] * len(idx),
+                "font": [f"{'bold ' if bold else ''}{pt * 4 / 3:g}px helvetica"] * len(idx),
+                "a": a.tolist(),
+                "ba": (a * bg).tolist(),
+                "xo": [t[0] for t in at],
+                "yo": [t[1] for t in at],
+                "align": [t[2] for t in at],
+                "base": [t[3] for t in at],
+            }
+        )
+        fig.add_layout(
+            LabelSet(
+                x="x",
+                y="y",
+                text="text",
+                source=src,
+                text_font_size=f"{pt}pt",
+                text_color=color,
+                text_alpha="a",
+                x_offset="xo",
+                y_offset="yo",
+                text_align="align",
+                text_baseline="base",
+                text_font_style="bold" if bold else "normal",
+                background_fill_color="white",
+                background_fill_alpha="ba",
+                name=f"labels-{style}",
             )
         )
-        b_first.js_on_click(
-            CustomJS(
-                args={"xr": self.fig.x_range, "yr": self.fig.y_range, "b": list(first)}, code=js
-            )
+        sources.append(src)
+    cb = CustomJS(
+        args={
+            "sources": sources,
+            "xr": fig.x_range,
+            "yr": fig.y_range,
+            "fig": fig,
+            "spots": [list(t) for t in _SPOTS],
+        },
+        code=_THIN_JS,
+    )
+    for rng in (fig.x_range, fig.y_range):
+        rng.js_on_change("start", cb)
+        rng.js_on_change("end", cb)
+    fig.js_on_change("inner_width", cb)
+    fig.js_on_change("inner_height", cb)
+    return sources
+
+
+def common_view(builders: list[MapBuilder]) -> tuple[float, float, float, float]:
+    """Return one first view for maps shown side by side: fitted to all their focus points."""
+    pts = [m.focus_points()[:2] for m in builders]
+    x = np.concatenate([p[0] for p in pts])
+    y = np.concatenate([p[1] for p in pts])
+    m0 = builders[0]
+    if x.size == 0:
+        return m0.whole
+    fx = _bounds(x, y, pad=0.08, min_span=150_000.0 * m0.proj.k, aspect=m0.aspect)
+    return fx if (fx[1] - fx[0]) < 0.85 * (m0.whole[1] - m0.whole[0]) else m0.whole
+
+
+def key_figure(groups: list[_KeyGroup], width: int) -> Any:
+    """Return a key strip: groups side by side (wrapping), each a title over its items."""
+    from bokeh.plotting import figure
+
+    char, bold = 6.0, 7.2  # pixels per character at 8pt (regular, bold titles): estimates
+    blocks = []
+    for g in groups:
+        glyph_w = max([it[1] if it[0] == "marker" else 28.0 for it in g.items] + [14.0])
+        row_h = [max(it[1] + 4 if it[0] == "marker" else 14.0, 16.0) for it in g.items]
+        gw = max(
+            len(g.title) * bold, max(glyph_w, 28.0) + 6 + max(len(it[4]) for it in g.items) * char
         )
-        return column(row(b_first, b_all), self.fig, sizing_mode="scale_width")
+        blocks.append((g, glyph_w, row_h, gw + 28, 18 + sum(row_h)))
+    x, y, line_h, placed = 6.0, 4.0, 0.0, []
+    for g, glyph_w, row_h, bw, bh in blocks:
+        if x + bw > width and x > 6.0:
+            x, y, line_h = 6.0, y + line_h + 6, 0.0
+        placed.append((g, glyph_w, row_h, x, y))
+        x += bw
+        line_h = max(line_h, bh)
+    height = int(y + line_h + 6)
+    fig = figure(
+        frame_width=width,
+        frame_height=max(height, 30),
+        x_range=(0, width),
+        y_range=(max(height, 30), 0),
+        toolbar_location=None,
+        tools="",
+        name="key",
+        min_border=0,
+        outline_line_color=None,
+    )
+    fig.axis.visible = False
+    fig.grid.visible = False
+    tx: list[float] = []
+    ty: list[float] = []
+    tt: list[str] = []
+    bold_x: list[float] = []
+    bold_y: list[float] = []
+    bold_t: list[str] = []
+    for g, glyph_w, row_h, gx, gy in placed:
+        bold_x.append(gx)
+        bold_y.append(gy + 7)
+        bold_t.append(g.title)
+        cy = gy + 18
+        for (kind, px, color, marker, text), h in zip(g.items, row_h, strict=True):
+            mid = cy + h / 2
+            cx = gx + glyph_w / 2
+            if kind == "line":
+                fig.segment(
+                    [gx], [mid], [gx + 28], [mid], line_width=px, line_color=color, line_cap="round"
+                )
+            else:
+                fig.scatter(
+                    [cx],
+                    [mid],
+                    size=px,
+                    marker=marker,
+                    fill_color=color,
+                    fill_alpha=0.85,
+                    line_color="white",
+                )
+            tx.append(gx + max(glyph_w, 28.0) + 6)
+            ty.append(mid)
+            tt.append(text)
+            cy += h
+    fig.text(tx, ty, tt, text_font_size="8pt", text_baseline="middle", text_color="#34495e")
+    fig.text(
+        bold_x,
+        bold_y,
+        bold_t,
+        text_font_size="8pt",
+        text_font_style="bold",
+        text_baseline="middle",
+        text_color="#1b2631",
+    )
+    return fig
 
 
 def _place(net: Network, node: int) -> str:

@@ -168,9 +168,12 @@ def run_map(res: RunResult, *, basemap: str | None = None) -> Map:
 
 
 def comparison_map(cmp: ComparisonResult, *, basemap: str | None = None) -> Map:
-    """Return the displacement map: baseline, scenario and change layers (red more, blue less)."""
-    from reten.report.html import route_map
+    """Return the displacement map: baseline, scenario and change layers (red more, blue less),
+    and the change by municipality (filled when the network has outlines, else marked)."""
+    from reten.report.html import region_change, route_map
 
     net, rb = cmp.base._need("explore")
     _, rs = cmp.scenario._need("explore")
-    return Map(cmp.name, route_map(net, rs, f"Displacement: {cmp.name}", basemap=basemap, base=rb))
+    title = f"Displacement: {cmp.name}"
+    change = region_change(net, cmp.regions)
+    return Map(cmp.name, route_map(net, rs, title, basemap=basemap, base=rb, region_change=change))

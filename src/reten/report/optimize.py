@@ -14,7 +14,7 @@ from reten.atomic import atomic_dir
 from reten.models.interdiction import InterdictionResult, Sites
 from reten.models.routes import RouteResult
 from reten.network.model import Network
-from reten.report import svg
+from reten.report import charts
 from reten.report.assumptions import assumptions_box
 from reten.report.html import kpis, page, provenance, table
 
@@ -89,19 +89,47 @@ def log_frame(res: InterdictionResult) -> pd.DataFrame:
     return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
 
 
-def curve_chart(curve: list[InterdictionResult]) -> str:
-    """Return the marginal-value curve (value and bounds against K) as a bar chart."""
-    cats = [f"K = {int(r.budget)}" for r in curve]
-    return svg.bar_chart(
-        cats,
-        {
-            "value of the best allocation": np.array([r.objective_value for r in curve]),
-            "upper bound": np.array([r.upper_bound for r in curve]),
-        },
-        title="marginal value of units",
-        fmt="{:,.1f}",
-        colors=("#1a5276", "#aab7b8"),
+def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> str:
+    """Return the marginal-value curve: value and certified upper bound against K.
+
+    ``start`` is the objective with no unit (K = 0), when known, for the first marginal
+    value (a result's own ``baseline`` when it carries one). A point stopped by its time
+    limit (``proven`` false, when results carry it) is drawn hollow: its value is "at
+    least", its bound "at most".
+    """
+    b = np.array([float(r.budget) for r in curve])
+    v = np.array([r.objective_value for r in curve])
+    u = np.array([r.upper_bound for r in curve])
+    proven = np.array([bool(getattr(r, "proven", True)) for r in curve])
+    base0 = getattr(curve[0], "baseline", None) if curve else None
+    if start is None and base0 is not None:
+        start = float(base0)
+    if start is not None:
+        b, v, u = np.r_[0.0, b], np.r_[start, v], np.r_[start, u]
+        proven = np.r_[True, proven]
+    unit = "traffickers' cost, cost units·kg" if curve and curve[0].objective == "cost" else "kg"
+    return charts.value_curve(
+        b, v, u, title="Value of the best allocation of K units", unit=unit, proven=proven
     )
+
+
+def _displacement(cmp: Comparison) -> list[str]:
+    """Regions whose flow changed and crossings in use, or a sentence when no route moved."""
+    reg = cmp.regions[cmp.regions.delta_kg != 0]
+    cr = cmp.crossings
+    cr = cr[(cr.flow_kg_base > 0) | (cr.flow_kg_scenario > 0)]
+    out = [
+        '<p class="legend">Baseline: the scenario without the chosen sites; scenario: with '
+        "them. All rows are in regions_delta.csv and crossings_delta.csv.</p>"
+    ]
+    if reg.empty:
+        out.append(
+            "<p>No route moved: the chosen sites raise the traffickers' cost or seize "
+            "shipments without diverting flow to other regions.</p>"
+        )
+    else:
+        out += ["<h3>Regions whose flow changed (kg/month)</h3>", table(reg)]
+    return [*out, "<h3>Crossings in use</h3>", table(cr)]
 
 
 def write_optimize(
@@ -164,13 +192,12 @@ def write_optimize(
     if len(curve) > 1:
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
-            curve_chart(curve),
+            curve_chart(curve, base.total_cost if res.objective == "cost" else None),
             table(curve_df, floatfmt="{:,.2f}"),
         ]
     body += [
         "<h2>Displacement caused by the chosen sites</h2>",
-        table(cmp.regions),
-        table(cmp.crossings),
+        *_displacement(cmp),
         "<h2>Solve log</h2>",
         table(log_df, max_rows=200, floatfmt="{:,.3f}"),
         provenance(

@@ -17,18 +17,19 @@ if TYPE_CHECKING:
 
 def scatter(v: ValidationResult, x_label: str, y_label: str) -> str:
     """Return an interactive scatter (Bokeh): axes with ticks, hover and the top names."""
-    from bokeh.models import ColumnDataSource, HoverTool, LabelSet
+    import pandas as pd
+    from bokeh.models import ColumnDataSource, HoverTool
     from bokeh.plotting import figure
 
-    from reten.report.maps import embed
+    from reten.report.maps import embed, label_layer
 
     t = v.table
-    names = [str(n) for n in t.get("name", t.region)]
+    names = ["" if pd.isna(n) else str(n) for n in t.get("name", t.region)]
     src = ColumnDataSource(
         {
             "x": t.predicted.to_numpy(float),
             "y": t.observed.to_numpy(float),
-            "name": names,
+            "name": [n or c for n, c in zip(names, t.region.astype(str), strict=True)],
             "region": t.region.astype(str).tolist(),
         }
     )
@@ -39,6 +40,7 @@ def scatter(v: ValidationResult, x_label: str, y_label: str) -> str:
         x_axis_label=x_label,
         y_axis_label=y_label,
         sizing_mode="scale_width",
+        name="chart",
     )
     r = fig.scatter("x", "y", source=src, size=8, fill_color="#1a5276", fill_alpha=0.7)
     fig.add_tools(
@@ -51,22 +53,32 @@ def scatter(v: ValidationResult, x_label: str, y_label: str) -> str:
             ],
         )
     )
-    # name the regions that matter most: the largest predicted and observed
+    # name the regions that matter most (the largest predicted and observed changes, then
+    # the rest by |observed|), placed so that none overlaps another; a region without a
+    # name is named by its code
     order = list(
-        dict.fromkeys([*t.predicted.abs().nlargest(6).index, *t.observed.abs().nlargest(4).index])
-    )
-    lab = ColumnDataSource(
-        {
-            "x": t.predicted.to_numpy(float)[order],
-            "y": t.observed.to_numpy(float)[order],
-            "text": [names[i] for i in order],
-        }
-    )
-    fig.add_layout(
-        LabelSet(
-            x="x", y="y", text="text", source=lab, x_offset=5, y_offset=3, text_font_size="8.5pt"
+        dict.fromkeys(
+            [
+                *t.predicted.abs().nlargest(8).index,
+                *t.observed.abs().nlargest(8).index,
+                *t.observed.abs().nlargest(40).index,
+            ]
         )
     )
+    pos = {ix: k for k, ix in enumerate(t.index)}
+    px, py = t.predicted.to_numpy(float), t.observed.to_numpy(float)
+    codes = t.region.astype(str).tolist()
+    rows = [
+        (
+            float(px[pos[ix]]),
+            float(py[pos[ix]]),
+            names[pos[ix]] or codes[pos[ix]],
+            float(k),
+            "plain",
+        )
+        for k, ix in enumerate(order)
+    ]
+    label_layer(fig, rows, frame=(760, 480))
     return embed(fig)[0]
 
 
@@ -107,6 +119,10 @@ def validation_report(v: ValidationResult) -> str:
             f"predicted {what}flow, kg/month ({s['level']})",
             f"observed {what}{s['value_col']} ({s['agg']})",
         ),
+        '<p class="note">Each point is a region; the regions that matter most are named '
+        "(labels that would overlap wait for a zoom). Regions the result does not name "
+        "(with a comparison: those with no predicted change) are labelled by their code. "
+        "Hover for every point.</p>",
         "<h2>What this can and cannot show</h2>",
         f"<p>{html.escape(CAVEATS)}</p>",
         "<h2>Regions</h2>",
