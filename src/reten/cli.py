@@ -628,7 +628,7 @@ def _global_options(
 
 
 class Terminated(BaseException):
-    """Raised in the main thread when reten receives SIGTERM or SIGHUP.
+    """Raised in the main thread when reten receives SIGINT, SIGTERM or SIGHUP.
 
     Like KeyboardInterrupt it unwinds every ``with`` block, so temporary outputs are removed.
     """
@@ -724,14 +724,20 @@ def main(argv: list[str] | None = None) -> None:
     debug = _wants_debug(args)
     click_exception, usage_error = _click_classes()
     handlers = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: typer turns a KeyboardInterrupt into a plain return of 130, which would
+    # read as success; Terminated is not a KeyboardInterrupt, so it reaches us
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if sig == signal.SIGINT and signal.getsignal(sig) is signal.SIG_IGN:
+            continue  # started with Ctrl-C ignored (nohup, a background job): keep it so
         try:
             handlers[sig] = signal.signal(sig, _raise_terminated)
         except ValueError:  # not the main thread: leave signals alone
             break
     code = 0
     try:
-        _command().main(args=args, prog_name="reten", standalone_mode=False)
+        rv = _command().main(args=args, prog_name="reten", standalone_mode=False)
+        if isinstance(rv, int) and not isinstance(rv, bool) and rv:
+            code = rv  # typer returns an exit code it caught instead of raising it
     except InputError as exc:
         if debug:
             traceback.print_exc()
@@ -756,12 +762,19 @@ def main(argv: list[str] | None = None) -> None:
         print("reten: interrupted (each output is either complete or untouched)", file=sys.stderr)
         code = 130
     except Terminated as exc:
-        print(
-            f"reten: terminated by signal {exc.signum} "
-            "(each output is either complete or untouched)",
-            file=sys.stderr,
-        )
-        code = 128 + exc.signum
+        if exc.signum == signal.SIGINT:
+            print(
+                "reten: interrupted (each output is either complete or untouched)",
+                file=sys.stderr,
+            )
+            code = 130
+        else:
+            print(
+                f"reten: terminated by signal {exc.signum} "
+                "(each output is either complete or untouched)",
+                file=sys.stderr,
+            )
+            code = 128 + exc.signum
     except Exception as exc:
         if debug:
             traceback.print_exc()
