@@ -86,6 +86,13 @@ def test_refuses_another_kind_of_reten_output(proj):
     before = snapshot(proj)
     assert_one_line_error(run(proj, "net2"), "network", "--overwrite")
     assert snapshot(proj) == before
+    # not even with --overwrite: only a network build replaces a saved network
+    assert_one_line_error(run(proj, "net2", "--overwrite"), "saved reten network")
+    assert snapshot(proj) == before
+    assert (
+        call("network", "build", "--edges", "e.csv", "-o", "net2", "--overwrite", cwd=proj).code
+        == 0
+    )
 
 
 def test_a_reten_output_inside_another_is_kept(proj):

@@ -5,9 +5,10 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
 :func:`atomic_write_bytes`. The rules:
 
 - ``-o DIR`` may replace a folder only when reten wrote it, it is of the same kind (a run
-  replaces a run, never a saved network) and it holds nothing reten did not write. reten
-  leaves a marker, ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts
-  this rule, and only this one.
+  replaces a run) and it holds nothing reten did not write. reten leaves a marker,
+  ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts this rule, and
+  only this one.
+- A saved network is replaced only by a network build, even with ``overwrite=True``.
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
   names ``.``, ``..``, with a control character or longer than the file system allows;
@@ -316,6 +317,13 @@ def check_output_dir(
             raise InputError(
                 f"{flag} '{os.fspath(out)}' exists and is not a folder; reten writes a folder "
                 "there: choose another name"
+            )
+        if kind != "network" and _is_saved_network(target):
+            # a saved network can take an hour to build: only a network build replaces it
+            raise InputError(
+                f"{flag} '{os.fspath(out)}' holds a saved reten network; a {kind} output never "
+                "replaces one, even with --overwrite: choose another folder (or delete the "
+                "network yourself)"
             )
         if not overwrite:
             why = _owned_problem(target, kind)
