@@ -1,0 +1,173 @@
+"""Candidate sites: which extended arcs each covers, what one unit there does, its name."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from reten.errors import InputError
+from reten.network.model import Network
+from reten.problem import Problem
+
+SITE_KINDS = ("arcs", "nodes", "crossings", "regions")
+
+
+@dataclass(frozen=True, eq=False)
+class Sites:
+    """Candidate sites: which extended arcs each covers and what one unit there does.
+
+    ``incidence`` is (S, m + k) with 1 where site ``s`` covers extended arc ``e`` (road arcs
+    first, then one arc per crossing). ``delay`` is in the problem's cost units per unit,
+    ``logsurv`` is ``-ln(1 - p1)`` per unit, ``resource`` the budget a unit uses.
+    """
+
+    incidence: sp.csr_matrix
+    resource: np.ndarray
+    upper: np.ndarray
+    delay: np.ndarray
+    logsurv: np.ndarray
+    label: np.ndarray
+    kind: str = "arcs"
+
+    @property
+    def size(self) -> int:
+        return int(self.resource.size)
+
+    def subset(self, keep: np.ndarray) -> Sites:
+        """Return the sites at positions ``keep``."""
+        return replace(
+            self,
+            incidence=self.incidence[keep],
+            resource=self.resource[keep],
+            upper=self.upper[keep],
+            delay=self.delay[keep],
+            logsurv=self.logsurv[keep],
+            label=self.label[keep],
+        )
+
+
+def build_sites(
+    net: Network,
+    problem: Problem,
+    kind: str,
+    *,
+    delay: float,
+    p_detect: float,
+    max_units: int = 1,
+    resource: float = 1.0,
+    region_level: str | None = None,
+) -> Sites:
+    """Return the candidate sites of one kind.
+
+    ``arcs``: each road (an arc and its reverse together; a one-way arc alone), labelled
+    ``"source->target"`` in input node ids; per-arc ``delay`` and ``p_detect`` attributes of
+    the network override the defaults. ``nodes``: each node, covering the arcs entering it.
+    ``crossings``: each destination. ``regions``: each region of ``region_level`` (default
+    the finest level), covering the arcs inside it.
+    """
+    if kind not in SITE_KINDS:
+        raise InputError(f"sites '{kind}' unknown; valid: {', '.join(SITE_KINDS)}")
+    if not 0 <= p_detect < 1:
+        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
+    if delay < 0 or max_units < 1 or resource <= 0:
+        raise InputError(
+            f"delay must be >= 0 (got {delay!r}), max_units >= 1 (got {max_units!r}) and "
+            f"resource > 0 (got {resource!r})"
+        )
+    m, k = net.n_arcs, problem.sink_node.size
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    d_site: list[float] = []
+    w_site: list[float] = []
+    w_default = -math.log1p(-p_detect)
+    arc_delay = net.arc_attrs.get("delay")
+    arc_p = net.arc_attrs.get("p_detect")
+    keys = net.node_key
+    if kind == "arcs":
+        rev = net.arc_id(net.arc_target, net.arc_source)
+        for e in range(m):
+            r = int(rev[e])
+            if r >= 0 and r < e:
+                continue
+            cover = np.array([e] if r < 0 else [e, r])
+            rows.append(cover)
+            labels.append(f"{keys[net.arc_source[e]]}->{keys[net.arc_target[e]]}")
+            d_site.append(float(arc_delay[e]) if arc_delay is not None else delay)
+            w_site.append(-math.log1p(-float(arc_p[e])) if arc_p is not None else w_default)
+    elif kind == "nodes":
+        for v in range(net.n_nodes):
+            cover = net.rev_arc[net.rev_indptr[v] : net.rev_indptr[v + 1]].astype(np.int64)
+            rows.append(cover)
+            labels.append(str(keys[v]))
+            d_site.append(delay)
+            w_site.append(w_default)
+    elif kind == "crossings":
+        for j in range(k):
+            rows.append(np.array([m + j]))
+            labels.append(str(problem.sink_label[j] if problem.sink_label.size else j))
+            d_site.append(delay)
+            w_site.append(w_default)
+    else:
+        regs = net.regions
+        if len(regs) == 0:
+            raise InputError("sites='regions': the network has no regions")
+        level = region_level or (
+            "municipality" if (regs.level == "municipality").any() else str(regs.level[0])
+        )
+        src_region = net.node_region[net.arc_source]
+        arc_region = np.where(net.arc_region >= 0, net.arc_region, src_region)
+        anc = regs.ancestor_table(level)[arc_region]
+        for r in regs.rows_at_level(level).tolist():
+            rows.append(np.flatnonzero(anc == r))
+            labels.append(str(regs.code[r]))
+            d_site.append(delay)
+            w_site.append(w_default)
+    # keep sites that cover at least one live arc
+    live = np.concatenate([np.isfinite(problem.arc_cost), np.isfinite(problem.sink_cost)])
+    keep = [i for i, c in enumerate(rows) if c.size and live[c].any()]
+    if not keep:
+        raise InputError(f"sites='{kind}': no candidate site covers an open road or crossing")
+    indptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum([rows[i].size for i in keep], out=indptr[1:])
+    inc = sp.csr_matrix(
+        (np.ones(int(indptr[-1])), np.concatenate([rows[i] for i in keep]), indptr),
+        shape=(len(keep), m + k),
+    )
+    return Sites(
+        incidence=inc,
+        resource=np.full(len(keep), float(resource)),
+        upper=np.full(len(keep), int(max_units), dtype=np.int64),
+        delay=np.array([d_site[i] for i in keep]),
+        logsurv=np.array([w_site[i] for i in keep]),
+        label=np.array([labels[i] for i in keep], dtype=object),
+        kind=kind,
+    )
+
+
+def apply_units(
+    problem: Problem, sites: Sites, units: np.ndarray, *, remove: bool = False
+) -> Problem:
+    """Return ``problem`` with the units' delays and log-survivals added to its arcs.
+
+    With ``remove`` (the capacity objective) a covered arc is closed instead.
+    """
+
+    m = problem.arc_cost.size
+    n = np.asarray(units, dtype=np.float64)
+    if remove:
+        hit = (sites.incidence.T @ (n > 0).astype(float)) > 0
+        cost = np.concatenate([problem.arc_cost, problem.sink_cost])
+        cost[hit] = np.inf
+        return replace(problem, arc_cost=cost[:m], sink_cost=cost[m:])
+    dc = sites.incidence.T @ (sites.delay * n)
+    dw = sites.incidence.T @ (sites.logsurv * n)
+    return replace(
+        problem,
+        arc_cost=problem.arc_cost + dc[:m],
+        arc_logsurv=problem.arc_logsurv + dw[:m],
+        sink_cost=problem.sink_cost + dc[m:],
+        sink_logsurv=problem.sink_logsurv + dw[m:],
+    )
