@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 
 from reten.errors import InputError
-from reten.models.interdiction.decomposition import benders, covering
+from reten.models.interdiction.decomposition import decompose
 from reten.models.interdiction.follower import Follower, capacities
 from reten.models.interdiction.greedy import greedy_with_bound
 from reten.models.interdiction.milp import dual_milp, wood_milp
-from reten.models.interdiction.result import InterdictionResult
+from reten.models.interdiction.portfolio import portfolio
+from reten.models.interdiction.result import InterdictionResult, curve_frame
 from reten.models.interdiction.sites import SITE_KINDS, Sites, apply_units, build_sites
 from reten.network.model import Network
 from reten.problem import Problem
@@ -67,6 +68,7 @@ __all__ = [
     "brute_force",
     "build_sites",
     "capacities",
+    "curve_frame",
     "marginal_curve",
     "optimize",
 ]
@@ -99,22 +101,56 @@ def optimize(
         raise InputError(f"budget must be a positive number of units (got {budget!r})")
     if (sites.resource > budget).all():
         raise InputError(f"budget {budget:g} is smaller than the cost of any single unit")
+    if start is not None:
+        start = np.asarray(start, dtype=np.int64)
+        if (
+            start.shape != (sites.size,)
+            or (start < 0).any()
+            or (start > sites.upper).any()
+            or sites.resource @ start > budget + 1e-9
+        ):
+            raise InputError(
+                "start must be a feasible allocation: one count per site, within each "
+                "site's upper bound and the budget"
+            )
     t0 = time.perf_counter()
     fol = Follower(net, problem, sites, objective)
     if fol.on.size == 0:
         raise InputError("no origin reaches an open crossing; nothing to interdict")
+    baseline, _ = fol.evaluate(np.zeros(sites.size, np.int64))
     if objective == "capacity":
         res = wood_milp(fol, sites, budget, time_limit)
     elif method == "greedy":
         res = greedy_with_bound(fol, sites, budget, time_limit, objective)
     elif method == "milp":
         res = dual_milp(fol, sites, budget, time_limit, objective, tol)
+    elif method == "auto":
+        res = portfolio(fol, sites, budget, time_limit, objective, tol, warm, start)
     else:
-        if objective == "cost":
-            res = covering(fol, sites, budget, time_limit, tol, start)
-        else:
-            res = benders(fol, sites, budget, time_limit, objective, tol, warm, start)
-    return replace(res, seconds=time.perf_counter() - t0, sites=sites, budget=budget)
+        res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
+    if start is not None:
+        res = _keep_start(fol, res, start)
+    return replace(
+        res, seconds=time.perf_counter() - t0, sites=sites, budget=budget, baseline=baseline
+    )
+
+
+def _keep_start(fol: Follower, res: InterdictionResult, start: np.ndarray) -> InterdictionResult:
+    """Return ``res`` with ``start`` as its incumbent if ``start`` is better.
+
+    This makes the incumbent's value (the lower bound of a maximisation, the upper bound of
+    ``capacity``) monotone along a curve whatever the method and the time limit.
+    """
+    val, _ = fol.evaluate(start)
+    if fol.objective == "capacity":
+        if val < res.objective_value:
+            lo = min(res.lower_bound, val)
+            return replace(res, units=start, objective_value=val, upper_bound=val, lower_bound=lo)
+        return res
+    if val > res.objective_value:
+        up = max(res.upper_bound, val)
+        return replace(res, units=start, objective_value=val, lower_bound=val, upper_bound=up)
+    return res
 
 
 def marginal_curve(
@@ -126,13 +162,55 @@ def marginal_curve(
     objective: str = "cost",
     method: str = "auto",
     time_limit: float = 600.0,
+    tol: float = 1e-6,
 ) -> list[InterdictionResult]:
-    """Return one result per budget K = 1..kmax, each warm-started from the previous one's
-    cuts and incumbent, so the lower bounds never decrease with K."""
+    """Return one result per budget K = 1, ..., ``kmax`` (the marginal-value curve).
+
+    Parameters
+    ----------
+    net, problem, sites
+        As for :func:`optimize`.
+    kmax : int
+        The largest budget (units of resource 1 each; K counts units).
+    objective, method, tol
+        As for :func:`optimize`.
+    time_limit : float
+        Seconds **per K**: each budget gets the same limit, so the point for a given K is
+        the same whatever ``kmax`` the curve runs to (the total time is up to
+        ``kmax * time_limit``).
+
+    Returns
+    -------
+    list of InterdictionResult
+        One per K, each with its own ``status``, bounds and ``seconds``;
+        :func:`curve_frame` turns it into a table with the marginals and a ``proven`` flag.
+
+    Notes
+    -----
+    K starts from K - 1's incumbent (and, for the decomposition, its cuts), which is
+    feasible for K, so the incumbent values never decrease with K (never increase for
+    ``capacity``) even when a K stops at its time limit. Since the optimum itself is
+    monotone in K, each K's other bound is tightened by the later K's: for a maximisation
+    ``upper_bound[K] <= upper_bound[K + 1]`` is enforced as ``min`` over later K.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> net = Network.from_arcs(
+    ...     np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]), np.array([1.0, 2, 1, 1]),
+    ...     np.zeros(4), np.zeros(4))
+    >>> p = Problem(net.length_m.copy(), np.zeros(4), np.array([3]), np.zeros(1),
+    ...             np.zeros(1), np.array([0]), np.ones(1))
+    >>> sites = build_sites(net, p, "arcs", delay=10.0, p_detect=0.0)
+    >>> [round(r.objective_value, 6) for r in marginal_curve(net, p, sites, 2)]
+    [3.0, 12.0]
+    """
     warm: dict[str, Any] = {}
     out: list[InterdictionResult] = []
     start = None
-    for k in range(1, kmax + 1):
+    for k in range(1, int(kmax) + 1):
         r = optimize(
             net,
             problem,
@@ -140,12 +218,37 @@ def marginal_curve(
             float(k),
             objective=objective,
             method=method,
-            time_limit=time_limit / kmax,
+            time_limit=time_limit,
+            tol=tol,
             warm=warm,
             start=start,
         )
         out.append(r)
         start = r.units
+    return _tighten(out, objective, tol)
+
+
+def _tighten(
+    curve: list[InterdictionResult], objective: str, tol: float
+) -> list[InterdictionResult]:
+    """Tighten each K's bound that is not the incumbent's by the later K's (the optimum is
+    monotone in K), and mark points whose bounds then meet as optimal."""
+    out = list(curve)
+    for i in range(len(out) - 2, -1, -1):
+        r, nxt = out[i], out[i + 1]
+        if objective == "capacity":
+            lo = max(r.lower_bound, nxt.lower_bound)
+            lo = min(lo, r.upper_bound)
+            r = replace(r, lower_bound=lo)
+        else:
+            up = min(r.upper_bound, nxt.upper_bound)
+            up = max(up, r.lower_bound)
+            r = replace(r, upper_bound=up)
+        if r.status != "optimal" and r.upper_bound - r.lower_bound <= tol * max(
+            1.0, abs(r.upper_bound)
+        ):
+            r = replace(r, status="optimal")
+        out[i] = r
     return out
 
 

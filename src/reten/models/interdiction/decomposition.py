@@ -186,52 +186,102 @@ def covering(
 ) -> InterdictionResult:
     """Israeli & Wood's covering decomposition for the ``cost`` objective.
 
-    Given the incumbent value ``z``, the master looks for the cheapest allocation (in
-    resources) whose every known route costs at least ``z + eps`` for the traffickers:
-    ``sum_o v_o (L(P_o) + sum_s g_s n_s |P_o cap s|) >= z + eps`` for every stored response
-    (one row per response tree, or per origin for few origins). If that needs more than
-    the budget, no allocation beats ``z`` by ``eps`` and the incumbent is optimal; otherwise
-    the allocation is evaluated, either improving the incumbent or adding its response.
+    Given the incumbent value ``z``, the master looks for an allocation within the budget
+    whose every known route costs the traffickers at least ``T = z + eps``. Each stored
+    response tree ``t`` (one route per origin) gives the knapsack row
+    ``sum_s a_ts n_s >= T - C_t`` with ``C_t = sum_o v_o L(P_o)`` and
+    ``a_ts = sum_o v_o g_s |P_o cap s|``, strengthened by coefficient tightening to
+    ``min(a_ts, T - C_t)`` (valid for integer units; with one origin and long delays it is
+    Israeli & Wood's covering row ``sum_{e in P} x_e >= 1``). With 2 to 64 origins the
+    per-origin rows ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)``, ``sum_o z_o >= T``
+    are added too, so routes of different trees combine. The rows depend on ``T``, so the
+    master is rebuilt when the incumbent improves. If the master is infeasible, no
+    allocation beats ``z`` by ``eps`` and the incumbent is optimal; otherwise its allocation
+    is evaluated (and one unit more on each site of the response, a look-ahead), either
+    improving the incumbent or adding responses.
+
+    References
+    ----------
+    Israeli, E. & Wood, R. K. (2002). Shortest-path network interdiction. *Networks* 40(2),
+    97-111.
     """
     import highspy
 
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     S, o = sites.size, fol.on.size
-    per_origin = o <= 64
+    per_origin = 1 < o <= 64
     inf = highspy.kHighsInf
-    h = quiet_highs()
-    for s_ in range(S):
-        h.addVar(0.0, float(sites.upper[s_]))
-    nz = o if per_origin else 1
-    for _ in range(nz):
-        h.addVar(-inf, inf)
-    h.changeColsIntegrality(
-        S, np.arange(S, dtype=np.int32), np.full(S, highspy.HighsVarType.kInteger)
-    )
-    h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
-    # sum of value variables >= target (row 0; its bound moves with the incumbent)
-    h.addRow(0.0, inf, nz, np.arange(S, S + nz, dtype=np.int32), np.ones(nz))
+    # stored responses: aggregated knapsack rows (C_t, a_t) and per-origin rows
+    knap_c: list[float] = []
+    knap_a: list[sp.csr_matrix] = []
+    z_rows: list[tuple[np.ndarray, np.ndarray, float]] = []
     seen: set[bytes] = set()
+    vol_row = sp.csr_matrix(fol.vol)
 
     def add_cuts(tree: SPTree) -> None:
         length, counts = fol.path_coefficients(tree)
-        rows = range(o) if per_origin else [0]
-        for i in rows:
-            if per_origin:
+        agg = (vol_row @ counts).tocsr()
+        agg.data = agg.data * fol.gain[agg.indices]
+        c = float(fol.vol @ length)
+        key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
+        if key in seen:
+            return
+        seen.add(key)
+        knap_c.append(c)
+        knap_a.append(agg)
+        if per_origin:
+            for i in range(o):
                 row = counts.getrow(i)
                 idx = np.concatenate([[S + i], row.indices])
                 val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
-                rhs = float(fol.vol[i] * length[i])
-            else:
-                agg = (sp.csr_matrix(fol.vol) @ counts).tocsr()
-                idx = np.concatenate([[S], agg.indices])
-                val = np.concatenate([[1.0], -fol.gain[agg.indices] * agg.data])
-                rhs = float(fol.vol @ length)
-            key = idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
-            if key not in seen:
-                seen.add(key)
-                h.addRow(-inf, rhs, int(idx.size), idx.astype(np.int32), val)
+                z_rows.append((idx, val, float(fol.vol[i] * length[i])))
+
+    def master(target: float) -> Any:
+        h = quiet_highs()
+        nz = o if per_origin else 0
+        lower = np.zeros(S + nz)
+        upper = np.concatenate([sites.upper.astype(np.float64), np.full(nz, inf)])
+        lower[S:] = -inf
+        h.addVars(S + nz, lower, upper)
+        h.changeColsIntegrality(
+            S, np.arange(S, dtype=np.int32), np.full(S, highspy.HighsVarType.kInteger)
+        )
+        h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
+        h.addRow(-inf, float(budget), S, np.arange(S, dtype=np.int32), sites.resource)
+        starts, idx_all, val_all, lo_all, up_all = [0], [], [], [], []
+        for c, a in zip(knap_c, knap_a, strict=True):
+            r = target - c
+            if r <= 0:
+                continue
+            idx_all.append(a.indices)
+            val_all.append(np.minimum(a.data, r))
+            lo_all.append(r)
+            up_all.append(inf)
+            starts.append(starts[-1] + a.indices.size)
+        if per_origin:
+            idx_all.append(np.arange(S, S + o))
+            val_all.append(np.ones(o))
+            lo_all.append(target)
+            up_all.append(inf)
+            starts.append(starts[-1] + o)
+            for idx, val, rhs in z_rows:
+                idx_all.append(idx)
+                val_all.append(val)
+                lo_all.append(-inf)
+                up_all.append(rhs)
+                starts.append(starts[-1] + idx.size)
+        if lo_all:
+            h.addRows(
+                len(lo_all),
+                np.array(lo_all),
+                np.array(up_all),
+                int(starts[-1]),
+                np.array(starts[:-1], dtype=np.int32),
+                np.concatenate(idx_all).astype(np.int32),
+                np.concatenate(val_all).astype(np.float64),
+            )
+        return h
 
     probe_limit = 60
     best_n, lb, trees = greedy_allocation(
@@ -251,23 +301,17 @@ def covering(
         it += 1
         eps = max(tol * max(1.0, abs(lb)), 1e-9)
         target = lb + eps
-        h.changeRowBounds(0, target, inf)
+        h = master(target)
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         h.setOptionValue("mip_rel_gap", 0.0)
         h.run()
         st = h.getModelStatus()
         if st == highspy.HighsModelStatus.kInfeasible:
-            ub = min(ub, target)
+            ub = min(ub, target)  # reaching the target needs more than the budget
             status = "optimal"
             log.append((it, lb, ub, time.perf_counter() - t0))
             break
         if st != highspy.HighsModelStatus.kOptimal:
-            break
-        used = float(h.getInfo().objective_function_value)
-        if used > budget + 1e-9:
-            ub = min(ub, target)  # reaching the target needs more than the budget
-            status = "optimal"
-            log.append((it, lb, ub, time.perf_counter() - t0))
             break
         x = np.asarray(h.getSolution().col_value)
         n_hat = np.round(x[:S]).astype(np.int64)
@@ -300,3 +344,19 @@ def covering(
         status=status,
         log=log,
     )
+
+
+def decompose(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    objective: str,
+    tol: float,
+    warm: dict[str, Any] | None = None,
+    start: np.ndarray | None = None,
+) -> InterdictionResult:
+    """Run the decomposition for ``objective``: covering for ``cost``, Benders otherwise."""
+    if objective == "cost":
+        return covering(fol, sites, budget, time_limit, tol, start)
+    return benders(fol, sites, budget, time_limit, objective, tol, warm, start)

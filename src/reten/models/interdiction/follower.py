@@ -37,8 +37,9 @@ class Follower:
         # origins that reach a crossing with no units placed; the others never count
         t0 = self._tree(np.zeros(sites.size))
         self.active = np.flatnonzero(t0.root[problem.origin_node] >= 0)
-        self.on = problem.origin_node[self.active]
-        self.vol = problem.origin_volume_kg[self.active]
+        # origins that share a node are one origin of their summed volume
+        self.on, inv = np.unique(problem.origin_node[self.active], return_inverse=True)
+        self.vol = np.bincount(inv, weights=problem.origin_volume_kg[self.active])
         self.evaluations = 0
 
     def arc_weights(self, units: np.ndarray) -> np.ndarray:
