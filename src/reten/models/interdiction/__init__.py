@@ -49,7 +49,7 @@ from reten.models.interdiction.decomposition import decompose
 from reten.models.interdiction.follower import Follower, capacities
 from reten.models.interdiction.greedy import greedy_with_bound
 from reten.models.interdiction.milp import dual_milp, wood_milp
-from reten.models.interdiction.portfolio import portfolio
+from reten.models.interdiction.portfolio import solve_auto
 from reten.models.interdiction.result import InterdictionResult, curve_frame
 from reten.models.interdiction.sites import SITE_KINDS, Sites, apply_units, build_sites
 from reten.network.model import Network
@@ -125,7 +125,7 @@ def optimize(
     elif method == "milp":
         res = dual_milp(fol, sites, budget, time_limit, objective, tol)
     elif method == "auto":
-        res = portfolio(fol, sites, budget, time_limit, objective, tol, warm, start)
+        res = solve_auto(fol, sites, budget, time_limit, objective, tol, warm, start)
     else:
         res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
     if start is not None:

@@ -33,7 +33,7 @@ PROBE_FRACTION = 0.05
 GRACE_S = 20.0
 
 
-def portfolio(
+def solve_auto(
     fol: Follower,
     sites: Sites,
     budget: float,

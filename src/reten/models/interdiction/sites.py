@@ -88,13 +88,14 @@ def build_sites(
     keys = net.node_key
     if kind == "arcs":
         rev = net.arc_id(net.arc_target, net.arc_source)
+        keep_arc, end_a, end_b = _road_representatives(net, problem)
         for e in range(m):
             r = int(rev[e])
-            if r >= 0 and r < e:
+            if (r >= 0 and r < e) or not keep_arc[e]:
                 continue
             cover = np.array([e] if r < 0 else [e, r])
             rows.append(cover)
-            labels.append(f"{keys[net.arc_source[e]]}->{keys[net.arc_target[e]]}")
+            labels.append(f"{keys[end_a[e]]}->{keys[end_b[e]]}")
             d_site.append(float(arc_delay[e]) if arc_delay is not None else delay)
             w_site.append(-math.log1p(-float(arc_p[e])) if arc_p is not None else w_default)
     elif kind == "nodes":
@@ -142,9 +143,74 @@ def build_sites(
         upper=np.full(len(keep), int(max_units), dtype=np.int64),
         delay=np.array([d_site[i] for i in keep]),
         logsurv=np.array([w_site[i] for i in keep]),
-        label=np.array([labels[i] for i in keep], dtype=object),
+        label=_unique_labels([labels[i] for i in keep]),
         kind=kind,
     )
+
+
+def _unique_labels(labels: list[str]) -> np.ndarray:
+    """Return the labels with ``#2``, ``#3``, ... added to repeats (parallel roads)."""
+    count: dict[str, int] = {}
+    out = []
+    for lab in labels:
+        count[lab] = count.get(lab, 0) + 1
+        out.append(lab if count[lab] == 1 else f"{lab}#{count[lab]}")
+    return np.array(out, dtype=object)
+
+
+def _road_representatives(
+    net: Network, problem: Problem
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, per arc, whether it stands for its road, and the road's end nodes.
+
+    A road between two junctions may pass through nodes of degree 2 (two neighbours), such
+    as the node that splits a parallel road in two (``Network.from_arcs``). Every route
+    through such a node uses one arc on each side, so one unit on any of the road's pieces
+    does the same; a site on every piece would count the road several times. The road's
+    first arc (lowest id) stands for it, labelled by the road's end junctions. Origins and
+    destinations are never passed through (a route may start or end there).
+    """
+    m, n = net.n_arcs, net.n_nodes
+    src, dst = net.arc_source, net.arc_target
+    a = np.minimum(src, dst)
+    b = np.maximum(src, dst)
+    pairs = np.unique(np.stack([a, b], axis=1)[a != b], axis=0)
+    deg = np.bincount(pairs.ravel(), minlength=n)
+    inner = deg == 2
+    inner[problem.sink_node] = False
+    inner[problem.origin_node] = False
+    keep = np.ones(m, bool)
+    end_a, end_b = src.copy(), dst.copy()
+    if not inner.any():
+        return keep, end_a, end_b
+    nbr: dict[int, list[int]] = {}
+    for u, v in pairs.tolist():
+        if inner[u]:
+            nbr.setdefault(u, []).append(v)
+        if inner[v]:
+            nbr.setdefault(v, []).append(u)
+
+    def walk(prev: int, v: int) -> tuple[int, int]:
+        seen = {prev}
+        while inner[v] and v not in seen:
+            seen.add(v)
+            nxt = [w for w in nbr[v] if w != prev]
+            prev, v = v, nxt[0] if nxt else prev
+        return prev, v
+
+    # group arcs by road: the road of an arc is found by walking to junctions both ways
+    group: dict[tuple[int, ...], int] = {}
+    for e in range(m):
+        u, v = int(src[e]), int(dst[e])
+        if not (inner[u] or inner[v]) or u == v:
+            continue
+        pu, ju = walk(v, u)  # backwards from u to the junction behind
+        pv, jv = walk(u, v)  # forwards from v to the junction ahead
+        key = tuple(sorted([(ju, pu), (jv, pv)]))
+        first = group.setdefault(key, e)  # type: ignore[arg-type]
+        keep[e] = first == e or (src[first] == v and dst[first] == u)
+        end_a[e], end_b[e] = ju, jv
+    return keep, end_a, end_b
 
 
 def apply_units(
