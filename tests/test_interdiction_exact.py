@@ -308,3 +308,57 @@ def test_follower_takes_lp_points_with_tiny_negatives(objective):
     over, _ = fol.evaluate(sites.upper + 0.5)  # above the upper bound: clipped to it
     at, _ = fol.evaluate(sites.upper.astype(float))
     assert over == at
+
+
+def test_site_names_are_places_with_their_state():
+    from reten.models.interdiction import site_table
+
+    # junctions 0, 1, 2 (1 is a junction: three roads meet), regions: two municipalities
+    # of one state; node 3 is a named port
+    net = Network.from_arcs(
+        np.array([0, 1, 1, 3]),
+        np.array([1, 2, 3, 1]),
+        np.array([5.0, 5.0, 5.0, 5.0]),
+        np.array([0.0, 1.0, 2.0, 1.0]),
+        np.array([0.0, 0.0, 0.0, 1.0]),
+        node_name=np.array(["", "", "", "Nogales"], dtype=object),
+    )
+    regs = Regions(
+        np.array(["25", "25006", "25012"], dtype=object),
+        np.array(["Sinaloa", "Culiacán", "Mazatlán"], dtype=object),
+        np.array(["state", "municipality", "municipality"], dtype=object),
+        np.array([-1, 0, 0], np.int32),
+    )
+    net = dataclasses.replace(net, regions=regs, node_region=np.array([1, 1, 2, 2], np.int32))
+    p = Problem(
+        net.length_m.copy(),
+        np.zeros(net.n_arcs),
+        np.array([3]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([0]),
+        np.ones(1),
+        sink_label=np.array(["Nogales"], dtype=object),
+    )
+    t = site_table(net, p, build_sites(net, p, "arcs", delay=1.0, p_detect=0.1))
+    names = dict(zip(t.site, t.name, strict=True))
+    assert names["0->1"] == "road within Culiacán, Sinaloa"
+    assert names["1->2"] == "road between Culiacán, Sinaloa and Mazatlán, Sinaloa"
+    assert names["1->3"] == "road between Culiacán, Sinaloa and Nogales"
+    assert np.allclose(t.set_index("site").loc["1->2", ["lon", "lat"]].to_numpy(float), [1.5, 0])
+    regions = site_table(net, p, build_sites(net, p, "regions", delay=1.0, p_detect=0.1))
+    assert set(regions.name) == {"Culiacán, Sinaloa", "Mazatlán, Sinaloa"}
+
+
+@pytest.mark.parametrize(
+    "module", ["__init__", "sites", "result", "follower", "decomposition", "portfolio"]
+)
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(
+        "reten.models.interdiction" + ("" if module == "__init__" else f".{module}")
+    )
+    result = doctest.testmod(mod)
+    assert result.failed == 0

@@ -51,7 +51,14 @@ from reten.models.interdiction.greedy import greedy_with_bound
 from reten.models.interdiction.milp import dual_milp, wood_milp
 from reten.models.interdiction.portfolio import solve_auto
 from reten.models.interdiction.result import InterdictionResult, curve_frame
-from reten.models.interdiction.sites import SITE_KINDS, Sites, apply_units, build_sites
+from reten.models.interdiction.sites import (
+    SITE_KINDS,
+    Sites,
+    apply_units,
+    build_sites,
+    place_names,
+    site_table,
+)
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -71,6 +78,8 @@ __all__ = [
     "curve_frame",
     "marginal_curve",
     "optimize",
+    "place_names",
+    "site_table",
 ]
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from reten.errors import InputError
@@ -31,6 +32,7 @@ class Sites:
     logsurv: np.ndarray
     label: np.ndarray
     kind: str = "arcs"
+    anchor: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
 
     @property
     def size(self) -> int:
@@ -46,6 +48,7 @@ class Sites:
             delay=self.delay[keep],
             logsurv=self.logsurv[keep],
             label=self.label[keep],
+            anchor=self.anchor[keep] if len(self.anchor) else self.anchor,
         )
 
 
@@ -80,6 +83,7 @@ def build_sites(
     m, k = net.n_arcs, problem.sink_node.size
     rows: list[np.ndarray] = []
     labels: list[str] = []
+    anchors: list[tuple[int, int]] = []
     d_site: list[float] = []
     w_site: list[float] = []
     w_default = -math.log1p(-p_detect)
@@ -96,6 +100,7 @@ def build_sites(
             cover = np.array([e] if r < 0 else [e, r])
             rows.append(cover)
             labels.append(f"{keys[end_a[e]]}->{keys[end_b[e]]}")
+            anchors.append((int(end_a[e]), int(end_b[e])))
             d_site.append(float(arc_delay[e]) if arc_delay is not None else delay)
             w_site.append(-math.log1p(-float(arc_p[e])) if arc_p is not None else w_default)
     elif kind == "nodes":
@@ -103,12 +108,14 @@ def build_sites(
             cover = net.rev_arc[net.rev_indptr[v] : net.rev_indptr[v + 1]].astype(np.int64)
             rows.append(cover)
             labels.append(str(keys[v]))
+            anchors.append((v, -1))
             d_site.append(delay)
             w_site.append(w_default)
     elif kind == "crossings":
         for j in range(k):
             rows.append(np.array([m + j]))
             labels.append(str(problem.sink_label[j] if problem.sink_label.size else j))
+            anchors.append((int(problem.sink_node[j]), -1))
             d_site.append(delay)
             w_site.append(w_default)
     else:
@@ -124,6 +131,7 @@ def build_sites(
         for r in regs.rows_at_level(level).tolist():
             rows.append(np.flatnonzero(anc == r))
             labels.append(str(regs.code[r]))
+            anchors.append((-1, r))
             d_site.append(delay)
             w_site.append(w_default)
     # keep sites that cover at least one live arc
@@ -145,6 +153,7 @@ def build_sites(
         logsurv=np.array([w_site[i] for i in keep]),
         label=_unique_labels([labels[i] for i in keep]),
         kind=kind,
+        anchor=np.array([anchors[i] for i in keep], dtype=np.int64).reshape(-1, 2),
     )
 
 
@@ -236,4 +245,103 @@ def apply_units(
         arc_logsurv=problem.arc_logsurv + dw[:m],
         sink_cost=problem.sink_cost + dc[m:],
         sink_logsurv=problem.sink_logsurv + dw[m:],
+    )
+
+
+def place_names(net: Network, nodes: np.ndarray) -> np.ndarray:
+    """Return a human name for each node: its own name (a port, a town) if it has one, else
+    the municipality (finest region) it lies in or nearest to, with its state.
+
+    Parameters
+    ----------
+    net : Network
+    nodes : (k,) int
+        Node indices; -1 gives ``""``.
+
+    Returns
+    -------
+    (k,) object array of str
+
+    Examples
+    --------
+    >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
+    ...                         np.zeros(2), np.zeros(2), node_name=np.array(["Nogales", ""]))
+    >>> place_names(net, np.array([0, 1])).tolist()
+    ['Nogales', '1']
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    out = np.empty(nodes.size, dtype=object)
+    regs = net.regions
+    for i, v in enumerate(nodes.tolist()):
+        if v < 0:
+            out[i] = ""
+            continue
+        own = str(net.node_name[v]) if net.node_name.size else ""
+        if own and own != "nan":
+            out[i] = own
+        elif len(regs) and net.node_region[v] >= 0:
+            out[i] = region_name(net, int(net.node_region[v]))
+        else:
+            out[i] = str(net.node_key[v])
+    return out
+
+
+def region_name(net: Network, row: int) -> str:
+    """Return a region's name followed by its ancestors' (``"Culiacán, Sinaloa"``)."""
+    regs = net.regions
+    parts: list[str] = []
+    r = int(row)
+    while r >= 0 and len(parts) < 4:
+        parts.append(str(regs.name[r]))
+        r = int(regs.parent[r])
+    return ", ".join(parts)
+
+
+def site_table(net: Network, problem: Problem, sites: Sites) -> pd.DataFrame:
+    """Return every site in human terms: ``site`` (its id), ``name`` and ``lon``/``lat``.
+
+    Roads are named by the places at their two ends (``"road between Culiacán, Sinaloa
+    and Navolato, Sinaloa"``, or ``"road within ..."`` when both ends are in one place),
+    nodes as ``"junction in ..."``, crossings by their port, regions by name and state.
+    ``lon``/``lat`` (EPSG:4326) is the mean of the midpoints of the arcs the site covers.
+
+    Examples
+    --------
+    >>> net = Network.from_arcs(np.array([0, 1]), np.array([1, 2]), np.array([5.0, 5.0]),
+    ...                         np.array([0.0, 1.0, 2.0]), np.zeros(3))
+    >>> p = Problem(net.length_m.copy(), np.zeros(2), np.array([2]), np.zeros(1),
+    ...             np.zeros(1), np.array([0]), np.ones(1))
+    >>> t = site_table(net, p, build_sites(net, p, "arcs", delay=1.0, p_detect=0.1))
+    >>> t[["site", "name", "lon"]].values.tolist()
+    [['0->2', 'road between 0 and 2', 0.5]]
+    """
+    from reten.network.regions import arc_midpoints
+
+    mlon, mlat = arc_midpoints(net)
+    k = problem.sink_node.size
+    lon = np.concatenate([mlon, net.node_lon[problem.sink_node]]) if k else mlon
+    lat = np.concatenate([mlat, net.node_lat[problem.sink_node]]) if k else mlat
+    inc = sites.incidence
+    cnt = np.maximum(np.asarray(inc.sum(axis=1)).ravel(), 1)
+    anchor = sites.anchor if len(sites.anchor) == sites.size else np.full((sites.size, 2), -1)
+    a = place_names(net, anchor[:, 0])
+    if sites.kind == "arcs":
+        b = place_names(net, anchor[:, 1])
+        names = [
+            f"road within {x}" if x == y else f"road between {x} and {y}"
+            for x, y in zip(a, b, strict=True)
+        ]
+    elif sites.kind == "nodes":
+        names = [f"junction in {x}" for x in a]
+    elif sites.kind == "crossings":
+        names = [f"crossing {lab}" for lab in sites.label]
+    else:
+        names = [region_name(net, int(r)) if r >= 0 else "" for r in anchor[:, 1]]
+    return pd.DataFrame(
+        {
+            "site": sites.label.astype(str),
+            "name": np.array(names, dtype=object),
+            "lon": (inc @ lon) / cnt,
+            "lat": (inc @ lat) / cnt,
+        }
     )
