@@ -18,6 +18,9 @@ from reten.models.interdiction.milp import dual_milp
 from reten.models.interdiction.result import InterdictionResult, _phi
 from reten.models.interdiction.sites import Sites
 
+#: seconds the covering decomposition spends completing each master allocation greedily
+FILL_S = 1.0
+
 
 def benders(
     fol: Follower,
@@ -330,6 +333,16 @@ def covering(
                 lb, best_n = v2, n_hat.copy()
             n_hat[s_] -= 1
             add_cuts(t2)
+        # complete the master's allocation (it uses as few units as it can) to the budget
+        # greedily; more units never lower the value, and the responses met become cuts
+        if sites.resource @ n_hat < budget - 1e-9 and time.perf_counter() < deadline:
+            fill_n, fill_v, fill_trees = greedy_allocation(
+                fol, sites, budget, min(deadline, time.perf_counter() + FILL_S), n_hat
+            )
+            if fill_v > lb:
+                lb, best_n = fill_v, fill_n
+            for tr in fill_trees:
+                add_cuts(tr)
         log.append((it, lb, ub, time.perf_counter() - t0))
     ub = max(ub, lb)
     return InterdictionResult(
