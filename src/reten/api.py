@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reten.errors import InputError
+from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
@@ -23,7 +23,7 @@ def scenario_network(sc: Scenario) -> Network:
         if not p.is_absolute():
             p = Path(sc.path).parent / p
         if not (p / "meta.json").is_file():
-            raise sc.err("network.path", f"{p} is not a saved reten network directory")
+            raise sc.err("network.path", no_network_message(p))
         return storage.load(p)
     if net.get("default", True) is not True:
         raise sc.err("network", 'give default = true or path = "DIR"')

@@ -1,49 +1,778 @@
-"""Write outputs under a temporary name and rename them into place, so nothing is half-written."""
+"""Outputs that never destroy data: checked, locked, written aside and swapped into place.
+
+Every folder reten writes goes through :func:`output_dir` (or :func:`atomic_dir`, which joins
+an enclosing :func:`output_dir`); every single file through :func:`output_file` or
+:func:`atomic_write_bytes`. The rules:
+
+- ``-o DIR`` may replace a folder only when reten wrote it, it is of the same kind (a run
+  replaces a run, never a saved network) and it holds nothing reten did not write. reten
+  leaves a marker, ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts
+  this rule, and only this one.
+- Never: a path that exists and is not a folder (for a folder output); an input, or a
+  folder that holds an input; the current folder or one above it; the home folder; ``/``;
+  names ``.``, ``..``, with a control character or longer than the file system allows;
+  a dangling symbolic link.
+- Work happens in a temporary folder beside the target, ``.NAME.reten-tmp-XXXXXXXX``,
+  created with the user's umask. On success it is swapped in: one atomic
+  ``renameat2(RENAME_EXCHANGE)`` on Linux when a previous output exists (fallback: two
+  renames through ``.NAME.reten-old-XXXXXXXX``), then the previous output is removed. On any
+  exception, Ctrl-C or SIGTERM (the CLI turns it into an exception) the temporary folder is
+  removed, and folders created for the output are removed again.
+- A lock, ``.NAME.reten-lock`` beside the target (``fcntl.flock``, held for the whole
+  command), makes a second writer of the same target fail at once with a one-line error.
+- After SIGKILL (or a power cut) the temporary folder and lock file stay behind. The next
+  reten command that writes into the same parent folder sweeps them: whoever takes a
+  target's lock knows every temporary folder of that target is an orphan. A previous output
+  parked by the two-rename fallback is put back when the target is missing.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import ctypes
+import errno
+import fcntl
+import hashlib
+import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterator
+import signal
+import stat
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from reten.errors import InputError
+
+MARKER = ".reten-output.json"
+_TMP = ".reten-tmp-"
+_OLD = ".reten-old-"
+_LOCK = ".reten-lock"
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(frozen=True)
+class _Txn:
+    target: Path  # real absolute path of the output
+    given: Path  # absolute path as given (symlinks not resolved)
+    tmp: Path  # the temporary folder (or, for a file output, the folder holding it)
+
+
+# The output transactions open in this context (a stack). Library writers call atomic_dir()
+# with their own target; when that target lies inside an open transaction they write into
+# its temporary folder, so a CLI command (or `reten demo`) is atomic as a whole.
+_OPEN: contextvars.ContextVar[tuple[_Txn, ...]] = contextvars.ContextVar(
+    "reten_open_outputs", default=()
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# umask, names, checks
+
+
+def umask() -> int:
+    """Return the process umask without changing it (Linux: /proc; else set and restore)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,119}")
+
+
+def _key(name: str) -> str:
+    """Return the stem of a target's temporary, parked and lock names.
+
+    A plain name (letters, digits, ``._+-``, at most 120) is its own stem. Any other name gets
+    a hash: temporary paths then hold no character a writer may read as syntax (GDAL takes
+    ``!`` as an archive separator, for one) and stay short.
+    """
+    if _PLAIN.fullmatch(name):
+        return name
+    return "h-" + hashlib.sha1(os.fsencode(name)).hexdigest()[:20]
+
+
+def _check_name(out: Path, flag: str) -> None:
+    """Raise InputError for names reten never writes to."""
+    text = str(out)
+    bad = [c for c in text if ord(c) < 32 or ord(c) == 127]
+    if bad:
+        raise InputError(
+            f"{flag} {text!r}: the name holds a control character ({bad[0]!r}); "
+            "give a plain folder name"
+        )
+    if out.name in ("", ".", ".."):
+        raise InputError(
+            f"{flag} '{text}': give a new folder name (for example {flag} out/run), "
+            "not the current, parent or root folder"
+        )
+    limit = 255
+    with contextlib.suppress(OSError, ValueError):
+        anc = _existing_ancestor(Path(os.path.abspath(out)).parent)
+        limit = os.pathconf(anc, "PC_NAME_MAX")
+    if len(os.fsencode(out.name)) > limit:
+        raise InputError(
+            f"{flag} '{out.name[:40]}...': the name is {len(os.fsencode(out.name))} bytes "
+            f"long; the file system allows {limit}"
+        )
+    if len(os.fsencode(os.path.abspath(out))) > 4000:
+        raise InputError(f"{flag} '{text[:40]}...': the path is too long")
+
+
+def _existing_ancestor(p: Path) -> Path:
+    while not os.path.lexists(p):
+        p = p.parent
+    return p
+
+
+def _is_within(a: Path, b: Path) -> bool:
+    """Return True when ``a`` is ``b`` or lies inside it."""
+    return a == b or b in a.parents
+
+
+def _real(p: Path) -> Path:
+    return Path(os.path.realpath(p))
+
+
+def _resolve_target(out: str | os.PathLike[str], flag: str) -> tuple[Path, Path]:
+    """Return (real target, absolute given path); raise InputError for unusable paths."""
+    given = Path(os.fspath(out))
+    _check_name(given, flag)
+    abs_given = Path(os.path.abspath(given))
+    if os.path.islink(abs_given) and not os.path.exists(abs_given):
+        raise InputError(
+            f"{flag} '{given}' is a symbolic link to '{os.readlink(abs_given)}', which does "
+            "not exist; remove the link or choose another folder"
+        )
+    target = _real(abs_given)
+    _check_name(target, flag)
+    anc = _existing_ancestor(target.parent)
+    if not anc.is_dir():
+        raise InputError(f"{flag} '{given}': '{anc}' is a file, not a folder")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} '{given}': cannot write into '{anc}' (permission denied)")
+    return target, abs_given
+
+
+def _check_not_precious(
+    target: Path, given: Path, flag: str, inputs: Iterable[Path], shown: str
+) -> None:
+    """Refuse inputs, folders holding inputs, the current folder and above, home and root."""
+    for inp in inputs:
+        try:
+            ip = Path(os.path.abspath(inp))
+            cands = {ip, _real(ip)}
+        except (OSError, ValueError):  # an unusable input path: its reader will say so
+            continue
+        for cand in cands:
+            if _is_within(cand, target) or _is_within(cand, given):
+                what = "is" if cand in (target, given) else "holds"
+                raise InputError(
+                    f"{flag} '{shown}' {what} an input ({inp}); reten never replaces its "
+                    "inputs: choose another output folder"
+                )
+    try:
+        cwd = _real(Path.cwd())
+    except OSError:  # the current folder was removed
+        cwd = Path("/nonexistent-cwd")
+    try:
+        home = _real(Path.home())
+    except (RuntimeError, KeyError, OSError):
+        home = Path("/nonexistent-home")
+    if _is_within(cwd, target):
+        raise InputError(f"{flag} '{shown}' is the current folder or holds it; choose a new folder")
+    if target == Path(target.anchor) or _is_within(home, target):
+        raise InputError(f"{flag} '{shown}' is the home or root folder; choose a new folder")
+
+
+def read_marker(path: str | os.PathLike[str]) -> dict | None:
+    """Return the marker reten left in folder ``path``, or None when there is none.
+
+    The marker is a JSON object: ``written_by`` ("reten"), ``version``, ``kind`` (network,
+    run, compare, optimize, validation, demo or output) and ``entries`` (the names reten
+    wrote at the top of the folder).
+    """
+    p = Path(path) / MARKER
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("written_by") != "reten":
+        return None
+    if not isinstance(data.get("entries"), list) or not isinstance(data.get("kind"), str):
+        return None
+    return data
+
+
+def _legacy_kind(path: Path) -> str | None:
+    """Return "network" for a network saved before markers existed (meta.json), else None."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    return "network" if isinstance(fmt, str) and fmt.startswith("reten-network/") else None
+
+
+def _is_reten_output(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and read_marker(path) is not None
+
+
+def _owned_problem(target: Path, kind: str) -> str | None:
+    """Return why an existing folder may not be replaced without overwrite, or None."""
+    try:
+        names = sorted(os.listdir(target))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not names:
+        return None
+    marker = read_marker(target)
+    if marker is None:
+        legacy = _legacy_kind(target)
+        if legacy is not None and legacy == kind:
+            extra = sorted(set(names) - set(_NETWORK_FILES))
+            return None if not extra else f"holds files reten did not write ({', '.join(extra)})"
+        return "exists and reten did not write it"
+    old_kind = marker["kind"]
+    if old_kind != kind and "output" not in (old_kind, kind):
+        return f"holds a reten {old_kind} output, not a {kind} output"
+    listed = {str(e) for e in marker["entries"]} | {MARKER}
+    extra = [
+        n
+        for n in names
+        if n not in listed and not _is_reten_output(target / n) and not _is_our_litter(n)
+    ]
+    if extra:
+        shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
+        return f"holds files reten did not write ({shown})"
+    return None
+
+
+_NETWORK_FILES = (
+    "nodes.parquet",
+    "arcs.parquet",
+    "rev.parquet",
+    "regions.parquet",
+    "geometry.parquet",
+    "geometry_offsets.parquet",
+    "meta.json",
+)
+
+
+def _is_our_litter(name: str) -> bool:
+    return name.startswith(".") and (_TMP in name or _OLD in name or name.endswith(_LOCK))
+
+
+def check_output_dir(
+    out: str | os.PathLike[str],
+    *,
+    kind: str = "output",
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    flag: str = "-o",
+) -> Path:
+    """Return the real path of output folder ``out``; raise InputError when it is unusable.
+
+    See the module docstring for the rules. ``inputs`` are the files and folders the command
+    reads: the output may be none of them and may hold none of them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "notes.txt").write_text("mine")
+    >>> check_output_dir(d / "new") == (d / "new").resolve()
+    True
+    >>> check_output_dir(d)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: -o '...' exists and reten did not write it; give --overwrite ...
+    """
+    target, given = _resolve_target(out, flag)
+    _check_not_precious(target, given, flag, [Path(os.fspath(i)) for i in inputs], os.fspath(out))
+    if os.path.lexists(target):
+        if not target.is_dir():
+            raise InputError(
+                f"{flag} '{os.fspath(out)}' exists and is not a folder; reten writes a folder "
+                "there: choose another name"
+            )
+        if not overwrite:
+            why = _owned_problem(target, kind)
+            if why is not None:
+                raise InputError(
+                    f"{flag} '{os.fspath(out)}' {why}; give --overwrite to replace it, "
+                    "or choose a new folder"
+                )
+    return target
+
+
+def check_output_file(
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    flag: str = "-o",
+) -> Path:
+    """Return the real path of output file ``out``; raise InputError when it is unusable.
+
+    An existing regular file is replaced only with ``overwrite`` (reten cannot tell whether it
+    wrote a file); a folder or any other kind of file never.
+    """
+    target, given = _resolve_target(out, flag)
+    _check_not_precious(target, given, flag, [Path(os.fspath(i)) for i in inputs], os.fspath(out))
+    if os.path.lexists(target):
+        st = os.stat(target)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{flag} '{os.fspath(out)}' is a folder; give a file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(
+                f"{flag} '{os.fspath(out)}' exists and is not a regular file; choose another name"
+            )
+        if not overwrite:
+            raise InputError(
+                f"{flag} '{os.fspath(out)}' exists; give --overwrite to replace it, "
+                "or choose a new name"
+            )
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# locks, sweeping, swapping
 
 
 @contextlib.contextmanager
-def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary directory beside ``target``; on success it replaces ``target``.
-
-    On any exception the temporary directory is removed and ``target`` is left untouched.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+def _blocked_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP back while a swap or a clean-up runs (delivered after)."""
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    except (AttributeError, ValueError, OSError):  # not POSIX or not allowed here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _try_lock(path: Path) -> int | None:
+    """Return an fd holding an exclusive flock on ``path`` (created), or None when held."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder removed the file as we opened it: start again
+
+
+def _unlock(path: Path, fd: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    os.close(fd)
+
+
+def _acquire(target: Path, wait_s: float = 1.0) -> tuple[Path, int]:
+    lock = target.parent / f".{_key(target.name)}{_LOCK}"
+    deadline = time.monotonic() + wait_s
+    while True:
+        fd = _try_lock(lock)
+        if fd is not None:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return lock, fd
+        if time.monotonic() >= deadline:
+            pid = ""
+            with contextlib.suppress(OSError, ValueError):
+                pid = f" (pid {int(lock.read_text().split()[0])})"
+            raise InputError(
+                f"-o '{target}' is being written by another reten process{pid}; wait for it "
+                "to finish or choose another folder"
+            )
+        time.sleep(0.05)
+
+
+def _rmtree(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
     else:
-        tmp.rename(target)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            os.unlink(p)
+
+
+# what reten leaves beside a target: .KEY.reten-tmp-XXXXXXXX, .KEY.reten-old-XXXXXXXX and
+# .KEY.reten-lock (nothing else is ever swept)
+_LEFT = re.compile(
+    r"\.(?P<key>[A-Za-z0-9_][A-Za-z0-9._+-]{0,119}|h-[0-9a-f]{20})"
+    r"\.reten-(?:(?P<tag>tmp|old)-[0-9a-f]{8}|lock)"
+)
+
+
+def _left_behind(names: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """Return {key: [(name, "tmp" | "old" | "lock")]} for the names reten leaves."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for n in sorted(names):
+        m = _LEFT.fullmatch(n)
+        if m:
+            found.setdefault(m["key"], []).append((n, m["tag"] or "lock"))
+    return found
+
+
+def _sweep_key(parent: Path, key: str, names: list[tuple[str, str]]) -> None:
+    """Remove orphans of ``key`` (its lock is held by us): temp folders, parked outputs."""
+    target = parent / key
+    for n, tag in names:
+        if tag == "tmp":
+            _rmtree(parent / n)
+    for n, tag in names:
+        if tag != "old" or not os.path.lexists(parent / n):
+            continue
+        if not os.path.lexists(target) and _key(key) == key:
+            os.rename(parent / n, target)  # a swap was cut between its two renames: put it back
+        elif os.path.lexists(target):
+            _rmtree(parent / n)
+
+
+def sweep(parent: str | os.PathLike[str], *, holding: str | None = None) -> int:
+    """Remove what killed reten processes left in folder ``parent``; return how many.
+
+    A target's temporary folders are orphans exactly when nobody holds its lock, so for each
+    such name the lock is tried (without waiting) before anything is removed. ``holding`` is
+    the key whose lock the caller already holds. Only names of reten's own pattern
+    (``.KEY.reten-tmp-XXXXXXXX``, ``.KEY.reten-old-XXXXXXXX``, ``.KEY.reten-lock``) are
+    touched.
+    """
+    parent = Path(parent)
+    try:
+        left = _left_behind(os.listdir(parent))
+    except OSError:
+        return 0
+    removed = 0
+    for key, names in left.items():
+        if key == holding:
+            _sweep_key(parent, key, names)
+            continue
+        lock = parent / f".{key}{_LOCK}"
+        fd = _try_lock(lock)
+        if fd is None:
+            continue  # a live process is writing that target
+        try:
+            _sweep_key(parent, key, names)
+        finally:
+            _unlock(lock, fd)
+        removed += len(names)
+    return removed
+
+
+_libc: ctypes.CDLL | None
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _renameat2 = _libc.renameat2
+    _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    _renameat2.argtypes.append(ctypes.c_uint)
+    _renameat2.restype = ctypes.c_int
+except (OSError, AttributeError, TypeError):
+    _libc = None
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
+
+
+def _rename2(src: Path, dst: Path, flags: int) -> bool:
+    """Call renameat2; return False when the system or file system does not offer it."""
+    if _libc is None:
+        return False
+    rc = _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), os.fspath(dst))
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Put folder or file ``tmp`` at ``target`` atomically; remove what was there."""
+    if os.path.lexists(target):
+        if _rename2(tmp, target, _RENAME_EXCHANGE):
+            _rmtree(tmp)  # tmp now holds the previous output
+            return
+        if not target.is_dir():
+            os.replace(tmp, target)  # a file over a file: rename(2) is atomic
+            return
+        old = target.parent / f".{_key(target.name)}{_OLD}{secrets.token_hex(4)}"
+        os.rename(target, old)
+        os.rename(tmp, target)
+        _rmtree(old)
+        return
+    if not _rename2(tmp, target, _RENAME_NOREPLACE):
+        os.rename(tmp, target)
+
+
+def _fix_modes(root: Path, mask: int) -> None:
+    """Give ``root`` and everything in it the modes the user's umask asks for."""
+    dmode, fmode = 0o777 & ~mask, 0o666 & ~mask
+    if root.is_dir():
+        os.chmod(root, dmode)
+        for d, dirs, files in os.walk(root):
+            for n in dirs:
+                os.chmod(os.path.join(d, n), dmode)
+            for n in files:
+                p = os.path.join(d, n)
+                if not os.path.islink(p):
+                    os.chmod(p, fmode)
+    elif not root.is_symlink():
+        os.chmod(root, fmode)
+
+
+def _make_parents(p: Path) -> list[Path]:
+    """Create the missing folders above ``p``; return those created (deepest last)."""
+    made: list[Path] = []
+    missing = []
+    q = p.parent
+    while not os.path.lexists(q):
+        missing.append(q)
+        q = q.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            _remove_made(made)
+            raise InputError(f"cannot create folder '{d}' ({exc.strerror})") from None
+        made.append(d)
+    return made
+
+
+def _remove_made(made: list[Path]) -> None:
+    for d in reversed(made):
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
+
+
+def _mkdir_tmp(parent: Path, key: str) -> Path:
+    while True:
+        tmp = parent / f".{key}{_TMP}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(tmp, 0o777)  # the umask applies (mkdtemp would make it 0700)
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _write_marker(tmp: Path, kind: str) -> None:
+    from reten import __version__
+
+    if kind == "output" and _legacy_kind(tmp) == "network":
+        kind = "network"  # a network saved through the Python API is still a network
+    entries = sorted(n for n in os.listdir(tmp) if n != MARKER)
+    doc = {"written_by": "reten", "version": __version__, "kind": kind, "entries": entries}
+    (tmp / MARKER).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _find_open(path: Path) -> tuple[_Txn, Path] | None:
+    """Return the open transaction containing ``path`` and the path's place in its temp."""
+    ap = Path(os.path.abspath(path))
+    for txn in reversed(_OPEN.get()):
+        for root in (txn.given, txn.target):
+            if _is_within(ap, root):
+                return txn, txn.tmp / ap.relative_to(root)
+        rp = _real(ap)
+        if _is_within(rp, txn.target):
+            return txn, txn.tmp / rp.relative_to(txn.target)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the public context managers
+
+
+@contextlib.contextmanager
+def output_dir(
+    out: str | os.PathLike[str],
+    *,
+    kind: str = "output",
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    flag: str = "-o",
+) -> Iterator[Path]:
+    """Write folder ``out`` as one transaction; yield the temporary folder to write into.
+
+    The folder is checked (:func:`check_output_dir`), locked and swept of orphans first, so a
+    mistake fails before any work. Writers called inside the block with ``out`` (or a path in
+    it) as their target (:func:`atomic_dir`, :func:`atomic_write_bytes`) write into the
+    temporary folder. On success the folder, with a marker naming what reten wrote, replaces
+    ``out`` in one step; on an exception nothing changes.
+
+    Raises
+    ------
+    InputError
+        When ``out`` may not be written (see the module docstring) or another reten process is
+        writing it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with output_dir(d / "run", kind="run") as tmp:
+    ...     _ = (tmp / "a.csv").write_text("x\\n1\\n")
+    >>> sorted(p.name for p in (d / "run").iterdir())
+    ['.reten-output.json', 'a.csv']
+    >>> sorted(p.name for p in d.iterdir())
+    ['run']
+    """
+    target = check_output_dir(out, kind=kind, overwrite=overwrite, inputs=inputs, flag=flag)
+    given = Path(os.path.abspath(out))
+    with _transaction(target, given, file_name=None) as tmp:
+        yield tmp
+        if not overwrite:  # the folder may have changed while we worked
+            check_output_dir(out, kind=kind, overwrite=False, inputs=inputs, flag=flag)
+        _write_marker(tmp, kind)
+
+
+@contextlib.contextmanager
+def output_file(
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    flag: str = "-o",
+) -> Iterator[Path]:
+    """Write file ``out`` as one transaction; yield the temporary path to write to.
+
+    The temporary path has the same name as ``out`` (so writers that choose a format by
+    suffix work), inside a temporary folder beside it. See :func:`check_output_file`.
+    """
+    target = check_output_file(out, overwrite=overwrite, inputs=inputs, flag=flag)
+    given = Path(os.path.abspath(out))
+    name = _short_name(target)
+    with _transaction(target, given, file_name=name) as tmpdir:
+        yield tmpdir / name
+        if not (tmpdir / name).is_file():
+            raise RuntimeError(f"the writer of {target} wrote nothing")
+
+
+def _short_name(target: Path) -> str:
+    """Return a short name with ``target``'s suffix, for a file written in a temp folder.
+
+    Writers may add their own temporary suffixes; a 255-byte target name must leave room.
+    """
+    suffix = target.suffix if len(os.fsencode(target.suffix)) <= 16 else ""
+    return "output" + suffix
+
+
+@contextlib.contextmanager
+def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterator[Path]:
+    mask = umask()
+    made = _make_parents(target)
+    try:
+        lock, fd = _acquire(target)
+    except BaseException:
+        _remove_made(made)
+        raise
+    tmp: Path | None = None
+    ok = False
+    token = None
+    try:
+        sweep(target.parent, holding=_key(target.name))
+        tmp = _mkdir_tmp(target.parent, _key(target.name))
+        token = _OPEN.set((*_OPEN.get(), _Txn(target=target, given=given, tmp=tmp)))
+        yield tmp
+        _OPEN.reset(token)
+        token = None
+        with _blocked_signals():
+            if file_name is None:
+                _fix_modes(tmp, mask)
+                _swap_in(tmp, target)
+            else:
+                _fix_modes(tmp / file_name, mask)
+                _swap_in(tmp / file_name, target)
+                _rmtree(tmp)
+            ok = True
+    finally:
+        if token is not None:
+            _OPEN.reset(token)
+        with _blocked_signals():
+            if not ok and tmp is not None:
+                _rmtree(tmp)
+            _unlock(lock, fd)
+            if not ok:
+                _remove_made(made)
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    target: str | os.PathLike[str], *, kind: str = "output", overwrite: bool = False
+) -> Iterator[Path]:
+    """Yield a temporary folder that replaces folder ``target`` when the block succeeds.
+
+    Inside an open :func:`output_dir` whose folder holds ``target``, the temporary folder is
+    the matching place in that transaction (the whole command stays one atomic step).
+    Otherwise this is :func:`output_dir` with the same rules: a folder reten did not write is
+    refused unless ``overwrite``.
+    """
+    found = _find_open(Path(os.fspath(target)))
+    if found is None:
+        with output_dir(target, kind=kind, overwrite=overwrite) as tmp:
+            yield tmp
+        return
+    _, place = found
+    if place == found[0].tmp:
+        yield place
+        return
+    place.parent.mkdir(parents=True, exist_ok=True)
+    part = place.parent / f".{_key(place.name)}{_TMP}{secrets.token_hex(4)}"
+    os.mkdir(part)
+    try:
+        yield part
+    except BaseException:
+        _rmtree(part)
+        raise
+    if os.path.lexists(place):
+        _rmtree(place)
+    _write_marker(part, kind)
+    os.rename(part, place)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``data`` to file ``path`` through a temporary file and an atomic rename.
+
+    Inside an open :func:`output_dir` holding ``path``, the file goes into its temporary
+    folder. Otherwise an existing file at ``path`` is replaced (the caller chose the name),
+    under the same lock and sweep as any output.
+    """
+    found = _find_open(Path(os.fspath(path)))
+    if found is None:
+        target, given = _resolve_target(path, "path")
+        name = _short_name(target)
+        with _transaction(target, given, file_name=name) as tmpdir:
+            (tmpdir / name).write_bytes(data)
+        return
+    dest = found[1]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.parent / f".{_key(dest.name)}{_TMP}{secrets.token_hex(4)}"
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        part.write_bytes(data)
+        os.replace(part, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            os.unlink(part)
         raise

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import errno
+import functools
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from reten import jsonio
+from reten.atomic import output_dir, output_file
 from reten.errors import InputError
 
 if TYPE_CHECKING:
@@ -30,6 +35,83 @@ app = typer.Typer(
 network_app = typer.Typer(no_args_is_help=True, help="Build, inspect and export road networks.")
 app.add_typer(network_app, name="network")
 console = Console(stderr=True)
+
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace -o even when it holds something reten did not write (never an input)",
+    ),
+]
+
+
+def _number(
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    integer: bool = False,
+) -> Callable[[Any], Any]:
+    """Return a typer callback that accepts finite numbers in [lo, hi] (open ends optional)."""
+    left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
+    right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
+    what = "a whole number" if integer else "a finite number"
+    rng = " and ".join(x for x in (left, right) if x)
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        v = float(value)
+        ok = math.isfinite(v)
+        if ok and lo is not None:
+            ok = v > lo if lo_open else v >= lo
+        if ok and hi is not None:
+            ok = v < hi if hi_open else v <= hi
+        if not ok:
+            raise typer.BadParameter(f"must be {what} {rng} (got {value})")
+        return value
+
+    return check
+
+
+def _choice(*valid: str) -> Callable[[Any], Any]:
+    """Return a typer callback that accepts one of ``valid`` (None passes)."""
+
+    def check(value: Any) -> Any:
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"'{value}' is not one of: {', '.join(valid)}")
+        return value
+
+    return check
+
+
+def _basemap(url: str | None) -> str | None:
+    if url is not None and not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise typer.BadParameter(f"'{url}': give an XYZ template with {{z}}, {{x}} and {{y}}")
+    return url
+
+
+def _scenario_inputs(*paths: Path) -> list[Path]:
+    """Return the scenario files and the network folders they name (best effort).
+
+    Only used to refuse an ``-o`` that would replace an input; the scenario reader reports
+    any problem with the files themselves.
+    """
+    import tomllib
+
+    found = list(paths)
+    for path in paths:
+        try:
+            if not path.is_file() or path.stat().st_size > 10_000_000:
+                continue
+            net = tomllib.loads(path.read_text(encoding="utf-8")).get("network")
+        except Exception:  # unreadable: the reader will say why
+            continue
+        if isinstance(net, dict) and isinstance(net.get("path"), str):
+            p = Path(net["path"])
+            found.append(p if p.is_absolute() else path.parent / p)
+    return found
 
 
 def _progress() -> Progress:
@@ -63,9 +145,14 @@ def network_build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     lines: Annotated[str | None, typer.Option("--lines", help="Line file (any OGR format)")] = None,
     layer: Annotated[str | None, typer.Option("--layer")] = None,
-    snap_m: Annotated[float, typer.Option("--snap-m", help="Endpoint snapping, metres")] = 1.0,
+    snap_m: Annotated[
+        float, typer.Option("--snap-m", help="Endpoint snapping, metres", callback=_number(0))
+    ] = 1.0,
     split_interior: Annotated[bool, typer.Option("--split-interior")] = False,
-    columns: Annotated[str | None, typer.Option("--columns", help="Preset: inegi|osm")] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Preset: inegi|osm", callback=_choice("inegi", "osm")),
+    ] = None,
     class_col: Annotated[str | None, typer.Option("--class-col")] = None,
     speed_col: Annotated[str | None, typer.Option("--speed-col")] = None,
     oneway_col: Annotated[str | None, typer.Option("--oneway-col")] = None,
@@ -79,11 +166,21 @@ def network_build(
     regions: Annotated[str | None, typer.Option("--regions", help="Polygon file")] = None,
     regions_layer: Annotated[str | None, typer.Option("--regions-layer")] = None,
     regions_code: Annotated[str | None, typer.Option("--regions-code")] = None,
-    regions_nearest_m: Annotated[float, typer.Option("--regions-nearest-m")] = 20_000.0,
+    regions_nearest_m: Annotated[
+        float, typer.Option("--regions-nearest-m", callback=_number(0))
+    ] = 20_000.0,
     ports: Annotated[str | None, typer.Option("--ports", help="CSV of land ports")] = None,
     seaports: Annotated[str | None, typer.Option("--seaports", help="CSV of seaports")] = None,
     places: Annotated[str | None, typer.Option("--places", help="CSV of named places")] = None,
-    terminal_max_km: Annotated[float, typer.Option("--terminal-max-km")] = 10.0,
+    terminal_max_km: Annotated[
+        float,
+        typer.Option(
+            "--terminal-max-km",
+            help="Farthest a port or place may lie from the network, km",
+            callback=_number(0, lo_open=True),
+        ),
+    ] = 10.0,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Build a network from lines, OSM, an edge list or DIMACS; attach regions and terminals."""
     from reten.network import storage
@@ -116,7 +213,15 @@ def network_build(
         regions_nearest_m=regions_nearest_m,
         terminals=terms,
     )
-    with _progress() as prog:
+    inputs = [
+        Path(x)
+        for x in (lines, osm, edges, nodes, dimacs, regions, ports, seaports, places)
+        if x is not None
+    ]
+    with (
+        output_dir(out, kind="network", overwrite=overwrite, inputs=inputs),
+        _progress() as prog,
+    ):
         task = prog.add_task("building network", total=None)
 
         def tick(n: int) -> None:
@@ -145,7 +250,7 @@ def network_info(
     net = load_network(path, default)
     s = summary(net)
     if as_json:
-        print(json.dumps(s, sort_keys=True))
+        print(jsonio.dumps(s, sort_keys=True))
         return
     t = Table(title=str(path) if path else "embedded default")
     t.add_column("field")
@@ -158,15 +263,25 @@ def network_info(
 @network_app.command("export")
 def network_export(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file")],
-    fmt: Annotated[str, typer.Option("--format", help="geojson|gpkg|graphml|parquet")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="geojson|gpkg|graphml|parquet",
+            callback=_choice("geojson", "gpkg", "graphml", "parquet"),
+        ),
+    ],
     path: Annotated[Path | None, typer.Argument(help="Saved network directory")] = None,
     default: Annotated[bool, typer.Option("--default")] = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Export a network's arcs (and nodes) for GIS or graph tools."""
     from reten.network.export import export
 
-    net = load_network(path, default)
-    export(net, out, fmt)
+    inputs = [path] if path is not None else []
+    with output_file(out, overwrite=overwrite, inputs=inputs) as tmp:
+        net = load_network(path, default)
+        export(net, tmp, fmt)
     console.print(f"[green]wrote[/] {out}")
 
 
@@ -226,7 +341,9 @@ def compare_to_dir(
 
 BasemapOption = Annotated[
     str | None,
-    typer.Option("--basemap", help="XYZ tile URL template: online tiles under the maps"),
+    typer.Option(
+        "--basemap", help="XYZ tile URL template: online tiles under the maps", callback=_basemap
+    ),
 ]
 
 
@@ -244,10 +361,14 @@ def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
     _set_basemap(basemap)
-    with _progress() as prog:
+    with (
+        output_dir(out, kind="run", overwrite=overwrite, inputs=_scenario_inputs(scenario)),
+        _progress() as prog,
+    ):
         prog.add_task(f"running {scenario}", total=None)
         sc, net, r = run_to_dir(scenario, out)
     _print_run(sc, r)
@@ -281,10 +402,12 @@ def compare_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML to compare")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
     _set_basemap(basemap)
-    with _progress() as prog:
+    inputs = _scenario_inputs(base, scenario)
+    with output_dir(out, kind="compare", overwrite=overwrite, inputs=inputs), _progress() as prog:
         prog.add_task(f"comparing {scenario} with {base}", total=None)
         cmp, _ = compare_to_dir(base, scenario, out)
     _print_compare(cmp)
@@ -321,13 +444,31 @@ def validate_cmd(
     region_col: Annotated[str, typer.Option("--region-col", help="Region code column")],
     value_col: Annotated[str, typer.Option("--value-col", help="Observed value column")],
     level: Annotated[str, typer.Option("--level", help="Region level to compare")] = "state",
-    agg: Annotated[str, typer.Option("--agg", help="mean|sum|median over rows")] = "mean",
+    agg: Annotated[
+        str,
+        typer.Option(
+            "--agg", help="mean|sum|median over rows", callback=_choice("mean", "sum", "median")
+        ),
+    ] = "mean",
     where: Annotated[
         str | None, typer.Option("--where", help="Row filter, e.g. 'year >= 2015'")
     ] = None,
-    bootstrap: Annotated[int, typer.Option("--bootstrap")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output directory")] = None,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap",
+            help="Bootstrap resamples (1 to 100,000)",
+            callback=_number(1, 100_000, integer=True),
+        ),
+    ] = 2000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed (>= 0)", callback=_number(0, integer=True))
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="Output directory (default RESULT/validation)"),
+    ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Compare a run's predicted region flows with an observed region-level series."""
     import html as _h
@@ -335,73 +476,114 @@ def validate_cmd(
     import pandas as pd
 
     from reten.analysis.validate import CAVEATS, read_observed, scatter_svg, validate
-    from reten.atomic import atomic_dir
     from reten.report.html import page, table
 
-    rpath = result / "regions.csv"
-    if not rpath.is_file():
-        raise InputError(f"{result}: not a run directory (no regions.csv)")
-    pred = pd.read_csv(rpath, dtype={"region": str})
-    levels = sorted(set(pred.level))
-    if level not in levels:
-        raise InputError(f"--level '{level}' not in {rpath}; levels: {', '.join(levels)}")
-    pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
-    obs = read_observed(observed, region_col, value_col, agg=agg, where=where)
-    v = validate(pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=observed)
-    summary = v.summary() | {
-        "result": str(result),
-        "observed": observed,
-        "value_col": value_col,
-        "level": level,
-        "agg": agg,
-        "where": where,
-    }
     out = out or result / "validation"
-    names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
-    tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
-    body = [
-        f"<p>Spearman rank correlation <b>{v.spearman:+.3f}</b> (95% bootstrap CI "
-        f"{v.ci_low:+.3f} to {v.ci_high:+.3f}, {v.bootstrap} resamples; p = {v.p_value:.3g}) "
-        f"over {v.n} regions.</p>",
-        scatter_svg(v, f"predicted flow, kg/month ({level})", f"observed {value_col} ({agg})"),
-        "<h2>What this can and cannot show</h2>",
-        f"<p>{_h.escape(CAVEATS)}</p>",
-        "<h2>Regions</h2>",
-        table(tab, max_rows=60, floatfmt="{:,.3f}"),
-    ]
-    with atomic_dir(out) as tmp:
+    inputs: list[str | Path] = [result / "regions.csv", observed]
+    with output_dir(out, kind="validation", overwrite=overwrite, inputs=inputs) as tmp:
+        rpath = result / "regions.csv"
+        if not rpath.is_file():
+            raise InputError(f"{result}: not a run directory (no regions.csv)")
+        pred = pd.read_csv(rpath, dtype={"region": str})
+        levels = sorted(set(pred.level))
+        if level not in levels:
+            raise InputError(f"--level '{level}' not in {rpath}; levels: {', '.join(levels)}")
+        pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
+        obs = read_observed(observed, region_col, value_col, agg=agg, where=where)
+        v = validate(
+            pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=observed
+        )
+        summary = v.summary() | {
+            "result": str(result),
+            "observed": observed,
+            "value_col": value_col,
+            "level": level,
+            "agg": agg,
+            "where": where,
+        }
+        names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
+        tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
+        body = [
+            f"<p>Spearman rank correlation <b>{v.spearman:+.3f}</b> (95% bootstrap CI "
+            f"{v.ci_low:+.3f} to {v.ci_high:+.3f}, {v.bootstrap} resamples; p = {v.p_value:.3g}) "
+            f"over {v.n} regions.</p>",
+            scatter_svg(v, f"predicted flow, kg/month ({level})", f"observed {value_col} ({agg})"),
+            "<h2>What this can and cannot show</h2>",
+            f"<p>{_h.escape(CAVEATS)}</p>",
+            "<h2>Regions</h2>",
+            table(tab, max_rows=60, floatfmt="{:,.3f}"),
+        ]
         (tmp / "validation.html").write_text(
             page("Predictions against observations", f"{result} vs {observed}", body),
             encoding="utf-8",
         )
         (tmp / "validation.json").write_text(
-            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
+            jsonio.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
         )
         tab.to_csv(tmp / "matched.csv", index=False, lineterminator="\n")
-    print(json.dumps({k: summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
+    print(jsonio.dumps({k: summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
     console.print(f"[green]wrote[/] {out}/validation.html")
 
 
 @app.command("optimize")
 def optimize_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML (its enforcement is the start)")],
-    budget: Annotated[float, typer.Option("--budget", help="Units available (B)")],
+    budget: Annotated[
+        float,
+        typer.Option(
+            "--budget", help="Units available (B, > 0)", callback=_number(0, lo_open=True)
+        ),
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     objective: Annotated[
-        str, typer.Option("--objective", help="cost|interception|capacity")
+        str,
+        typer.Option(
+            "--objective",
+            help="cost|interception|capacity",
+            callback=_choice("cost", "interception", "capacity"),
+        ),
     ] = "cost",
     sites_kind: Annotated[
-        str, typer.Option("--sites", help="arcs|nodes|crossings|regions")
+        str,
+        typer.Option(
+            "--sites",
+            help="arcs|nodes|crossings|regions",
+            callback=_choice("arcs", "nodes", "crossings", "regions"),
+        ),
     ] = "arcs",
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds")] = 300.0,
+    time_limit: Annotated[
+        float,
+        typer.Option("--time-limit", help="Seconds (> 0)", callback=_number(0, lo_open=True)),
+    ] = 300.0,
     method: Annotated[
-        str, typer.Option("--method", help="auto|milp|decomposition|greedy")
+        str,
+        typer.Option(
+            "--method",
+            help="auto|milp|decomposition|greedy",
+            callback=_choice("auto", "milp", "decomposition", "greedy"),
+        ),
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
-    delay: Annotated[float, typer.Option("--delay", help="Added cost per unit")] = 50.0,
-    p_detect: Annotated[float, typer.Option("--p-detect", help="Detection per unit")] = 0.1,
-    max_units: Annotated[int, typer.Option("--max-units", help="Units per site at most")] = 1,
+    delay: Annotated[
+        float,
+        typer.Option("--delay", help="Added cost per unit (>= 0)", callback=_number(0)),
+    ] = 50.0,
+    p_detect: Annotated[
+        float,
+        typer.Option(
+            "--p-detect",
+            help="Detection per unit, in [0, 1)",
+            callback=_number(0, 1, hi_open=True),
+        ),
+    ] = 0.1,
+    max_units: Annotated[
+        int,
+        typer.Option(
+            "--max-units", help="Units per site at most (>= 1)", callback=_number(1, integer=True)
+        ),
+    ] = 1,
     curve: Annotated[bool, typer.Option("--curve/--no-curve", help="K = 1..B curve")] = True,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Choose where K units cost traffickers most or intercept most, with certified bounds."""
     import time as _time
@@ -423,7 +605,11 @@ def optimize_cmd(
     if not budget > 0:
         raise InputError(f"--budget must be a positive number of units (got {budget:g})")
     t0 = _time.perf_counter()
-    with _progress() as prog:
+    inputs = _scenario_inputs(scenario)
+    with (
+        output_dir(out, kind="optimize", overwrite=overwrite, inputs=inputs),
+        _progress() as prog,
+    ):
         prog.add_task(f"optimising {scenario}", total=None)
         sc, net, problem = prepare(scenario)
         sites = build_sites(
@@ -465,7 +651,7 @@ def optimize_cmd(
         )
     summary = result_json(res)
     if as_json:
-        print(json.dumps(summary))
+        print(jsonio.dumps(summary))
     else:
         t = Table(
             title=f"{res.objective}: {res.objective_value:,.1f} "
@@ -490,15 +676,16 @@ DEMO_STEPS = (
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")] = Path("out/demo"),
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Run the embedded demo story and write DIR/index.html linking every report."""
+    import html as _h
     from importlib import resources
 
     from reten.atomic import atomic_write_bytes
     from reten.data import default_network
     from reten.report.html import index_page
 
-    net = default_network()
     entries = []
     summary = Table(title="reten demo: where the flow went (share of volume by crossing)")
     summary.add_column("scenario")
@@ -507,7 +694,12 @@ def demo(
     summary.add_column("trafficker cost", justify="right")
     rows_html = []
     base_cost = None
-    with _progress() as prog, resources.as_file(resources.files("reten.data") / "demo") as ddir:
+    with (
+        output_dir(out, kind="demo", overwrite=overwrite),
+        _progress() as prog,
+        resources.as_file(resources.files("reten.data") / "demo") as ddir,
+    ):
+        net = default_network()
         task = prog.add_task("demo", total=2 * len(DEMO_STEPS) - 1)
         for key, desc in DEMO_STEPS:
             prog.update(task, description=f"running {key}")
@@ -539,22 +731,20 @@ def demo(
                 f"{cost / base_cost - 1:+.1%}",
             )
             rows_html.append((sc.name, tops, r.total_seized_kg, cost / base_cost - 1))
-    import html as _h
-
-    table_html = (
-        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
-        "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
-        "</thead><tbody>"
-        + "".join(
-            f"<tr><td>{_h.escape(a)}</td><td>{_h.escape(b)}</td><td>{c:,.1f}</td>"
-            f"<td>{d:+.1%}</td></tr>"
-            for a, b, c, d in rows_html
+        table_html = (
+            "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+            "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
+            "</thead><tbody>"
+            + "".join(
+                f"<tr><td>{_h.escape(a)}</td><td>{_h.escape(b)}</td><td>{c:,.1f}</td>"
+                f"<td>{d:+.1%}</td></tr>"
+                for a, b, c, d in rows_html
+            )
+            + "</tbody></table>"
         )
-        + "</tbody></table>"
-    )
-    atomic_write_bytes(
-        out / "index.html", index_page("reten demo", entries, table_html).encode("utf-8")
-    )
+        atomic_write_bytes(
+            out / "index.html", index_page("reten demo", entries, table_html).encode("utf-8")
+        )
     Console().print(summary)
     console.print(f"[green]wrote[/] {out}/index.html")
 
@@ -634,6 +824,12 @@ def _usage_line(exc: BaseException) -> str:
     return f"reten: error: {msg} (usage: {usage}; see '{ctx.command_path} --help')"
 
 
+@functools.cache
+def _command() -> Any:
+    """Return the click command typer builds from ``app`` (built once: ~15 ms per command)."""
+    return typer.main.get_command(app)
+
+
 def _wants_debug(args: list[str]) -> bool:
     """Return True when ``--debug`` is among the global options or RETEN_DEBUG is set."""
     import os
@@ -646,6 +842,20 @@ def _wants_debug(args: list[str]) -> bool:
         if a == "--debug":
             return True
     return False
+
+
+# OS errors that mean "this path cannot be used as given": the user's input, exit 2
+_PATH_ERRNOS = frozenset(
+    {
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ELOOP,
+    }
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -669,7 +879,7 @@ def main(argv: list[str] | None = None) -> None:
             break
     code = 0
     try:
-        app(args=args, prog_name="reten", standalone_mode=False)
+        _command().main(args=args, prog_name="reten", standalone_mode=False)
     except InputError as exc:
         if debug:
             traceback.print_exc()
@@ -691,21 +901,30 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reten: error: {_one_line(_message(exc))}", file=sys.stderr)
         code = int(getattr(exc, "exit_code", 1))
     except (KeyboardInterrupt, typer.Abort):
-        print("reten: interrupted; nothing was written", file=sys.stderr)
+        print("reten: interrupted (each output is either complete or untouched)", file=sys.stderr)
         code = 130
     except Terminated as exc:
-        print(f"reten: terminated by signal {exc.signum}; nothing was written", file=sys.stderr)
+        print(
+            f"reten: terminated by signal {exc.signum} "
+            "(each output is either complete or untouched)",
+            file=sys.stderr,
+        )
         code = 128 + exc.signum
     except Exception as exc:
         if debug:
             traceback.print_exc()
         kind = type(exc).__name__
-        if isinstance(exc, OSError):
+        code = 1
+        if isinstance(exc, OSError) and exc.errno in _PATH_ERRNOS:
+            # a path the user gave cannot be used: bad input, like InputError
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"reten: error: {_one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+            code = 2
+        elif isinstance(exc, OSError):  # the system: disk full, I/O error, ...
             print(f"reten: error: {_one_line(str(exc))}", file=sys.stderr)
         else:
             hint = "" if debug else " (for the traceback: reten --debug ..., or RETEN_DEBUG=1)"
             print(f"reten: unexpected error: {kind}: {_one_line(str(exc))}{hint}", file=sys.stderr)
-        code = 1
     finally:
         for sig, h in handlers.items():
             signal.signal(sig, h)

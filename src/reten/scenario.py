@@ -565,7 +565,11 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         s_node = names.border.tolist()
         s_cost = [0.0] * len(s_node)
         if not s_node:
-            raise sc.err("destinations", "the network has no border nodes; list destinations")
+            raise sc.err(
+                "destinations",
+                "the network has no border nodes: build it with --ports FILE "
+                "(reten network build ... --ports PORTS.csv -o DIR) or list [[destinations]]",
+            )
     s_label = [str(net.node_name[n] or net.node_key[n]) for n in s_node]
     sink_node = np.array(s_node, dtype=np.int64)
     sink_cost = np.array(s_cost)

@@ -184,6 +184,20 @@ WHY: dict[str, str] = {
     ),
     "outside_largest_component_nodes": "nodes outside the largest strongly connected part",
     "outside_largest_component_arcs": "arcs outside the largest strongly connected part",
+    "invalid_geometry": "line features whose geometry is invalid (a LineString with one vertex?)",
+    "empty_geometry": "line features with no geometry",
+    "non_motor_class": "ways of a class closed to motor vehicles (footway, path, cycleway...)",
+    "bad_coordinates": (
+        "line parts with NaN, infinite or out-of-area coordinates, or fewer than two vertices"
+    ),
+    "missing_node_refs": "way node references whose node is not in the file (extract boundary)",
+    "ways_without_located_segment": "ways with no two consecutive nodes present in the file",
+    "ways_cut_at_missing_nodes": (
+        "ways split where their nodes are missing from the file; no segment is drawn across the gap"
+    ),
+    "loop_roads_split": "roads that return to their start, cut at their own vertices and kept",
+    "oneway_unknown": "ways with a oneway value OSM does not define, read as two-way",
+    "maxspeed_unparsed": "ways whose maxspeed could not be read; the class speed is used",
 }
 """Why each count of ``summary()["dropped"]`` / ``["changed"]`` was dropped or changed."""
 

@@ -70,7 +70,7 @@ from reten.network.geo import (
     to_lonlat,
     wrap_lon,
 )
-from reten.network.model import ROAD_CLASSES, Network, reorder_nodes, spatial_order
+from reten.network.model import ROAD_CLASSES, Network, add_counts, reorder_nodes, spatial_order
 
 Columns = str | tuple[str, ...] | None
 
@@ -887,11 +887,13 @@ def keep_largest_component(net: Network) -> Network:
     mask = net.largest_component_mask("strong")
     sub = net.subgraph(mask)
     meta = dict(sub.meta)
-    meta["dropped"] = {
-        **dict(net.meta.get("dropped", {})),
-        "outside_largest_component_nodes": int((~mask).sum()),
-        "outside_largest_component_arcs": int(net.n_arcs - sub.n_arcs),
-    }
+    meta["dropped"] = add_counts(
+        net.meta.get("dropped"),
+        {
+            "outside_largest_component_nodes": int((~mask).sum()),
+            "outside_largest_component_arcs": int(net.n_arcs - sub.n_arcs),
+        },
+    )
     import dataclasses
 
     return dataclasses.replace(sub, meta=meta)

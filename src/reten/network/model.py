@@ -388,8 +388,8 @@ class Network:
         if k_new:
             keys = _with_split_keys(keys, [(idx[r[0]]) for r in split_roads], src, dst)
         meta = dict(meta or {})
-        meta["dropped"] = _add_counts(meta.get("dropped"), {"self_loops": int(loops.sum())})
-        meta["changed"] = _add_counts(
+        meta["dropped"] = add_counts(meta.get("dropped"), {"self_loops": int(loops.sum())})
+        meta["changed"] = add_counts(
             meta.get("changed"), {"parallel_split": int(halves.size), "split_nodes": k_new}
         )
         n_kind = np.zeros(n, np.int8) if node_kind is None else np.asarray(node_kind, np.int8)
@@ -660,7 +660,7 @@ def _rebuild(
     )
 
 
-def _add_counts(old: Any, new: Mapping[str, int]) -> dict[str, Any]:
+def add_counts(old: Any, new: Mapping[str, int]) -> dict[str, Any]:
     """Return ``old`` (a dict of counts, or None) with ``new`` added key by key."""
     out = dict(old or {})
     for k, v in new.items():

@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from reten import __version__
+from reten import __version__, jsonio
 from reten.atomic import atomic_dir
-from reten.errors import InputError
+from reten.errors import InputError, no_network_message
 from reten.network.model import Network, Regions
 
 FORMAT = "reten-network/1"
@@ -84,7 +84,7 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
             "content_hash": net.content_hash(),
             "meta": _jsonable(dict(net.meta)),
         }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        (tmp / "meta.json").write_text(jsonio.dumps(meta, indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -128,7 +128,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
         )
     mpath = path / "meta.json"
     if not mpath.is_file():
-        raise InputError(f"{path}: not a saved reten network (no meta.json)")
+        raise InputError(no_network_message(path))
     try:
         meta = json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -56,8 +56,8 @@ def snap_points(
             for i in far.tolist()
         ]
         raise InputError(
-            f"{where}: {far.size} point(s) farther than {max_m / 1000:g} km from the network: "
-            + "; ".join(labels)
+            f"{where}: {far.size} point(s) farther than {max_m / 1000:g} km from the network "
+            "(raise --terminal-max-km, or check the coordinates): " + "; ".join(labels)
         )
     return Snapped(node=node, distance_m=dist)
 

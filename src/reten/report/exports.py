@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.atomic import atomic_dir
 from reten.models.routes import RouteResult
@@ -101,7 +101,7 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def _prov_json(prov: dict[str, Any]) -> str:
-    return json.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
+    return jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
 
 
 def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -> Path:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
@@ -86,7 +86,7 @@ def _stable(x: Any) -> Any:
 
 def provenance(prov: dict[str, Any]) -> str:
     """Return the provenance block (without wall times, so reports are byte-reproducible)."""
-    text = json.dumps(_stable(prov), indent=2, sort_keys=True, default=str)
+    text = jsonio.dumps(_stable(prov), indent=2, sort_keys=True, default=str)
     return "<h2>Provenance</h2><pre>" + html.escape(text) + "</pre>"
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.atomic import atomic_dir
 from reten.models.interdiction import InterdictionResult, Sites
@@ -179,5 +179,5 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(json.dumps(result_json(res), indent=2) + "\n")
+        (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
     return Path(out)

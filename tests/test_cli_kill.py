@@ -1,0 +1,135 @@
+"""Kill `reten run` and `reten demo` at random moments: the output is whole, old or new.
+
+The target already holds a complete reten output, and each new run writes a different one
+(two scenarios alternate), over it with ``--overwrite``. After every kill the target must
+hold exactly the previous complete output or the new complete one, and:
+
+- SIGTERM: reten turns it into an exception that unwinds every ``with`` block, so the
+  temporary folder and the lock are gone as soon as the process has exited (asserted right
+  after each kill);
+- SIGKILL: nothing runs in the process, so the temporary folder ``.NAME.reten-tmp-*`` and the
+  lock file ``.NAME.reten-lock`` may stay behind; the next reten command writing into the
+  same parent folder sweeps them (asserted after that next run, never before it).
+
+Kill moments are drawn from a seeded generator over the whole life of a run, weighted
+towards its end, where the swap happens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clikit import SCENARIO, litter, snapshot, tiny_project
+
+
+def _exe() -> list[str]:
+    exe = Path(sys.executable).with_name("reten")
+    return [str(exe)] if exe.is_file() else [sys.executable, "-m", "reten"]
+
+
+def _content(path: Path) -> dict:
+    """Return the output's files and bytes (modes aside)."""
+    return {k: v[:2] for k, v in snapshot(path).items()}
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*_exe(), *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _timed(args: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    p = _start(args, cwd)
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+    return time.perf_counter() - t
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """A project with scenarios A and B and their reference outputs."""
+    tmp_path = tmp_path_factory.mktemp("kill")
+    tiny_project(tmp_path)
+    (tmp_path / "b.toml").write_text(SCENARIO.replace("volume_kg = 10", "volume_kg = 25"))
+    ref = {}
+    seconds = []
+    for name, scen in (("A", "s.toml"), ("B", "b.toml")):
+        seconds.append(_timed(["run", scen, "-o", f"ref{name}"], tmp_path))
+        ref[name] = _content(tmp_path / f"ref{name}")
+    assert ref["A"] != ref["B"]
+    return tmp_path, ref, max(seconds)
+
+
+def _kill_at(p: subprocess.Popen, delay: float, sig: int) -> bool:
+    """Send ``sig`` after ``delay`` seconds unless done; return True when it was killed."""
+    try:
+        p.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        p.send_signal(sig)
+    p.communicate(timeout=600)
+    return p.returncode != 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
+def test_killed_run_leaves_old_or_new_output(two_runs, sig):
+    root, ref, full = two_runs
+    rng = np.random.default_rng(20261129 + int(sig))
+    scen = {"A": "s.toml", "B": "b.toml"}
+    out = f"out{int(sig)}"
+    assert subprocess.run([*_exe(), "run", "s.toml", "-o", out], cwd=root).returncode == 0
+    current = "A"
+    killed = 0
+    for _ in range(10):  # until three kills landed mid-run (load makes run times vary)
+        if killed >= 3:
+            break
+        new = "B" if current == "A" else "A"
+        delay = full * (1.0 - rng.beta(1.0, 2.5))  # more kills late, near the swap
+        p = _start(["run", scen[new], "-o", out, "--overwrite"], root)
+        killed += _kill_at(p, delay, sig)
+        got = _content(root / out)
+        assert got in (ref[current], ref[new]), f"partial output after {sig!r} at {delay:.2f}s"
+        if got == ref[new]:
+            current = new
+        left = litter(root)
+        if sig == signal.SIGTERM:
+            assert not left, (delay, p.returncode, left)
+        else:
+            # swept by the next run writing into this folder
+            p2 = subprocess.run(
+                [*_exe(), "run", scen[current], "-o", out], cwd=root, capture_output=True
+            )
+            assert p2.returncode == 0, p2.stderr
+            assert not litter(root), litter(root)
+            assert _content(root / out) == ref[current]
+    assert not [n for n in os.listdir(root) if n.startswith(".")]
+    assert killed >= 3, "the kills came after the runs had finished"
+
+
+def test_killed_demo_leaves_old_or_new_output(tmp_path):
+    """`reten demo` is one transaction: after a kill the folder is the whole demo, old or new.
+
+    The demo is deterministic, so old and new are the same bytes: the first complete demo.
+    """
+    full = _timed(["demo", "-o", "demo"], tmp_path)
+    ref = _content(tmp_path / "demo")
+    rng = np.random.default_rng(7)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        delay = full * (1.0 - rng.beta(1.0, 2.0))
+        p = _start(["demo", "-o", "demo", "--overwrite"], tmp_path)
+        _kill_at(p, delay, sig)
+        assert _content(tmp_path / "demo") == ref, f"partial demo after {sig!r} at {delay:.2f}s"
+        if sig == signal.SIGTERM:
+            assert not litter(tmp_path), litter(tmp_path)
+    # the next demo into the same folder completes and sweeps the SIGKILL orphans
+    assert subprocess.run([*_exe(), "demo", "-o", "demo"], cwd=tmp_path).returncode == 0
+    assert _content(tmp_path / "demo") == ref
+    assert not litter(tmp_path), litter(tmp_path)
