@@ -362,3 +362,26 @@ def test_docstring_examples_run(module):
     )
     result = doctest.testmod(mod)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("objective", ["cost", "interception"])
+@given(data=st.data())
+@settings(max_examples=10, deadline=None)
+def test_gain_bounds_hold(objective, data):
+    # the lazy greedy's bounds: one more unit at a site never gains more than its bound
+    from reten.models.interdiction.follower import Follower, gain_bounds
+
+    try:
+        net, p, sites, _ = data.draw(parallel_zero("nodes"))
+        fol = Follower(net, p, sites, objective)
+    except InputError:
+        return
+    rng = np.random.default_rng(0)
+    n = rng.integers(0, 2, sites.size) * (sites.upper > 0)
+    val, tree = fol.evaluate(n)
+    bound = gain_bounds(fol, sites, tree)
+    for s in range(sites.size):
+        m = n.copy()
+        m[s] += 1
+        v, _ = fol.evaluate(m)
+        assert v - val <= bound[s] + 1e-9 * max(1.0, abs(val))

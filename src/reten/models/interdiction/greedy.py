@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from reten.kernels.sptree import SPTree
-from reten.models.interdiction.follower import Follower, route_sites
+from reten.models.interdiction.follower import Follower, gain_bounds, route_sites
 from reten.models.interdiction.milp import dual_milp
 from reten.models.interdiction.result import InterdictionResult
 from reten.models.interdiction.sites import Sites
@@ -16,7 +16,11 @@ from reten.models.interdiction.sites import Sites
 def greedy_allocation(
     fol: Follower, sites: Sites, budget: float, deadline: float, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, float, list[SPTree]]:
-    """Units one at a time by best marginal value per resource, then improving swaps."""
+    """Units one at a time by best marginal value per resource, then improving swaps.
+
+    Sites are tried in order of an upper bound on their gain (:func:`gain_bounds`), and
+    the scan stops when no remaining bound beats the best gain found.
+    """
     n = np.zeros(sites.size, np.int64) if start is None else start.copy()
     val, tree = fol.evaluate(n)
     trees = [tree]
@@ -27,7 +31,12 @@ def greedy_allocation(
     while time.perf_counter() < deadline:
         spent = float(sites.resource @ n)
         best, best_gain = -1, 0.0
-        for s in candidates(tree).tolist():
+        bound = gain_bounds(fol, sites, tree) / sites.resource
+        order = np.flatnonzero(bound > 0)
+        order = order[np.argsort(-bound[order], kind="stable")]
+        for s in order.tolist():
+            if bound[s] <= best_gain + 1e-12 or time.perf_counter() >= deadline:
+                break  # no later site can beat the best found (lazy greedy)
             if n[s] >= sites.upper[s] or spent + sites.resource[s] > budget + 1e-9:
                 continue
             n[s] += 1
