@@ -51,7 +51,8 @@ def solve_auto(
     if first.status == "optimal" or remaining < 1.0:
         return first
     ctx = mp.get_context("spawn")
-    args = (fol.net, fol.problem, sites, budget, remaining, objective, tol)
+    # the racers' limit is a wall-clock deadline, so their start-up counts against it
+    args = (fol.net, fol.problem, sites, budget, time.time() + remaining, objective, tol)
     racers: dict[str, tuple[Any, Connection]] = {}
     warm_in = dict(warm) if warm is not None else None
     for name, extra in (("decomposition", (warm_in, first.units)), ("milp", (None, None))):
@@ -95,15 +96,17 @@ def _racer(
     problem: Any,
     sites: Sites,
     budget: float,
-    time_limit: float,
+    deadline: float,
     objective: str,
     tol: float,
     warm: dict[str, Any] | None,
     start: np.ndarray | None,
 ) -> None:
-    """Run one method in a child process and send ``(result, warm)`` back."""
+    """Run one method in a child process until the wall-clock ``deadline`` (``time.time``)
+    and send ``(result, warm)`` back."""
     try:
         fol = Follower(net, problem, sites, objective)
+        time_limit = max(deadline - time.time(), 0.1)
         if name == "milp":
             res = dual_milp(fol, sites, budget, time_limit, objective, tol)
         else:
