@@ -13,7 +13,9 @@ National (``RETEN_BENCH_NATIONAL=1``): the DCW network, cost = km, every road a 
 unit adds 50 km-equivalents of delay, p_detect 0.1): the 34 Sinaloa and Golden-Triangle
 origins at K = 5, 10, 20 (300 s each); every municipality of Sinaloa, Durango, Chihuahua,
 Michoacan and Jalisco at K = 5, 10 (120 s); interception on the five-state case at K = 10
-(300 s). The greedy's value and gap beside each.
+(300 s); ``RETEN_BENCH_NATIONAL_CASES`` picks cases (``0,1,2``) and
+``RETEN_BENCH_NATIONAL_LIMIT_S`` overrides their limits. The greedy's value and gap beside
+each.
 """
 
 from __future__ import annotations
@@ -221,6 +223,7 @@ def run_national() -> list[str]:
     for i, (which, ks, limit, obj, title) in enumerate(cases):
         if only and str(i) not in only.split(","):
             continue
+        limit = float(os.environ.get("RETEN_BENCH_NATIONAL_LIMIT_S", limit))
         load = os.getloadavg()[0]
         _, _, rows = in_fresh_process(_national, str(mexico), which, ks, limit, obj)
         out += [
