@@ -183,10 +183,10 @@ def test_failure_midway_keeps_the_previous_output(proj, monkeypatch):
 
 
 def test_demo_is_atomic_as_a_whole(tmp_path, monkeypatch):
-    import reten.cli as cli
+    from reten.results import ComparisonResult
 
     calls = []
-    real = cli.compare_to_dir
+    real = ComparisonResult.write
 
     def second_fails(*a, **k):
         calls.append(1)
@@ -194,7 +194,8 @@ def test_demo_is_atomic_as_a_whole(tmp_path, monkeypatch):
             raise RuntimeError("boom")
         return real(*a, **k)
 
-    monkeypatch.setattr(cli, "compare_to_dir", second_fails)
+    # the second comparison the demo writes fails: nothing of the demo may remain
+    monkeypatch.setattr(ComparisonResult, "write", second_fails)
     r = call("demo", "-o", "demo", cwd=tmp_path)
     assert r.code == 1 and len(r.err_lines) == 1
     assert sorted(os.listdir(tmp_path)) == []

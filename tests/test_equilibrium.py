@@ -15,6 +15,7 @@ from reten.kernels.sptree import sink_tree
 from reten.models.equilibrium import Congestion, solve_equilibrium
 from reten.network.model import Network
 from reten.problem import Problem
+from strategies import networks
 
 
 @pytest.mark.parametrize("method", ["gp", "fw", "cfw", "qp"])
@@ -47,13 +48,9 @@ def test_two_routes_match_the_analytic_equilibrium(method, a1, a2, c1, c2, alpha
 
 @st.composite
 def instances(draw, arc_capacity: bool):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    n = draw(st.integers(4, 7))
-    m = draw(st.integers(n, 2 * n))
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-    net = Network.from_arcs(src, dst, rng.uniform(1, 10, src.size), np.zeros(n), np.zeros(n))
+    net = draw(networks(nodes=(4, 7), arcs=(4, 14), length=(1.0, 10.0), two_way=True))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = net.n_nodes
     k = draw(st.integers(1, 3))
     nodes = rng.permutation(n)
     sinks, origins = nodes[:k], nodes[k : k + draw(st.integers(1, min(3, n - k)))]

@@ -13,21 +13,16 @@ from hypothesis import strategies as st
 from conftest import run_cli
 from reten.errors import InputError
 from reten.models.interdiction import brute_force, build_sites, marginal_curve, optimize
-from reten.network.model import Network, Regions
+from reten.network.model import Regions
 from reten.problem import Problem
+from strategies import networks
 
 
 @st.composite
 def instances(draw, kind: str, objective: str):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    n = draw(st.integers(4, 8))
-    m = draw(st.integers(n, 2 * n))
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-    net = Network.from_arcs(
-        src, dst, rng.integers(1, 10, src.size).astype(float), np.zeros(n), np.zeros(n)
-    )
+    net = draw(networks(nodes=(4, 8), arcs=(4, 16), length=(1, 9), integer=True, two_way=True))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = net.n_nodes
     net = net.with_costs(capacity=rng.integers(1, 20, net.n_arcs).astype(float))
     if kind == "regions":
         nreg = 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import run_cli
+from oracles import nx_root_distances
 from reten.analysis.validate import validate
 from reten.errors import InputError
 from reten.models.chain import solve_inbound
@@ -17,16 +17,14 @@ from reten.models.relocation import RelocationSpec, relocate
 from reten.models.routes import solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
+from strategies import networks
 
 
 @st.composite
 def instances(draw):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    n = draw(st.integers(4, 14))
-    m = draw(st.integers(n, 3 * n))
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    net = Network.from_arcs(src, dst, rng.uniform(1, 10, m), np.zeros(n), np.zeros(n))
+    net = draw(networks(nodes=(4, 14), arcs=(4, 42), length=(1.0, 10.0)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = net.n_nodes
     k = draw(st.integers(1, 3))
     sinks = rng.choice(n, k, replace=False)
     labs = rng.choice(n, draw(st.integers(1, 4)))
@@ -59,16 +57,7 @@ def instances(draw):
 
 def nx_dist(net, weight, roots, root_cost, reverse):
     """Least cost from every node to the roots (reverse) or from the roots (forward)."""
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
-    for e in range(net.n_arcs):
-        u, v = int(net.arc_source[e]), int(net.arc_target[e])
-        g.add_edge(v, u, w=weight[e]) if reverse else g.add_edge(u, v, w=weight[e])
-    best = np.full(net.n_nodes, np.inf)
-    for r, c in zip(roots.tolist(), root_cost.tolist(), strict=True):
-        for node, d in nx.single_source_dijkstra_path_length(g, r, weight="w").items():
-            best[node] = min(best[node], d + c)
-    return best
+    return nx_root_distances(net, weight, roots, root_cost, reverse=reverse)
 
 
 @given(instances())

@@ -9,20 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MEXICO, need
+from oracles import nx_graph, nx_route_costs
 from reten.models.routes import solve_routes
-from reten.network.model import Network, Regions
 from reten.network.terminals import snap_points
 from reten.problem import Problem
+from strategies import networks
 
 
 @st.composite
 def problems(draw):
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    n = draw(st.integers(3, 25))
-    m = draw(st.integers(2, 90))
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    net = Network.from_arcs(src, dst, rng.uniform(1, 100, m), rng.random(n), rng.random(n))
+    """A random network (the shared strategy) with random costs, risks, origins, crossings."""
+    net = draw(networks(nodes=(3, 25), arcs=(2, 90)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = net.n_nodes
     k = draw(st.integers(1, min(4, n - 1)))
     nodes = rng.permutation(n)
     sinks, origins = nodes[:k], nodes[k : k + draw(st.integers(1, n - k))]
@@ -45,28 +44,12 @@ def problems(draw):
     return net, p
 
 
-def nx_costs(net, p):
-    """Per origin: cost to each sink by NetworkX Dijkstra (reversed graph), shape (o, k)."""
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
-    w = p.arc_cost + p.risk_weight * p.arc_logsurv
-    for e in range(net.n_arcs):
-        g.add_edge(int(net.arc_target[e]), int(net.arc_source[e]), w=float(w[e]))
-    out = np.full((p.origin_node.size, p.sink_node.size), np.inf)
-    for j, s in enumerate(p.sink_node.tolist()):
-        d = nx.single_source_dijkstra_path_length(g, s, weight="w")
-        sc = p.sink_cost[j] + p.risk_weight * p.sink_logsurv[j]
-        for i, o in enumerate(p.origin_node.tolist()):
-            out[i, j] = d.get(o, np.inf) + sc
-    return out
-
-
 @given(problems())
 @settings(max_examples=80, deadline=None)
 def test_costs_and_crossings_match_networkx(inst):
     net, p = inst
     r = solve_routes(net, p)
-    ref = nx_costs(net, p)
+    ref = nx_route_costs(net, p)
     best = ref.min(axis=1)
     fin = np.isfinite(best)
     assert (r.origin_crossing >= 0).tolist() == fin.tolist()
@@ -128,43 +111,6 @@ def test_crackdown_never_lowers_cost(inst, seed):
     assert (r2.crossing_flow_kg[~np.isfinite(sc2)] == 0).all()
 
 
-@given(problems(), st.integers(0, 2**32 - 1))
-@settings(max_examples=60, deadline=None)
-def test_region_flows_count_route_entries(inst, seed):
-    net, p = inst
-    rng = np.random.default_rng(seed)
-    nreg = 4
-    regions = Regions(
-        np.array([f"m{i}" for i in range(nreg)] + ["s0", "s1"], dtype=object),
-        np.array(["x"] * (nreg + 2), dtype=object),
-        np.array(["municipality"] * nreg + ["state"] * 2, dtype=object),
-        np.array([4, 4, 5, 5, -1, -1], dtype=np.int32),
-    )
-    import dataclasses
-
-    node_region = rng.integers(-1, nreg, net.n_nodes).astype(np.int32)
-    arc_region = rng.integers(-1, nreg, net.n_arcs).astype(np.int32)
-    net = dataclasses.replace(net, regions=regions, node_region=node_region, arc_region=arc_region)
-    r = solve_routes(net, p)
-    ref = np.zeros(nreg + 2)
-    parent = regions.parent
-    for i in np.flatnonzero(r.origin_crossing >= 0):
-        path = r.path(i)
-        places = [node_region[p.origin_node[i]]]
-        for a in path:
-            places.append(arc_region[a] if arc_region[a] >= 0 else node_region[net.arc_source[a]])
-            places.append(node_region[net.arc_target[a]])
-        for lift in (lambda x: x, lambda x: parent[x] if x >= 0 else -1):
-            seq = [lift(x) for x in places]
-            prev = None
-            for j, x in enumerate(seq):
-                # an arc without a region takes its source node's, so it never starts an entry
-                if x >= 0 and (j == 0 or x != prev):
-                    ref[x] += p.origin_volume_kg[i]
-                prev = x
-    assert np.allclose(r.region_flow_kg, ref)
-
-
 def test_dcw_random_origins_match_networkx(dcw_network):
     net = dcw_network
     ports = pd.read_csv(need(MEXICO / "us_mexico_land_ports_bts.csv"))
@@ -187,9 +133,7 @@ def test_dcw_random_origins_match_networkx(dcw_network):
         np.ones(origins.size),
     )
     r = solve_routes(net, p)
-    g = nx.DiGraph()
-    for e in range(net.n_arcs):
-        g.add_edge(int(net.arc_target[e]), int(net.arc_source[e]), w=float(cost[e]))
+    g = nx_graph(net, cost, reverse=True)
     per_sink = [nx.single_source_dijkstra_path_length(g, int(s), weight="w") for s in sinks]
     for i, o in enumerate(origins.tolist()):
         d = np.array([ps.get(o, np.inf) for ps in per_sink])

@@ -129,7 +129,7 @@ def test_case03_zero_length_connector_route_is_5_km(tmp_path):
         'name = "c"\n[network]\npath = "net"\n[costs]\nmode = "length_km"\n'
         '[[origins]]\nnode = "lab"\nvolume_kg = 10\n[[destinations]]\nnode = "border"\n',
     )
-    _, _, r = run(sc)
+    r = run(sc).routes
     g = nx.DiGraph()
     for u, v, km in [
         ("lab", "gate", 0),
@@ -162,7 +162,8 @@ def test_case03_braess_equilibrium_cost_is_80(tmp_path, method):
         f'method = "{method}"\ntarget_gap = 1e-9\n'
         '[[origins]]\nnode = "O"\nvolume_kg = 4000\n[[destinations]]\nnode = "D"\n',
     )
-    _, net, r = run(sc)
+    res = run(sc)
+    net, r = res.network, res.routes
     # Braess (1968): all 4000 on O-A-B-D costs 40 + 0 + 40 = 80; O-A-D and O-B-D cost 85
     assert r.origin_cost[0] == pytest.approx(80.0, abs=1e-3)
     ab = int(net.arc_id(np.array([net.node_index()["A"]]), np.array([net.node_index()["B"]]))[0])
@@ -188,7 +189,8 @@ def test_congested_parallel_roads_split_as_the_analytic_equilibrium(tmp_path, me
         f'method = "{method}"\ntarget_gap = 1e-10\n'
         '[[origins]]\nnode = "O"\nvolume_kg = 3000\n[[destinations]]\nnode = "D"\n',
     )
-    _, net, r = run(sc)
+    res = run(sc)
+    net, r = res.network, res.routes
     x1 = (20 - 10 + 3000 / 50) / (1 / 100 + 1 / 50)
     assert r.origin_cost[0] == pytest.approx(10 + x1 / 100, abs=1e-3)
     direct = int(net.arc_id(np.array([0]), np.array([1]))[0])

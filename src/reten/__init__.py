@@ -1,8 +1,51 @@
-"""reten: model illicit supply chains on real road networks and plan enforcement against them."""
+"""reten: model illicit supply chains on real road networks and plan enforcement against them.
+
+The public API::
+
+    import reten
+    net = reten.load_network("default")
+    sc = reten.Scenario.from_toml("baseline.toml")   # or reten.Scenario.from_dict({...})
+    res = reten.run(sc, net)                         # res.origins, .regions, .crossings, .arcs
+    cmp = reten.compare(res, reten.run(sc2, net))
+    opt = reten.optimize(sc, net, budget=5, objective="cost", sites="arcs")
+    back = reten.read_run("out/run")
+
+See ``docs/python.md``.
+"""
 
 __version__ = "0.1.0"
 
+from reten.api import (
+    build_network,
+    compare,
+    load_network,
+    optimize,
+    read_run,
+    run,
+    save_network,
+    validate,
+)
 from reten.errors import InputError
 from reten.network.model import Network, Regions
+from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult
+from reten.scenario import Scenario
 
-__all__ = ["InputError", "Network", "Regions", "__version__"]
+__all__ = [
+    "ComparisonResult",
+    "InputError",
+    "Network",
+    "OptimizeResult",
+    "Regions",
+    "RunResult",
+    "Scenario",
+    "ValidationResult",
+    "__version__",
+    "build_network",
+    "compare",
+    "load_network",
+    "optimize",
+    "read_run",
+    "run",
+    "save_network",
+    "validate",
+]

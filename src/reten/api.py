@@ -1,80 +1,704 @@
-"""The Python API in a few calls: load a scenario, run it, compare two runs."""
+"""Orchestration behind the public API: load, run, compare, optimize, validate, read back.
+
+Each function resolves a :class:`~reten.scenario.Scenario` on a
+:class:`~reten.network.model.Network` into a Problem and model settings, calls one model,
+and wraps its arrays into a result from :mod:`reten.results` (names attached there).
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
-from reten.scenario import Scenario, load_scenario, resolve
+from reten.results import (
+    ComparisonResult,
+    OptimizeResult,
+    RunResult,
+    ValidationResult,
+    read_run,
+)
+from reten.scenario import ModelSettings, Scenario, resolve, resolve_all
+
+__all__ = [
+    "build_network",
+    "compare",
+    "load_network",
+    "optimize",
+    "read_run",
+    "run",
+    "save_network",
+    "scenario_network",
+    "solve",
+    "validate",
+]
+
+
+def load_network(source: str | os.PathLike[str] = "default") -> Network:
+    """Return a road network: the embedded default or a directory saved by reten.
+
+    Parameters
+    ----------
+    source : str or path-like
+        ``"default"``: the embedded Mexico skeleton (municipalities, states, 28 border
+        crossings, seaports); else a directory written by ``reten network build`` or
+        :func:`reten.network.storage.save`.
+
+    Returns
+    -------
+    Network
+        Arrays in CSR form plus node, arc and region tables.
+
+    Raises
+    ------
+    InputError
+        When the directory does not exist or is not a saved network.
+
+    Examples
+    --------
+    >>> net = load_network("default")
+    >>> net.n_nodes > 100, len(net.regions) > 32
+    (True, True)
+    >>> load_network("no/such/dir")
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: no/such/dir does not exist; build a network there with: ...
+    """
+    if str(source) == "default":
+        from reten.data import default_network
+
+        return default_network()
+    p = Path(source)
+    if not p.exists():
+        raise InputError(no_network_message(p))
+    from reten.network import storage
+
+    return storage.load(p)
+
+
+def build_network(
+    *,
+    lines: str | os.PathLike[str] | None = None,
+    osm: str | os.PathLike[str] | None = None,
+    edges: str | os.PathLike[str] | None = None,
+    nodes: str | os.PathLike[str] | None = None,
+    dimacs: str | os.PathLike[str] | None = None,
+    regions: str | os.PathLike[str] | None = None,
+    ports: str | os.PathLike[str] | None = None,
+    seaports: str | os.PathLike[str] | None = None,
+    places: str | os.PathLike[str] | None = None,
+    terminal_max_km: float = 10.0,
+    on_progress: Any = None,
+    **options: Any,
+) -> Network:
+    """Build a road network from geodata, with regions and terminals attached.
+
+    Parameters
+    ----------
+    lines, osm, edges, dimacs : path, optional
+        Exactly one source: a line file (any OGR format), an OpenStreetMap PBF/XML file, a
+        CSV edge list (``source,target,length_m``; ``nodes``: ``id,lon,lat``) or a DIMACS
+        ``.gr`` file.
+    regions : path, optional
+        Polygons (municipalities) attached to nodes and arcs (``regions_layer``,
+        ``regions_code`` options).
+    ports, seaports, places : path, optional
+        CSV files of land ports of entry, seaports and named places, snapped to the network
+        within ``terminal_max_km`` km.
+    on_progress : callable, optional
+        Called with a count while reading OpenStreetMap.
+    **options
+        Builder options: ``layer``, ``snap_m``, ``split_interior``, ``columns``,
+        ``class_col``, ``speed_col``, ``oneway_col``, ``toll_col``, ``crs``,
+        ``largest_component``, ``regions_layer``, ``regions_code``, ``regions_nearest_m``
+        (see ``reten network build --help``).
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InputError
+        An unknown option, no source or an unreadable input (one line naming the file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "e.csv").write_text("source,target,length_m\\na,b,10\\nb,c,5\\n")
+    >>> net = build_network(edges=d / "e.csv")
+    >>> net.n_nodes, sorted(map(str, net.node_key))
+    (3, ['a', 'b', 'c'])
+    """
+    from dataclasses import fields
+
+    from reten.network.build import BuildSpec, TerminalSpec, build
+
+    valid = {f.name for f in fields(BuildSpec)} - {"terminals", "lines", "osm", "edges", "nodes"}
+    valid -= {"dimacs", "regions"}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise InputError(
+            f"build_network: unknown option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(valid))}"
+        )
+    terms = [
+        TerminalSpec(str(p), kind, terminal_max_km * 1000)
+        for p, kind in ((ports, "border"), (seaports, "seaport"), (places, "place"))
+        if p is not None
+    ]
+
+    def opt(p: Any) -> str | None:
+        return None if p is None else str(p)
+
+    spec = BuildSpec(
+        lines=opt(lines),
+        osm=opt(osm),
+        edges=opt(edges),
+        nodes=opt(nodes),
+        dimacs=opt(dimacs),
+        regions=opt(regions),
+        terminals=terms,
+        **options,
+    )
+    return build(spec, on_progress=on_progress)
+
+
+def save_network(net: Network, path: str | os.PathLike[str]) -> Path:
+    """Save ``net`` in directory ``path`` (read it back with :func:`load_network`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> net = load_network("default")
+    >>> load_network(save_network(net, tempfile.mkdtemp() + "/net")).n_arcs == net.n_arcs
+    True
+    """
+    from reten.network import storage
+
+    return Path(storage.save(net, path))
+
+
+def _network_key(sc: Scenario) -> str:
+    """The network a scenario names, as a comparable key (``"default"`` or a path)."""
+    net = sc.spec["network"]
+    if "path" not in net:
+        return "default"
+    p = Path(str(net["path"]))
+    return str((p if p.is_absolute() else sc.base_dir / p).resolve())
 
 
 def scenario_network(sc: Scenario) -> Network:
-    """Return the network a scenario names: the embedded default or a saved directory."""
-    from reten.network import storage
-
-    net = sc.data.get("network", {"default": True})
+    """Return the network a scenario names in ``[network]`` (default or ``path``)."""
+    net = sc.spec["network"]
     if "path" in net:
-        if net.get("default"):
-            raise sc.err("network", "give default = true or path, not both")
         p = Path(str(net["path"]))
         if not p.is_absolute():
-            p = Path(sc.path).parent / p
+            p = sc.base_dir / p
         if not (p / "meta.json").is_file():
             raise sc.err("network.path", no_network_message(p))
+        from reten.network import storage
+
         return storage.load(p)
-    if net.get("default", True) is not True:
-        raise sc.err("network", 'give default = true or path = "DIR"')
     from reten.data import default_network
 
     return default_network()
 
 
-def prepare(path: str | Path, net: Network | None = None) -> tuple[Scenario, Network, Problem]:
-    """Return the scenario at ``path``, its network and its resolved Problem."""
-    sc = load_scenario(path)
-    net = net if net is not None else scenario_network(sc)
-    return sc, net, resolve(sc, net)
+def solve(problem: Problem, settings: ModelSettings, net: Network) -> RouteResult:
+    """Run the model the settings ask for: routes, congestion equilibrium or relocation.
 
+    A precursor leg (``problem.source_node``) is added to any of them.
 
-def solve(sc: Scenario, net: Network, problem: Problem) -> RouteResult:
-    """Run the model a scenario asks for: routes, congestion equilibrium or relocation.
+    Parameters
+    ----------
+    problem : Problem
+        Arrays only (see :func:`reten.scenario.resolve`).
+    settings : ModelSettings
+        Typed model settings (see :func:`reten.scenario.resolve_all`).
+    net : Network
 
-    A ``[chain]`` adds the precursor leg to any of them.
+    Returns
+    -------
+    RouteResult
+        Arrays indexed like the problem's origins, sinks and the network's arcs.
+
+    References
+    ----------
+    Dell, M. (2015). Trafficking Networks and the Mexican Drug War. *American Economic
+    Review* 105(6), 1738-1779.
+
+    Examples
+    --------
+    >>> net = load_network("default")
+    >>> sc = Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    >>> r = resolve_all(sc, net)
+    >>> float(solve(r.problem, r.settings, net).crossing_flow_kg.sum())
+    90.0
     """
-    from reten.scenario import congestion_options, resolve_congestion, resolve_relocation
-
-    relocation = resolve_relocation(sc, net, problem)
-    if relocation is not None:
+    if settings.relocation is not None:
         from reten.models.relocation import relocate
 
-        return relocate(net, problem, relocation)
-    congestion = resolve_congestion(sc, net, problem)
-    if congestion is not None:
+        return relocate(net, problem, settings.relocation)
+    if settings.congestion is not None:
         from reten.models.equilibrium import solve_equilibrium
 
-        result = solve_equilibrium(net, problem, congestion, **congestion_options(sc))
+        opts = settings.equilibrium.as_kwargs() if settings.equilibrium else {}
+        result = solve_equilibrium(net, problem, settings.congestion, **opts)
     else:
         result = solve_routes(net, problem)
     if problem.source_node.size:
-        from dataclasses import replace
-
         from reten.models.chain import solve_inbound
 
         result = replace(result, inbound=solve_inbound(net, problem))
     return result
 
 
-def run(path: str | Path, net: Network | None = None) -> tuple[Scenario, Network, RouteResult]:
-    """Return (scenario, network, route result); raise InputError when no origin has a route."""
-    sc, net, problem = prepare(path, net)
-    result = solve(sc, net, problem)
-    if result.unreachable.size == problem.origin_node.size:
-        names = ", ".join(str(x) for x in problem.origin_label[:20])
+def _as_scenario(sc: Scenario | str | os.PathLike[str] | dict[str, Any]) -> Scenario:
+    if isinstance(sc, Scenario):
+        return sc
+    if isinstance(sc, dict):
+        return Scenario.from_dict(sc)
+    if isinstance(sc, str | os.PathLike):
+        return Scenario.from_toml(sc)
+    raise InputError(f"expected a Scenario, a dict or a TOML path, got {type(sc).__name__}")
+
+
+def _result(sc: Scenario, net: Network, r: RouteResult) -> RunResult:
+    return RunResult(
+        name=sc.name, provenance=dict(r.provenance), network=net, routes=r, scenario=sc
+    )
+
+
+def run(
+    sc: Scenario | str | os.PathLike[str] | dict[str, Any], net: Network | None = None
+) -> RunResult:
+    """Run a scenario: least-cost routes, congestion equilibrium or lab relocation.
+
+    Parameters
+    ----------
+    sc : Scenario, dict or path
+        The scenario (a dict or a TOML path is read with :meth:`Scenario.from_dict` /
+        :meth:`Scenario.from_toml`).
+    net : Network, optional
+        The network; default: the one the scenario's ``[network]`` names.
+
+    Returns
+    -------
+    RunResult
+        ``.origins``, ``.regions``, ``.crossings`` (DataFrames), ``.arcs`` (GeoDataFrame,
+        EPSG:4326), ``.summary``, ``.provenance``; ``.write(dir)`` writes the run directory.
+
+    Raises
+    ------
+    InputError
+        An invalid scenario, a name the network lacks, or no origin with a route to an
+        open crossing.
+
+    References
+    ----------
+    Dell, M. (2015). Trafficking Networks and the Mexican Drug War. *AER* 105(6).
+
+    Examples
+    --------
+    >>> import reten
+    >>> net = reten.load_network("default")
+    >>> sc = reten.Scenario.from_dict({"origins": [{"municipality": "Culiacán",
+    ...                                            "volume_kg": 100}]})
+    >>> res = reten.run(sc, net)
+    >>> res.summary["volume_kg"], res.origins.loc[0, "crossing"]
+    (100.0, 'Nogales crossing')
+    >>> res.regions.region.dtype == res.origins.node.dtype == "str"
+    True
+    >>> str(res.arcs.crs)
+    'EPSG:4326'
+    """
+    sc = _as_scenario(sc)
+    net = net if net is not None else scenario_network(sc)
+    res = resolve_all(sc, net)
+    r = solve(res.problem, res.settings, net)
+    _check_reached(sc, r)
+    return _result(sc, net, r)
+
+
+def _check_reached(sc: Scenario, r: RouteResult) -> None:
+    p = r.problem
+    if r.unreachable.size == p.origin_node.size:
+        names = ", ".join(str(x) for x in p.origin_label[:20])
         raise InputError(
             f"{sc.path}: no route from any origin to an open crossing "
             f"(origins: {names}); check closures and destinations"
         )
-    return sc, net, result
+
+
+def compare(
+    base: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
+    scenario: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
+    net: Network | None = None,
+) -> ComparisonResult:
+    """Return what ``scenario`` changes relative to ``base``: displacement by region.
+
+    Parameters
+    ----------
+    base, scenario : RunResult, or Scenario, dict or path
+        Two runs on the same network (from :func:`run`), or two scenarios, which are run
+        first (on ``net``, else on the network each names, loaded once when the same).
+    net : Network, optional
+        The network to run scenarios on.
+
+    Returns
+    -------
+    ComparisonResult
+        ``.regions`` (per-region change, codes and names), ``.crossings``, ``.origins``
+        (cost increase), ``.totals``; ``.write(dir)`` writes the comparison directory.
+
+    Raises
+    ------
+    InputError
+        When the runs are on different networks, or one was read back from a directory.
+
+    References
+    ----------
+    Dell (2015), section IV: predicted diversion and the increase in traffickers' costs.
+
+    Examples
+    --------
+    >>> import reten
+    >>> net = reten.load_network("default")
+    >>> base = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    >>> surge = base.add_enforcement({"type": "crackdown", "regions": ["Sinaloa"],
+    ...                               "cost_multiplier": 3.0})
+    >>> cmp = reten.compare(reten.run(base, net), reten.run(surge, net))
+    >>> cmp.totals["cost_increase"] > 0, list(cmp.regions.columns[:3])
+    (True, ['region', 'level', 'flow_base_kg'])
+    """
+    from reten.analysis.displacement import compare as displacement
+
+    if not isinstance(base, RunResult):
+        sb = _as_scenario(base)
+        net = net if net is not None else scenario_network(sb)
+        base = run(sb, net)
+    if not isinstance(scenario, RunResult):
+        ss = _as_scenario(scenario)
+        same = base.scenario is not None and _network_key(ss) == _network_key(base.scenario)
+        scenario = run(ss, net if net is not None else base.network if same else None)
+    net, rb = base._need("compare")
+    net2, rs = scenario._need("compare")
+    if net2 is not net and net2.content_hash() != net.content_hash():
+        raise InputError(f"{scenario.name}: runs on a different network than {base.name}")
+    c = displacement(net, rb, rs)
+    return ComparisonResult(
+        base=base,
+        scenario=scenario,
+        regions=c.regions,
+        crossings=c.crossings,
+        origins=c.origins,
+        totals=c.totals,
+        provenance={"baseline": dict(base.provenance), "scenario": dict(scenario.provenance)},
+    )
+
+
+def optimize(
+    sc: Scenario | str | os.PathLike[str] | dict[str, Any],
+    net: Network | None = None,
+    *,
+    budget: float,
+    objective: str = "cost",
+    sites: str = "arcs",
+    method: str = "auto",
+    time_limit_s: float = 300.0,
+    delay: float = 50.0,
+    p_detect: float = 0.1,
+    max_units: int = 1,
+    curve: bool = True,
+) -> OptimizeResult:
+    """Choose where ``budget`` units cost traffickers most or intercept most, with bounds.
+
+    The scenario's own enforcement is the starting point; the trafficker best-responds to
+    the units (a Stackelberg network-interdiction game).
+
+    Parameters
+    ----------
+    sc : Scenario, dict or path
+    net : Network, optional
+        Default: the scenario's ``[network]``.
+    budget : float
+        Units available (> 0).
+    objective : {"cost", "interception", "capacity"}
+        Maximise the traffickers' least cost (cost units·kg/month), maximise expected
+        interception (kg/month), or minimise the volume that can still cross.
+    sites : {"arcs", "nodes", "crossings", "regions"}
+        Candidate sites.
+    method : {"auto", "milp", "decomposition", "greedy"}
+    time_limit_s : float
+        Seconds for the whole solve (> 0).
+    delay : float
+        Cost units each unit adds to the arcs it covers (>= 0).
+    p_detect : float
+        Detection probability of one unit, in [0, 1).
+    max_units : int
+        Units per site at most (>= 1).
+    curve : bool
+        Also compute the marginal-value curve K = 1..budget (whole budgets up to 30).
+
+    Returns
+    -------
+    OptimizeResult
+        ``.lower_bound``, ``.upper_bound``, ``.value``, ``.sites`` (DataFrame), ``.curve``,
+        ``.response`` (the traffickers' best response) and ``.comparison``.
+
+    Raises
+    ------
+    InputError
+        A parameter out of range (named: ``budget``, ``p_detect``, ...) or an invalid
+        scenario.
+
+    References
+    ----------
+    Israeli, E. & Wood, R. K. (2002). Shortest-path network interdiction. *Networks* 40(2).
+    Morton, D., Pan, F. & Saeger, K. (2007). Models for nuclear smuggling interdiction.
+    *IIE Transactions* 39(1). Wood, R. K. (1993). Deterministic network interdiction.
+    *Mathematical and Computer Modelling* 17(2).
+
+    Examples
+    --------
+    >>> import reten
+    >>> net = reten.load_network("default")
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}],
+    ...                                "costs": {"mode": "length_km"}})
+    >>> opt = reten.optimize(sc, net, budget=2, objective="cost", sites="crossings")
+    >>> opt.lower_bound <= opt.upper_bound + 1e-6, len(opt.sites) <= 2
+    (True, True)
+    """
+    from reten.models.interdiction import (
+        OBJECTIVES,
+        apply_units,
+        build_sites,
+        marginal_curve,
+    )
+    from reten.models.interdiction import optimize as interdict
+    from reten.report.optimize import curve_frame, log_frame, sites_frame
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
+        raise InputError(f"budget must be a positive number of units (got {budget!r})")
+    if not np.isfinite(budget):
+        raise InputError(f"budget must be finite (got {budget!r})")
+    if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < np.inf):
+        raise InputError(
+            f"time_limit_s must be a positive number of seconds (got {time_limit_s!r})"
+        )
+    t0 = time.perf_counter()
+    sc = _as_scenario(sc)
+    net = net if net is not None else scenario_network(sc)
+    problem = resolve(sc, net)
+    cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
+    kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
+    if kmax > 1:
+        results = marginal_curve(
+            net, problem, cand, kmax, objective=objective, method=method, time_limit=time_limit_s
+        )
+        res = results[-1]
+    else:
+        res = interdict(
+            net, problem, cand, budget, objective=objective, method=method, time_limit=time_limit_s
+        )
+        results = [res]
+    res = replace(res, seconds=time.perf_counter() - t0)
+    results[-1] = res
+    base_r = solve_routes(net, problem)
+    resp_r = solve_routes(
+        net, apply_units(problem, cand, res.units, remove=objective == "capacity")
+    )
+    base = _result(sc, net, base_r)
+    response = RunResult(
+        name=f"{sc.name}: response", provenance=dict(resp_r.provenance), network=net, routes=resp_r
+    )
+    cmp = compare(base, response)
+    prov = {
+        **{k: v for k, v in base_r.provenance.items() if k != "seconds"},
+        "objective": objective,
+        "sites": sites,
+        "method": res.method,
+        "budget": budget,
+        "delay": delay,
+        "p_detect": p_detect,
+        "max_units": max_units,
+        "time_limit_s": time_limit_s,
+    }
+    return OptimizeResult(
+        objective=res.objective,
+        method=res.method,
+        budget=float(budget),
+        value=res.objective_value,
+        lower_bound=res.lower_bound,
+        upper_bound=res.upper_bound,
+        gap=res.gap,
+        status=res.status,
+        seconds=res.seconds,
+        sites=sites_frame(res, net, problem),
+        curve=curve_frame(results),
+        log=log_frame(res),
+        baseline=base,
+        response=response,
+        comparison=cmp,
+        provenance=prov,
+        raw=res,
+        curve_raw=tuple(results),
+    )
+
+
+def validate(
+    result: RunResult | str | os.PathLike[str],
+    observed: str | os.PathLike[str],
+    *,
+    region_col: str,
+    value_col: str,
+    level: str = "state",
+    agg: str = "mean",
+    where: str | None = None,
+    bootstrap: int = 2000,
+    seed: int = 0,
+) -> ValidationResult:
+    """Compare a run's predicted region flows with an observed region-level series.
+
+    Parameters
+    ----------
+    result : RunResult or path
+        A run, or a run directory (read with :func:`read_run`).
+    observed : path
+        CSV with one row per region (and period): ``region_col`` holds region codes.
+    region_col, value_col : str
+        Columns of ``observed``.
+    level : str
+        Region level to compare (``state`` or ``municipality``).
+    agg : {"mean", "sum", "median"}
+        How rows of one region are combined.
+    where : str, optional
+        A row filter such as ``"year >= 2015"``.
+    bootstrap : int
+        Bootstrap resamples of the confidence interval.
+    seed : int
+        Seed of the bootstrap and permutation draws.
+
+    Returns
+    -------
+    ValidationResult
+        Spearman rank correlation, 95% bootstrap interval, permutation p-value, the matched
+        table.
+
+    Raises
+    ------
+    InputError
+        A missing file or column, or a level the run does not have.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, reten
+    >>> net = reten.load_network("default")
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90},
+    ...                                            {"state": "Michoacán", "volume_kg": 30}]})
+    >>> res = reten.run(sc, net)
+    >>> obs = pathlib.Path(tempfile.mkdtemp()) / "obs.csv"
+    >>> top = res.regions[res.regions.level == "state"].nlargest(6, "flow_kg")
+    >>> rows = [f"{c},{f}" for c, f in zip(top.region, top.flow_kg)]
+    >>> _ = obs.write_text("\\n".join(["code,v", *rows]))
+    >>> v = reten.validate(res, obs, region_col="code", value_col="v", bootstrap=50)
+    >>> v.n, round(v.spearman, 3)
+    (6, 1.0)
+    """
+    from reten.analysis.validate import read_observed
+    from reten.analysis.validate import validate as spearman
+
+    if isinstance(result, RunResult):
+        pred, label = result.regions, result.name
+    else:
+        from reten.report.exports import read_table
+
+        rpath = Path(result) / "regions.csv"
+        if not rpath.is_file():
+            raise InputError(f"{result}: not a run directory (no regions.csv)")
+        pred, label = read_table(rpath), str(result)
+    levels = sorted(set(pred.level))
+    if level not in levels:
+        raise InputError(f"level '{level}' not in the run's regions; levels: {', '.join(levels)}")
+    pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
+    obs = read_observed(str(observed), region_col, value_col, agg=agg, where=where)
+    v = spearman(
+        pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=str(observed)
+    )
+    names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
+    tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
+    summary = v.summary() | {
+        "result": label,
+        "observed": str(observed),
+        "value_col": value_col,
+        "level": level,
+        "agg": agg,
+        "where": where,
+    }
+    return ValidationResult(
+        spearman=v.spearman,
+        ci_low=v.ci_low,
+        ci_high=v.ci_high,
+        p_value=v.p_value,
+        n=v.n,
+        table=tab,
+        summary=summary,
+        raw=v,
+    )
+
+
+# ----------------------------------------------------------------------------- demo
+
+DEMO_STEPS = (
+    ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
+    ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),
+    ("border_surge", "Border surge: 10,000 National Guard spread over the northern crossings"),
+    ("both", "Both surges together"),
+)
+"""The demo story: (key, description); the scenarios are ``reten/data/demo/KEY.toml``."""
+
+
+def demo(
+    net: Network | None = None,
+) -> list[tuple[str, str, RunResult, ComparisonResult | None]]:
+    """Run the embedded demo story on the default network.
+
+    Returns
+    -------
+    list of (key, description, run, comparison with the baseline or None)
+        One entry per scenario of :data:`DEMO_STEPS`, baseline first.
+
+    Examples
+    --------
+    >>> steps = demo()
+    >>> [k for k, _, _, _ in steps]
+    ['baseline', 'sinaloa_surge', 'border_surge', 'both']
+    >>> steps[1][3].totals["cost_increase"] > 0
+    True
+    """
+    from importlib import resources
+
+    from reten.data import default_network
+
+    net = net if net is not None else default_network()
+    out: list[tuple[str, str, RunResult, ComparisonResult | None]] = []
+    with resources.as_file(resources.files("reten.data") / "demo") as ddir:
+        base: RunResult | None = None
+        for key, desc in DEMO_STEPS:
+            res = run(Scenario.from_toml(ddir / f"{key}.toml"), net)
+            cmp = compare(base, res) if base is not None else None
+            base = base or res
+            out.append((key, desc, res, cmp))
+    return out

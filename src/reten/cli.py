@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -20,12 +21,8 @@ from reten.atomic import output_dir, output_file
 from reten.errors import InputError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from reten.analysis.displacement import Comparison
-    from reten.models.routes import RouteResult
     from reten.network.model import Network
-    from reten.scenario import Scenario
+    from reten.results import ComparisonResult, RunResult
 
 app = typer.Typer(
     add_completion=False,
@@ -126,18 +123,16 @@ def _progress() -> Progress:
     )
 
 
-def load_network(path: Path | None, default: bool) -> Network:
-    """Return the embedded default network or the one saved at ``path``."""
-    from reten.network import storage
+def _network(path: Path | None, default: bool) -> Network:
+    """Return the network a command names: a directory or ``--default``."""
+    import reten
 
     if default == (path is not None):
         raise InputError("give a network directory or --default (one of them)")
     if default:
-        from reten.data import default_network
-
-        return default_network()
+        return reten.load_network("default")
     assert path is not None
-    return storage.load(path)
+    return reten.load_network(path)
 
 
 @network_app.command("build")
@@ -183,36 +178,9 @@ def network_build(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Build a network from lines, OSM, an edge list or DIMACS; attach regions and terminals."""
-    from reten.network import storage
-    from reten.network.build import BuildSpec, TerminalSpec, build, summary
+    import reten
+    from reten.network.build import summary
 
-    terms = [
-        TerminalSpec(p, k, terminal_max_km * 1000)
-        for p, k in ((ports, "border"), (seaports, "seaport"), (places, "place"))
-        if p
-    ]
-    spec = BuildSpec(
-        lines=lines,
-        layer=layer,
-        snap_m=snap_m,
-        split_interior=split_interior,
-        columns=columns,
-        class_col=class_col,
-        speed_col=speed_col,
-        oneway_col=oneway_col,
-        toll_col=toll_col,
-        crs=crs,
-        osm=osm,
-        edges=edges,
-        nodes=nodes,
-        dimacs=dimacs,
-        largest_component=largest_component,
-        regions=regions,
-        regions_layer=regions_layer,
-        regions_code=regions_code,
-        regions_nearest_m=regions_nearest_m,
-        terminals=terms,
-    )
     inputs = [
         Path(x)
         for x in (lines, osm, edges, nodes, dimacs, regions, ports, seaports, places)
@@ -227,9 +195,34 @@ def network_build(
         def tick(n: int) -> None:
             prog.update(task, description=f"reading OSM: {n:,} ways")
 
-        net = build(spec, on_progress=tick)
+        net = reten.build_network(
+            lines=lines,
+            osm=osm,
+            edges=edges,
+            nodes=nodes,
+            dimacs=dimacs,
+            regions=regions,
+            ports=ports or None,
+            seaports=seaports or None,
+            places=places or None,
+            terminal_max_km=terminal_max_km,
+            on_progress=tick,
+            layer=layer,
+            snap_m=snap_m,
+            split_interior=split_interior,
+            columns=columns,
+            class_col=class_col,
+            speed_col=speed_col,
+            oneway_col=oneway_col,
+            toll_col=toll_col,
+            crs=crs,
+            largest_component=largest_component,
+            regions_layer=regions_layer,
+            regions_code=regions_code,
+            regions_nearest_m=regions_nearest_m,
+        )
         prog.update(task, description="saving")
-        storage.save(net, out)
+        reten.save_network(net, out)
     s = summary(net)
     console.print(
         f"[green]built[/] {out}: {s['nodes']:,} nodes, {s['arcs']:,} arcs, "
@@ -247,7 +240,7 @@ def network_info(
     """Print counts, components, region coverage and bounding box."""
     from reten.network.build import summary
 
-    net = load_network(path, default)
+    net = _network(path, default)
     s = summary(net)
     if as_json:
         print(jsonio.dumps(s, sort_keys=True))
@@ -280,63 +273,9 @@ def network_export(
 
     inputs = [path] if path is not None else []
     with output_file(out, overwrite=overwrite, inputs=inputs) as tmp:
-        net = load_network(path, default)
+        net = _network(path, default)
         export(net, tmp, fmt)
     console.print(f"[green]wrote[/] {out}")
-
-
-def _run_one(path: Path, net: Network | None = None) -> tuple[Scenario, Network, RouteResult]:
-    from reten.api import run as api_run
-
-    return api_run(path, net)
-
-
-def _run_tables(net: Network, r: RouteResult) -> dict[str, pd.DataFrame]:
-    from reten.report.exports import crossings_frame, origins_frame, regions_frame
-
-    reg = regions_frame(net, r)
-    reg = reg[reg.flow_kg > 0].sort_values(
-        ["level", "flow_kg", "region"], ascending=[True, False, True]
-    )
-    cr = crossings_frame(net, r)
-    return {
-        "Origins": origins_frame(net, r),
-        "Crossings": cr[cr.flow_kg > 0].sort_values(
-            ["flow_kg", "crossing"], ascending=[False, True]
-        ),
-        "Regions on a route (kg/month entering)": reg,
-    }
-
-
-def run_to_dir(
-    path: Path, out: Path, net: Network | None = None
-) -> tuple[Scenario, Network, RouteResult]:
-    """Run a scenario and write its directory; return (scenario, network, result)."""
-    from reten.report.exports import write_run
-    from reten.report.html import run_report
-
-    sc, net, r = _run_one(path, net)
-    title = sc.name
-    write_run(out, net, r, run_report(net, r, title, _run_tables(net, r)))
-    return sc, net, r
-
-
-def compare_to_dir(
-    base_path: Path, scen_path: Path, out: Path, net: Network | None = None
-) -> tuple[Comparison, RouteResult]:
-    """Run two scenarios, compare them and write the comparison directory."""
-    from reten.analysis.displacement import compare as do_compare
-    from reten.report.exports import write_compare
-    from reten.report.html import compare_report
-
-    sb, net, rb = _run_one(base_path, net)
-    ss, net2, rs = _run_one(scen_path, net)
-    if net2 is not net and net2.content_hash() != net.content_hash():
-        raise InputError(f"{scen_path}: runs on a different network than {base_path}")
-    cmp = do_compare(net, rb, rs)
-    title = f"{ss.name} vs {sb.name}"
-    write_compare(out, net, rb, rs, cmp, compare_report(net, rb, rs, cmp, title))
-    return cmp, rs
 
 
 BasemapOption = Annotated[
@@ -347,15 +286,6 @@ BasemapOption = Annotated[
 ]
 
 
-def _set_basemap(url: str | None) -> None:
-    """Turn on online tiles under the report maps (off by default: reports stay offline)."""
-    from reten.report import svg
-
-    if url is not None and not all(k in url for k in ("{z}", "{x}", "{y}")):
-        raise InputError(f"--basemap '{url}': give an XYZ template with {{z}}, {{x}} and {{y}}")
-    svg.BASEMAP["url"] = url
-
-
 @app.command("run")
 def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
@@ -364,36 +294,35 @@ def run_cmd(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
-    _set_basemap(basemap)
+    import reten
+
     with (
         output_dir(out, kind="run", overwrite=overwrite, inputs=_scenario_inputs(scenario)),
         _progress() as prog,
     ):
         prog.add_task(f"running {scenario}", total=None)
-        sc, net, r = run_to_dir(scenario, out)
-    _print_run(sc, r)
+        res = reten.run(reten.Scenario.from_toml(scenario))
+        res.write(out, basemap=basemap)
+    _print_run(res)
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
-def _print_run(sc: Scenario, r: RouteResult) -> None:
-    from reten.analysis.seizures import seizure_summary
-
-    s = seizure_summary(r)
-    t = Table(title=f"{sc.name}: where the flow goes")
+def _print_run(res: RunResult) -> None:
+    """Print where the flow goes, and the origins without a route."""
+    cr = res.crossings
+    order = np.argsort(-cr.flow_kg.to_numpy(), kind="stable")
+    t = Table(title=f"{res.name}: where the flow goes")
     t.add_column("crossing")
     t.add_column("kg/month", justify="right")
     t.add_column("share", justify="right")
     t.add_column("seized kg", justify="right")
-    for c in s["crossings"]:
-        if c["flow_kg"] > 0:
-            t.add_row(
-                c["crossing"], f"{c['flow_kg']:,.0f}", f"{c['share']:.0%}", f"{c['seized_kg']:,.1f}"
-            )
+    for c in cr.iloc[order].itertuples():
+        if c.flow_kg > 0:
+            t.add_row(c.crossing, f"{c.flow_kg:,.0f}", f"{c.share:.0%}", f"{c.seized_kg:,.1f}")
     console.print(t)
-    unreach = r.unreachable
-    if unreach.size:
-        labels = r.problem.origin_label[unreach]
-        console.print(f"[yellow]no route[/] for {unreach.size} origin(s): {', '.join(labels)}")
+    cut = res.origins[res.origins.crossing == ""]
+    if len(cut):
+        console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
 
 
 @app.command("compare")
@@ -405,16 +334,19 @@ def compare_cmd(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
-    _set_basemap(basemap)
+    import reten
+
     inputs = _scenario_inputs(base, scenario)
     with output_dir(out, kind="compare", overwrite=overwrite, inputs=inputs), _progress() as prog:
         prog.add_task(f"comparing {scenario} with {base}", total=None)
-        cmp, _ = compare_to_dir(base, scenario, out)
+        cmp = reten.compare(reten.Scenario.from_toml(base), reten.Scenario.from_toml(scenario))
+        cmp.write(out, basemap=basemap)
     _print_compare(cmp)
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
-def _print_compare(cmp: Comparison, rows: int = 8) -> None:
+def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
+    """Print the totals and the largest regional changes."""
     totals = cmp.totals
     reg = cmp.regions
     t = Table(
@@ -471,57 +403,25 @@ def validate_cmd(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Compare a run's predicted region flows with an observed region-level series."""
-    import html as _h
-
-    import pandas as pd
-
-    from reten.analysis.validate import CAVEATS, read_observed, scatter_svg, validate
-    from reten.report.html import page, table
+    import reten
+    from reten.report.validation import write_validation_files
 
     out = out or result / "validation"
     inputs: list[str | Path] = [result / "regions.csv", observed]
     with output_dir(out, kind="validation", overwrite=overwrite, inputs=inputs) as tmp:
-        rpath = result / "regions.csv"
-        if not rpath.is_file():
-            raise InputError(f"{result}: not a run directory (no regions.csv)")
-        pred = pd.read_csv(rpath, dtype={"region": str})
-        levels = sorted(set(pred.level))
-        if level not in levels:
-            raise InputError(f"--level '{level}' not in {rpath}; levels: {', '.join(levels)}")
-        pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
-        obs = read_observed(observed, region_col, value_col, agg=agg, where=where)
-        v = validate(
-            pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=observed
+        v = reten.validate(
+            result,
+            observed,
+            region_col=region_col,
+            value_col=value_col,
+            level=level,
+            agg=agg,
+            where=where,
+            bootstrap=bootstrap,
+            seed=seed,
         )
-        summary = v.summary() | {
-            "result": str(result),
-            "observed": observed,
-            "value_col": value_col,
-            "level": level,
-            "agg": agg,
-            "where": where,
-        }
-        names = dict(zip(pred.region, pred.get("name", pred.region), strict=True))
-        tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
-        body = [
-            f"<p>Spearman rank correlation <b>{v.spearman:+.3f}</b> (95% bootstrap CI "
-            f"{v.ci_low:+.3f} to {v.ci_high:+.3f}, {v.bootstrap} resamples; p = {v.p_value:.3g}) "
-            f"over {v.n} regions.</p>",
-            scatter_svg(v, f"predicted flow, kg/month ({level})", f"observed {value_col} ({agg})"),
-            "<h2>What this can and cannot show</h2>",
-            f"<p>{_h.escape(CAVEATS)}</p>",
-            "<h2>Regions</h2>",
-            table(tab, max_rows=60, floatfmt="{:,.3f}"),
-        ]
-        (tmp / "validation.html").write_text(
-            page("Predictions against observations", f"{result} vs {observed}", body),
-            encoding="utf-8",
-        )
-        (tmp / "validation.json").write_text(
-            jsonio.dumps(summary, indent=2, sort_keys=True, default=str) + "\n"
-        )
-        tab.to_csv(tmp / "matched.csv", index=False, lineterminator="\n")
-    print(jsonio.dumps({k: summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
+        write_validation_files(tmp, v)
+    print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
     console.print(f"[green]wrote[/] {out}/validation.html")
 
 
@@ -586,76 +486,34 @@ def optimize_cmd(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Choose where K units cost traffickers most or intercept most, with certified bounds."""
-    import time as _time
+    import reten
 
-    from reten.analysis.displacement import compare as do_compare
-    from reten.api import prepare
-    from reten.models.interdiction import (
-        OBJECTIVES,
-        apply_units,
-        build_sites,
-        marginal_curve,
-        optimize,
-    )
-    from reten.models.routes import solve_routes
-    from reten.report.optimize import result_json, write_optimize
-
-    if objective not in OBJECTIVES:
-        raise InputError(f"--objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
-    if not budget > 0:
-        raise InputError(f"--budget must be a positive number of units (got {budget:g})")
-    t0 = _time.perf_counter()
     inputs = _scenario_inputs(scenario)
     with (
         output_dir(out, kind="optimize", overwrite=overwrite, inputs=inputs),
         _progress() as prog,
     ):
         prog.add_task(f"optimising {scenario}", total=None)
-        sc, net, problem = prepare(scenario)
-        sites = build_sites(
-            net, problem, sites_kind, delay=delay, p_detect=p_detect, max_units=max_units
+        opt = reten.optimize(
+            reten.Scenario.from_toml(scenario),
+            budget=budget,
+            objective=objective,
+            sites=sites_kind,
+            method=method,
+            time_limit_s=time_limit,
+            delay=delay,
+            p_detect=p_detect,
+            max_units=max_units,
+            curve=curve,
         )
-        kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
-        if kmax > 1:
-            results = marginal_curve(
-                net, problem, sites, kmax, objective=objective, method=method, time_limit=time_limit
-            )
-            res = results[-1]
-        else:
-            res = optimize(
-                net,
-                problem,
-                sites,
-                budget,
-                objective=objective,
-                method=method,
-                time_limit=time_limit,
-            )
-            results = [res]
-        res.seconds = _time.perf_counter() - t0
-        base = solve_routes(net, problem)
-        response = solve_routes(
-            net, apply_units(problem, sites, res.units, remove=objective == "capacity")
-        )
-        cmp = do_compare(net, base, response)
-        write_optimize(
-            out,
-            net,
-            problem,
-            res,
-            results,
-            base,
-            response,
-            cmp,
-            f"{sc.name}: {objective}, {sites_kind}, budget {budget:g}",
-        )
-    summary = result_json(res)
+        opt.write(out)
+    summary = opt.to_json()
     if as_json:
         print(jsonio.dumps(summary))
     else:
         t = Table(
-            title=f"{res.objective}: {res.objective_value:,.1f} "
-            f"(bounds {res.lower_bound:,.1f} .. {res.upper_bound:,.1f}, {res.status})"
+            title=f"{opt.objective}: {opt.value:,.1f} "
+            f"(bounds {opt.lower_bound:,.1f} .. {opt.upper_bound:,.1f}, {opt.status})"
         )
         t.add_column("site")
         t.add_column("units", justify="right")
@@ -665,86 +523,33 @@ def optimize_cmd(
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
-DEMO_STEPS = (
-    ("baseline", "Baseline: labs in Sinaloa and the Golden Triangle ship to the cheapest crossing"),
-    ("sinaloa_surge", "Sinaloa surge: troops raise cost and detection in Sinaloa"),
-    ("border_surge", "Border surge: 10,000 National Guard spread over the northern crossings"),
-    ("both", "Both surges together"),
-)
-
-
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")] = Path("out/demo"),
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run the embedded demo story and write DIR/index.html linking every report."""
-    import html as _h
-    from importlib import resources
-
+    from reten import api
     from reten.atomic import atomic_write_bytes
-    from reten.data import default_network
-    from reten.report.html import index_page
+    from reten.report.html import demo_index
 
-    entries = []
     summary = Table(title="reten demo: where the flow went (share of volume by crossing)")
     summary.add_column("scenario")
     summary.add_column("top crossings")
     summary.add_column("seized kg/month", justify="right")
     summary.add_column("trafficker cost", justify="right")
-    rows_html = []
-    base_cost = None
-    with (
-        output_dir(out, kind="demo", overwrite=overwrite),
-        _progress() as prog,
-        resources.as_file(resources.files("reten.data") / "demo") as ddir,
-    ):
-        net = default_network()
-        task = prog.add_task("demo", total=2 * len(DEMO_STEPS) - 1)
-        for key, desc in DEMO_STEPS:
-            prog.update(task, description=f"running {key}")
-            sc, _, r = run_to_dir(ddir / f"{key}.toml", out / key, net)
-            entries.append((f"{key}/report.html", sc.name, desc))
-            prog.advance(task)
-            if key != "baseline":
-                prog.update(task, description=f"comparing {key}")
-                compare_to_dir(
-                    ddir / "baseline.toml", ddir / f"{key}.toml", out / f"{key}_vs_baseline", net
-                )
-                entries.append(
-                    (
-                        f"{key}_vs_baseline/report.html",
-                        f"{sc.name} vs Baseline",
-                        "displacement map and tables",
-                    )
-                )
-                prog.advance(task)
-            cf = r.crossing_flow_kg / r.crossing_flow_kg.sum()
-            order = [i for i in cf.argsort(kind="stable")[::-1] if cf[i] > 0][:3]
-            tops = ", ".join(f"{r.problem.sink_label[i]} {cf[i]:.0%}" for i in order)
-            cost = r.total_cost
-            base_cost = base_cost or cost
-            summary.add_row(
-                sc.name,
-                tops,
-                f"{r.total_seized_kg:,.1f}",
-                f"{cost / base_cost - 1:+.1%}",
-            )
-            rows_html.append((sc.name, tops, r.total_seized_kg, cost / base_cost - 1))
-        table_html = (
-            "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
-            "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
-            "</thead><tbody>"
-            + "".join(
-                f"<tr><td>{_h.escape(a)}</td><td>{_h.escape(b)}</td><td>{c:,.1f}</td>"
-                f"<td>{d:+.1%}</td></tr>"
-                for a, b, c, d in rows_html
-            )
-            + "</tbody></table>"
-        )
-        atomic_write_bytes(
-            out / "index.html", index_page("reten demo", entries, table_html).encode("utf-8")
-        )
+    with output_dir(out, kind="demo", overwrite=overwrite), _progress() as prog:
+        task = prog.add_task("running the demo", total=None)
+        steps = api.demo()
+        for key, _, res, cmp in steps:
+            prog.update(task, description=f"writing {key}")
+            res.write(out / key)
+            if cmp is not None:
+                cmp.write(out / f"{key}_vs_baseline")
+        html, rows = demo_index(steps)
+        atomic_write_bytes(out / "index.html", html.encode("utf-8"))
+    for name, tops, seized, change in rows:
+        summary.add_row(name, tops, f"{seized:,.1f}", f"{change:+.1%}")
     Console().print(summary)
     console.print(f"[green]wrote[/] {out}/index.html")
 

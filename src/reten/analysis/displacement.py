@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reten.analysis.regions import region_flows
 from reten.errors import InputError
 from reten.models.routes import RouteResult
 from reten.network.model import Network
@@ -35,7 +36,7 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
     if base.arc_flow_kg.shape != scen.arc_flow_kg.shape:
         raise InputError("the baseline and the scenario were run on different networks")
     regs = net.regions
-    fb, fs = base.region_flow_kg, scen.region_flow_kg
+    fb, fs = region_flows(net, base), region_flows(net, scen)
     regions = pd.DataFrame(
         {
             "region": regs.code.astype(str),
@@ -52,8 +53,8 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
         np.lexsort((regions.region.to_numpy(), -np.abs(regions.delta_kg.to_numpy())))
     ]
     # crossings are matched by node so that scenarios may list different destinations
-    cb = _crossings(base)
-    cs = _crossings(scen)
+    cb = _crossings(net, base)
+    cs = _crossings(net, scen)
     crossings = cb.merge(cs, on=["node", "crossing"], how="outer", suffixes=("_base", "_scenario"))
     crossings = crossings.fillna(0.0)
     crossings["delta_kg"] = crossings.flow_kg_scenario - crossings.flow_kg_base
@@ -61,11 +62,14 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
         np.lexsort((crossings.crossing.to_numpy(), -np.abs(crossings.delta_kg.to_numpy())))
     ]
     if not np.array_equal(base.problem.origin_node, scen.problem.origin_node):
-        origins = pd.DataFrame(columns=["origin", "cost_base", "cost_scenario", "cost_increase"])
+        origins = pd.DataFrame(
+            columns=["origin", "node", "cost_base", "cost_scenario", "cost_increase"]
+        )
     else:
         origins = pd.DataFrame(
             {
                 "origin": base.problem.origin_label.astype(str),
+                "node": _keys(net, base.problem.origin_node),
                 "volume_kg": base.problem.origin_volume_kg,
                 "cost_base": base.origin_cost,
                 "cost_scenario": scen.origin_cost,
@@ -101,16 +105,22 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
     )
 
 
+def _keys(net: Network, nodes: np.ndarray) -> np.ndarray:
+    """The input's public ids of ``nodes``, as strings."""
+    return np.asarray([str(k) for k in net.node_key[nodes]], dtype=object)
+
+
 def _labels(r: RouteResult) -> np.ndarray:
     lab = np.append(r.problem.sink_label.astype(str), "(no route)")
     return lab[np.where(r.origin_crossing >= 0, r.origin_crossing, lab.size - 1)]
 
 
-def _crossings(r: RouteResult) -> pd.DataFrame:
+def _crossings(net: Network, r: RouteResult) -> pd.DataFrame:
+    """Per-crossing flows keyed by the input's public node id (as in crossings.csv)."""
     return (
         pd.DataFrame(
             {
-                "node": r.problem.sink_node,
+                "node": _keys(net, r.problem.sink_node),
                 "crossing": r.problem.sink_label.astype(str),
                 "flow_kg": r.crossing_flow_kg,
                 "seized_kg": r.crossing_seized_kg,

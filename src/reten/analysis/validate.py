@@ -89,12 +89,12 @@ def read_observed(
         try:
             df = df.query(where)
         except Exception as exc:
-            raise InputError(f"--where '{where}': not a valid filter ({exc})") from None
+            raise InputError(f"where '{where}': not a valid row filter ({exc})") from None
     vals = pd.to_numeric(df[value_col], errors="coerce")
     if vals.isna().all():
         raise InputError(f"{path}: column '{value_col}' has no numbers")
     if agg not in ("mean", "sum", "median"):
-        raise InputError(f"--agg '{agg}' unknown; valid: mean, sum, median")
+        raise InputError(f"agg '{agg}' unknown; valid: mean, sum, median")
     out = (
         pd.DataFrame({"region": df[region_col].astype(str), "observed": vals})
         .dropna()

@@ -40,7 +40,41 @@ def inbound_cost(tree: SPTree, problem: Problem) -> np.ndarray:
 
 
 def solve_inbound(net: Network, problem: Problem, tree: SPTree | None = None) -> InboundLeg:
-    """Return the precursor leg for the problem's origins (labs): flows, costs, seizures."""
+    """Return the precursor leg for the problem's origins (labs): flows, costs, seizures.
+
+    Parameters
+    ----------
+    net : Network
+    problem : Problem
+        With entry seaports ``source_node`` (q,), their costs and log-survivals, and
+        ``precursor_ratio`` (kg of precursor per kg of product).
+    tree : SPTree, optional
+        The super-source tree of :func:`inbound_tree`, when already built.
+
+    Returns
+    -------
+    InboundLeg
+        ``arc_flow_kg`` (m,) precursor kg per month, ``origin_cost`` (o,) per kg of product
+        (ratio included; ``inf``: no seaport reaches the lab), ``origin_seaport`` (o,)
+        indices into the seaports (-1: none), ``origin_seized_kg`` (o,),
+        ``seaport_flow_kg`` (q,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> net = Network.from_arcs(np.array([0, 1]), np.array([1, 2]), np.array([4.0, 1.0]),
+    ...                         np.zeros(3), np.zeros(3))
+    >>> p = Problem(arc_cost=net.length_m, arc_logsurv=np.zeros(2), sink_node=np.array([2]),
+    ...             sink_cost=np.zeros(1), sink_logsurv=np.zeros(1),
+    ...             origin_node=np.array([1]), origin_volume_kg=np.array([10.0]),
+    ...             source_node=np.array([0]), source_cost=np.zeros(1),
+    ...             source_logsurv=np.zeros(1), precursor_ratio=1.5)
+    >>> leg = solve_inbound(net, p)
+    >>> float(leg.origin_cost[0]), leg.arc_flow_kg.tolist()
+    (6.0, [15.0, 0.0])
+    """
     tree = tree if tree is not None else inbound_tree(net, problem)
     on, vol = problem.origin_node, problem.origin_volume_kg
     ratio = problem.precursor_ratio

@@ -48,7 +48,7 @@ from reten.errors import InputError
 from reten.highs import quiet_highs
 from reten.kernels.sptree import SPTree, sink_tree, tree_flows
 from reten.kernels.sums import wsum
-from reten.models.routes import RouteResult, region_entries, solve_routes
+from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -161,6 +161,52 @@ def solve_equilibrium(
     crossings are those of the cheapest routes at equilibrium costs (every used route of an
     origin costs the same, within the gap); expected seizures use that route.
     ``method="auto"`` uses ``gp`` when only crossings have capacities and ``cfw`` otherwise.
+
+    Parameters
+    ----------
+    net : Network
+    problem : Problem
+    congestion : Congestion
+        Capacities (m,) and (k,) in kg per month (``inf``: uncongested), ``alpha`` in cost
+        units, ``delta`` >= 1.
+    method : {"auto", "gp", "fw", "cfw", "qp"}
+    target_gap : float
+        Relative gap at which to stop.
+    max_iterations : int
+    time_limit_s : float
+        Seconds; the run stops after the first iteration past it.
+
+    Returns
+    -------
+    RouteResult
+        Equilibrium ``arc_flow_kg`` (m,) and ``crossing_flow_kg`` (k,); ``convergence``.
+
+    Raises
+    ------
+    InputError
+        An unknown ``method``, ``delta`` < 1, or ``qp`` with ``delta`` != 1.
+
+    References
+    ----------
+    Beckmann, McGuire & Winsten (1956). *Studies in the Economics of Transportation*.
+    Dell (2015), section IV.C. Mitradjieva & Lindberg (2013), *Transportation Science* 47(2).
+
+    Examples
+    --------
+    Two crossings of capacity 10 and equal free cost: 30 kg split evenly.
+
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> net = Network.from_arcs(np.array([0, 0]), np.array([1, 2]), np.array([1.0, 1.0]),
+    ...                         np.zeros(3), np.zeros(3))
+    >>> p = Problem(arc_cost=net.length_m, arc_logsurv=np.zeros(2),
+    ...             sink_node=np.array([1, 2]), sink_cost=np.zeros(2), sink_logsurv=np.zeros(2),
+    ...             origin_node=np.array([0]), origin_volume_kg=np.array([30.0]))
+    >>> cg = Congestion(np.full(2, np.inf), np.array([10.0, 10.0]), alpha=5.0)
+    >>> r = solve_equilibrium(net, p, cg)
+    >>> np.round(r.crossing_flow_kg, 3).tolist()
+    [15.0, 15.0]
     """
     if method not in METHODS:
         raise InputError(f"equilibrium method '{method}' unknown; valid: {', '.join(METHODS)}")
@@ -188,7 +234,8 @@ def solve_equilibrium(
         tx = float(t[costs.live] @ x[costs.live])
         gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
         history.append((it, gap, time.perf_counter() - t0))
-        if gap <= target_gap or time.perf_counter() - t0 > time_limit_s:
+        # a NaN gap: the cost curve overflowed (a huge delta); iterating cannot help
+        if not gap > target_gap or time.perf_counter() - t0 > time_limit_s:
             break
         if method != "fw" and s_prev is not None:
             h = costs.hessian_diag(x)
@@ -226,7 +273,6 @@ def _finish(
         sink_cost=t[m:] - problem.risk_weight * problem.sink_logsurv,
     )
     routes = solve_routes(net, at_eq)
-    node_vol = wsum(problem.origin_node, weights=problem.origin_volume_kg, minlength=net.n_nodes)
     prov = dict(problem.provenance)
     prov.update(
         {
@@ -251,7 +297,6 @@ def _finish(
         arc_flow_kg=x[:m],
         crossing_flow_kg=x[m:],
         crossing_seized_kg=x[m:] * seized_share,
-        region_flow_kg=region_entries(net, x[:m], node_vol),
         problem=problem,
         provenance=prov,
         convergence=history,
@@ -304,7 +349,8 @@ def _solve_gp(
     for it in range(1, max_iterations + 1):
         g = gap()
         history.append((it, g, time.perf_counter() - t0))
-        if g <= target_gap or time.perf_counter() - t0 > time_limit_s:
+        # a NaN gap: the cost curve overflowed (a huge delta); iterating cannot help
+        if not g > target_gap or time.perf_counter() - t0 > time_limit_s:
             break
         _gp_sweeps_v(dmat, f, xs, sink_base, capv, alpha_v, costs.delta)
     # arc flows: each crossing's share accumulated along its own tree

@@ -88,6 +88,46 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
     The result's origins are the new sites (one row per lab for the deterministic rule, one
     per (lab, site) with a positive share for the logit rule); ``relocation`` records the
     sites before. Reuses one route tree for the choice and the flows.
+
+    Parameters
+    ----------
+    net : Network
+    problem : Problem
+        The labs are the problem's origins (o,).
+    spec : RelocationSpec
+        ``lab_candidates``: one array of candidate nodes per lab; cost terms in cost units
+        per kg; ``rule`` ``"deterministic"`` or ``"logit"``.
+
+    Returns
+    -------
+    RouteResult
+        Routes from the chosen sites, with ``relocation`` (sites before, lab of each new
+        origin row, site costs).
+
+    Raises
+    ------
+    InputError
+        An unknown ``rule``.
+
+    References
+    ----------
+    McFadden, D. (1974). Conditional logit analysis of qualitative choice behavior.
+
+    Examples
+    --------
+    A lab at node 0 may move to node 1, one road closer to the crossing at node 2:
+
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> net = Network.from_arcs(np.array([0, 1]), np.array([1, 2]), np.array([5.0, 1.0]),
+    ...                         np.zeros(3), np.zeros(3))
+    >>> p = Problem(arc_cost=net.length_m, arc_logsurv=np.zeros(2), sink_node=np.array([2]),
+    ...             sink_cost=np.zeros(1), sink_logsurv=np.zeros(1),
+    ...             origin_node=np.array([0]), origin_volume_kg=np.array([10.0]))
+    >>> spec = RelocationSpec(lab_candidates=[np.array([1])], relocation_cost=2.0)
+    >>> relocate(net, p, spec).problem.origin_node.tolist()
+    [1]
     """
     if spec.rule not in RULES:
         raise InputError(f"relocation rule '{spec.rule}' unknown; valid: {', '.join(RULES)}")
@@ -167,23 +207,3 @@ def relocate(net: Network, problem: Problem, spec: RelocationSpec) -> RouteResul
         inbound=inbound,
         relocation=Relocation(problem.origin_node, vol, new_lab, cost),
     )
-
-
-def production_by_region(
-    net: Network,
-    before_node: np.ndarray,
-    before_kg: np.ndarray,
-    after_node: np.ndarray,
-    after_kg: np.ndarray,
-) -> list[tuple]:
-    """Return ``(row, level, before_kg, after_kg)`` for every region with production."""
-    regs = net.regions
-    out = []
-    for level in sorted(set(regs.level.tolist())):
-        anc = regs.ancestor_table(level)
-        rb, ra = anc[net.node_region[before_node]], anc[net.node_region[after_node]]
-        b = wsum(rb[rb >= 0], weights=before_kg[rb >= 0], minlength=len(regs))
-        a = wsum(ra[ra >= 0], weights=after_kg[ra >= 0], minlength=len(regs))
-        for r in np.flatnonzero((a > 0) | (b > 0)):
-            out.append((int(r), level, float(b[r]), float(a[r])))
-    return out

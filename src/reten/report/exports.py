@@ -10,6 +10,7 @@ import pandas as pd
 
 from reten import jsonio
 from reten.analysis.displacement import Comparison
+from reten.analysis.regions import production_by_region, region_flows
 from reten.atomic import atomic_dir
 from reten.models.routes import RouteResult
 from reten.network.model import Network
@@ -37,6 +38,9 @@ def origins_frame(net: Network, r: RouteResult) -> pd.DataFrame:
             "length_km": r.origin_length_km,
             "lon": net.node_lon[p.origin_node],
             "lat": net.node_lat[p.origin_node],
+            "crossing_node": np.append(_keys(net, p.sink_node), "")[
+                np.where(r.origin_crossing >= 0, r.origin_crossing, p.sink_node.size)
+            ],
         }
     )
     if r.inbound is not None:
@@ -56,7 +60,7 @@ def regions_frame(net: Network, r: RouteResult) -> pd.DataFrame:
         {
             "region": net.regions.code.astype(str),
             "level": net.regions.level.astype(str),
-            "flow_kg": r.region_flow_kg,
+            "flow_kg": region_flows(net, r),
             "name": net.regions.name.astype(str),
         }
     )
@@ -96,8 +100,44 @@ def _geo_points(df: pd.DataFrame) -> Any:
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs=4326)
 
 
+STRING_COLUMNS = frozenset(
+    {
+        "origin", "node", "crossing", "crossing_node", "region", "level", "name", "seaport",
+        "site", "source", "target", "road_class", "crossing_base", "crossing_scenario",
+        "status", "objective_name", "method",
+    }
+)
+"""Columns that hold names, ids or codes: always strings, in memory and in files."""
+
+
 def _csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    """Write ``df`` as CSV with every float in full (shortest round-trip) precision."""
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Return a CSV table written by reten, with its ids and codes as strings.
+
+    Columns in :data:`STRING_COLUMNS` are read as strings (``"01001"`` keeps its leading
+    zero, an empty cell stays ``""``); every other empty cell is NaN.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "regions.csv"
+    >>> _ = p.write_text("region,level,flow_kg\\n01001,municipality,2.5\\n02,state,\\n")
+    >>> df = read_table(p)
+    >>> df.region.tolist(), df.flow_kg.isna().tolist()
+    (['01001', '02'], [False, True])
+    """
+    head = pd.read_csv(path, nrows=0).columns
+    text = [c for c in head if c in STRING_COLUMNS]
+    return pd.read_csv(
+        path,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=False,
+        na_values={c: [""] for c in head if c not in STRING_COLUMNS},
+    )
 
 
 def _prov_json(prov: dict[str, Any]) -> str:
@@ -125,8 +165,7 @@ def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -
         og.to_parquet(tmp / "origins.parquet")
         og.to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
         if r.convergence is not None:
-            conv = pd.DataFrame(r.convergence, columns=["iteration", "relative_gap", "seconds"])
-            conv.to_csv(tmp / "convergence.csv", index=False, lineterminator="\n")
+            _csv(convergence_frame(r), tmp / "convergence.csv")
         if r.relocation is not None:
             _csv(production_frame(net, r), tmp / "production.csv")
         prov = {k: v for k, v in r.provenance.items() if k != "seconds"}
@@ -134,10 +173,13 @@ def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -
     return Path(out)
 
 
+def convergence_frame(r: RouteResult) -> pd.DataFrame:
+    """Return the equilibrium's convergence: iteration, relative_gap, seconds."""
+    return pd.DataFrame(r.convergence or [], columns=["iteration", "relative_gap", "seconds"])
+
+
 def production_frame(net: Network, r: RouteResult) -> pd.DataFrame:
     """Return production by region before and after relocation (kg/month)."""
-    from reten.models.relocation import production_by_region
-
     assert r.relocation is not None
     rows = production_by_region(
         net,

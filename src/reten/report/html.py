@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import svg
+
+if TYPE_CHECKING:
+    from reten.results import ComparisonResult, RunResult
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b2631}
@@ -129,7 +132,7 @@ def _outlines(net: Network, frame: svg.Frame) -> list[str]:
     return [svg.outline_layer(frame, wkb)] if wkb is not None else []
 
 
-def route_map(net: Network, r: RouteResult, title: str) -> str:
+def route_map(net: Network, r: RouteResult, title: str, *, basemap: str | None = None) -> str:
     """Return the SVG map of a run: roads, routes (width by flow), crossings by share."""
     frame = svg.network_frame(net)
     return svg.svg(
@@ -142,11 +145,19 @@ def route_map(net: Network, r: RouteResult, title: str) -> str:
             _sinks_layer(net, frame, r),
         ],
         title,
+        basemap=basemap,
     )
 
 
-def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.DataFrame]) -> str:
-    """Return the HTML report of one run."""
+def run_report(
+    net: Network,
+    r: RouteResult,
+    title: str,
+    tables: dict[str, pd.DataFrame],
+    *,
+    basemap: str | None = None,
+) -> str:
+    """Return the HTML report of one run (``basemap``: XYZ tile template, None: offline)."""
     s = seizure_summary(r)
     unit = r.problem.cost_unit
     body = [
@@ -167,7 +178,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
         '<p class="legend">Red lines: trafficking routes, width by flow. Orange squares: '
         "origins. Purple circles: ports of entry, area by share of volume. Grey: the road "
         "network. Hover for figures.</p>",
-        f"<figure>{route_map(net, r, title)}</figure>",
+        f"<figure>{route_map(net, r, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares</h2>",
         svg.bar_chart(
             [c["crossing"] for c in s["crossings"] if c["flow_kg"] > 0],
@@ -176,7 +187,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
             colors=("#8e44ad",),
         ),
     ]
-    body += _extension_sections(net, r)
+    body += _extension_sections(net, r, basemap=basemap)
     for name, df in tables.items():
         body += [f"<h2>{html.escape(name)}</h2>", table(df)]
     body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
@@ -184,7 +195,7 @@ def run_report(net: Network, r: RouteResult, title: str, tables: dict[str, pd.Da
     return page(title, "reten route model (Dell 2015 least-cost routes)", body)
 
 
-def _extension_sections(net: Network, r: RouteResult) -> list[str]:
+def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) -> list[str]:
     """Sections for congestion (convergence), the precursor leg and relocation."""
     out: list[str] = []
     if r.convergence:
@@ -223,6 +234,7 @@ def _extension_sections(net: Network, r: RouteResult) -> list[str]:
                     ),
                 ],
                 "precursor leg",
+                basemap=basemap,
             )
             + "</figure>",
         ]
@@ -248,7 +260,13 @@ def _extension_sections(net: Network, r: RouteResult) -> list[str]:
 
 
 def compare_report(
-    net: Network, base: RouteResult, scen: RouteResult, cmp: Comparison, title: str
+    net: Network,
+    base: RouteResult,
+    scen: RouteResult,
+    cmp: Comparison,
+    title: str,
+    *,
+    basemap: str | None = None,
 ) -> str:
     """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
     t = cmp.totals
@@ -302,6 +320,7 @@ def compare_report(
             _sinks_layer(net, frame, scen),
         ],
         f"Displacement: {title}",
+        basemap=basemap,
     )
     cr = cmp.crossings
     tot_b = max(cr.flow_kg_base.sum(), 1e-12)
@@ -333,7 +352,7 @@ def compare_report(
         "change in volume entering them. Purple: scenario crossing shares.</p>",
         f"<figure>{disp_map}</figure>",
         "<h2>Scenario routes</h2>",
-        f"<figure>{route_map(net, scen, title)}</figure>",
+        f"<figure>{route_map(net, scen, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares before and after</h2>",
         chart,
         "<h2>Regions by change in flow (kg/month)</h2>",
@@ -342,7 +361,7 @@ def compare_report(
         table(cmp.crossings),
         "<h2>Origins: increase in the traffickers' cost (Dell's key quantity)</h2>",
         table(cmp.origins),
-        *_extension_sections(net, scen),
+        *_extension_sections(net, scen, basemap=basemap),
         provenance({"baseline": base.provenance, "scenario": scen.provenance}),
     ]
     return page(title, "reten displacement analysis: baseline vs scenario", body)
@@ -359,3 +378,47 @@ def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: st
         "reten demo on the embedded Mexico skeleton",
         [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
     )
+
+
+def demo_index(
+    steps: list[tuple[str, str, RunResult, ComparisonResult | None]],
+) -> tuple[str, list[tuple[str, str, float, float]]]:
+    """Return the demo's index page and its summary rows.
+
+    ``steps`` are :func:`reten.api.demo`'s (key, description, run, comparison); rows are
+    (scenario, top three crossings with shares, seized kg/month, change in the traffickers'
+    total cost relative to the first scenario).
+    """
+    entries: list[tuple[str, str, str]] = []
+    rows: list[tuple[str, str, float, float]] = []
+    base_cost = None
+    for key, desc, res, cmp in steps:
+        entries.append((f"{key}/report.html", res.name, desc))
+        if cmp is not None:
+            entries.append(
+                (
+                    f"{key}_vs_baseline/report.html",
+                    f"{res.name} vs Baseline",
+                    "displacement map and tables",
+                )
+            )
+        cr = res.crossings
+        flow = cr.flow_kg.to_numpy()
+        cf = flow / flow.sum()
+        order = [i for i in cf.argsort(kind="stable")[::-1] if cf[i] > 0][:3]
+        tops = ", ".join(f"{cr.crossing.iloc[i]} {cf[i]:.0%}" for i in order)
+        s = res.summary
+        base_cost = base_cost or s["total_cost"]
+        rows.append((res.name, tops, s["seized_kg"], s["total_cost"] / base_cost - 1))
+    table_html = (
+        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+        "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
+        "</thead><tbody>"
+        + "".join(
+            f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{c:,.1f}</td>"
+            f"<td>{d:+.1%}</td></tr>"
+            for a, b, c, d in rows
+        )
+        + "</tbody></table>"
+    )
+    return index_page("reten demo", entries, table_html), rows

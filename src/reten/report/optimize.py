@@ -69,6 +69,25 @@ def result_json(res: InterdictionResult) -> dict[str, Any]:
     }
 
 
+def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
+    """Return the marginal-value curve: K, objective, bounds, seconds, status, marginal."""
+    df = pd.DataFrame(
+        [
+            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
+            for r in curve
+        ],
+        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
+    )
+    if len(df):
+        df["marginal"] = df.objective.diff().fillna(df.objective)
+    return df
+
+
+def log_frame(res: InterdictionResult) -> pd.DataFrame:
+    """Return the solve log: iteration, lower_bound, upper_bound, seconds."""
+    return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+
+
 def curve_chart(curve: list[InterdictionResult]) -> str:
     """Return the marginal-value curve (value and bounds against K) as a bar chart."""
     cats = [f"K = {int(r.budget)}" for r in curve]
@@ -94,6 +113,8 @@ def write_optimize(
     response: RouteResult,
     cmp: Comparison,
     title: str,
+    *,
+    basemap: str | None = None,
 ) -> Path:
     """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
     sites = sites_frame(res, net, problem)
@@ -118,17 +139,10 @@ def write_optimize(
             site_layer,
         ],
         "chosen sites",
+        basemap=basemap,
     )
-    curve_df = pd.DataFrame(
-        [
-            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
-            for r in curve
-        ],
-        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
-    )
-    if len(curve_df):
-        curve_df["marginal"] = curve_df.objective.diff().fillna(curve_df.objective)
-    log_df = pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+    curve_df = curve_frame(curve)
+    log_df = log_frame(res)
     unit = "cost units·kg" if res.objective == "cost" else "kg"
     body = [
         kpis(

@@ -177,14 +177,13 @@ def points_layer(
     return "".join(out)
 
 
-BASEMAP: dict[str, str | None] = {"url": None}
-"""Set ``BASEMAP["url"]`` (an XYZ template) to draw tiles under every map; None: offline."""
+def svg(frame: Frame, layers: list[str], title: str, *, basemap: str | None = None) -> str:
+    """Return a complete ``<svg class="map">`` element.
 
-
-def svg(frame: Frame, layers: list[str], title: str) -> str:
-    """Return a complete ``<svg class="map">`` element (with tiles if a basemap is set)."""
-    if BASEMAP["url"]:
-        layers = [basemap_layer(frame, str(BASEMAP["url"])), *layers]
+    ``basemap``: an XYZ tile URL template drawn under the layers (None: offline, no tiles).
+    """
+    if basemap:
+        layers = [basemap_layer(frame, basemap), *layers]
     return (
         f'<svg class="map" role="img" aria-label="{html.escape(title)}" '
         f'viewBox="0 0 {frame.width:.0f} {frame.height:.0f}" width="100%" '
@@ -243,10 +242,17 @@ def bar_chart(
 
 def gap_chart(history: list[tuple[int, float, float]], *, title: str) -> str:
     """Return a line chart of log10(relative gap) against iteration as ``<svg class="chart">``."""
-    it = np.array([h[0] for h in history], dtype=float)
-    gap = np.array([max(h[1], 1e-16) for h in history])
-    lg = np.log10(gap)
     w, h, pad = 640.0, 300.0, 50.0
+    rows = [(i, g) for i, g, _ in history if np.isfinite(g)]
+    if not rows:
+        return (
+            f'<svg class="chart convergence" role="img" aria-label="{html.escape(title)}" '
+            f'viewBox="0 0 {w:.0f} 40" width="100%" xmlns="http://www.w3.org/2000/svg">'
+            '<text x="10" y="24" font-size="12">no finite gap to draw (the cost curve '
+            "overflowed: see the convergence table)</text></svg>"
+        )
+    it = np.array([r[0] for r in rows], dtype=float)
+    lg = np.log10(np.maximum([r[1] for r in rows], 1e-16))
     lo, hi = float(np.floor(lg.min())), float(np.ceil(lg.max())) if lg.size else 0.0
     hi = max(hi, lo + 1)
     x1 = max(float(it.max()) if it.size else 1.0, 2.0)

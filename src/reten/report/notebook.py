@@ -1,0 +1,177 @@
+"""Results in Jupyter: ``_repr_html_`` summaries and offline interactive maps.
+
+Maps are the reports' self-contained SVG (hover any route, origin or crossing for its
+figures): no script and no network request, so they work offline and in any notebook
+viewer. A ``basemap`` XYZ template adds online tiles under them, on request only.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reten.report import svg
+from reten.report.html import kpis, table
+
+if TYPE_CHECKING:
+    from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult
+    from reten.scenario import Scenario
+
+_STYLE = (
+    "<style>.reten .kpis{display:flex;flex-wrap:wrap;gap:10px}.reten .kpi{background:#f4f6f7;"
+    "border-radius:6px;padding:6px 12px}.reten .kpi b{display:block;font-size:17px}"
+    ".reten .kpi span{font-size:11px;color:#566573}.reten .note{font-size:11px;color:#566573}"
+    "</style>"
+)
+
+
+def _box(title: str, parts: list[str]) -> str:
+    return (
+        f'<div class="reten">{_STYLE}<h3 style="margin:4px 0">{html.escape(title)}</h3>'
+        + "".join(parts)
+        + "</div>"
+    )
+
+
+def scenario_html(sc: Scenario) -> str:
+    """Return a short HTML summary of a scenario (origins, measures, models)."""
+    s = sc.spec
+    models: list[str] = [k for k in ("congestion", "relocation", "chain") if k in s]
+    measures = ", ".join(
+        f"{e['type']}{' (' + html.escape(str(e['label'])) + ')' if 'label' in e else ''}"
+        for e in s.get("enforcement", [])
+    )
+    vol = sum(float(o["volume_kg"]) for o in s["origins"])
+    return _box(
+        f"Scenario: {sc.name}",
+        [
+            kpis(
+                [
+                    ("origins", str(len(s["origins"]))),
+                    ("volume, kg/month", f"{vol:,.0f}"),
+                    ("measures", str(len(s.get("enforcement", [])))),
+                    ("models", ", ".join(models) or "routes"),
+                ]
+            ),
+            f"<p>{html.escape(measures) if measures else 'No enforcement.'}</p>",
+        ],
+    )
+
+
+def run_html(res: RunResult) -> str:
+    """Return the HTML summary of a run: key figures and the busiest crossings."""
+    s = res.summary
+    cr = res.crossings
+    cr = cr[cr.flow_kg > 0].sort_values(["flow_kg", "crossing"], ascending=[False, True])
+    return _box(
+        f"Run: {res.name}",
+        [
+            kpis(
+                [
+                    ("volume shipped, kg/month", f"{s['volume_kg']:,.0f}"),
+                    ("expected seizures, kg/month", f"{s['seized_kg']:,.1f}"),
+                    ("share seized", f"{s['seized_share']:.1%}"),
+                    ("origins with no route", str(s["origins_without_route"])),
+                ]
+            ),
+            table(cr, max_rows=8),
+            '<p class="note">Tables: .origins, .regions, .crossings, .arcs; map: '
+            ".explore(); figure: .plot(); files: .write(dir).</p>",
+        ],
+    )
+
+
+def comparison_html(cmp: ComparisonResult) -> str:
+    """Return the HTML summary of a comparison: totals and the largest regional changes."""
+    t = cmp.totals
+    return _box(
+        f"Comparison: {cmp.name}",
+        [
+            kpis(
+                [
+                    ("traffickers' cost increase", f"{t['cost_increase_share']:+.1%}"),
+                    (
+                        "seizures, kg/month",
+                        f"{t['seized_base_kg']:,.1f} → {t['seized_scenario_kg']:,.1f}",
+                    ),
+                    ("regions newly on a route", f"{int(t['regions_newly_on_route'])}"),
+                ]
+            ),
+            table(cmp.regions, max_rows=10),
+        ],
+    )
+
+
+def optimize_html(opt: OptimizeResult) -> str:
+    """Return the HTML summary of an optimisation: bounds and chosen sites."""
+    return _box(
+        f"Optimisation: {opt.objective}, budget {opt.budget:g}",
+        [
+            kpis(
+                [
+                    ("value", f"{opt.value:,.1f}"),
+                    ("lower bound", f"{opt.lower_bound:,.1f}"),
+                    ("upper bound", f"{opt.upper_bound:,.1f}"),
+                    ("gap", f"{opt.gap:.2%}"),
+                    ("status", opt.status),
+                ]
+            ),
+            table(opt.sites, floatfmt="{:,.4f}"),
+        ],
+    )
+
+
+def validation_html(v: ValidationResult) -> str:
+    """Return the HTML summary of a validation."""
+    return _box(
+        "Validation",
+        [
+            f"<p>Spearman <b>{v.spearman:+.3f}</b> (95% CI {v.ci_low:+.3f} to {v.ci_high:+.3f}; "
+            f"p = {v.p_value:.3g}) over {v.n} regions.</p>",
+            table(v.table, max_rows=10, floatfmt="{:,.3f}"),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Map:
+    """An offline interactive map: displays in Jupyter, saves as a standalone HTML page."""
+
+    title: str
+    svg: str
+
+    def _repr_html_(self) -> str:
+        return f'<div class="reten-map">{self.svg}</div>'
+
+    def save(self, path: str | Path) -> Path:
+        """Write the map as a standalone HTML page and return its path."""
+        from reten.report.html import page
+
+        p = Path(path)
+        p.write_text(page(self.title, "reten map", [f"<figure>{self.svg}</figure>"]), "utf-8")
+        return p
+
+
+def run_map(res: RunResult, *, basemap: str | None = None) -> Map:
+    """Return the route map of a run (width by flow; hover for figures)."""
+    from reten.report.html import route_map
+
+    net, r = res._need("explore")
+    return Map(res.name, route_map(net, r, res.name, basemap=basemap))
+
+
+def comparison_map(cmp: ComparisonResult, *, basemap: str | None = None) -> Map:
+    """Return the displacement map: change in flow per arc (red: more, blue: less)."""
+    net, rb = cmp.base._need("explore")
+    _, rs = cmp.scenario._need("explore")
+    frame = svg.network_frame(net)
+    delta = rs.arc_flow_kg - rb.arc_flow_kg
+    layers = [
+        svg.roads_layer(net, frame),
+        svg.flow_layer(net, frame, np.nan_to_num(delta), color="delta", label="delta"),
+    ]
+    return Map(cmp.name, svg.svg(frame, layers, f"Displacement: {cmp.name}", basemap=basemap))

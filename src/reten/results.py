@@ -1,0 +1,519 @@
+"""Results as an analyst sees them: frozen, with provenance, tables as (Geo)DataFrames.
+
+A model returns arrays (:class:`reten.models.routes.RouteResult`); the classes here attach
+names and ids on the way out. Every table holds names as well as ids; node ids are the
+input's public ids and region codes are strings, in memory and in the files a result
+writes (:meth:`RunResult.write`), which :func:`reten.read_run` reads back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from reten.errors import InputError
+
+if TYPE_CHECKING:
+    from reten.analysis.displacement import Comparison as _Comparison
+    from reten.analysis.validate import Validation
+    from reten.models.interdiction import InterdictionResult
+    from reten.models.routes import RouteResult
+    from reten.network.model import Network
+    from reten.scenario import Scenario
+
+TABLES = ("origins", "regions", "crossings", "arcs")
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class RunResult:
+    """The result of one scenario run, or of a run directory read back.
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name.
+    provenance : dict
+        Input hashes (scenario, network), parameters, model, reten version, seed.
+    network : Network or None
+        The network it ran on (None when read back from a directory).
+    routes : RouteResult or None
+        The model's arrays (None when read back from a directory).
+
+    Notes
+    -----
+    Tables (copies; changing one changes nothing here):
+
+    ``origins``
+        one row per origin: ``origin`` (name), ``node`` (input id), ``volume_kg``
+        (kg/month), ``cost`` (cost units/kg, risk included), ``crossing`` (name),
+        ``seized_kg``, ``money_cost``, ``length_km``, ``lon``, ``lat``, ``crossing_node``
+        (input id); with a precursor leg also ``precursor_cost``, ``seaport``,
+        ``precursor_seized_kg``, ``chain_cost``.
+    ``regions``
+        every region: ``region`` (code, a string), ``level``, ``flow_kg`` (volume entering
+        it, kg/month), ``name``.
+    ``crossings``
+        every destination: ``crossing`` (name), ``node`` (input id), ``flow_kg``,
+        ``share``, ``seized_kg``.
+    ``arcs``
+        a GeoDataFrame in EPSG:4326: every arc with ``source``/``target`` (input ids),
+        ``length_m``, ``road_class``, ``cost``, ``p_detect``, ``flow_kg``.
+    ``production`` / ``convergence``
+        with relocation / congestion only (else None).
+
+    Examples
+    --------
+    >>> import reten
+    >>> sc = reten.Scenario.from_dict({"name": "base",
+    ...     "origins": [{"municipality": "Culiacán", "volume_kg": 100}]})
+    >>> res = reten.run(sc, reten.load_network("default"))
+    >>> res
+    RunResult('base': 100 kg/month shipped, 0.0 seized, 0 origin(s) cut off)
+    >>> res.crossings.nlargest(1, "flow_kg")[["crossing", "flow_kg"]].to_numpy().tolist()
+    [['Nogales crossing', 100.0]]
+    """
+
+    name: str
+    provenance: Mapping[str, Any]
+    network: Network | None = field(default=None, repr=False)
+    routes: RouteResult | None = field(default=None, repr=False)
+    scenario: Scenario | None = field(default=None, repr=False)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def _table(self, key: str) -> Any:
+        cache = self.tables
+        if key not in cache:
+            if self.routes is None or self.network is None:
+                return None
+            from reten.report import exports as ex
+
+            net, r = self.network, self.routes
+            build = {
+                "origins": lambda: ex.origins_frame(net, r),
+                "regions": lambda: ex.regions_frame(net, r),
+                "crossings": lambda: ex.crossings_frame(net, r),
+                "arcs": lambda: ex.arcs_geoframe(net, r),
+                "production": lambda: (
+                    ex.production_frame(net, r) if r.relocation is not None else None
+                ),
+                "convergence": lambda: (
+                    ex.convergence_frame(r) if r.convergence is not None else None
+                ),
+            }[key]
+            cache[key] = build()  # type: ignore[index]
+        t = cache[key]
+        return None if t is None else t.copy()
+
+    @property
+    def origins(self) -> pd.DataFrame:
+        """Per-origin table (see the class notes)."""
+        return self._table("origins")
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        """Per-region table, every region in table order."""
+        return self._table("regions")
+
+    @property
+    def crossings(self) -> pd.DataFrame:
+        """Per-crossing table."""
+        return self._table("crossings")
+
+    @property
+    def arcs(self) -> Any:
+        """Every arc as a GeoDataFrame (EPSG:4326) with cost, detection and flow."""
+        return self._table("arcs")
+
+    @property
+    def production(self) -> pd.DataFrame | None:
+        """Production by region before and after relocation (None without relocation)."""
+        return self._table("production")
+
+    @property
+    def convergence(self) -> pd.DataFrame | None:
+        """Equilibrium convergence: iteration, relative_gap, seconds (None without)."""
+        return self._table("convergence")
+
+    @property
+    def summary(self) -> dict[str, float]:
+        """Key figures: volume, expected seizures, traffickers' total cost, origins cut off.
+
+        Computed from the tables, so equal for a run and its directory read back.
+        """
+        o = self.origins
+        reached = o.crossing != ""
+        vol = float(o.volume_kg[reached].sum())
+        seized = float(np.nansum(o.seized_kg))
+        return {
+            "volume_kg": vol,
+            "seized_kg": seized,
+            "seized_share": seized / vol if vol else 0.0,
+            "total_cost": float((o.cost[reached] * o.volume_kg[reached]).sum()),
+            "origins_without_route": int((~reached).sum()),
+        }
+
+    def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
+        """Write the run directory: report.html, CSV, GeoParquet, GeoJSON, provenance.json.
+
+        Parameters
+        ----------
+        out : path
+            The directory, written under a temporary name and renamed when complete.
+        basemap : str, optional
+            XYZ tile URL template drawn under the report's maps (None: offline).
+
+        Returns
+        -------
+        Path
+            ``out``.
+
+        Raises
+        ------
+        InputError
+            When the result was read back from a directory (no network to draw).
+        """
+        net, r = self._need("write")
+        from reten.report.exports import write_run
+        from reten.report.html import run_report
+
+        return write_run(
+            out, net, r, run_report(net, r, self.name, _report_tables(self), basemap=basemap)
+        )
+
+    def _need(self, what: str) -> tuple[Network, RouteResult]:
+        if self.routes is None or self.network is None:
+            raise InputError(
+                f"{self.name}: {what} needs a result computed by reten.run (a run directory "
+                "read back holds tables only)"
+            )
+        return self.network, self.routes
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the routes (width by flow), origins and crossings with matplotlib.
+
+        Needs ``pip install 'reten[plot]'``. Returns the matplotlib Axes.
+        """
+        from reten.report.plot import plot_run
+
+        return plot_run(self, ax=ax, **kwargs)
+
+    def explore(self, *, basemap: str | None = None) -> Any:
+        """Return an interactive map (hover for figures) that works offline.
+
+        The map is the report's self-contained SVG (no script, no network request);
+        ``basemap`` adds online XYZ tiles under it. Display it in Jupyter, or ``.save()``
+        it as an HTML file.
+        """
+        from reten.report.notebook import run_map
+
+        return run_map(self, basemap=basemap)
+
+    def _repr_html_(self) -> str:
+        from reten.report.notebook import run_html
+
+        return run_html(self)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"RunResult({self.name!r}: {s['volume_kg']:,.0f} kg/month shipped, "
+            f"{s['seized_kg']:,.1f} seized, {s['origins_without_route']} origin(s) cut off)"
+        )
+
+
+def _report_tables(res: RunResult) -> dict[str, pd.DataFrame]:
+    reg = res.regions
+    reg = reg[reg.flow_kg > 0].sort_values(
+        ["level", "flow_kg", "region"], ascending=[True, False, True]
+    )
+    cr = res.crossings
+    return {
+        "Origins": res.origins,
+        "Crossings": cr[cr.flow_kg > 0].sort_values(
+            ["flow_kg", "crossing"], ascending=[False, True]
+        ),
+        "Regions on a route (kg/month entering)": reg,
+    }
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ComparisonResult:
+    """What a scenario changes relative to a baseline (displacement, the balloon effect).
+
+    Attributes
+    ----------
+    base, scenario : RunResult
+    regions : DataFrame
+        Regions on a route in either run: ``region`` (code), ``level``, ``flow_base_kg``,
+        ``flow_scenario_kg``, ``delta_kg``, ``name``, ``spillover`` (on a route only in the
+        scenario); ranked by the size of the change.
+    crossings : DataFrame
+        ``node`` (input id), ``crossing`` (name), flows and seizures in both runs,
+        ``delta_kg``.
+    origins : DataFrame
+        Per origin: ``cost_increase`` (Dell's key quantity) and crossings before and after.
+    totals : dict
+        Total cost before and after, seizures, regions newly on a route, flow moved.
+
+    Examples
+    --------
+    >>> import reten
+    >>> net = reten.load_network("default")
+    >>> base = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    >>> shut = base.add_enforcement({"type": "closure", "port": "Nogales"})
+    >>> cmp = reten.compare(reten.run(base, net), reten.run(shut, net))
+    >>> cmp.crossings.set_index("crossing").loc["Nogales crossing", "flow_kg_scenario"]
+    np.float64(0.0)
+    """
+
+    base: RunResult
+    scenario: RunResult
+    regions: pd.DataFrame
+    crossings: pd.DataFrame
+    origins: pd.DataFrame
+    totals: Mapping[str, float]
+    provenance: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        """``"SCENARIO vs BASE"``."""
+        return f"{self.scenario.name} vs {self.base.name}"
+
+    def _analysis(self) -> _Comparison:
+        from reten.analysis.displacement import Comparison
+
+        return Comparison(self.regions, self.crossings, self.origins, dict(self.totals))
+
+    def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
+        """Write the comparison directory: report.html, ranked CSV tables, totals.json."""
+        net, rb = self.base._need("write")
+        _, rs = self.scenario._need("write")
+        from reten.report.exports import write_compare
+        from reten.report.html import compare_report
+
+        cmp = self._analysis()
+        html = compare_report(net, rb, rs, cmp, self.name, basemap=basemap)
+        return write_compare(out, net, rb, rs, cmp, html)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the change in flow per arc (red: more, blue: less) with matplotlib."""
+        from reten.report.plot import plot_comparison
+
+        return plot_comparison(self, ax=ax, **kwargs)
+
+    def explore(self, *, basemap: str | None = None) -> Any:
+        """Return the displacement map (offline SVG, hover for figures)."""
+        from reten.report.notebook import comparison_map
+
+        return comparison_map(self, basemap=basemap)
+
+    def _repr_html_(self) -> str:
+        from reten.report.notebook import comparison_html
+
+        return comparison_html(self)
+
+    def __repr__(self) -> str:
+        t = self.totals
+        return (
+            f"ComparisonResult({self.name!r}: traffickers' cost "
+            f"{t['cost_increase_share']:+.1%}, {int(t['regions_newly_on_route'])} region(s) "
+            "newly on a route)"
+        )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class OptimizeResult:
+    """Where K units go, with certified bounds on the optimum (network interdiction).
+
+    Attributes
+    ----------
+    objective : str
+        ``cost`` (maximise the traffickers' least cost), ``interception`` (maximise expected
+        seizures) or ``capacity`` (minimise the flow that can still cross).
+    value, lower_bound, upper_bound : float
+        The chosen allocation's value and bounds on the optimum (cost units·kg or kg).
+    gap : float
+        Relative gap between the bounds.
+    sites : DataFrame
+        Chosen sites: ``site`` (input ids or region code), ``units``, ``p_detect``,
+        ``delay``, ``lon``, ``lat``.
+    curve : DataFrame
+        The marginal-value curve K = 1..budget (one row when not computed).
+    baseline, response : RunResult
+        Routes before the units, and the traffickers' best response to them.
+    comparison : ComparisonResult
+        ``response`` against ``baseline``.
+
+    Examples
+    --------
+    >>> import reten
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sonora", "volume_kg": 10}],
+    ...                                "costs": {"mode": "length_km"}})
+    >>> opt = reten.optimize(sc, budget=1, sites="crossings", curve=False)
+    >>> opt.status, list(opt.sites.columns[:2])
+    ('optimal', ['site', 'units'])
+    """
+
+    objective: str
+    method: str
+    budget: float
+    value: float
+    lower_bound: float
+    upper_bound: float
+    gap: float
+    status: str
+    seconds: float
+    sites: pd.DataFrame
+    curve: pd.DataFrame
+    log: pd.DataFrame
+    baseline: RunResult
+    response: RunResult
+    comparison: ComparisonResult
+    provenance: Mapping[str, Any]
+    raw: InterdictionResult = field(repr=False)
+    curve_raw: tuple[InterdictionResult, ...] = field(repr=False, default=())
+
+    def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
+        """Write report.html, sites.csv, curve.csv, log.csv, result.json and displacement."""
+        from reten.report.optimize import write_optimize
+
+        net, base = self.baseline._need("write")
+        _, resp = self.response._need("write")
+        kind = self.provenance.get("sites", "")
+        title = f"{self.baseline.name}: {self.objective}, {kind}, budget {self.budget:g}"
+        return write_optimize(
+            out,
+            net,
+            base.problem,
+            self.raw,
+            list(self.curve_raw) or [self.raw],
+            base,
+            resp,
+            self.comparison._analysis(),
+            title,
+            basemap=basemap,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the fixed JSON summary (as ``reten optimize --json`` prints it)."""
+        from reten.report.optimize import result_json
+
+        return result_json(self.raw)
+
+    def _repr_html_(self) -> str:
+        from reten.report.notebook import optimize_html
+
+        return optimize_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"OptimizeResult({self.objective}, budget {self.budget:g}: value {self.value:,.1f}, "
+            f"bounds [{self.lower_bound:,.1f}, {self.upper_bound:,.1f}], {len(self.sites)} "
+            f"site(s), {self.status})"
+        )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ValidationResult:
+    """Predicted region flows against an observed series: Spearman rank correlation.
+
+    Attributes
+    ----------
+    spearman, ci_low, ci_high, p_value : float
+        Rank correlation, its 95% bootstrap interval and permutation p-value.
+    n : int
+        Regions matched.
+    table : DataFrame
+        The matched regions: ``region`` (code), predicted, observed, ``name``.
+
+    Examples
+    --------
+    See :func:`reten.validate`.
+
+    >>> from reten.results import ValidationResult
+    >>> sorted(f for f in ValidationResult.__dataclass_fields__)[:3]
+    ['ci_high', 'ci_low', 'n']
+    """
+
+    spearman: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    table: pd.DataFrame
+    summary: Mapping[str, Any]
+    raw: Validation = field(repr=False)
+
+    def write(self, out: str | Path) -> Path:
+        """Write validation.html (scatter plot, caveats), validation.json and matched.csv."""
+        from reten.report.validation import write_validation
+
+        return write_validation(out, self)
+
+    def _repr_html_(self) -> str:
+        from reten.report.notebook import validation_html
+
+        return validation_html(self)
+
+
+# ----------------------------------------------------------------------------- reading back
+
+
+def read_run(path: str | os.PathLike[str]) -> RunResult:
+    """Return the run written in directory ``path`` (by ``reten run`` or ``RunResult.write``).
+
+    Parameters
+    ----------
+    path : path
+        A run directory: ``origins.csv``, ``regions.csv``, ``crossings.csv``,
+        ``arcs.parquet`` and ``provenance.json`` (``production.csv`` and
+        ``convergence.csv`` when written).
+
+    Returns
+    -------
+    RunResult
+        The same tables as the result that wrote it: same values, same dtypes, region codes
+        and node ids as strings. ``network`` and ``routes`` are None.
+
+    Raises
+    ------
+    InputError
+        When ``path`` is not a run directory.
+
+    Examples
+    --------
+    >>> import tempfile, reten
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    >>> res = reten.run(sc, reten.load_network("default"))
+    >>> back = reten.read_run(res.write(tempfile.mkdtemp() + "/run"))
+    >>> back.regions.equals(res.regions), back.origins.equals(res.origins)
+    (True, True)
+    """
+    from reten.report.exports import read_table
+
+    p = Path(path)
+    need = ["origins.csv", "regions.csv", "crossings.csv", "arcs.parquet", "provenance.json"]
+    missing = [f for f in need if not (p / f).is_file()]
+    if missing:
+        what = "does not exist" if not p.exists() else f"is not a run directory (no {missing[0]})"
+        raise InputError(f"{p}: {what}")
+    import geopandas as gpd
+
+    tables: dict[str, Any] = {
+        k: read_table(p / f"{k}.csv") for k in ("origins", "regions", "crossings")
+    }
+    tables["arcs"] = gpd.read_parquet(p / "arcs.parquet")
+    for k in ("production", "convergence"):
+        tables[k] = read_table(p / f"{k}.csv") if (p / f"{k}.csv").is_file() else None
+    try:
+        prov = json.loads((p / "provenance.json").read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"{p / 'provenance.json'}: not JSON ({exc})") from None
+    return RunResult(name=str(prov.get("scenario_name", p.name)), provenance=prov, tables=tables)
