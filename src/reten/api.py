@@ -440,7 +440,9 @@ def optimize(
         Candidate sites.
     method : {"auto", "milp", "decomposition", "greedy"}
     time_limit_s : float
-        Seconds for the whole solve (> 0).
+        Seconds per budget K (> 0): with the curve, each K = 1..budget gets this limit, so
+        the answer for a K does not depend on ``budget`` (the call takes up to
+        ``budget * time_limit_s``).
     delay : float
         Cost units each unit adds to the arcs it covers (>= 0).
     p_detect : float
@@ -514,8 +516,8 @@ def optimize(
             net, problem, cand, budget, objective=objective, method=method, time_limit=time_limit_s
         )
         results = [res]
+    # the curve keeps each K's own seconds; the answer records the whole call's
     res = replace(res, seconds=time.perf_counter() - t0)
-    results[-1] = res
     base_r = solve_routes(net, problem)
     resp_r = solve_routes(
         net, apply_units(problem, cand, res.units, remove=objective == "capacity")

@@ -453,7 +453,7 @@ def optimize_cmd(
     ] = "arcs",
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", help="Seconds (> 0)", callback=_number(0, lo_open=True)),
+        typer.Option("--time-limit", help="Seconds per K (> 0)", callback=_number(0, lo_open=True)),
     ] = 300.0,
     method: Annotated[
         str,

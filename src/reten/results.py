@@ -405,7 +405,8 @@ class OptimizeResult:
         """Return the fixed JSON summary (as ``reten optimize --json`` prints it)."""
         from reten.report.optimize import result_json
 
-        return result_json(self.raw)
+        net, base = self.baseline._need("write")
+        return result_json(self.raw, net, base.problem)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import optimize_html

@@ -57,7 +57,7 @@ from reten.models.interdiction.follower import Follower, capacities
 from reten.models.interdiction.greedy import greedy_with_bound
 from reten.models.interdiction.milp import dual_milp, wood_milp
 from reten.models.interdiction.portfolio import solve_auto
-from reten.models.interdiction.result import InterdictionResult, curve_frame
+from reten.models.interdiction.result import InterdictionResult, bounds_met, curve_frame
 from reten.models.interdiction.sites import (
     SITE_KINDS,
     Sites,
@@ -318,9 +318,7 @@ def _tighten(
             up = min(r.upper_bound, nxt.upper_bound)
             up = max(up, r.lower_bound)
             r = replace(r, upper_bound=up)
-        if r.status != "optimal" and r.upper_bound - r.lower_bound <= tol * max(
-            1.0, abs(r.upper_bound)
-        ):
+        if r.status != "optimal" and bounds_met(r.lower_bound, r.upper_bound, tol):
             r = replace(r, status="optimal")
         out[i] = r
     return out

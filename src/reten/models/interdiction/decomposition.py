@@ -15,7 +15,7 @@ from reten.models.interdiction.follower import Follower, route_sites
 from reten.models.interdiction.greedy import greedy_allocation
 from reten.models.interdiction.master import Master
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult, _phi
+from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
 from reten.models.interdiction.sites import Sites
 
 #: seconds the covering decomposition spends completing each master allocation greedily
@@ -148,7 +148,7 @@ def benders(
         if val > lb:
             lb, best_n = val, n_hat
         log.append((it, lb, ub, time.perf_counter() - t0))
-        if ub - lb <= tol * max(1.0, abs(ub)):
+        if bounds_met(lb, ub, tol):
             status = "optimal"
             break
         if not optimal:

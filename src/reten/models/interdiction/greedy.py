@@ -9,7 +9,7 @@ import numpy as np
 from reten.kernels.sptree import SPTree
 from reten.models.interdiction.follower import Follower, gain_bounds, route_sites
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult
+from reten.models.interdiction.result import InterdictionResult, bounds_met
 from reten.models.interdiction.sites import Sites
 
 
@@ -91,7 +91,7 @@ def greedy_with_bound(
     )
     ub = max(lp.upper_bound, val)
     log = [(1, val, ub, time.perf_counter() - t0)]
-    status = "optimal" if ub - val <= 1e-6 * max(1.0, abs(ub)) else "feasible"
+    status = "optimal" if bounds_met(val, ub, 1e-6) else "feasible"
     return InterdictionResult(
         objective=objective,
         method="greedy",

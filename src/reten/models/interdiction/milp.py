@@ -9,7 +9,7 @@ import numpy as np
 
 from reten.highs import quiet_highs
 from reten.models.interdiction.follower import Follower, capacities
-from reten.models.interdiction.result import InterdictionResult, _phi
+from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
 from reten.models.interdiction.sites import Sites
 
 
@@ -123,7 +123,7 @@ def dual_milp(
             if optimal and objective == "cost":
                 status = "optimal"
             break
-        if ub - lb <= tol * max(1.0, abs(ub)):
+        if bounds_met(lb, ub, tol):
             status = "optimal"
             break
         # refine the tangents at the solution's potentials

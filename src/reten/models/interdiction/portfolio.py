@@ -23,7 +23,7 @@ import numpy as np
 from reten.models.interdiction.decomposition import decompose
 from reten.models.interdiction.follower import Follower
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult
+from reten.models.interdiction.result import InterdictionResult, bounds_met
 from reten.models.interdiction.sites import Sites
 
 #: the decomposition runs alone for max(PROBE_MIN_S, PROBE_FRACTION * time_limit) seconds
@@ -131,7 +131,7 @@ def _combine(
     ub = min(r.upper_bound for _, r in runs)
     lb = best.lower_bound
     ub = max(ub, lb)
-    proven = any(r.status == "optimal" for _, r in runs) or ub - lb <= tol * max(1.0, abs(ub))
+    proven = any(r.status == "optimal" for _, r in runs) or bounds_met(lb, ub, tol)
     winner = next((n for n, r in done.items() if r.status == "optimal"), name)
     log = list(first.log) + [
         (it, lo, up, s + first.log[-1][3] if first.log else s)

@@ -12,7 +12,7 @@ import pandas as pd
 from reten.models.interdiction.sites import Sites
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InterdictionResult:
     """An allocation with its value and certified bounds.
 
@@ -58,6 +58,16 @@ class InterdictionResult:
         if not self.baseline:
             return math.nan
         return 100.0 * self.increase / abs(self.baseline)
+
+
+def bounds_met(lower: float, upper: float, tol: float) -> bool:
+    """Whether finite bounds are within ``tol`` (relative) of each other; an infinite bound
+    never meets (``inf - x <= tol * inf`` would say it does)."""
+    return (
+        math.isfinite(upper)
+        and math.isfinite(lower)
+        and upper - lower <= tol * max(1.0, abs(upper))
+    )
 
 
 def _phi(t: Any) -> Any:
