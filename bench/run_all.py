@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
+import bench_dynamics  # noqa: E402
 import bench_equilibrium  # noqa: E402
 import bench_grid_long  # noqa: E402
 import bench_interdiction  # noqa: E402
@@ -20,7 +21,16 @@ import bench_network  # noqa: E402
 import bench_routes  # noqa: E402
 from common import machine  # noqa: E402
 
-SECTIONS = [bench_network, bench_routes, bench_equilibrium, bench_interdiction, bench_grid_long]
+SECTIONS = [
+    bench_network,
+    bench_routes,
+    bench_equilibrium,
+    bench_interdiction,
+    bench_grid_long,
+    bench_dynamics,
+]
+# bench_osm_scale.py (country-scale OSM, ~25 min with its 50 M-reference PBF) runs on its own:
+# python bench/bench_osm_scale.py
 
 
 def _split(text: str) -> list[str]:

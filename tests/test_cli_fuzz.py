@@ -324,8 +324,6 @@ def mutate(text: str, data) -> str:
     return text
 
 
-READERS_ENABLED = os.environ.get("RETEN_FUZZ_READERS") == "1"
-
 TOML_SLOTS = """name = {name}
 [network]
 path = {path}
@@ -368,11 +366,6 @@ def retyped_scenario(data) -> str:
     return TOML_SLOTS.format(**dict(zip(keys, values, strict=True)))
 
 
-@pytest.mark.skipif(
-    not READERS_ENABLED,
-    reason="reader fuzzing (scenario TOML, edge-list CSV): set RETEN_FUZZ_READERS=1; enable "
-    "once the readers of issue 8 section 4 are merged",
-)
 @settings(
     max_examples=300,
     deadline=None,

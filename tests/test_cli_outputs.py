@@ -88,10 +88,21 @@ def test_refuses_another_kind_of_reten_output(proj):
     assert snapshot(proj) == before
 
 
-def test_a_reten_output_inside_its_own_output_is_not_foreign(proj):
+def test_a_reten_output_inside_another_is_kept(proj):
+    """A run saved inside a network (or run) folder is never deleted by rebuilding it."""
+    assert call("network", "build", "--edges", "e.csv", "-o", "netY", cwd=proj).code == 0
     assert run(proj, "o").code == 0
     assert run(proj, "o/inner").code == 0
-    assert run(proj, "o").code == 0  # the nested output is reten's: replaced with the rest
+    before = snapshot(proj)
+    assert_one_line_error(run(proj, "o"), "inner", "--overwrite")
+    assert snapshot(proj) == before
+    assert run(proj, "netY/baseline").code == 0
+    before = snapshot(proj)
+    r = call("network", "build", "--edges", "e.csv", "-o", "netY", cwd=proj)
+    assert_one_line_error(r, "baseline", "--overwrite")
+    assert snapshot(proj) == before
+    # asked for, the whole folder is replaced
+    assert run(proj, "o", "--overwrite").code == 0
     assert not (proj / "o" / "inner").exists()
 
 
@@ -101,7 +112,7 @@ def test_a_reten_output_inside_its_own_output_is_not_foreign(proj):
         ("s.toml", "input"),  # the scenario itself
         (".", "new folder name"),  # the folder holding the scenario
         ("net", "input"),  # the network the scenario reads
-        ("net/arcs.parquet", "not a folder"),  # a file inside an input
+        ("net/arcs.parquet", "inside the input network"),  # a file inside an input
     ],
 )
 def test_never_replaces_an_input_even_with_overwrite(proj, out, needle):
@@ -172,8 +183,8 @@ def test_failure_midway_keeps_the_previous_output(proj, monkeypatch):
 
     real = ex.write_run
 
-    def half(out, net, r, html):
-        real(out, net, r, html)
+    def half(*args, **kwargs):
+        real(*args, **kwargs)
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(ex, "write_run", half)
@@ -442,3 +453,42 @@ def test_jsonio_numpy_values():
         "b": [1.0, None],
         "c": 3,
     }
+
+
+def test_api_writers_never_replace_a_network_or_write_inside_one(proj):
+    """Breaker findings: export into the input network, RunResult.write over a network."""
+    import reten
+    from reten.errors import InputError
+
+    assert call("network", "build", "--edges", "e.csv", "-o", "netA", cwd=proj).code == 0
+    before = snapshot(proj)
+    r = call(
+        "network",
+        "export",
+        "netA",
+        "--format",
+        "geojson",
+        "-o",
+        "netA/meta.json",
+        "--overwrite",
+        cwd=proj,
+    )
+    assert_one_line_error(r, "inside the input network")
+    assert snapshot(proj) == before
+    net = reten.load_network(proj / "netA")
+    assert run(proj, "r_ok").code == 0
+    before = snapshot(proj)
+    with pytest.raises(InputError, match="network"):
+        reten.save_network(net, proj / "r_ok")
+    res = reten.read_run(proj / "r_ok")
+    assert snapshot(proj) == before
+    del res
+
+
+def test_geojson_export_is_the_same_bytes_twice(proj):
+    """Breaker finding: the GeoJSON 'name' member was the temporary file's name."""
+    for name in ("a.geojson", "b.geojson"):
+        args = ("network", "export", "net", "--format", "geojson", "-o", name)
+        assert call(*args, cwd=proj).code == 0
+    assert (proj / "a.geojson").read_bytes() == (proj / "b.geojson").read_bytes()
+    assert '"name": "arcs"' in (proj / "a.geojson").read_text()

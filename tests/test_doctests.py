@@ -18,22 +18,7 @@ MODULES = sorted(
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
 
 
-# modules whose examples are known to be wrong, with the reason; strict, so a fix shows up
-KNOWN_WRONG = {
-    "reten.network.osm_graph": "split_lines example expects a one-vertex line [4] for the "
-    "way [4, 4], which the function (rightly, per its text) drops",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_WRONG[m], strict=True))
-        if m in KNOWN_WRONG
-        else m
-        for m in MODULES
-    ],
-)
+@pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=FLAGS, verbose=False)

@@ -263,3 +263,21 @@ def test_fuzz_dimacs(tmp_path, text):
     p = tmp_path / "g.gr"
     p.write_bytes(text.encode())
     _check_outcome(read_dimacs, p)
+
+
+def test_a_csv_of_one_empty_quoted_field_names_the_missing_header(tmp_path):
+    """Breaker finding: a file holding only "" failed an assertion (exit 1)."""
+    p = tmp_path / "e.csv"
+    p.write_text('""\n')
+    with pytest.raises(InputError, match="no header line") as exc:
+        read_edge_csv(p)
+    assert "\n" not in str(exc.value)
+
+
+def test_dimacs_node_count_beyond_int32_is_one_line(tmp_path):
+    """Breaker finding: 'p sp 999999999999 0' tried to allocate terabytes (exit 1)."""
+    p = tmp_path / "huge.gr"
+    p.write_text("p sp 999999999999 0\n")
+    with pytest.raises(InputError, match="line 1") as exc:
+        read_dimacs(p)
+    assert "\n" not in str(exc.value)

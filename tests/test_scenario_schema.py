@@ -289,3 +289,27 @@ def test_fuzz_scenario_mutations_give_a_result_or_one_line(d):
     assert res.regions.region.map(type).eq(str).all()
     s = res.summary
     assert 0 <= s["seized_kg"] <= s["volume_kg"] + 1e-6
+
+
+@pytest.mark.parametrize("field", ["seed", "volume_kg"])
+def test_huge_integers_are_one_line_errors_and_numpy_numbers_are_numbers(field):
+    """Breaker finding: 400-digit integers raised OverflowError; np.int64 was refused."""
+    import numpy as np
+
+    import reten
+    from reten.errors import InputError
+
+    origin = {"state": "Sinaloa", "volume_kg": 1}
+    d = {"origins": [origin]}
+    if field == "seed":
+        d["seed"] = 10**400
+    else:
+        origin["volume_kg"] = 10**400
+    with pytest.raises(InputError, match="too large") as exc:
+        reten.Scenario.from_dict(d)
+    assert "\n" not in str(exc.value)
+    big = 99999999999999999999999
+    sc = reten.Scenario.from_dict(
+        {"origins": [{"state": "Sinaloa", "volume_kg": np.int64(5)}], "seed": big}
+    )
+    assert sc.to_dict()["seed"] == big

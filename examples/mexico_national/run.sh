@@ -16,3 +16,9 @@ $RETEN compare examples/mexico_national/baseline.toml examples/mexico_national/c
 $RETEN validate "$OUT/baseline" --observed "$DATA/mexico-state-month-homicide-rates-2000-2022.csv" \
     --region-col cve_ent --value-col homicide_rate --level state --where "year >= 2015" \
     -o "$OUT/validation"
+# Dell's test: the comparison's predicted CHANGES against observed changes in homicides by
+# municipality (INEGI death records), after (2007 on) minus before the crackdowns
+$RETEN validate "$OUT/compare" --observed "$DATA/inegi_homicides_municipal_1990_2015.csv" \
+    --region-col cvegeo --value-col homicides --level municipality \
+    --where "year >= 2001" --change "year >= 2007" --baseline "year < 2007" \
+    -o "$OUT/validation_change"

@@ -9,6 +9,8 @@ The public API::
     cmp = reten.compare(res, reten.run(sc2, net))
     opt = reten.optimize(sc, net, budget=5, objective="cost", sites="arcs")
     back = reten.read_run("out/run")
+    sim = reten.simulate(sc, net, months=180, runs=30, seed=1, policy="reactive")
+    swp = reten.sweep("grid.toml", "out/sweep", workers=2)   # dask.distributed, resumable
 
 See ``docs/python.md``.
 """
@@ -29,6 +31,7 @@ from reten.errors import InputError
 from reten.network.model import Network, Regions
 from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult
 from reten.scenario import Scenario
+from reten.sweep import Simulation, SweepResult, simulate  # also binds reten.sweep (callable)
 
 __all__ = [
     "ComparisonResult",
@@ -38,6 +41,8 @@ __all__ = [
     "Regions",
     "RunResult",
     "Scenario",
+    "Simulation",
+    "SweepResult",
     "ValidationResult",
     "__version__",
     "build_network",
@@ -47,5 +52,7 @@ __all__ = [
     "read_run",
     "run",
     "save_network",
+    "simulate",
+    "sweep",
     "validate",
 ]

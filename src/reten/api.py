@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
@@ -197,6 +198,18 @@ def _network_key(sc: Scenario) -> str:
     return str((p if p.is_absolute() else sc.base_dir / p).resolve())
 
 
+def _given_network(net: Any) -> Network:
+    """Return ``net`` when it is a Network; load it when it is "default" or a directory."""
+    if isinstance(net, Network):
+        return net
+    if isinstance(net, str | os.PathLike):
+        return load_network(net)
+    raise InputError(
+        f"net: expected a Network (from reten.load_network), \"default\" or a network "
+        f"directory, got {type(net).__name__}"
+    )
+
+
 def scenario_network(sc: Scenario) -> Network:
     """Return the network a scenario names in ``[network]`` (default or ``path``)."""
     net = sc.spec["network"]
@@ -323,7 +336,7 @@ def run(
     'EPSG:4326'
     """
     sc = _as_scenario(sc)
-    net = net if net is not None else scenario_network(sc)
+    net = _given_network(net) if net is not None else scenario_network(sc)
     res = resolve_all(sc, net)
     r = solve(res.problem, res.settings, net)
     _check_reached(sc, r)
@@ -385,7 +398,7 @@ def compare(
 
     if not isinstance(base, RunResult):
         sb = _as_scenario(base)
-        net = net if net is not None else scenario_network(sb)
+        net = _given_network(net) if net is not None else scenario_network(sb)
         base = run(sb, net)
     if not isinstance(scenario, RunResult):
         ss = _as_scenario(scenario)
@@ -502,7 +515,7 @@ def optimize(
         )
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
-    net = net if net is not None else scenario_network(sc)
+    net = _given_network(net) if net is not None else scenario_network(sc)
     problem = resolve(sc, net)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
     kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
@@ -561,7 +574,7 @@ def optimize(
 
 
 def validate(
-    result: RunResult | str | os.PathLike[str],
+    result: RunResult | ComparisonResult | str | os.PathLike[str],
     observed: str | os.PathLike[str],
     *,
     region_col: str,
@@ -571,13 +584,16 @@ def validate(
     where: str | None = None,
     bootstrap: int = 2000,
     seed: int = 0,
+    change: str | None = None,
+    baseline: str | None = None,
 ) -> ValidationResult:
     """Compare a run's predicted region flows with an observed region-level series.
 
     Parameters
     ----------
-    result : RunResult or path
-        A run, or a run directory (read with :func:`read_run`).
+    result : RunResult, ComparisonResult or path
+        A run or a run directory (predicted: volume entering each region), or a
+        comparison or comparison directory (predicted: the change, ``delta_kg``).
     observed : path
         CSV with one row per region (and period): ``region_col`` holds region codes.
     region_col, value_col : str
@@ -592,6 +608,12 @@ def validate(
         Bootstrap resamples of the confidence interval.
     seed : int
         Seed of the bootstrap and permutation draws.
+    change, baseline : str, optional
+        Row filters of the observed periods after and before (for example
+        ``"year >= 2007"`` and ``"year < 2007"``): the observed value of a region is then
+        its ``agg`` over the change rows minus its ``agg`` over the baseline rows, as Dell
+        (2015) compares changes in violence with predicted changes in trafficking. Give
+        both or neither.
 
     Returns
     -------
@@ -622,20 +644,56 @@ def validate(
     from reten.analysis.validate import read_observed
     from reten.analysis.validate import validate as spearman
 
+    if (change is None) != (baseline is None):
+        raise InputError("validate: give both change and baseline row filters, or neither")
+    is_change = isinstance(result, ComparisonResult) or (
+        not isinstance(result, RunResult) and (Path(result) / "regions_delta.csv").is_file()
+    )
     if isinstance(result, RunResult):
         pred, label = result.regions, result.name
+    elif isinstance(result, ComparisonResult):
+        pred, label = result.regions.rename(columns={"delta_kg": "flow_kg"}), result.name
     else:
         from reten.report.exports import read_table
 
         rpath = Path(result) / "regions.csv"
-        if not rpath.is_file():
-            raise InputError(f"{result}: not a run directory (no regions.csv)")
-        pred, label = read_table(rpath), str(result)
+        dpath = Path(result) / "regions_delta.csv"
+        if dpath.is_file():
+            pred = read_table(dpath).rename(columns={"delta_kg": "flow_kg"})
+        elif rpath.is_file():
+            pred = read_table(rpath)
+        else:
+            raise InputError(
+                f"{result}: not a run or comparison directory (no regions.csv or regions_delta.csv)"
+            )
+        label = str(result)
     levels = sorted(set(pred.level))
     if level not in levels:
         raise InputError(f"level '{level}' not in the run's regions; levels: {', '.join(levels)}")
     pred = pred[pred.level == level].rename(columns={"flow_kg": "predicted"})
-    obs = read_observed(str(observed), region_col, value_col, agg=agg, where=where)
+    if change is not None and baseline is not None:
+        both = [f"({where})"] if where else []
+        after = read_observed(
+            str(observed), region_col, value_col, agg=agg, where=" and ".join([*both, change])
+        )
+        before = read_observed(
+            str(observed), region_col, value_col, agg=agg, where=" and ".join([*both, baseline])
+        )
+        obs = after.merge(before, on="region", suffixes=("_after", "_before"))
+        obs = obs.assign(observed=obs.observed_after - obs.observed_before)[["region", "observed"]]
+    else:
+        obs = read_observed(str(observed), region_col, value_col, agg=agg, where=where)
+    zero_filled = 0
+    if is_change and len(pred):
+        # a comparison lists the regions whose flow changed; every other region of the
+        # level (a code of the same form) had no predicted change
+        width = {len(str(c)) for c in pred.region}
+        extra = obs.region[~obs.region.isin(pred.region) & obs.region.str.len().isin(width)]
+        zero_filled = int(extra.size)
+        pred = pd.concat(
+            [pred, pd.DataFrame({"region": extra.to_numpy(), "predicted": 0.0, "name": ""})],
+            ignore_index=True,
+        )
     v = spearman(
         pred[["region", "predicted"]], obs, bootstrap=bootstrap, seed=seed, where=str(observed)
     )
@@ -648,6 +706,9 @@ def validate(
         "level": level,
         "agg": agg,
         "where": where,
+        "change": change,
+        "baseline": baseline,
+        "regions_with_no_predicted_change": zero_filled,
     }
     return ValidationResult(
         spearman=v.spearman,

@@ -173,6 +173,12 @@ def _check_not_precious(
         except (OSError, ValueError):  # an unusable input path: its reader will say so
             continue
         for cand in cands:
+            inside = target != cand and _is_within(target, cand)
+            if inside and cand.is_dir() and _is_saved_network(cand):
+                raise InputError(
+                    f"{flag} '{shown}' is inside the input network {inp}; writing there would "
+                    "damage it: choose a path outside it"
+                )
             if _is_within(cand, target) or _is_within(cand, given):
                 what = "is" if cand in (target, given) else "holds"
                 raise InputError(
@@ -222,6 +228,12 @@ def _legacy_kind(path: Path) -> str | None:
     return "network" if isinstance(fmt, str) and fmt.startswith("reten-network/") else None
 
 
+def _is_saved_network(path: Path) -> bool:
+    marker = read_marker(path)
+    kind = marker.get("kind") if marker else _legacy_kind(path)
+    return kind == "network"
+
+
 def _is_reten_output(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink() and read_marker(path) is not None
 
@@ -242,14 +254,15 @@ def _owned_problem(target: Path, kind: str) -> str | None:
             return None if not extra else f"holds files reten did not write ({', '.join(extra)})"
         return "exists and reten did not write it"
     old_kind = marker["kind"]
-    if old_kind != kind and "output" not in (old_kind, kind):
+    generic = "output" in (old_kind, kind) and "network" not in (old_kind, kind)
+    if old_kind != kind and not generic:
         return f"holds a reten {old_kind} output, not a {kind} output"
     listed = {str(e) for e in marker["entries"]} | {MARKER}
-    extra = [
-        n
-        for n in names
-        if n not in listed and not _is_reten_output(target / n) and not _is_our_litter(n)
-    ]
+    extra = [n for n in names if n not in listed and not _is_our_litter(n)]
+    nested = [n for n in extra if _is_reten_output(target / n)]
+    if nested:  # another output saved inside this one (a run inside a network folder)
+        shown = ", ".join(nested[:5]) + (" ..." if len(nested) > 5 else "")
+        return f"holds another reten output ({shown}) that replacing it would delete"
     if extra:
         shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
         return f"holds files reten did not write ({shown})"

@@ -59,7 +59,10 @@ def _number(
     def check(value: Any) -> Any:
         if value is None:
             return value
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            v = math.inf
         ok = math.isfinite(v)
         if ok and lo is not None:
             ok = v > lo if lo_open else v >= lo
@@ -278,6 +281,14 @@ def network_export(
     console.print(f"[green]wrote[/] {out}")
 
 
+FiguresOption = Annotated[
+    str | None,
+    typer.Option(
+        "--figures",
+        help="Also write the main maps and charts as static figures (png, svg or pdf, "
+        "300 dpi) into OUT/figures",
+    ),
+]
 BasemapOption = Annotated[
     str | None,
     typer.Option(
@@ -292,6 +303,15 @@ def run_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
+    select_region: Annotated[
+        str | None,
+        typer.Option(
+            "--select-region",
+            help="Select-link: write select.csv, the origins whose routes enter this region "
+            "(code, name or 'Municipality, State') and their kg/month",
+        ),
+    ] = None,
 ) -> None:
     """Run the route model on a scenario; write report.html, CSV, GeoParquet and GeoJSON."""
     import reten
@@ -302,7 +322,9 @@ def run_cmd(
     ):
         prog.add_task(f"running {scenario}", total=None)
         res = reten.run(reten.Scenario.from_toml(scenario))
-        res.write(out, basemap=basemap)
+        res.write(out, basemap=basemap, select_region=select_region)
+        if figures:
+            res.figures(out / "figures", figures)
     _print_run(res)
     console.print(f"[green]wrote[/] {out}/report.html")
 
@@ -332,6 +354,7 @@ def compare_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
+    figures: FiguresOption = None,
 ) -> None:
     """Compare a scenario with a baseline: displacement by municipality, state and crossing."""
     import reten
@@ -341,6 +364,8 @@ def compare_cmd(
         prog.add_task(f"comparing {scenario} with {base}", total=None)
         cmp = reten.compare(reten.Scenario.from_toml(base), reten.Scenario.from_toml(scenario))
         cmp.write(out, basemap=basemap)
+        if figures:
+            cmp.figures(out / "figures", figures)
     _print_compare(cmp)
     console.print(f"[green]wrote[/] {out}/report.html")
 
@@ -371,7 +396,10 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
 
 @app.command("validate")
 def validate_cmd(
-    result: Annotated[Path, typer.Argument(help="A run directory (with regions.csv)")],
+    result: Annotated[
+        Path,
+        typer.Argument(help="A run directory (regions.csv) or comparison (regions_delta.csv)"),
+    ],
     observed: Annotated[str, typer.Option("--observed", help="CSV of observed values")],
     region_col: Annotated[str, typer.Option("--region-col", help="Region code column")],
     value_col: Annotated[str, typer.Option("--value-col", help="Observed value column")],
@@ -401,13 +429,25 @@ def validate_cmd(
         typer.Option("-o", "--out", help="Output directory (default RESULT/validation)"),
     ] = None,
     overwrite: OverwriteOption = False,
+    change: Annotated[
+        str | None,
+        typer.Option("--change", help="Rows of the later period, e.g. 'year >= 2007'"),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Rows of the earlier period, e.g. 'year < 2007'"),
+    ] = None,
 ) -> None:
-    """Compare a run's predicted region flows with an observed region-level series."""
+    """Compare a run's predicted region flows (or a comparison's changes) with observed data.
+
+    With --change and --baseline the observed value is the change between the periods.
+    """
     import reten
     from reten.report.validation import write_validation_files
 
     out = out or result / "validation"
-    inputs: list[str | Path] = [result / "regions.csv", observed]
+    pred_file = "regions_delta.csv" if (result / "regions_delta.csv").is_file() else "regions.csv"
+    inputs: list[str | Path] = [result / pred_file, observed]
     with output_dir(out, kind="validation", overwrite=overwrite, inputs=inputs) as tmp:
         v = reten.validate(
             result,
@@ -419,6 +459,8 @@ def validate_cmd(
             where=where,
             bootstrap=bootstrap,
             seed=seed,
+            change=change,
+            baseline=baseline,
         )
         write_validation_files(tmp, v)
     print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
@@ -479,7 +521,9 @@ def optimize_cmd(
     max_units: Annotated[
         int,
         typer.Option(
-            "--max-units", help="Units per site at most (>= 1)", callback=_number(1, integer=True)
+            "--max-units",
+            help="Units per site at most (1 to 1,000,000)",
+            callback=_number(1, 1_000_000, integer=True),
         ),
     ] = 1,
     curve: Annotated[bool, typer.Option("--curve/--no-curve", help="K = 1..B curve")] = True,
@@ -734,3 +778,157 @@ def main(argv: list[str] | None = None) -> None:
         for sig, h in handlers.items():
             signal.signal(sig, h)
     sys.exit(code)
+
+
+# ----------------------------------------------------------------------------- dynamics
+# `reten simulate` and `reten sweep` (issue 13): parse, call reten.sweep, print.
+
+
+def _dynamics_params(items: list[str] | None) -> dict[str, float]:
+    """Parse repeated ``--param NAME=VALUE`` options into a dict of numbers."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            num = float(value)
+            out[name.strip()] = int(num) if num.is_integer() and "." not in value else num
+        except ValueError:
+            raise InputError(
+                f"--param {item!r}: write NAME=VALUE with a number, e.g. --param units=20"
+            ) from None
+    return out
+
+
+@app.command("simulate")
+def simulate_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    months: Annotated[
+        int,
+        typer.Option("--months", help="Monthly steps (>= 1)", callback=_number(1, integer=True)),
+    ] = 12,
+    runs: Annotated[
+        int,
+        typer.Option("--runs", help="Independent runs (>= 1)", callback=_number(1, integer=True)),
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Default: the scenario's", callback=_number(0, integer=True)),
+    ] = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy",
+            help="static|reactive|optimize|game",
+            callback=_choice("static", "reactive", "optimize", "game"),
+        ),
+    ] = "static",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Dynamics parameter NAME=VALUE (repeatable)"),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", help="Processes for the runs", callback=_number(1, integer=True)),
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Simulate adaptive trafficking month by month (NarcoLogic-style) and write the series."""
+    from reten.sweep import simulate, write_simulation
+
+    params = _dynamics_params(param)
+    inputs = _scenario_inputs(scenario)
+    with (
+        output_dir(out, kind="simulation", overwrite=overwrite, inputs=inputs),
+        _progress() as prog,
+    ):
+        prog.add_task(f"simulating {runs} runs x {months} months", total=None)
+        sim = simulate(
+            scenario,
+            months=months,
+            runs=runs,
+            seed=seed,
+            policy=policy,
+            params=params,
+            workers=workers,
+        )
+        write_simulation(sim, out, overwrite=overwrite)
+    s = sim.series
+    first, last = s[s.month == 0], s[s.month == s.month.max()]
+    cols = ("volume_kg", "seized_kg", "active_regions", "displaced_kg", "routes_per_lab")
+    if as_json:
+        summary = {
+            "out": str(out),
+            "policy": policy,
+            "runs": runs,
+            "months": months,
+            "seed": sim.provenance.get("seed"),
+            "median_month_0": {c: float(first[c].median()) for c in cols},
+            "median_last_month": {c: float(last[c].median()) for c in cols},
+        }
+        print(jsonio.dumps(summary, sort_keys=True))
+    else:
+        t = Table(title=f"{sim.provenance.get('scenario_name', '')}: {policy}, median of runs")
+        for c in ("", "month 0", f"month {int(s.month.max())}"):
+            t.add_column(c, justify="right" if c else "left")
+        for c in cols:
+            t.add_row(c, f"{first[c].median():,.1f}", f"{last[c].median():,.1f}")
+        Console().print(t)
+    console.print(f"[green]wrote[/] {out}/series.parquet, report.html, provenance.json")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    grid: Annotated[Path, typer.Argument(help="GRID.toml: [sweep], [params], [grid]")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", help="LocalCluster processes (>= 1)", callback=_number(1, integer=True)
+        ),
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of a running dask scheduler")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Start afresh (discard finished tasks); write into a folder reten did not write",
+        ),
+    ] = False,
+) -> None:
+    """Run a grid of scenario variants x seeds x runs on dask; rerun the same command to resume."""
+    from reten.sweep import sweep
+
+    res = sweep(
+        grid,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        overwrite=overwrite,
+        progress=console.is_terminal,
+    )
+    if as_json:
+        summary = {
+            "out": str(out),
+            "rows": len(res.table),
+            "computed": res.computed,
+            "reused": res.skipped,
+            "failed": res.failed,
+        }
+        print(jsonio.dumps(summary, sort_keys=True))
+    console.print(
+        f"[green]wrote[/] {out}/sweep.parquet: {len(res.table):,} rows; tasks computed "
+        f"{res.computed}, reused {res.skipped}, failed {res.failed}"
+    )
+    if res.failed:
+        console.print(
+            f"reten: error: {res.failed} task(s) failed; see {out}/failures.parquet "
+            "(rerun the same command to retry them)"
+        )
+        raise typer.Exit(1)

@@ -52,6 +52,7 @@ class Problem:
     sink_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cost_unit: str = "cost"
     dose_mg: float = 2.0
+    purity: float = 1.0
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def route_arc_cost(self) -> np.ndarray:

@@ -159,7 +159,9 @@ class RunResult:
             "origins_without_route": int((~reached).sum()),
         }
 
-    def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
+    def write(
+        self, out: str | Path, *, basemap: str | None = None, select_region: str | None = None
+    ) -> Path:
         """Write the run directory: report.html, CSV, GeoParquet, GeoJSON, provenance.json.
 
         Parameters
@@ -168,6 +170,9 @@ class RunResult:
             The directory, written under a temporary name and renamed when complete.
         basemap : str, optional
             XYZ tile URL template drawn under the report's maps (None: offline).
+        select_region : str, optional
+            Also write ``select.csv``: the origins whose routes enter this region (see
+            :meth:`select_region`).
 
         Returns
         -------
@@ -180,12 +185,65 @@ class RunResult:
             When the result was read back from a directory (no network to draw).
         """
         net, r = self._need("write")
+        from reten.analysis.select_link import resolve_region, select_region_frame
         from reten.report.exports import write_run
         from reten.report.html import run_report
 
+        extra = {}
+        if select_region is not None:
+            extra["select.csv"] = select_region_frame(r, net, resolve_region(net, select_region))
         return write_run(
-            out, net, r, run_report(net, r, self.name, _report_tables(self), basemap=basemap)
+            out,
+            net,
+            r,
+            run_report(net, r, self.name, _report_tables(self), basemap=basemap),
+            extra=extra,
         )
+
+    def skim(self) -> pd.DataFrame:
+        """Every origin's least cost to every reachable crossing (see :mod:`reten.analysis.skim`).
+
+        Columns ``origin``, ``node``, ``crossing``, ``crossing_node``, ``cost``, ``rank``.
+        """
+        from reten.analysis.skim import skim_frame
+
+        net, r = self._need("skim")
+        return skim_frame(net, r.problem)
+
+    def margins(self) -> pd.DataFrame:
+        """Each origin's best and second-best crossing and the cost margin between them."""
+        from reten.analysis.skim import margins_frame
+
+        net, r = self._need("margins")
+        return margins_frame(net, r.problem)
+
+    def select_region(self, region: str) -> pd.DataFrame:
+        """Select-link: the origins whose routes enter ``region`` and their kg/month.
+
+        ``region`` is a code, a name or ``"Municipality, State"``; raises InputError when
+        unknown or ambiguous.
+        """
+        from reten.analysis.select_link import select_region
+
+        net, r = self._need("select_region")
+        return select_region(r, net, region)
+
+    def select_crossing(self, crossing: str) -> pd.DataFrame:
+        """Select-link: the origins whose routes end at ``crossing`` (its name)."""
+        from reten.analysis.select_link import select_crossings, select_frame
+
+        net, r = self._need("select_crossing")
+        labels = [str(x) for x in r.problem.sink_label]
+        if crossing not in labels:
+            raise InputError(f"select_crossing: unknown crossing {crossing!r}; one of {labels}")
+        return select_frame(r, net, select_crossings(r, np.array([labels.index(crossing)])))
+
+    def select_roads(self, arcs: Any) -> pd.DataFrame:
+        """Select-link: the origins whose routes use any of ``arcs`` (arc indices)."""
+        from reten.analysis.select_link import select_arcs, select_frame
+
+        net, r = self._need("select_roads")
+        return select_frame(r, net, select_arcs(r, np.asarray(arcs), net.n_nodes, net.n_arcs))
 
     def _need(self, what: str) -> tuple[Network, RouteResult]:
         if self.routes is None or self.network is None:
@@ -194,6 +252,15 @@ class RunResult:
                 "read back holds tables only)"
             )
         return self.network, self.routes
+
+    def figures(self, out: str | Path, fmt: str = "png") -> Path:
+        """Write the main maps and charts as static figures (png, svg or pdf, 300 dpi).
+
+        See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
+        """
+        from reten.report.figures import write_figures
+
+        return write_figures(self, out, fmt)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the routes (width by flow), origins and crossings with matplotlib.
@@ -301,6 +368,15 @@ class ComparisonResult:
         cmp = self._analysis()
         html = compare_report(net, rb, rs, cmp, self.name, basemap=basemap)
         return write_compare(out, net, rb, rs, cmp, html)
+
+    def figures(self, out: str | Path, fmt: str = "png") -> Path:
+        """Write the main maps and charts as static figures (png, svg or pdf, 300 dpi).
+
+        See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
+        """
+        from reten.report.figures import write_figures
+
+        return write_figures(self, out, fmt)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the change in flow per arc (red: more, blue: less) with matplotlib."""

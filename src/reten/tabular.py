@@ -265,7 +265,10 @@ def read_table(path: str | os.PathLike[str], *, what: str = "CSV file") -> Table
             starts.append(start)
     except csv.Error as exc:
         raise InputError(f"{p}: line {reader.line_num}: {exc}; check the quoting") from None
-    assert header is not None
+    if header is None or not any(header):
+        raise InputError(
+            f"{p}: the file has no header line; a first line naming the columns is expected"
+        )
     cells = {c: [r[j] for r in rows] for j, c in enumerate(header)}
     return Table(p, header, cells, np.asarray(starts, dtype=np.int64), delim)
 

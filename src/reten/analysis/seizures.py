@@ -25,6 +25,7 @@ def seizure_summary(r: RouteResult) -> dict[str, Any]:
         "seized_share": r.total_seized_kg / r.total_volume_kg if r.total_volume_kg else 0.0,
         "lethal_doses": r.lethal_doses(),
         "dose_mg": r.problem.dose_mg,
+        "purity": r.problem.purity,
         "dose_source": DOSE_SOURCE,
         "crossings": [
             {

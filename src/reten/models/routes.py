@@ -117,8 +117,11 @@ class RouteResult:
         return float((self.origin_cost[ok] * self.problem.origin_volume_kg[ok]).sum())
 
     def lethal_doses(self) -> float:
-        """Expected seizures expressed in potentially lethal doses (``dose_mg`` each)."""
-        return self.total_seized_kg * 1e6 / self.problem.dose_mg
+        """Expected seizures in potentially lethal doses (``dose_mg`` of fentanyl each).
+
+        The seized product holds ``purity`` fentanyl by weight (1: pure, an upper bound).
+        """
+        return self.total_seized_kg * 1e6 * self.problem.purity / self.problem.dose_mg
 
     def path(self, origin: int) -> np.ndarray:
         """Return the arc ids of origin ``origin``'s route (empty if unreachable)."""

@@ -39,7 +39,7 @@ def export(net: Network, path: str | os.PathLike[str], fmt: str) -> Path:
         elif fmt == "parquet":
             to_geodataframe(net).to_parquet(tmp)
         elif fmt == "geojson":
-            to_geodataframe(net).to_file(tmp, driver="GeoJSON", engine="pyogrio")
+            to_geodataframe(net).to_file(tmp, layer="arcs", driver="GeoJSON", engine="pyogrio")
         else:
             to_geodataframe(net).to_file(tmp, layer="arcs", driver="GPKG", engine="pyogrio")
             to_geodataframe(net, what="nodes").to_file(

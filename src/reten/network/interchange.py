@@ -390,6 +390,11 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
                     f"(N nodes, M arcs: integers >= 0), got {line.strip()[:60]!r}"
                 )
             n, m_decl, p_line = int(parts[2]), int(parts[3]), lineno
+            if n > np.iinfo(np.int32).max:
+                raise InputError(
+                    f"{p}: line {lineno}: {n} nodes is more than reten's node ids hold "
+                    f"(at most {np.iinfo(np.int32).max:,})"
+                )
         elif tag == "a":
             if not p_line:
                 raise InputError(f"{p}: line {lineno}: arc before the problem line 'p sp N M'")

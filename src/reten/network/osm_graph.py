@@ -57,9 +57,14 @@ def split_lines(ref_node: np.ndarray, way_ptr: np.ndarray) -> Lines:
 
     Examples
     --------
+    Way 0 misses its third node and is cut in two; way 1 repeats one node and keeps no
+    segment, so it is dropped:
+
     >>> lines = split_lines(np.array([0, 1, -1, 2, 3, 4, 4]), np.array([0, 5, 7]))
     >>> lines.vnode.tolist(), lines.ptr.tolist(), lines.way.tolist()
-    ([0, 1, 2, 3, 4], [0, 2, 4, 5], [0, 0, 1])
+    ([0, 1, 2, 3], [0, 2, 4], [0, 0])
+    >>> lines.counts["ways_cut_at_missing_nodes"], lines.counts["ways_without_located_segment"]
+    (1, 1)
     """
     ref_node = np.asarray(ref_node)
     way_ptr = np.asarray(way_ptr, dtype=np.int64)

@@ -45,7 +45,7 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
     version, counts, content hash, build metadata).
     """
     path = Path(path)
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, kind="network") as tmp:
         nodes = {k: getattr(net, k) for k in _NODE_COLS}
         nodes.update({f"attr.{k}": v for k, v in net.node_attrs.items()})
         arcs = {k: getattr(net, k) for k in _ARC_COLS}

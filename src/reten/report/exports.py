@@ -102,9 +102,23 @@ def _geo_points(df: pd.DataFrame) -> Any:
 
 STRING_COLUMNS = frozenset(
     {
-        "origin", "node", "crossing", "crossing_node", "region", "level", "name", "seaport",
-        "site", "source", "target", "road_class", "crossing_base", "crossing_scenario",
-        "status", "objective_name", "method",
+        "origin",
+        "node",
+        "crossing",
+        "crossing_node",
+        "region",
+        "level",
+        "name",
+        "seaport",
+        "site",
+        "source",
+        "target",
+        "road_class",
+        "crossing_base",
+        "crossing_scenario",
+        "status",
+        "objective_name",
+        "method",
     }
 )
 """Columns that hold names, ids or codes: always strings, in memory and in files."""
@@ -144,10 +158,29 @@ def _prov_json(prov: dict[str, Any]) -> str:
     return jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
 
 
-def write_run(out: str | Path, net: Network, r: RouteResult, report_html: str) -> Path:
-    """Write a run's directory atomically: report, CSV, GeoParquet, GeoJSON, provenance."""
-    with atomic_dir(out) as tmp:
+def write_run(
+    out: str | Path,
+    net: Network,
+    r: RouteResult,
+    report_html: str,
+    *,
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write a run's directory atomically: report, CSV, GeoParquet, GeoJSON, provenance.
+
+    Besides the tables, ``skim.csv`` (every origin's cost to every reachable crossing) and
+    ``margins.csv`` (best and second-best crossing per origin); ``extra`` maps further file
+    names (``select.csv``) to tables.
+    """
+    from reten.analysis.skim import margins_frame, skim_frame, skim_matrix
+
+    with atomic_dir(out, kind="run") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        sk = skim_matrix(net, r.problem)
+        _csv(skim_frame(net, r.problem, sk), tmp / "skim.csv")
+        _csv(margins_frame(net, r.problem, sk), tmp / "margins.csv")
+        for fname, df in (extra or {}).items():
+            _csv(df, tmp / fname)
         origins = origins_frame(net, r)
         _csv(origins, tmp / "origins.csv")
         regions = regions_frame(net, r)
@@ -204,7 +237,7 @@ def write_compare(
     report_html: str,
 ) -> Path:
     """Write a comparison's directory atomically: report and ranked CSV tables."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="compare") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         _csv(cmp.regions, tmp / "regions_delta.csv")
         _csv(cmp.crossings, tmp / "crossings_delta.csv")

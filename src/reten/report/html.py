@@ -13,7 +13,8 @@ from reten.analysis.displacement import Comparison
 from reten.analysis.seizures import seizure_summary
 from reten.models.routes import RouteResult
 from reten.network.model import Network
-from reten.report import svg
+from reten.report import maps, svg
+from reten.report.assumptions import assumptions_box, measure_warnings
 
 if TYPE_CHECKING:
     from reten.results import ComparisonResult, RunResult
@@ -31,19 +32,26 @@ table{border-collapse:collapse;font-size:12.5px;margin:6px 0}th,td{padding:3px 8
 border-bottom:1px solid #eaeded;text-align:right}th{background:#f4f6f7}
 td:first-child,th:first-child{text-align:left}
 .note{font-size:12px;color:#566573}.legend{font-size:12px;color:#34495e}
-figure{margin:8px 0}pre{background:#f4f6f7;padding:8px;font-size:11px;overflow:auto}
+figure{margin:8px 0}.assumptions{background:#fbfcfc;border:1px solid #d5dbdb;
+border-radius:6px;padding:4px 16px;font-size:12.5px;margin-top:14px}.assumptions h2{margin-top:8px}
+.warn{background:#fdebd0;border-left:4px solid #e67e22;padding:6px 10px}
+pre{background:#f4f6f7;padding:8px;font-size:11px;overflow:auto}
 a{color:#1a5276}
 """
 
 
 def page(title: str, subtitle: str, body: list[str]) -> str:
-    """Return a complete HTML document."""
+    """Return a complete HTML document (BokehJS inlined when it holds a map)."""
+    text = "".join(body)
+    js = ""
+    if "data-root-id" in text:
+        js, text = maps.resources_html(), maps.stable_ids(text)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>{js}</head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>"
-        f"<main>{''.join(body)}</main></body></html>\n"
+        f"<main>{text}</main></body></html>\n"
     )
 
 
@@ -93,59 +101,99 @@ def provenance(prov: dict[str, Any]) -> str:
     return "<h2>Provenance</h2><pre>" + html.escape(text) + "</pre>"
 
 
-def _sinks_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:
+def run_layout(
+    net: Network,
+    r: RouteResult,
+    title: str,
+    *,
+    basemap: str | None = None,
+    base: RouteResult | None = None,
+    region_change: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+    sites: tuple[np.ndarray, np.ndarray, list[str], np.ndarray] | None = None,
+) -> Any:
+    """Return the interactive map of a run (Bokeh layout): states, roads, routes, places.
+
+    With ``base`` the baseline routes and the change are extra layers and the first view
+    is fitted to the change; ``region_change`` is (region rows, kg/month change, labels)
+    for a municipality choropleth; ``sites`` (lon, lat, names, units) are checkpoint sites.
+    """
+    m = maps.MapBuilder(net, title, basemap=basemap)
+    m.add_states()
     p = r.problem
-    share = r.crossing_flow_kg / max(r.crossing_flow_kg.sum(), 1e-12)
-    labels = [f"{p.sink_label[i]}: {share[i]:.0%} of volume" for i in range(p.sink_node.size)]
-    return svg.points_layer(
-        frame,
-        net.node_lon[p.sink_node],
-        net.node_lat[p.sink_node],
-        share + 1e-3,
-        labels,
-        color="#8e44ad",
-        cls="crossings",
+    if region_change is not None:
+        rows, delta, _ = region_change
+        m.add_municipalities(rows, delta, "kg/month change")
+    m.add_roads()
+    scale = max(float(r.arc_flow_kg.max(initial=0)), 1e-9)
+    if base is not None:
+        scale = max(scale, float(base.arc_flow_kg.max(initial=0)))
+        m.add_flows(base.arc_flow_kg, "Baseline routes", color=maps.FLOW_BASE, scale=scale)
+    m.add_flows(
+        r.arc_flow_kg, "Scenario routes" if base else "Routes", color=maps.FLOW_SCEN, scale=scale
     )
-
-
-def _origins_layer(net: Network, frame: svg.Frame, r: RouteResult) -> str:
-    p = r.problem
-    labels = [
-        f"{p.origin_label[i]}: {p.origin_volume_kg[i]:,.0f} kg/month"
-        for i in range(p.origin_node.size)
-    ]
-    return svg.points_layer(
-        frame,
+    if base is not None:
+        m.add_flows(r.arc_flow_kg - base.arc_flow_kg, "Change (red more, blue less)", scale=scale)
+    m.width_legend(scale)
+    m.add_points(
         net.node_lon[p.origin_node],
         net.node_lat[p.origin_node],
         p.origin_volume_kg,
-        labels,
-        color="#f39c12",
-        cls="origins",
-        max_r=8,
-        square=True,
+        [str(x) for x in p.origin_label],
+        layer="Origins",
+        unit="kg/month",
+        color=maps.ORIGIN,
+        marker="square",
+        max_size=18,
+        label_top=4,
+        legend_at="top_left",
     )
+    m.add_points(
+        net.node_lon[p.sink_node],
+        net.node_lat[p.sink_node],
+        r.crossing_flow_kg,
+        [str(x) for x in p.sink_label],
+        layer="Crossings",
+        unit="kg/month",
+        color=maps.CROSSING,
+        label_top=6,
+    )
+    if region_change is not None:
+        rows, delta, labels = region_change
+        lon, lat = net.regions.lon[rows], net.regions.lat[rows]
+        top = np.argsort(-np.abs(delta), kind="stable")[:6]
+        top = top[np.abs(delta[top]) > 0]
+        if top.size:
+            x, y = m.proj(lon[top], lat[top])
+            m._labels(x, y, [labels[i] for i in top], color="#1b2631", size="8.5pt", bold=True)
+    if sites is not None:
+        lon, lat, names, units = sites
+        m.add_points(
+            lon,
+            lat,
+            units,
+            names,
+            layer="Checkpoint sites",
+            unit="units",
+            color=maps.SITE,
+            marker="diamond",
+            legend_at="center_left",
+            label_top=12,
+            max_size=16,
+        )
+        if base is None:
+            m.set_focus(lon, lat)
+    return m
 
 
-def _outlines(net: Network, frame: svg.Frame) -> list[str]:
-    wkb = net.regions.outline_wkb
-    return [svg.outline_layer(frame, wkb)] if wkb is not None else []
-
-
-def route_map(net: Network, r: RouteResult, title: str, *, basemap: str | None = None) -> str:
-    """Return the SVG map of a run: roads, routes (width by flow), crossings by share."""
-    frame = svg.network_frame(net)
-    return svg.svg(
-        frame,
-        [
-            *_outlines(net, frame),
-            svg.roads_layer(net, frame),
-            svg.flow_layer(net, frame, r.arc_flow_kg, color="#c0392b", label="flow"),
-            _origins_layer(net, frame, r),
-            _sinks_layer(net, frame, r),
-        ],
-        title,
-        basemap=basemap,
+def route_map(
+    net: Network, r: RouteResult, title: str, *, basemap: str | None = None, **kw: Any
+) -> str:
+    """Return the interactive map of a run as an HTML fragment (see :func:`run_layout`)."""
+    m = run_layout(net, r, title, basemap=basemap, **kw)
+    notes = " ".join(m.notes)
+    return maps.embed(m.figure())[0] + (
+        f'<p class="note">{html.escape(notes)} Drag to pan, scroll to zoom, click a legend '
+        "entry to hide a layer, hover for names and figures.</p>"
     )
 
 
@@ -160,14 +208,21 @@ def run_report(
     """Return the HTML report of one run (``basemap``: XYZ tile template, None: offline)."""
     s = seizure_summary(r)
     unit = r.problem.cost_unit
+    heads = [
+        "expected seizures, kg/month",
+        "potentially lethal doses seized",
+        "traffickers' total cost",
+    ]
     body = [
+        assumptions_box(net, r, headline=heads),
         kpis(
             [
                 ("volume shipped, kg/month", f"{s['volume_kg']:,.0f}"),
                 ("expected seizures, kg/month", f"{s['seized_kg']:,.1f}"),
                 ("share seized", f"{s['seized_share']:.1%}"),
                 (
-                    f"potentially lethal doses seized ({s['dose_mg']:g} mg)",
+                    f"potentially lethal doses seized ({s['dose_mg']:g} mg, purity "
+                    f"{s['purity']:g})",
                     f"{s['lethal_doses']:,.0f}",
                 ),
                 (f"traffickers' total cost, {unit}·kg", f"{r.total_cost:,.0f}"),
@@ -175,9 +230,9 @@ def run_report(
             ]
         ),
         "<h2>Routes</h2>",
-        '<p class="legend">Red lines: trafficking routes, width by flow. Orange squares: '
-        "origins. Purple circles: ports of entry, area by share of volume. Grey: the road "
-        "network. Hover for figures.</p>",
+        '<p class="legend">Red lines: trafficking routes, width by kg/month. Orange squares: '
+        "origins by volume. Purple circles: ports of entry by volume. Grey: the road "
+        "network.</p>",
         f"<figure>{route_map(net, r, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares</h2>",
         svg.bar_chart(
@@ -188,6 +243,17 @@ def run_report(
         ),
     ]
     body += _extension_sections(net, r, basemap=basemap)
+    from reten.analysis.skim import margins_frame
+
+    mg = margins_frame(net, r.problem).drop(columns=["node"])
+    body += [
+        "<h2>Why the flow goes where it goes: each origin's best and second-best crossing</h2>",
+        f'<p class="legend">Costs in {html.escape(unit)} per kg, risk included (the skim: '
+        "every origin's least cost to every crossing is in skim.csv). The margin is how much "
+        "dearer the best crossing must become before the origin switches; "
+        "margin_share is that margin over the best cost.</p>",
+        table(mg, floatfmt="{:,.2f}"),
+    ]
     for name, df in tables.items():
         body += [f"<h2>{html.escape(name)}</h2>", table(df)]
     body.append(f'<p class="note">Doses: {html.escape(s["dose_source"])}</p>')
@@ -270,57 +336,19 @@ def compare_report(
 ) -> str:
     """Return the HTML report of a comparison: displacement map, share charts, ranked tables."""
     t = cmp.totals
-    frame = svg.network_frame(net)
-    delta = scen.arc_flow_kg - base.arc_flow_kg
     reg = cmp.regions[cmp.regions.level == "municipality"]
     if reg.empty:
         reg = cmp.regions
     rows = net.regions.index()
     ridx = np.array([rows[c] for c in reg.region], dtype=np.int64)
-    have = np.isfinite(net.regions.lon[ridx]) if ridx.size else np.zeros(0, bool)
-    labels = [
-        f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
-        for n, d, s in zip(reg.name, reg.delta_kg, reg.spillover, strict=True)
-    ]
-    outlines = net.regions.outline_wkb
-    if outlines is not None and ridx.size and all(outlines[i] is not None for i in ridx):
-        # a choropleth of the change in volume entering each municipality
-        choropleth = [
-            svg.outline_layer(frame, outlines),
-            svg.choropleth_layer(frame, outlines[ridx], reg.delta_kg.to_numpy(), labels),
-        ]
-    else:
-        choropleth = []
-    region_layer = (
-        ""
-        if choropleth
-        else svg.points_layer(
-            frame,
-            net.regions.lon[ridx][have],
-            net.regions.lat[ridx][have],
-            reg.delta_kg.to_numpy()[have] + 0.0,
-            [
-                f"{n}: {d:+,.1f} kg/month{' (new on a route)' if s else ''}"
-                for n, d, s in zip(
-                    reg.name[have], reg.delta_kg[have], reg.spillover[have], strict=True
-                )
-            ],
-            color="delta",
-            cls="displacement",
-            max_r=12,
-        )
-    )
-    disp_map = svg.svg(
-        frame,
-        [
-            *choropleth,
-            svg.roads_layer(net, frame),
-            svg.flow_layer(net, frame, delta, color="delta", label="delta"),
-            region_layer,
-            _sinks_layer(net, frame, scen),
-        ],
+    labels = [str(n) for n in reg.name]
+    disp_map = route_map(
+        net,
+        scen,
         f"Displacement: {title}",
         basemap=basemap,
+        base=base,
+        region_change=(ridx, reg.delta_kg.to_numpy(dtype=float), labels),
     )
     cr = cmp.crossings
     tot_b = max(cr.flow_kg_base.sum(), 1e-12)
@@ -335,11 +363,22 @@ def compare_report(
         title="Crossing shares before and after",
     )
     body = [
+        assumptions_box(
+            net,
+            scen,
+            base=base,
+            headline=[
+                "traffickers' cost increase",
+                "expected seizures, kg/month",
+                "flow moved, kg·km/month",
+            ],
+            warnings=measure_warnings(net, base, scen),
+        ),
         kpis(
             [
                 ("traffickers' cost increase", f"{t['cost_increase_share']:+.1%}"),
                 (
-                    "seizures, kg/month",
+                    "expected seizures, kg/month",
                     f"{t['seized_base_kg']:,.1f} → {t['seized_scenario_kg']:,.1f}",
                 ),
                 ("regions newly on a route", f"{t['regions_newly_on_route']}"),
@@ -347,12 +386,12 @@ def compare_report(
             ]
         ),
         "<h2>Displacement map</h2>",
-        '<p class="legend">Red: more flow than in the baseline; blue: less. Municipalities '
-        "(filled, when the network carries their outlines; else circles by size of change): "
-        "change in volume entering them. Purple: scenario crossing shares.</p>",
+        '<p class="legend">Layers: baseline routes (grey), scenario routes (dark red) and '
+        "the change (red: more flow than in the baseline, blue: less; width by kg/month). "
+        "Municipalities, when the network carries their outlines, are filled by the change "
+        "in volume entering them; the most-changed are labelled. Purple circles: crossings "
+        "by scenario volume; orange squares: origins.</p>",
         f"<figure>{disp_map}</figure>",
-        "<h2>Scenario routes</h2>",
-        f"<figure>{route_map(net, scen, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares before and after</h2>",
         chart,
         "<h2>Regions by change in flow (kg/month)</h2>",
@@ -367,8 +406,17 @@ def compare_report(
     return page(title, "reten displacement analysis: baseline vs scenario", body)
 
 
-def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: str) -> str:
-    """Return an index linking reports: ``entries`` are (href, label, description)."""
+def index_page(
+    title: str,
+    entries: list[tuple[str, str, str]],
+    summary_html: str,
+    *,
+    story: list[str] | None = None,
+) -> str:
+    """Return an index page: ``story`` sections, the summary, then links.
+
+    ``entries`` are (href, label, description).
+    """
     items = "".join(
         f'<li><a href="{html.escape(h)}">{html.escape(lab)}</a> — {html.escape(d)}</li>'
         for h, lab, d in entries
@@ -376,8 +424,34 @@ def index_page(title: str, entries: list[tuple[str, str, str]], summary_html: st
     return page(
         title,
         "reten demo on the embedded Mexico skeleton",
-        [f"<h2>Reports</h2><ul>{items}</ul>", summary_html],
+        [*(story or []), summary_html, f"<h2>The full reports</h2><ul>{items}</ul>"],
     )
+
+
+def _small_change_map(cmp: ComparisonResult, title: str) -> Any:
+    b, s = cmp.base, cmp.scenario
+    assert b.network is not None and b.routes is not None and s.routes is not None
+    m = maps.MapBuilder(b.network, title, width=420, height=400)
+    m.add_states(names=False)
+    m.add_roads()
+    rb, rs = b.routes, s.routes
+    scale = max(float(rb.arc_flow_kg.max(initial=0)), float(rs.arc_flow_kg.max(initial=0)), 1e-9)
+    m.add_flows(rs.arc_flow_kg - rb.arc_flow_kg, "Change (red more, blue less)", scale=scale)
+    p = rs.problem
+    m.add_points(
+        b.network.node_lon[p.sink_node],
+        b.network.node_lat[p.sink_node],
+        rs.crossing_flow_kg,
+        [str(x) for x in p.sink_label],
+        layer="Crossings",
+        unit="kg/month",
+        color=maps.CROSSING,
+        label_top=3,
+        max_size=18,
+    )
+    m.width_legend(scale)
+    m.focus = None  # side by side, the same national view
+    return m.figure(layer_legend=False)
 
 
 def demo_index(
@@ -411,7 +485,7 @@ def demo_index(
         base_cost = base_cost or s["total_cost"]
         rows.append((res.name, tops, s["seized_kg"], s["total_cost"] / base_cost - 1))
     table_html = (
-        "<h2>Where the flow went</h2><table><thead><tr><th>scenario</th>"
+        "<h2>3. Where the flow went</h2><table><thead><tr><th>scenario</th>"
         "<th>top crossings</th><th>seized kg/month</th><th>trafficker cost</th></tr>"
         "</thead><tbody>"
         + "".join(
@@ -421,4 +495,39 @@ def demo_index(
         )
         + "</tbody></table>"
     )
-    return index_page("reten demo", entries, table_html), rows
+    story: list[str] = []
+    base = steps[0][2]
+    if base.network is not None and base.routes is not None:
+        net, rb = base.network, base.routes
+        story += [
+            assumptions_box(
+                net,
+                rb,
+                headline=["expected seizures, kg/month", "traffickers' cost increase"],
+            ),
+            "<h2>1. The baseline: where the flow goes with no new enforcement</h2>",
+            f'<p class="legend">{html.escape(steps[0][1])}</p>',
+            f"<figure>{route_map(net, rb, base.name)}</figure>",
+        ]
+        cmps = [(res, cmp, desc) for _, desc, res, cmp in steps if cmp is not None]
+        if cmps:
+            from bokeh.layouts import row
+
+            figs = [_small_change_map(c, r.name) for r, c, _ in cmps]
+            caps = "".join(
+                f'<div style="flex:1">{html.escape(d)}. '
+                f"Traffickers' cost {c.totals['cost_increase_share']:+.1%}; seizures "
+                f"{c.totals['seized_scenario_kg']:,.1f} kg/month"
+                + ("; no route moved." if c.totals["arc_flow_moved_kg_km"] == 0 else ".")
+                + "</div>"
+                for r, c, d in cmps
+            )
+            story += [
+                "<h2>2. Three measures side by side: where the flow is displaced</h2>",
+                '<p class="legend">Red: roads with more flow than in the baseline, blue: '
+                "less; width by kg/month. Purple circles: crossings by volume. Each map "
+                "zooms and pans on its own.</p>",
+                f'<div style="display:flex;gap:10px;font-size:12.5px">{caps}</div>',
+                "<figure>" + maps.embed(row(*figs, sizing_mode="scale_width"))[0] + "</figure>",
+            ]
+    return index_page("reten demo", entries, table_html, story=story), rows

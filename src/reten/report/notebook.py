@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from reten.report import svg
 from reten.report.html import kpis, table
 
 if TYPE_CHECKING:
@@ -139,20 +136,26 @@ def validation_html(v: ValidationResult) -> str:
 
 @dataclass(frozen=True)
 class Map:
-    """An offline interactive map: displays in Jupyter, saves as a standalone HTML page."""
+    """An offline interactive map (Bokeh): displays in Jupyter, saves as a standalone page.
+
+    ``html`` is the map's HTML fragment; BokehJS is inlined when displayed or saved, so no
+    request leaves the notebook or the file.
+    """
 
     title: str
-    svg: str
+    html: str
 
     def _repr_html_(self) -> str:
-        return f'<div class="reten-map">{self.svg}</div>'
+        from reten.report.maps import resources_html, stable_ids
+
+        return f'<div class="reten-map">{resources_html()}{stable_ids(self.html)}</div>'
 
     def save(self, path: str | Path) -> Path:
         """Write the map as a standalone HTML page and return its path."""
         from reten.report.html import page
 
         p = Path(path)
-        p.write_text(page(self.title, "reten map", [f"<figure>{self.svg}</figure>"]), "utf-8")
+        p.write_text(page(self.title, "reten map", [f"<figure>{self.html}</figure>"]), "utf-8")
         return p
 
 
@@ -165,13 +168,9 @@ def run_map(res: RunResult, *, basemap: str | None = None) -> Map:
 
 
 def comparison_map(cmp: ComparisonResult, *, basemap: str | None = None) -> Map:
-    """Return the displacement map: change in flow per arc (red: more, blue: less)."""
+    """Return the displacement map: baseline, scenario and change layers (red more, blue less)."""
+    from reten.report.html import route_map
+
     net, rb = cmp.base._need("explore")
     _, rs = cmp.scenario._need("explore")
-    frame = svg.network_frame(net)
-    delta = rs.arc_flow_kg - rb.arc_flow_kg
-    layers = [
-        svg.roads_layer(net, frame),
-        svg.flow_layer(net, frame, np.nan_to_num(delta), color="delta", label="delta"),
-    ]
-    return Map(cmp.name, svg.svg(frame, layers, f"Displacement: {cmp.name}", basemap=basemap))
+    return Map(cmp.name, route_map(net, rs, f"Displacement: {cmp.name}", basemap=basemap, base=rb))

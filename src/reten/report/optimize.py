@@ -16,6 +16,7 @@ from reten.models.interdiction import curve_frame as interdiction_curve_frame
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import svg
+from reten.report.assumptions import assumptions_box
 from reten.report.html import kpis, page, provenance, table
 
 
@@ -125,33 +126,30 @@ def write_optimize(
 ) -> Path:
     """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
     sites = sites_frame(res, net, problem)
-    frame = svg.network_frame(net)
-    lon, lat = sites.lon.to_numpy(), sites.lat.to_numpy()
-    site_layer = svg.points_layer(
-        frame,
-        lon,
-        lat,
-        sites.units.to_numpy(float),
-        [f"{a}: {u} unit(s)" for a, u in zip(sites.name, sites.units, strict=True)],
-        color="#000000",
-        cls="sites",
-        max_r=7,
-        square=True,
-    )
-    m = svg.svg(
-        frame,
-        [
-            svg.roads_layer(net, frame),
-            svg.flow_layer(net, frame, response.arc_flow_kg, color="#c0392b", label="response"),
-            site_layer,
-        ],
-        "chosen sites",
+    from reten.report.html import route_map
+
+    m = route_map(
+        net,
+        response,
+        "Chosen sites and the traffickers' best response",
         basemap=basemap,
+        base=base,
+        sites=(
+            sites.lon.to_numpy(float),
+            sites.lat.to_numpy(float),
+            [str(x) for x in sites.site],
+            sites.units.to_numpy(float),
+        ),
     )
     curve_df = curve_frame(curve)
     log_df = log_frame(res)
     unit = "cost units·kg" if res.objective == "cost" else "kg"
     body = [
+        assumptions_box(
+            net,
+            base,
+            headline=["expected seizures, kg/month", "traffickers' total cost"],
+        ),
         kpis(
             [
                 (f"objective ({res.objective}), {unit}", f"{res.objective_value:,.1f}"),
@@ -165,8 +163,9 @@ def write_optimize(
             ]
         ),
         "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
-        '<p class="legend">Black squares: sites with units (size by units). Red: the '
-        "traffickers' best response to them, width by flow.</p>",
+        '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size by '
+        "units. Grey: the routes before; dark red: the traffickers' best response to the "
+        "sites; red/blue: the change. Orange squares: origins; purple circles: crossings.</p>",
         f"<figure>{m}</figure>",
         "<h2>Sites</h2>",
         table(sites, floatfmt="{:,.4f}"),
@@ -192,7 +191,7 @@ def write_optimize(
             }
         ),
     ]
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="optimize") as tmp:
         (tmp / "report.html").write_text(
             page(title, "reten enforcement optimisation (network interdiction)", body),
             encoding="utf-8",

@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reten.analysis.validate import CAVEATS, scatter_svg
+from reten.analysis.validate import CAVEATS
 from reten.atomic import atomic_dir
 from reten.report.exports import _csv, _prov_json
 from reten.report.html import page, table
@@ -15,18 +15,97 @@ if TYPE_CHECKING:
     from reten.results import ValidationResult
 
 
+def scatter(v: ValidationResult, x_label: str, y_label: str) -> str:
+    """Return an interactive scatter (Bokeh): axes with ticks, hover and the top names."""
+    from bokeh.models import ColumnDataSource, HoverTool, LabelSet
+    from bokeh.plotting import figure
+
+    from reten.report.maps import embed
+
+    t = v.table
+    names = [str(n) for n in t.get("name", t.region)]
+    src = ColumnDataSource(
+        {
+            "x": t.predicted.to_numpy(float),
+            "y": t.observed.to_numpy(float),
+            "name": names,
+            "region": t.region.astype(str).tolist(),
+        }
+    )
+    fig = figure(
+        width=760,
+        height=480,
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        x_axis_label=x_label,
+        y_axis_label=y_label,
+        sizing_mode="scale_width",
+    )
+    r = fig.scatter("x", "y", source=src, size=8, fill_color="#1a5276", fill_alpha=0.7)
+    fig.add_tools(
+        HoverTool(
+            renderers=[r],
+            tooltips=[
+                ("region", "@name (@region)"),
+                ("predicted", "@x{0,0.0}"),
+                ("observed", "@y{0,0.00}"),
+            ],
+        )
+    )
+    # name the regions that matter most: the largest predicted and observed
+    order = list(
+        dict.fromkeys([*t.predicted.abs().nlargest(6).index, *t.observed.abs().nlargest(4).index])
+    )
+    lab = ColumnDataSource(
+        {
+            "x": t.predicted.to_numpy(float)[order],
+            "y": t.observed.to_numpy(float)[order],
+            "text": [names[i] for i in order],
+        }
+    )
+    fig.add_layout(
+        LabelSet(
+            x="x", y="y", text="text", source=lab, x_offset=5, y_offset=3, text_font_size="8.5pt"
+        )
+    )
+    return embed(fig)[0]
+
+
+def _assumptions(v: ValidationResult) -> str:
+    s = v.summary
+    periods = (
+        f"observed change = {s['agg']} of {s['value_col']} over rows where {s['change']} "
+        f"minus its {s['agg']} over rows where {s['baseline']}; predicted = the comparison's "
+        "change in kg/month entering each region (Dell 2015 compares changes)"
+        if s.get("change")
+        else f"observed = {s['agg']} of {s['value_col']} per region"
+        + (f" over rows where {s['where']}" if s.get("where") else "")
+        + "; predicted = the run's kg/month entering each region"
+    )
+    return (
+        '<section id="assumptions" class="assumptions"><h2>What this report assumes</h2><ul>'
+        f"<li><b>Compared</b>: {html.escape(periods)}.</li>"
+        f"<li><b>Level</b>: {html.escape(str(s['level']))}; regions matched by code; "
+        f"{v.n} matched.</li>"
+        "<li><b>Statistic</b>: Spearman rank correlation; 95% interval from a bootstrap over "
+        "regions; p-value from a permutation test.</li>"
+        f"<li><b>Observed data</b>: {html.escape(str(s['observed']))}.</li></ul></section>"
+    )
+
+
 def validation_report(v: ValidationResult) -> str:
     """Return the HTML page: the statistic, a scatter plot, the caveats and the regions."""
     s = v.summary
     r = v.raw
+    what = "change in " if s.get("change") else ""
     body = [
+        _assumptions(v),
         f"<p>Spearman rank correlation <b>{r.spearman:+.3f}</b> (95% bootstrap CI "
         f"{r.ci_low:+.3f} to {r.ci_high:+.3f}, {r.bootstrap} resamples; p = {r.p_value:.3g}) "
         f"over {r.n} regions.</p>",
-        scatter_svg(
-            r,
-            f"predicted flow, kg/month ({s['level']})",
-            f"observed {s['value_col']} ({s['agg']})",
+        scatter(
+            v,
+            f"predicted {what}flow, kg/month ({s['level']})",
+            f"observed {what}{s['value_col']} ({s['agg']})",
         ),
         "<h2>What this can and cannot show</h2>",
         f"<p>{html.escape(CAVEATS)}</p>",
@@ -45,6 +124,6 @@ def write_validation_files(directory: Path, v: ValidationResult) -> None:
 
 def write_validation(out: str | Path, v: ValidationResult) -> Path:
     """Write the validation files atomically into directory ``out``; return ``out``."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="validation") as tmp:
         write_validation_files(tmp, v)
     return Path(out)

@@ -246,6 +246,11 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         "seed": int(d["seed"]),
         "risk_weight": float(d["risk_weight"]),
         "costs": sc.data.get("costs", {}),
+        # what reports state as assumptions
+        "enforcement": sc.data.get("enforcement", []),
+        "volume_source": d.get("volume_source"),
+        "purity": float(d["purity"]),
+        "dose_mg": float(d["dose_mg"]),
     }
     return Problem(
         arc_cost=cost,
@@ -266,6 +271,7 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         sink_capacity=_sink_capacity(d, sink_node.size),
         cost_unit=unit,
         dose_mg=float(d["dose_mg"]),
+        purity=float(d["purity"]),
         provenance=prov,
     )
 

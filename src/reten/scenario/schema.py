@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from reten.errors import InputError
 from reten.models.equilibrium import METHODS as EQUILIBRIUM_METHODS
 from reten.models.relocation import RULES as RELOCATION_RULES
@@ -117,6 +119,22 @@ SECTIONS: tuple[Section, ...] = (
             Key("seed", "integer", 0, 0, doc="seed of every random draw; recorded"),
             _n("risk_weight", 0.0, doc="cost units per unit of log-survival −ln(1 − p)"),
             _n("dose_mg", 2.0, lo_open=True, doc="potentially lethal dose, mg (DEA: 2 mg)"),
+            _n(
+                "purity",
+                1.0,
+                0.0,
+                1.0,
+                lo_open=True,
+                doc="fentanyl share of the seized product by weight, for the dose figure "
+                "(1: pure, an upper bound)",
+            ),
+            Key(
+                "volume_source",
+                "string",
+                None,
+                doc="where the origin volumes come from (reports call them illustrative "
+                "when absent)",
+            ),
             Key("network", "table", None, doc="the road network"),
             Key("origins", "array", REQUIRED, doc="production zones (at least one)"),
             Key("destinations", "array", None, doc="ports of entry (default: every one)"),
@@ -346,9 +364,14 @@ def _is_name(v: Any) -> bool:
 
 
 def _number(k: Key, field: str, v: Any, err: Err) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
         raise err(field, f"expected {_kind_word(k)}, got {_show(v)}")
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:
+        raise err(
+            field, f"{_show(v)} is too large; expected a number in {k.range_text()}"
+        ) from None
     bad = (
         not math.isfinite(x)
         or x < k.lo
@@ -360,7 +383,9 @@ def _number(k: Key, field: str, v: Any, err: Err) -> float:
         raise err(field, f"{_show(v)} is not valid; expected a number in {k.range_text()}")
     if k.kind == "integer" and int(x) != x:
         raise err(field, f"{_show(v)} is not a whole number")
-    return int(x) if k.kind == "integer" else x
+    if k.kind == "integer":
+        return int(v) if isinstance(v, int | np.integer) else int(x)
+    return x
 
 
 def check_value(k: Key, field: str, v: Any, err: Err) -> Any:

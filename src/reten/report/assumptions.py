@@ -1,0 +1,142 @@
+"""The assumptions box every report opens with: what was assumed and what each figure means."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import numpy as np
+
+from reten.models.routes import RouteResult
+from reten.network.model import Network
+
+DEFINITIONS = {
+    "traffickers' cost increase": (
+        "the traffickers' total cost in the scenario divided by that in the baseline, minus "
+        "one: the volume-weighted sum of every origin's least generalized cost (money, time "
+        "and risk, cost units per kg) to reach a US crossing, each run over its origins "
+        "that reach one"
+    ),
+    "traffickers' total cost": (
+        "the volume-weighted sum of every origin's least generalized cost, cost units·kg per month"
+    ),
+    "expected seizures, kg/month": (
+        "the sum over origins of volume × (1 − probability the shipment survives every "
+        "detection point on its route), per month of shipments"
+    ),
+    "flow moved, kg·km/month": "sum over roads of |scenario − baseline flow| × road length",
+}
+
+
+def _measure(e: dict[str, Any]) -> str:
+    kind = str(e.get("type", "measure"))
+    rest = {k: v for k, v in e.items() if k != "type"}
+    return f"{kind}: " + ", ".join(
+        f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in rest.items()
+    )
+
+
+def touched_flow(base: RouteResult, scen_arc_cost: np.ndarray, scen_logsurv: np.ndarray) -> bool:
+    """True when the scenario's costs differ from the baseline's on a road the baseline uses."""
+    p = base.problem
+    used = base.arc_flow_kg > 0
+    changed = (scen_arc_cost != p.arc_cost) | (scen_logsurv != p.arc_logsurv)
+    return bool((used & changed).any())
+
+
+def measure_warnings(net: Network, base: RouteResult, scen: RouteResult) -> list[str]:
+    """Return warnings for measures that touch no baseline flow (roads and crossings)."""
+    pb, ps = base.problem, scen.problem
+    out: list[str] = []
+    if pb.arc_cost.shape != ps.arc_cost.shape:
+        return out
+    road = touched_flow(base, ps.arc_cost, ps.arc_logsurv)
+    cross = False
+    if pb.sink_node.size == ps.sink_node.size and (pb.sink_node == ps.sink_node).all():
+        changed = (pb.sink_cost != ps.sink_cost) | (pb.sink_logsurv != ps.sink_logsurv)
+        cross = bool((changed & (base.crossing_flow_kg > 0)).any())
+    if not road and not cross:
+        enf = ps.provenance.get("enforcement") or []
+        what = "; ".join(_measure(e) for e in enf) or "the scenario's measures"
+        out.append(
+            f"The scenario's measures ({what}) cover no road or crossing the baseline routes "
+            "use: the traffickers' routes and costs cannot change."
+        )
+    return out
+
+
+def assumptions_box(
+    net: Network,
+    r: RouteResult,
+    *,
+    headline: list[str],
+    warnings: list[str] | None = None,
+    base: RouteResult | None = None,
+) -> str:
+    """Return the ``id="assumptions"`` box: network, origins and volumes, measures, costs.
+
+    ``headline`` names the figures shown at the top of the report; each is defined here.
+    """
+    p = r.problem
+    prov = r.provenance
+    meta = getattr(net, "meta", {}) or {}
+    src = meta.get("source") or meta.get("name") or prov.get("network") or "see provenance"
+    net_line = (
+        f"{net.n_nodes:,} junctions, {net.n_arcs:,} road arcs, {len(net.regions):,} regions; "
+        f"source: {src}; network hash {str(prov.get('network_hash', ''))[:12]}"
+    )
+    vol_src = prov.get("volume_source")
+    vols = ", ".join(
+        f"{lab} {v:,.0f}" for lab, v in zip(p.origin_label, p.origin_volume_kg, strict=True)
+    )
+    vol_note = (
+        f"Source of the volumes: {vol_src}."
+        if vol_src
+        else "No source is given for these volumes: treat them as illustrative, not estimates."
+    )
+    enf = prov.get("enforcement") or []
+    measures = (
+        "".join(f"<li>{html.escape(_measure(e))}</li>" for e in enf) or "<li>none (baseline)</li>"
+    )
+    costs = prov.get("costs") or {}
+    cost_line = (
+        ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in costs.items())
+        or "defaults (see docs/scenarios.md)"
+    )
+    rho = prov.get("risk_weight", p.risk_weight)
+    purity = float(getattr(p, "purity", 1.0))
+    defs = dict(DEFINITIONS)
+    defs[f"potentially lethal doses seized ({p.dose_mg:g} mg)"] = (
+        f"expected seizures × purity {purity:g} (fentanyl share by weight"
+        f"{', an upper bound' if purity == 1 else ''}) ÷ {p.dose_mg:g} mg, the DEA's "
+        "potentially lethal dose; per month"
+    )
+    shown = "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
+        for k, v in defs.items()
+        if any(k.split(" (")[0] in h for h in headline)
+    )
+    warn = "".join(f'<p class="warn">⚠ {html.escape(w)}</p>' for w in warnings or [])
+    base_line = (
+        f"<li><b>Baseline</b>: {html.escape(str(base.provenance.get('scenario_name', '')))} — "
+        "every change is scenario minus baseline.</li>"
+        if base is not None
+        else ""
+    )
+    return (
+        '<section id="assumptions" class="assumptions"><h2>What this report assumes</h2>'
+        + warn
+        + "<ul>"
+        + f"<li><b>Network</b>: {html.escape(net_line)}</li>"
+        + base_line
+        + f"<li><b>Origins and volumes</b> (kg/month): {html.escape(vols)}. "
+        + f"{html.escape(vol_note)}</li>"
+        + f"<li><b>Destinations</b>: {p.sink_node.size} US ports of entry.</li>"
+        + f"<li><b>Measures</b>:<ul>{measures}</ul></li>"
+        + f"<li><b>Costs</b>: {html.escape(cost_line)}; risk weight {rho:g} cost units per "
+        "unit of −ln(survival). Routes are least-cost (Dell 2015).</li>"
+        + "</ul>"
+        + (f"<p><b>Figures</b></p><ul>{shown}</ul>" if shown else "")
+        + "</section>"
+    )
