@@ -50,7 +50,7 @@ from reten.models.game.attacker import ExactAttacker, tree_responses
 from reten.models.game.double_oracle import double_oracle, pure_value
 from reten.models.game.instance import GAME_SITE_KINDS, GameInstance, build_instance
 from reten.models.game.marginals import comb_sample, marginal_lp
-from reten.models.game.result import LOG_COLUMNS, GameResult
+from reten.models.game.result import LOG_COLUMNS, GameSolution
 from reten.models.game.schedules import sample_schedules
 from reten.models.interdiction.sites import Sites
 from reten.network.model import Network
@@ -60,7 +60,7 @@ __all__ = [
     "GAME_SITE_KINDS",
     "LOG_COLUMNS",
     "GameInstance",
-    "GameResult",
+    "GameSolution",
     "build_instance",
     "mixed_value",
     "sample_schedules",
@@ -78,8 +78,9 @@ def solve_game(
     gap: float = 1e-4,
     time_limit: float = 600.0,
     pure_time_limit: float | None = None,
+    pure_method: str = "auto",
     warm_start: bool = True,
-) -> GameResult:
+) -> GameSolution:
     """Return the defender's optimal mixed schedule of ``k`` units, with certified bounds.
 
     Parameters
@@ -95,15 +96,19 @@ def solve_game(
     gap : float
         Stop when ``upper - lower <= gap * upper`` (>= 0).
     time_limit : float
-        Seconds for the double oracle (> 0); the bounds hold whenever it stops.
+        Seconds for the double oracle (> 0); the bounds hold whenever it stops. The
+        pure-strategy optimum, computed after it, has its own limit.
     pure_time_limit : float, optional
         Seconds for the pure-strategy optimum (default: ``time_limit``).
+    pure_method : str
+        The interdiction method for the pure-strategy optimum (see
+        :func:`reten.models.interdiction.optimize`).
     warm_start : bool
         Seed the defender with k-sets from a minimum site cut (SNARES).
 
     Returns
     -------
-    GameResult
+    GameSolution
         ``value`` (= ``lower_bound``), ``upper_bound``, ``sets``/``probability`` (the
         support), ``coverage`` (marginals), ``log``, ``pure_value`` and
         ``value_of_randomisation``.
@@ -144,31 +149,48 @@ def solve_game(
     sites = replace(sites, resource=np.ones(sites.size))
     t0 = time.perf_counter()
     inst = build_instance(net, problem, sites, k)
+    res = double_oracle(inst, gap=gap, time_limit=time_limit, warm_start=warm_start)
+    t_game = time.perf_counter() - t0
+    # the pure optimum on the same instance, started from the best k-set of the support
+    start = max(res.sets, key=lambda s: pure_value(inst, s)) if res.sets else None
+    units = np.zeros(sites.size, dtype=np.int64)
+    if start is not None:
+        units[start] = 1
     pure = optimize(
         net,
         problem,
         sites,
         float(min(k, sites.size)),
         objective="interception",
-        method="auto",
+        method=pure_method,
         time_limit=pure_time_limit if pure_time_limit is not None else time_limit,
         tol=1e-9,
+        start=units,
     )
     pure_sites = np.flatnonzero(pure.units > 0)
-    res = double_oracle(
-        inst,
-        gap=gap,
-        time_limit=time_limit,
-        start_sets=[pure_sites],
-        warm_start=warm_start,
-    )
+    p_val = pure_value(inst, pure_sites)
+    if p_val > res.lower_bound:
+        # the fixed plan guarantees more than the mixed one found (a run stopped early):
+        # return the fixed plan, so that randomising is never reported as a loss
+        cov = np.zeros(sites.size)
+        cov[pure_sites] = 1.0
+        res = replace(
+            res,
+            value=p_val,
+            lower_bound=p_val,
+            upper_bound=max(res.upper_bound, p_val),
+            sets=[pure_sites],
+            probability=np.ones(1),
+            coverage=cov,
+        )
     return replace(
         res,
-        seconds=time.perf_counter() - t0,
-        pure_value=pure_value(inst, pure_sites),
-        pure_upper=max(pure.upper_bound, pure.objective_value),
+        seconds=t_game,
+        pure_value=p_val,
+        pure_upper=max(pure.upper_bound, pure.objective_value, p_val),
         pure_status=pure.status,
         pure_units=pure.units,
+        pure_seconds=pure.seconds,
     )
 
 

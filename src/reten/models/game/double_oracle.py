@@ -25,10 +25,16 @@ import numpy as np
 from reten.models.game.attacker import ExactAttacker, tree_responses
 from reten.models.game.defender import best_response_milp, greedy
 from reten.models.game.instance import GameInstance
+from reten.models.game.marginals import comb_sample, marginal_lp
 from reten.models.game.master import Master
-from reten.models.game.result import GameResult
+from reten.models.game.result import GameSolution
 from reten.models.game.strategies import KSets, Routes, capture
 from reten.models.game.warmstart import cut_ksets
+
+
+#: relative optimality tolerance of HiGHS's LP, added to the marginal LP's value when it
+#: serves as an upper bound
+LP_TOL = 1e-7
 
 
 def pure_value(inst: GameInstance, sites: np.ndarray) -> float:
@@ -48,12 +54,12 @@ def double_oracle(
     start_sets: list[np.ndarray] | None = None,
     warm_start: bool = True,
     max_labels: int = 2_000_000,
-) -> GameResult:
+    exact_every: int = 5,
+) -> GameSolution:
     """Solve the game; see the module notes. ``start_sets`` seed the defender's side."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     k, w = inst.k, inst.logsurv
-    o = inst.origin.size
     total = float(inst.volume.sum())
     tol = 1e-10
     ex = ExactAttacker(inst, max_labels=max_labels)
@@ -61,6 +67,7 @@ def double_oracle(
     master = Master(inst.volume)
 
     best_lb, best_sets, best_prob = -math.inf, [np.zeros(0, np.int64)], np.ones(1)
+    best_ub = total
     for s in start_sets or []:
         K.add(s)
         v = pure_value(inst, s)
@@ -69,8 +76,23 @@ def double_oracle(
     if warm_start:
         for s in cut_ksets(inst):
             K.add(s)
-    # every origin's most reliable route with no unit placed, and against each start set
-    r0 = tree_responses(inst, K.matrix() if len(K) else _empty(inst), np.ones(max(len(K), 1)) / max(len(K), 1))
+        # the LP over marginals (Tsai et al. 2010): its value bounds the game's from above,
+        # and comb sampling of its marginals gives k-sets, often the equilibrium's support
+        c, lp = marginal_lp(inst)
+        best_ub = min(best_ub, lp * (1 + LP_TOL) + LP_TOL)
+        comb_sets, comb_prob = comb_sample(c, k)
+        for s in comb_sets:
+            K.add(s)
+        # the comb-sampled strategy itself, against an exact attacker
+        tmp = KSets(inst.n_sites)
+        tmp.sets = list(comb_sets)
+        mat = tmp.matrix()
+        _, bound, _ = ex.respond(mat, comb_prob, tree_responses(inst, mat, comb_prob))
+        lb = float(inst.volume @ (1.0 - bound))
+        if lb > best_lb:
+            best_lb, best_sets, best_prob = lb, list(comb_sets), comb_prob
+    # every origin's most reliable route with no unit placed, and against the start sets
+    r0 = tree_responses(inst, K.matrix() if len(K) else _empty(inst), _uniform(len(K)))
     for i, (_, base, sites, arcs) in enumerate(r0):
         R.add(i, base, sites, arcs)
     for i, arcs in enumerate(inst.routes(inst.tree(np.zeros(inst.n_sites)))):
@@ -78,9 +100,12 @@ def double_oracle(
     if len(K) == 0:
         g_sites, _ = greedy(R.hits(), np.array(R.base), inst.volume[R.origin], w, k)
         K.add(g_sites)
+    for s in K.sets:  # each start set, played every day, guarantees its pure value
+        v = pure_value(inst, s)
+        if v > best_lb:
+            best_lb, best_sets, best_prob = v, [s], np.ones(1)
     master.add_sets(np.zeros((0, len(K))))
     master.add_routes(np.array(R.origin), capture(R.hits(), np.array(R.base), w, K.matrix()))
-    best_ub = total
     best_y_rows = np.arange(len(R))
     best_y = np.zeros(len(R))
     log: list[tuple[float, ...]] = []
@@ -101,7 +126,7 @@ def double_oracle(
         g_sites, g_val = greedy(hits, base_r, y, w, k)
         if g_val > value + tol * max(1.0, total) and K.add(g_sites):
             new_sets.append(len(K) - 1)
-        if not new_routes and not new_sets:
+        if (not new_routes and not new_sets) or it % exact_every == 0:
             exact_calls += 1
             _, bound, better = ex.respond(ks, sigma, resp)
             lb = float(inst.volume @ (1.0 - bound))
@@ -119,6 +144,9 @@ def double_oracle(
                 best_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(R))
             if m_val > value + tol * max(1.0, total) and K.add(m_sites):
                 new_sets.append(len(K) - 1)
+            exact_round = True
+        else:
+            exact_round = False
         best_ub = max(best_ub, best_lb)  # both bounds hold; numerical noise aside
         log.append(
             (
@@ -135,7 +163,7 @@ def double_oracle(
         if best_ub - best_lb <= gap * max(abs(best_ub), 1e-12):
             status = "optimal"
             break
-        if not new_routes and not new_sets:
+        if exact_round and not new_routes and not new_sets:
             status = "converged"  # nothing improves: the bounds meet up to LP tolerances
             break
         if time.perf_counter() >= deadline:
@@ -155,7 +183,7 @@ def double_oracle(
     r_orig = np.array(R.origin, dtype=np.int64)[rows] if rows.size else np.zeros(0, np.int64)
     r_prob = best_y[keep] / inst.volume[r_orig] if rows.size else np.zeros(0)
     order = np.argsort(-best_prob, kind="stable")
-    return GameResult(
+    return GameSolution(
         k=k,
         value=best_lb,
         lower_bound=best_lb,
@@ -175,6 +203,10 @@ def double_oracle(
         log=log,
         sites=inst.sites,
     )
+
+
+def _uniform(n: int) -> np.ndarray:
+    return np.ones(max(n, 1)) / max(n, 1)
 
 
 def _empty(inst: GameInstance):  # type: ignore[no-untyped-def]

@@ -27,6 +27,10 @@ class Master:
         self.hs = highspy
         self.h = quiet_highs()
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        # re-solves start from the last basis; presolve would discard it
+        self.h.setOptionValue("presolve", "off")
+        self.h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        self.h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         self.o = int(volume.size)
         self.volume = np.asarray(volume, dtype=float)
         inf = highspy.kHighsInf

@@ -22,14 +22,15 @@ LOG_COLUMNS = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class GameResult:
+class GameSolution:
     """The defender's mixed strategy over k-sets with certified bounds on the game's value.
 
     ``lower_bound`` is the value the mixed strategy ``sets``/``probability`` guarantees
     against an exact best-responding attacker (kg/month intercepted); ``upper_bound`` is
     what the attacker's mixed strategy ``routes``/``route_probability`` concedes at most
     against an exact best-responding defender. The game's value lies between them.
-    ``value`` is ``lower_bound`` (what the returned schedule guarantees).
+    ``value`` is ``lower_bound`` (what the returned schedule guarantees). ``seconds`` is
+    the double oracle's time; ``pure_seconds`` the pure optimum's, computed after it.
 
     Attributes
     ----------
@@ -73,6 +74,7 @@ class GameResult:
     pure_upper: float = math.nan
     pure_status: str = ""
     pure_units: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pure_seconds: float = math.nan
     sites: Sites | None = None
     tsai: dict[str, float] = field(default_factory=dict)
 
