@@ -5,14 +5,13 @@ probability), a k-set ``S`` intercepts ``sum_r beta_r (1 - exp(-L_r - t_r(S)))``
 ``t_r(S) = sum_{s in S on r} w_s``. This is a weighted coverage function: monotone and
 submodular in ``S``, so the greedy is within ``1 - 1/e`` (and usually optimal).
 
-The MILP minimises the expected survival ``sum_r beta_r exp(-L_r) u_r`` over binary
-``x_s`` (``sum_s x_s <= k``) with ``u_r`` above tangents of the convex ``exp(-t)`` at
+The MILP minimises the expected survival ``sum_r beta_r exp(-L_r) y_r`` over binary
+``x_s`` (``sum_s x_s <= k``): each route's survival ``y_r`` is followed site by site with
+two linear inequalities per site that are exact on binary ``x`` (see
+:func:`best_response_milp`), and bounded below by tangents of the convex ``exp(-t)`` at
 ``t_r = sum_s w_s x_s`` (the log-survival linearisation the interception objective uses,
-Morton, Pan & Saeger 2007). Tangents under-estimate ``exp(-t)``, so every MILP bound is an
-upper bound on the interception. Tangents sit at every value ``t_r`` can take when the
-``w_s`` on a route are equal (``0, w, 2w, ...``), which makes the MILP exact in one solve;
-otherwise tangents are added at the solution's ``t_r`` until the MILP's value and the true
-one meet (finitely many values of ``t_r``).
+Morton, Pan & Saeger 2007). Every bound HiGHS proves is an upper bound on the
+interception, whenever it stops.
 """
 
 from __future__ import annotations
@@ -121,6 +120,16 @@ def best_response_milp(
         The k-set's exact interception.
     upper : float
         ``>= max_S interception(S)``.
+
+    Notes
+    -----
+    Route ``r``'s survival is followed site by site along it: ``y_0 = 1`` and, for its
+    ``i``-th candidate site ``s``, ``y_i >= (1 - p_s) y_{i-1}`` and
+    ``y_i >= y_{i-1} - p_s x_s`` (a McCormick bound with ``y <= 1``), which on binary ``x``
+    force ``y_i >= y_{i-1}`` when ``s`` is not chosen and ``y_i >= (1 - p_s) y_{i-1}``
+    when it is: the least ``y`` is the exact product, so the MILP is exact in one solve.
+    Tangent cuts of ``exp(-t_r)`` at the values ``t_r = sum_s w_s x_s`` can take (the
+    log-survival linearisation of the interception objective) tighten its relaxation.
     """
     import highspy
 
@@ -135,96 +144,91 @@ def best_response_milp(
     col = np.full(hits.shape[1], -1, dtype=np.int64)
     col[cand] = np.arange(cand.size)
     hr = sp.csr_matrix((h_r.data, col[h_r.indices], h_r.indptr), shape=(keep.size, cand.size))
+    hr.sort_indices()
     w = logsurv[cand]
+    p = -np.expm1(-w)
     coef = beta[keep] * np.exp(-base[keep])
     n_x, n_r = cand.size, keep.size
+    # columns: x (n_x), then per route its chain y_1..y_len (the last is the survival)
+    lens = np.diff(hr.indptr)
+    y0 = n_x + np.concatenate([[0], np.cumsum(lens)[:-1]])
+    last = y0 + lens - 1
+    n_col = n_x + int(lens.sum())
     inf = highspy.kHighsInf
     h = quiet_highs()
     h.setOptionValue("mip_rel_gap", 1e-10)
     h.setOptionValue("mip_abs_gap", 1e-12 * max(1.0, total))
-    lower = np.zeros(n_x + n_r)
-    upper = np.concatenate([np.ones(n_x), np.full(n_r, 1.0)])
-    cost = np.concatenate([np.zeros(n_x), coef])
-    h.addVars(n_x + n_r, lower, upper)
-    h.changeColsCost(n_x + n_r, np.arange(n_x + n_r, dtype=np.int32), cost)
+    cost = np.zeros(n_col)
+    cost[last] = coef
+    h.addVars(n_col, np.zeros(n_col), np.ones(n_col))
+    h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
     h.changeColsIntegrality(
         n_x, np.arange(n_x, dtype=np.int32), np.full(n_x, highspy.HighsVarType.kInteger)
     )
     h.addRow(-inf, float(k), n_x, np.arange(n_x, dtype=np.int32), np.ones(n_x))
-
-    def tangents(points: list[tuple[int, float]]) -> None:
-        # u_r + e^{-a} sum_s w_s x_s >= e^{-a} (1 + a)
-        starts, idx, val, lo = [0], [], [], []
-        for r, a in points:
-            sl = slice(hr.indptr[r], hr.indptr[r + 1])
-            xs = hr.indices[sl]
-            ea = math.exp(-a)
-            idx.append(np.concatenate([[n_x + r], xs]))
-            val.append(np.concatenate([[1.0], ea * w[xs]]))
-            lo.append(ea * (1.0 + a))
-            starts.append(starts[-1] + xs.size + 1)
-        if not points:
-            return
-        h.addRows(
-            len(points),
-            np.array(lo),
-            np.full(len(points), inf),
-            int(starts[-1]),
-            np.array(starts[:-1], dtype=np.int32),
-            np.concatenate(idx).astype(np.int32),
-            np.concatenate(val),
-        )
-
-    init: list[tuple[int, float]] = []
+    rows_i: list[list[int]] = []
+    rows_v: list[list[float]] = []
+    rows_lo: list[float] = []
     for r in range(n_r):
-        ws = np.sort(w[hr.indices[hr.indptr[r] : hr.indptr[r + 1]]])
+        xs = hr.indices[hr.indptr[r] : hr.indptr[r + 1]]
+        for i, s in enumerate(xs.tolist()):
+            y = int(y0[r] + i)
+            if i == 0:  # y_1 >= 1 - p, y_1 >= 1 - p x
+                rows_i += [[y], [y, s]]
+                rows_v += [[1.0], [1.0, float(p[s])]]
+                rows_lo += [1.0 - float(p[s]), 1.0]
+            else:
+                rows_i += [[y, y - 1], [y, y - 1, s]]
+                rows_v += [[1.0, -(1.0 - float(p[s]))], [1.0, -1.0, float(p[s])]]
+                rows_lo += [0.0, 0.0]
+        # tangents of exp(-t) at the values t can take: y_last + e^-a sum w x >= e^-a (1 + a)
+        ws = np.sort(w[xs])
         nmax = min(k, ws.size)
         if ws.size and ws[-1] - ws[0] <= 1e-12 * ws[-1]:
             pts = [c * float(ws[0]) for c in range(nmax + 1)]
-        else:  # unequal weights: the smallest and largest sums of each count
+        else:
             pts = sorted({0.0, *np.cumsum(ws)[:nmax].tolist(), *np.cumsum(ws[::-1])[:nmax].tolist()})
-        init += [(r, a) for a in pts]
-    tangents(init)
+        for a in pts:
+            ea = math.exp(-a)
+            rows_i.append([int(last[r]), *xs.tolist()])
+            rows_v.append([1.0, *(ea * w[xs]).tolist()])
+            rows_lo.append(ea * (1.0 + a))
+    starts = np.concatenate([[0], np.cumsum([len(x) for x in rows_i])[:-1]]).astype(np.int32)
+    h.addRows(
+        len(rows_i),
+        np.array(rows_lo),
+        np.full(len(rows_i), inf),
+        int(sum(len(x) for x in rows_i)),
+        starts,
+        np.array([c for x in rows_i for c in x], dtype=np.int32),
+        np.array([v for x in rows_v for v in x]),
+    )
     if start is not None and len(start):
-        xs = np.zeros(n_x + n_r)
+        xs0 = np.zeros(n_col)
         pos = col[np.asarray(start, dtype=np.int64)]
-        pos = pos[pos >= 0]
-        xs[pos] = 1.0
-        xs[n_x:] = np.exp(-(hr @ (xs[:n_x] * w)))
+        xs0[pos[pos >= 0]] = 1.0
+        for r in range(n_r):
+            sl = hr.indices[hr.indptr[r] : hr.indptr[r + 1]]
+            xs0[y0[r] : y0[r] + lens[r]] = np.cumprod(1.0 - p[sl] * xs0[sl])
         sol = highspy.HighsSolution()
-        sol.col_value = xs.tolist()
+        sol.col_value = xs0.tolist()
         sol.value_valid = True
         h.setSolution(sol)
     best_sites = np.asarray(start if start is not None else np.zeros(0), dtype=np.int64)
     best_val = interception(hits, base, beta, logsurv, best_sites) if best_sites.size else 0.0
-    up = math.inf
-    for _ in range(50):
-        remaining = time_limit - (time.perf_counter() - t0)
-        if remaining <= 0:
-            break
-        h.setOptionValue("time_limit", remaining)
-        h.run()
-        info = h.getInfo()
-        st = h.getModelStatus()
-        bound = float(info.mip_dual_bound)
-        if st == highspy.HighsModelStatus.kOptimal:
-            bound = min(bound, float(info.objective_function_value))
-        if math.isfinite(bound):
-            up = min(up, total - bound)
-        x = np.asarray(h.getSolution().col_value)
-        if x.size < n_x:
-            break
+    h.setOptionValue("time_limit", max(time_limit - (time.perf_counter() - t0), 0.05))
+    h.run()
+    info = h.getInfo()
+    st = h.getModelStatus()
+    bound = float(info.mip_dual_bound)
+    if st == highspy.HighsModelStatus.kOptimal:
+        bound = min(bound, float(info.objective_function_value))
+    up = total - bound if math.isfinite(bound) else math.inf
+    x = np.asarray(h.getSolution().col_value)
+    if x.size >= n_x:
         chosen = cand[np.flatnonzero(x[:n_x] > 0.5)]
         val = interception(hits, base, beta, logsurv, chosen)
         if val > best_val:
             best_val, best_sites = val, chosen
-        if st != highspy.HighsModelStatus.kOptimal:
-            break
-        t = hr @ (np.round(x[:n_x]) * w)
-        true_u = np.exp(-t)
-        short = np.flatnonzero(true_u - x[n_x:] > 1e-12)
-        if up - best_val <= 1e-10 * max(1.0, total) or short.size == 0:
-            break
-        tangents([(int(r), float(t[r])) for r in short])
     up = max(up, best_val)
     return np.sort(best_sites), best_val, up
