@@ -141,7 +141,7 @@ def double_oracle(
                 hits, base_r, y, w, k, start=g_sites, time_limit=remaining
             )
             if up < best_ub:
-                best_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(R))
+                best_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(y))
             if m_val > value + tol * max(1.0, total) and K.add(m_sites):
                 new_sets.append(len(K) - 1)
             exact_round = True
