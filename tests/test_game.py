@@ -88,8 +88,15 @@ def oracle_value(net: Network, p: Problem, sites, k: int) -> tuple[float, float]
             b_ub.append(0.0)
     a_eq = [np.concatenate([np.ones(nj), np.zeros(no)])]
     bounds = [(0, None)] * nj + [(None, None)] * no
-    res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, A_eq=np.array(a_eq), b_eq=[1.0],
-                  bounds=bounds, method="highs")
+    res = linprog(
+        c,
+        A_ub=np.array(a_ub),
+        b_ub=b_ub,
+        A_eq=np.array(a_eq),
+        b_eq=[1.0],
+        bounds=bounds,
+        method="highs",
+    )
     assert res.status == 0, res.message
     pure = max(
         sum(
@@ -118,7 +125,11 @@ def small_games(draw, kind: str):
     src, dst = src[ok], dst[ok]
     p_arc = rng.choice([0.3, 0.5, 0.8], src.size) if draw(st.booleans()) else np.full(src.size, 0.4)
     net = Network.from_arcs(
-        src, dst, rng.integers(1, 5, src.size) * 1.0, rng.uniform(0, 1, n), rng.uniform(0, 1, n),
+        src,
+        dst,
+        rng.integers(1, 5, src.size) * 1.0,
+        rng.uniform(0, 1, n),
+        rng.uniform(0, 1, n),
         arc_attrs={"p_detect": p_arc},
     )
     nodes = rng.permutation(n)
@@ -165,7 +176,8 @@ def test_value_equals_the_lp_over_every_pure_strategy(kind, data):
     # the value of randomisation is never negative, the support uses k sites at most
     assert r.value_of_randomisation >= -1e-12
     assert all(s.size <= k for s in r.sets) and abs(r.probability.sum() - 1) < 1e-9
-    assert np.allclose(r.coverage.sum(), sum(pr * s.size for s, pr in zip(r.sets, r.probability)))
+    units = sum(pr * s.size for s, pr in zip(r.sets, r.probability, strict=True))
+    assert np.allclose(r.coverage.sum(), units)
 
 
 @given(data=st.data())
@@ -190,8 +202,13 @@ def two_routes(p_detect: float = 0.5) -> tuple[Network, Problem]:
         np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]), np.ones(4), np.zeros(4), np.zeros(4)
     )
     p = Problem(
-        net.length_m.copy(), np.zeros(4), np.array([3]), np.zeros(1), np.zeros(1),
-        np.array([0]), np.ones(1),
+        net.length_m.copy(),
+        np.zeros(4),
+        np.array([3]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([0]),
+        np.ones(1),
     )
     return net, p
 
@@ -213,11 +230,22 @@ def test_randomising_pays_on_two_disjoint_routes():
 def test_sampled_schedules_converge_to_the_marginals():
     net, p = two_routes()
     three = Network.from_arcs(
-        np.array([0, 0, 0, 1, 2, 3]), np.array([1, 2, 3, 4, 4, 4]), np.array([1, 1, 1, 1, 2, 3.0]),
-        np.zeros(5), np.zeros(5), arc_attrs={"p_detect": np.array([0.2, 0.5, 0.9, 0.2, 0.5, 0.9])},
+        np.array([0, 0, 0, 1, 2, 3]),
+        np.array([1, 2, 3, 4, 4, 4]),
+        np.array([1, 1, 1, 1, 2, 3.0]),
+        np.zeros(5),
+        np.zeros(5),
+        arc_attrs={"p_detect": np.array([0.2, 0.5, 0.9, 0.2, 0.5, 0.9])},
     )
-    p3 = Problem(three.length_m.copy(), np.zeros(6), np.array([4]), np.zeros(1), np.zeros(1),
-                 np.array([0]), np.ones(1))
+    p3 = Problem(
+        three.length_m.copy(),
+        np.zeros(6),
+        np.array([4]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([0]),
+        np.ones(1),
+    )
     sites = build_sites(three, p3, "arcs", delay=0.0, p_detect=0.5)
     r = solve_game(three, p3, sites, 2, gap=0)
     assert len(r.sets) >= 2

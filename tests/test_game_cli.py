@@ -9,7 +9,8 @@ import pytest
 
 import reten
 from reten.errors import InputError
-from test_cli_usage import assert_usage_error, reten as reten_cli
+from test_cli_usage import assert_usage_error
+from test_cli_usage import reten as reten_cli
 
 SCENARIO = """name = "sonora"
 seed = 4
@@ -61,13 +62,36 @@ def test_a_scenario_error_is_one_line_and_writes_nothing(tmp_path):
 def test_json_report_and_files(scenario, tmp_path):
     out = tmp_path / "g"
     proc = reten_cli(
-        "game", str(scenario), "--checkpoints", "2", "--sites", "arcs", "--gap", "1e-6",
-        "--schedules", "20", "--p-detect", "0.4", "--time-limit", "60", "--json", "-o", str(out),
+        "game",
+        str(scenario),
+        "--checkpoints",
+        "2",
+        "--sites",
+        "arcs",
+        "--gap",
+        "1e-6",
+        "--schedules",
+        "20",
+        "--p-detect",
+        "0.4",
+        "--time-limit",
+        "60",
+        "--json",
+        "-o",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    for key in ("value", "lower_bound", "upper_bound", "pure_value", "value_of_randomisation",
-                "seconds", "iterations", "coverage"):
+    for key in (
+        "value",
+        "lower_bound",
+        "upper_bound",
+        "pure_value",
+        "value_of_randomisation",
+        "seconds",
+        "iterations",
+        "coverage",
+    ):
         assert key in doc, key
     assert doc["lower_bound"] <= doc["upper_bound"] + 1e-9
     assert doc["upper_bound"] - doc["lower_bound"] <= 1e-6 * doc["upper_bound"] + 1e-9
@@ -82,8 +106,17 @@ def test_json_report_and_files(scenario, tmp_path):
         total += c["probability"]
     assert total <= 2 + 1e-9  # two units a day
     assert len(doc["schedules"]) == 20 and all(len(s) <= 2 for s in doc["schedules"])
-    for f in ("report.html", "coverage.csv", "coverage.geojson", "support.csv",
-              "schedules.csv", "routes.csv", "log.csv", "result.json", "provenance.json"):
+    for f in (
+        "report.html",
+        "coverage.csv",
+        "coverage.geojson",
+        "support.csv",
+        "schedules.csv",
+        "routes.csv",
+        "log.csv",
+        "result.json",
+        "provenance.json",
+    ):
         assert (out / f).is_file(), f
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="assumptions"' in html and "<script src=" not in html
@@ -100,9 +133,7 @@ def test_json_report_and_files(scenario, tmp_path):
 
 
 def test_api_names_sites_and_schedules_are_seeded():
-    sc = reten.Scenario.from_dict(
-        {"seed": 11, "origins": [{"state": "Sinaloa", "volume_kg": 90}]}
-    )
+    sc = reten.Scenario.from_dict({"seed": 11, "origins": [{"state": "Sinaloa", "volume_kg": 90}]})
     net = reten.load_network("default")
     a = reten.game(sc, net, checkpoints=2, sites="crossings", p_detect=0.5, schedules=200)
     b = reten.game(sc, net, checkpoints=2, sites="crossings", p_detect=0.5, schedules=200)
@@ -127,3 +158,16 @@ def test_api_errors_name_the_parameter():
     ):
         with pytest.raises(InputError, match=name):
             reten.game(sc, **kw)
+
+
+def test_docs_game_md_code_runs():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "game.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    ns: dict = {}
+    for code in blocks:
+        exec(compile(code, "docs/game.md", "exec"), ns)
+    assert ns["g"].value_of_randomisation >= 0 and len(ns["g"].schedules) == 5

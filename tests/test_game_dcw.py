@@ -32,7 +32,12 @@ def national(dcw_network):
     origins = np.array(origins)
     zeros = np.zeros(sinks.size)
     p = Problem(
-        net.length_m / 1000.0, np.zeros(net.n_arcs), sinks, zeros, zeros, origins,
+        net.length_m / 1000.0,
+        np.zeros(net.n_arcs),
+        sinks,
+        zeros,
+        zeros,
+        origins,
         np.full(origins.size, 10.0),
     )
     return net, p

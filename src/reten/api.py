@@ -656,12 +656,24 @@ def game(
     from reten.models.game import GAME_SITE_KINDS, sample_schedules, solve_game, tsai_comparison
     from reten.models.game.instance import build_instance
     from reten.models.interdiction import build_sites
-    from reten.report.game import coverage_frame, log_frame, routes_frame, schedules_frame
-    from reten.report.game import sites_named, support_frame
+    from reten.report.game import (
+        coverage_frame,
+        log_frame,
+        routes_frame,
+        schedules_frame,
+        sites_named,
+        support_frame,
+    )
 
     if sites not in GAME_SITE_KINDS:
-        raise InputError(f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}")
-    if isinstance(checkpoints, bool) or not isinstance(checkpoints, int | np.integer) or checkpoints < 1:
+        raise InputError(
+            f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}"
+        )
+    if (
+        isinstance(checkpoints, bool)
+        or not isinstance(checkpoints, int | np.integer)
+        or checkpoints < 1
+    ):
         raise InputError(f"checkpoints must be a whole number >= 1 (got {checkpoints!r})")
     if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 <= gap < np.inf:
         raise InputError(f"gap must be a number >= 0 (got {gap!r})")

@@ -253,7 +253,7 @@ def write_game(
         assumptions_box(net, base, headline=["expected seizures, kg/month"]),
         f'<p class="warn">{html.escape(PLANNING_NOTE)}</p>',
         kpis(figures),
-        "<p class=\"note\">The value is what the randomised schedule guarantees whatever "
+        '<p class="note">The value is what the randomised schedule guarantees whatever '
         "routes the traffickers take, knowing the schedule's probabilities but not the "
         "day's draw; the upper bound is what the traffickers' mixed routes concede at most "
         "against any schedule. The pure optimum is the best fixed plan "
@@ -296,9 +296,7 @@ def write_game(
             encoding="utf-8",
         )
         cov.to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
-        gdf = gpd.GeoDataFrame(
-            cov, geometry=gpd.points_from_xy(cov.lon, cov.lat), crs="EPSG:4326"
-        )
+        gdf = gpd.GeoDataFrame(cov, geometry=gpd.points_from_xy(cov.lon, cov.lat), crs="EPSG:4326")
         gdf.to_file(tmp / "coverage.geojson", driver="GeoJSON", layer="coverage")
         sup.to_csv(tmp / "support.csv", index=False, lineterminator="\n")
         if sched is not None:

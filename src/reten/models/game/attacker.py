@@ -40,7 +40,9 @@ from scipy.sparse.csgraph import dijkstra
 from reten.models.game.instance import GameInstance
 
 
-def support(ksets: sp.csr_matrix, sigma: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+def support(
+    ksets: sp.csr_matrix, sigma: np.ndarray
+) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
     """Return (support sites U, (J+, |U|) membership of the support k-sets, sigma_J+)."""
     on = np.flatnonzero(sigma > 0)
     d = ksets[on]
@@ -189,16 +191,16 @@ class _Context:
         self.p_start = np.searchsorted(pid, np.arange(self.n_ports))
         sink = inst.problem.sink_node
         self.p_tail = np.where(
-            self.p_arc < m, ex.src[np.minimum(self.p_arc, m - 1)], sink[np.maximum(self.p_arc - m, 0)]
+            self.p_arc < m,
+            ex.src[np.minimum(self.p_arc, m - 1)],
+            sink[np.maximum(self.p_arc - m, 0)],
         )
         self.p_cost = inst.base[self.p_arc]
         # the network without the support sites' arcs (G')
         w = inst.base.copy()
         w[inc.indices] = np.inf
         road = np.isfinite(w[:m])
-        self.g = sp.csr_matrix(
-            (w[:m][road], (ex.src[road], ex.dst[road])), shape=(ex.n, ex.n)
-        )
+        self.g = sp.csr_matrix((w[:m][road], (ex.src[road], ex.dst[road])), shape=(ex.n, ex.n))
         # csr_matrix sums duplicates: parallel arcs would add up; keep the minimum instead
         if self.g.nnz < int(road.sum()):
             self.g = _min_graph(ex.src[road], ex.dst[road], w[:m][road], ex.n)
@@ -213,9 +215,7 @@ class _Context:
             return got
         d = dijkstra(self.g, directed=True, indices=a)
         via = d[self.p_tail] + self.p_cost
-        to_port = (
-            np.minimum.reduceat(via, self.p_start) if self.n_ports else np.zeros(0)
-        )
+        to_port = np.minimum.reduceat(via, self.p_start) if self.n_ports else np.zeros(0)
         direct = float(np.min(d[self.direct_sink] + self.direct_cost, initial=math.inf))
         self.rows[a] = (to_port, direct)
         return to_port, direct

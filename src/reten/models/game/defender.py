@@ -187,7 +187,9 @@ def best_response_milp(
         if ws.size and ws[-1] - ws[0] <= 1e-12 * ws[-1]:
             pts = [c * float(ws[0]) for c in range(nmax + 1)]
         else:
-            pts = sorted({0.0, *np.cumsum(ws)[:nmax].tolist(), *np.cumsum(ws[::-1])[:nmax].tolist()})
+            pts = sorted(
+                {0.0, *np.cumsum(ws)[:nmax].tolist(), *np.cumsum(ws[::-1])[:nmax].tolist()}
+            )
         for a in pts:
             ea = math.exp(-a)
             rows_i.append([int(last[r]), *xs.tolist()])

@@ -31,7 +31,6 @@ from reten.models.game.result import GameSolution
 from reten.models.game.strategies import KSets, Routes, capture
 from reten.models.game.warmstart import cut_ksets
 
-
 #: relative optimality tolerance of HiGHS's LP, added to the marginal LP's value when it
 #: serves as an upper bound
 LP_TOL = 1e-7

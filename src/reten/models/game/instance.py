@@ -89,11 +89,7 @@ class GameInstance:
         idx = np.arange(self.origin.size) if which is None else np.asarray(which)
         out = []
         for i in idx.tolist():
-            out.append(
-                _route(
-                    int(self.origin[i]), tree.parent, tree.parent_arc, tree.root, self.m
-                )
-            )
+            out.append(_route(int(self.origin[i]), tree.parent, tree.parent_arc, tree.root, self.m))
         return out
 
     def route_sites(self, arcs: np.ndarray) -> np.ndarray:

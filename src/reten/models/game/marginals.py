@@ -28,7 +28,7 @@ def marginal_lp(inst: GameInstance) -> tuple[np.ndarray, float]:
     import highspy
 
     net, p = inst.net, inst.problem
-    n, m = net.n_nodes, inst.m
+    n = net.n_nodes
     s_cnt, o = inst.n_sites, inst.origin.size
     k = p.sink_node.size
     inf = highspy.kHighsInf

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def sample_schedules(
-    probability: np.ndarray, n: int, rng: np.random.Generator
-) -> np.ndarray:
+def sample_schedules(probability: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Return ``n`` draws (indices into the support) from the mixed strategy.
 
     Parameters

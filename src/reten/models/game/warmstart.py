@@ -21,7 +21,7 @@ def min_site_cut(inst: GameInstance) -> np.ndarray:
     """Return the sites of a minimum cut between the origins and the open crossings
     (empty when no finite cut exists: some route passes no candidate site)."""
     net, p = inst.net, inst.problem
-    n, m = net.n_nodes, inst.m
+    n = net.n_nodes
     k = p.sink_node.size
     s_cnt = inst.n_sites
     src_node, t_node = n, n + 1
