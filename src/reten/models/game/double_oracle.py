@@ -162,10 +162,10 @@ def double_oracle(
         if best_ub - best_lb <= gap * max(abs(best_ub), 1e-12):
             status = "optimal"
             break
+        if time.perf_counter() >= deadline:
+            break  # an oracle cut short by the limit proves nothing more
         if exact_round and not new_routes and not new_sets:
             status = "converged"  # nothing improves: the bounds meet up to LP tolerances
-            break
-        if time.perf_counter() >= deadline:
             break
         if new_sets:
             cols = capture(hits, base_r, w, K.matrix(np.array(new_sets)))
