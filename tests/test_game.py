@@ -292,3 +292,26 @@ def test_bad_parameters_are_one_line_errors():
     object.__setattr__(regions, "kind", "regions")
     with pytest.raises(InputError, match="sites 'regions'"):
         solve_game(net, p, regions, 1)
+
+
+@given(data=st.data())
+@settings(max_examples=8, deadline=None)
+def test_bounds_hold_when_stopped_by_the_time_limit(data):
+    net, prob, sites, k = data.draw(small_games("arcs"))
+    try:
+        build_instance(net, prob, sites, k)
+    except InputError:
+        return
+    best, _ = oracle_value(net, prob, sites, k)
+    for warm in (True, False):
+        r = solve_game(net, prob, sites, k, gap=0.0, time_limit=1e-3, warm_start=warm)
+        tol = 1e-7 * max(1.0, best)
+        assert r.lower_bound - tol <= best <= r.upper_bound + tol, (
+            r.lower_bound,
+            best,
+            r.upper_bound,
+        )
+        assert r.value_of_randomisation >= -1e-12
+        inst = build_instance(net, prob, sites, k)
+        lo, _ = mixed_value(inst, r.sets, r.probability)
+        assert lo >= r.value - 1e-9 * max(1.0, best)  # the schedule guarantees its value

@@ -32,6 +32,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -97,11 +98,16 @@ class ExactAttacker:
     max_labels : int
         Labels one origin's search may create before it stops; the bound it returns then
         is still valid (the best bound left in the queue), only not attained.
+    deadline : float
+        ``time.perf_counter()`` value after which searches stop the same way.
     """
 
-    def __init__(self, inst: GameInstance, max_labels: int = 2_000_000) -> None:
+    def __init__(
+        self, inst: GameInstance, max_labels: int = 2_000_000, deadline: float = math.inf
+    ) -> None:
         self.inst = inst
         self.max_labels = max_labels
+        self.deadline = deadline
         net = inst.net
         # h(v): base log-survival from v to the nearest open crossing (admissible bound)
         self.h = inst.tree_closed(np.zeros(0, np.int64)).dist
@@ -262,7 +268,9 @@ class _Context:
                 if bnd <= thr or not _keep(seen, exit_node, L2, T2):
                     continue
                 created += 1
-                if created > self.ex.max_labels:
+                if created > self.ex.max_labels or (
+                    created % 512 == 0 and time.perf_counter() > self.ex.deadline
+                ):
                     # stop: the best bound left is an upper bound on the optimum
                     top = max(-heap[0][0] if heap else 0.0, bnd, f_inc)
                     return f_inc, None, top

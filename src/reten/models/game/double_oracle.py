@@ -61,7 +61,7 @@ def double_oracle(
     k, w = inst.k, inst.logsurv
     total = float(inst.volume.sum())
     tol = 1e-10
-    ex = ExactAttacker(inst, max_labels=max_labels)
+    ex = ExactAttacker(inst, max_labels=max_labels, deadline=deadline + 0.1 * time_limit)
     K, R = KSets(inst.n_sites), Routes(inst.n_sites)
     master = Master(inst.volume)
 
