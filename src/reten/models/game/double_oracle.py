@@ -177,6 +177,9 @@ def double_oracle(
     cov = np.zeros(inst.n_sites)
     for s, pr in zip(best_sets, best_prob, strict=True):
         cov[s] += pr
+    if not best_y.any():
+        # the upper bound came from the marginal LP: show the last master's attacker
+        best_y, best_y_rows = y, np.arange(y.size)
     keep = np.flatnonzero(best_y > 0)
     rows = best_y_rows[keep]
     r_orig = np.array(R.origin, dtype=np.int64)[rows] if rows.size else np.zeros(0, np.int64)

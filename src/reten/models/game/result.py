@@ -44,7 +44,9 @@ class GameSolution:
         Each site's marginal coverage probability ``sum_{j: s in S_j} probability_j``.
     routes_origin, routes_probability : (R,)
         The attacker's mixed strategy: origin index (into ``origin_node``) and probability
-        of each route in its support; ``routes_arcs`` their extended arcs.
+        of each route in its support; ``routes_arcs`` their extended arcs. It is the one
+        that certifies the upper bound, except when the bound came from the LP over
+        marginals (then the last restricted master's).
     log : list of tuples
         One row per iteration (:data:`LOG_COLUMNS`): the bounds are the best so far, so
         ``lower_bound <= upper_bound`` on every row.
