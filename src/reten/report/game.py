@@ -181,16 +181,18 @@ def game_map(
         label_top=4,
         legend_at="top_left",
     )
+    cross = np.zeros(p.sink_node.size)
+    for o, pr, arcs in zip(sol.routes_origin, sol.routes_probability, sol.routes_arcs, strict=True):
+        cross[int(arcs[-1]) - net.n_arcs] += pr * sol.origin_volume[o]
     mb.add_points(
         net.node_lon[p.sink_node],
         net.node_lat[p.sink_node],
-        np.ones(p.sink_node.size),
+        cross,
         [str(x) for x in p.sink_label],
         layer="Crossings",
-        unit="open",
+        unit="kg/month (mixed routes)",
         color=maps.CROSSING,
-        label_top=0,
-        max_size=10,
+        label_top=4,
     )
     if len(coverage):
         mb.add_points(
