@@ -234,3 +234,42 @@ def best_response_milp(
             best_val, best_sites = val, chosen
     up = max(up, best_val)
     return np.sort(best_sites), best_val, up
+
+
+def swap_neighbours(
+    hits: sp.csr_matrix,
+    base: np.ndarray,
+    beta: np.ndarray,
+    logsurv: np.ndarray,
+    sites: np.ndarray,
+    top: int,
+) -> list[tuple[float, np.ndarray]]:
+    """Return up to ``top`` k-sets one swap away from ``sites`` (one site out, one in),
+    best interception first, as (value, sites).
+
+    Adding several good columns per iteration counters the master LP's degenerate duals,
+    which otherwise let one new k-set be cancelled by a shift of the attacker's mix.
+    """
+    p = -np.expm1(-logsurv)
+    hc = hits.tocsc()
+    x = np.zeros(hits.shape[1])
+    sites = np.asarray(sites, dtype=np.int64)
+    x[sites] = logsurv[sites]
+    surv = beta * np.exp(-(base + hits @ x))
+    total = float(beta.sum())
+    cands: list[tuple[float, np.ndarray]] = []
+    for s in sites.tolist():
+        wo = surv.copy()
+        col = hc[:, s]
+        wo[col.indices] /= 1.0 - p[s]
+        gain = p * (hc.T @ wo)
+        gain[sites] = -1.0
+        order = np.argsort(-gain, kind="stable")[:top]
+        base_val = total - float(wo.sum())
+        for t in order.tolist():
+            if gain[t] <= 0:
+                break
+            new = np.sort(np.concatenate([sites[sites != s], [t]]))
+            cands.append((base_val + float(gain[t]), new))
+    cands.sort(key=lambda c: -c[0])
+    return cands[:top]

@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from reten.models.game.attacker import ExactAttacker, tree_responses
-from reten.models.game.defender import best_response_milp, greedy
+from reten.models.game.defender import best_response_milp, greedy, swap_neighbours
 from reten.models.game.instance import GameInstance
 from reten.models.game.marginals import comb_sample, marginal_lp
 from reten.models.game.master import Master
@@ -54,6 +54,7 @@ def double_oracle(
     warm_start: bool = True,
     max_labels: int = 2_000_000,
     exact_every: int = 5,
+    columns: int = 24,
 ) -> GameSolution:
     """Solve the game; see the module notes. ``start_sets`` seed the defender's side."""
     t0 = time.perf_counter()
@@ -125,6 +126,10 @@ def double_oracle(
         g_sites, g_val = greedy(hits, base_r, y, w, k)
         if g_val > value + tol * max(1.0, total) and K.add(g_sites):
             new_sets.append(len(K) - 1)
+        if new_sets and columns > 1:
+            for v_n, s_n in swap_neighbours(hits, base_r, y, w, g_sites, columns - 1):
+                if v_n > value + tol * max(1.0, total) and K.add(s_n):
+                    new_sets.append(len(K) - 1)
         if (not new_routes and not new_sets) or it % exact_every == 0:
             exact_calls += 1
             _, bound, better = ex.respond(ks, sigma, resp)
