@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_dynamics  # noqa: E402
 import bench_equilibrium  # noqa: E402
+import bench_game  # noqa: E402
 import bench_grid_long  # noqa: E402
 import bench_interdiction  # noqa: E402
 import bench_network  # noqa: E402
@@ -28,6 +29,7 @@ SECTIONS = [
     bench_interdiction,
     bench_grid_long,
     bench_dynamics,
+    bench_game,
 ]
 # bench_osm_scale.py (country-scale OSM, ~25 min with its 50 M-reference PBF) runs on its own:
 # python bench/bench_osm_scale.py

@@ -169,7 +169,24 @@ def test_cli_optimize_json(tmp_path):
     assert res["lower_bound"] <= res["objective"] <= res["upper_bound"] + 1e-9
     assert all("->" in s["site"] and s["units"] >= 1 for s in res["sites"])
     assert (tmp_path / "o" / "report.html").is_file()
-    assert (tmp_path / "o" / "curve.csv").is_file()
+    # names, baseline and % increase (issue 10)
+    assert all(s["name"].startswith(("road between", "road within")) for s in res["sites"])
+    assert res["baseline"] > 0
+    gain = 100 * (res["objective"] - res["baseline"]) / res["baseline"]
+    assert abs(res["increase_pct"] - gain) <= 1e-9 * max(1.0, abs(gain))
+    import geopandas as gpd
+    import pandas as pd
+
+    for layer in ("sites.geojson", "sites.gpkg"):
+        g = gpd.read_file(tmp_path / "o" / layer)
+        assert g.crs.to_epsg() == 4326
+        assert sorted(g.site) == sorted(s["site"] for s in res["sites"])
+        assert set(g.name) == {s["name"] for s in res["sites"]}
+    curve = pd.read_csv(tmp_path / "o" / "curve.csv")
+    assert curve.K.tolist() == [1, 2] and "proven" in curve
+    assert abs(curve.marginal[0] - (curve.objective[0] - res["baseline"])) < 1e-6
+    assert abs(curve.marginal.sum() - (res["objective"] - res["baseline"])) < 1e-6
+    assert curve.seconds.sum() <= res["seconds"] + 1e-6  # per K, not cumulative
 
 
 @pytest.mark.parametrize(

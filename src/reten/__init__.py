@@ -8,6 +8,7 @@ The public API::
     res = reten.run(sc, net)                         # res.origins, .regions, .crossings, .arcs
     cmp = reten.compare(res, reten.run(sc2, net))
     opt = reten.optimize(sc, net, budget=5, objective="cost", sites="arcs")
+    g = reten.game(sc, net, checkpoints=5, sites="arcs")   # randomised, certified
     back = reten.read_run("out/run")
     sim = reten.simulate(sc, net, months=180, runs=30, seed=1, policy="reactive")
     swp = reten.sweep("grid.toml", "out/sweep", workers=2)   # dask.distributed, resumable
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 from reten.api import (
     build_network,
     compare,
+    game,
     load_network,
     optimize,
     read_run,
@@ -29,12 +31,19 @@ from reten.api import (
 )
 from reten.errors import InputError
 from reten.network.model import Network, Regions
-from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult
+from reten.results import (
+    ComparisonResult,
+    GameResult,
+    OptimizeResult,
+    RunResult,
+    ValidationResult,
+)
 from reten.scenario import Scenario
 from reten.sweep import Simulation, SweepResult, simulate  # also binds reten.sweep (callable)
 
 __all__ = [
     "ComparisonResult",
+    "GameResult",
     "InputError",
     "Network",
     "OptimizeResult",
@@ -47,6 +56,7 @@ __all__ = [
     "__version__",
     "build_network",
     "compare",
+    "game",
     "load_network",
     "optimize",
     "read_run",

@@ -22,6 +22,7 @@ from reten.network.model import Network
 from reten.problem import Problem
 from reten.results import (
     ComparisonResult,
+    GameResult,
     OptimizeResult,
     RunResult,
     ValidationResult,
@@ -32,6 +33,7 @@ from reten.scenario import ModelSettings, Scenario, resolve, resolve_all
 __all__ = [
     "build_network",
     "compare",
+    "game",
     "load_network",
     "optimize",
     "read_run",
@@ -453,7 +455,9 @@ def optimize(
         Candidate sites.
     method : {"auto", "milp", "decomposition", "greedy"}
     time_limit_s : float
-        Seconds for the whole solve (> 0).
+        Seconds per budget K (> 0): with the curve, each K = 1..budget gets this limit, so
+        the answer for a K does not depend on ``budget`` (the call takes up to
+        ``budget * time_limit_s``).
     delay : float
         Cost units each unit adds to the arcs it covers (>= 0).
     p_detect : float
@@ -527,8 +531,8 @@ def optimize(
             net, problem, cand, budget, objective=objective, method=method, time_limit=time_limit_s
         )
         results = [res]
+    # the curve keeps each K's own seconds; the answer records the whole call's
     res = replace(res, seconds=time.perf_counter() - t0)
-    results[-1] = res
     base_r = solve_routes(net, problem)
     resp_r = solve_routes(
         net, apply_units(problem, cand, res.units, remove=objective == "capacity")
@@ -568,6 +572,179 @@ def optimize(
         provenance=prov,
         raw=res,
         curve_raw=tuple(results),
+    )
+
+
+def game(
+    sc: Scenario | str | os.PathLike[str] | dict[str, Any],
+    net: Network | str | os.PathLike[str] | None = None,
+    *,
+    checkpoints: int,
+    sites: str = "arcs",
+    gap: float = 1e-4,
+    time_limit_s: float = 600.0,
+    pure_time_limit_s: float | None = None,
+    schedules: int = 0,
+    seed: int | None = None,
+    p_detect: float = 0.1,
+    compare_tsai: bool = False,
+) -> GameResult:
+    """Randomise ``checkpoints`` units against traffickers who watch: a security game.
+
+    The defender commits to a probability distribution over sets of ``checkpoints``
+    sites; each origin's traffickers know the probabilities (not the day's draw) and take
+    the route with the least expected interception. The answer is the distribution that
+    maximises the expected interception they cannot avoid, with certified bounds, and
+    its gain over the best fixed plan (``optimize(objective="interception")`` on the
+    same sites and detection probabilities).
+
+    Parameters
+    ----------
+    sc : Scenario, dict or path
+        Origins, volumes, crossings; its own enforcement is base detection.
+    net : Network, "default" or path, optional
+        Default: the scenario's ``[network]``.
+    checkpoints : int
+        Units placed each day (>= 1), one per site at most.
+    sites : {"arcs", "nodes", "crossings"}
+        Candidate sites: roads (both directions), junctions or crossings.
+    gap : float
+        Stop when the bounds are within this relative gap (>= 0).
+    time_limit_s : float
+        Seconds for the game (> 0); the bounds hold whenever it stops.
+    pure_time_limit_s : float, optional
+        Seconds for the pure-strategy optimum (default ``time_limit_s``).
+    schedules : int
+        Daily schedules to sample from the mixed strategy (>= 0).
+    seed : int, optional
+        Seed of the sampling (default: the scenario's ``seed``).
+    p_detect : float
+        Detection probability of one unit, in [0, 1), where the network has no per-arc
+        ``p_detect`` attribute.
+    compare_tsai : bool
+        Also compute the LP-marginals-and-sample method (Tsai et al. 2010) and its true
+        value.
+
+    Returns
+    -------
+    GameResult
+        ``.value`` and bounds (kg/month), ``.coverage`` (site, name, probability, lon,
+        lat), ``.support``, ``.schedules``, ``.pure_value``,
+        ``.value_of_randomisation``, ``.log``; ``.write(dir)``, ``.to_json()``.
+
+    Raises
+    ------
+    InputError
+        A parameter out of range (named), a site kind the game does not take, or an
+        invalid scenario.
+
+    References
+    ----------
+    Jain, M. et al. (2011). A double oracle algorithm for zero-sum security games on graphs.
+    *AAMAS 2011*. Jain, M., Conitzer, V. & Tambe, M. (2013). Security scheduling for
+    real-world networks. *AAMAS 2013*. Tsai, J. et al. (2010). Urban security:
+    game-theoretic resource allocation in networked physical domains. *AAAI 2010*.
+
+    Examples
+    --------
+    >>> import reten
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sonora", "volume_kg": 10}]})
+    >>> g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, schedules=3)
+    >>> g.status, len(g.schedules), g.value >= g.pure_value
+    ('optimal', 3, True)
+    """
+    from reten.models.game import GAME_SITE_KINDS, sample_schedules, solve_game, tsai_comparison
+    from reten.models.game.instance import build_instance
+    from reten.models.interdiction import build_sites
+    from reten.report.game import (
+        coverage_frame,
+        log_frame,
+        routes_frame,
+        schedules_frame,
+        sites_named,
+        support_frame,
+    )
+
+    if sites not in GAME_SITE_KINDS:
+        raise InputError(
+            f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}"
+        )
+    if (
+        isinstance(checkpoints, bool)
+        or not isinstance(checkpoints, int | np.integer)
+        or checkpoints < 1
+    ):
+        raise InputError(f"checkpoints must be a whole number >= 1 (got {checkpoints!r})")
+    if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 <= gap < np.inf:
+        raise InputError(f"gap must be a number >= 0 (got {gap!r})")
+    for name, val in (("time_limit_s", time_limit_s), ("pure_time_limit_s", pure_time_limit_s)):
+        if val is not None and not (
+            isinstance(val, int | float) and not isinstance(val, bool) and 0 < val < np.inf
+        ):
+            raise InputError(f"{name} must be a positive number of seconds (got {val!r})")
+    if isinstance(schedules, bool) or not isinstance(schedules, int | np.integer) or schedules < 0:
+        raise InputError(f"schedules must be a whole number >= 0 (got {schedules!r})")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError(f"seed must be a whole number >= 0 (got {seed!r})")
+    if isinstance(p_detect, bool) or not isinstance(p_detect, int | float) or not 0 <= p_detect < 1:
+        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
+    sc = _as_scenario(sc)
+    net = _given_network(net) if net is not None else scenario_network(sc)
+    problem = resolve(sc, net)
+    cand = build_sites(net, problem, sites, delay=0.0, p_detect=float(p_detect))
+    sol = solve_game(
+        net,
+        problem,
+        cand,
+        int(checkpoints),
+        gap=float(gap),
+        time_limit=float(time_limit_s),
+        pure_time_limit=pure_time_limit_s,
+    )
+    tsai = None
+    if compare_tsai:
+        tsai = tsai_comparison(build_instance(net, problem, cand, int(checkpoints)))
+    seed = int(sc.spec["seed"]) if seed is None else seed
+    draws = sample_schedules(sol.probability, int(schedules), np.random.default_rng(seed))
+    named = sites_named(net, problem, cand)
+    base_r = solve_routes(net, problem)
+    base = _result(sc, net, base_r)
+    prov = {
+        **{k: v for k, v in base_r.provenance.items() if k != "seconds"},
+        "model": "security game (double oracle)",
+        "checkpoints": int(checkpoints),
+        "sites": sites,
+        "gap": float(gap),
+        "time_limit_s": float(time_limit_s),
+        "pure_time_limit_s": pure_time_limit_s,
+        "p_detect": float(p_detect),
+        "schedules": int(schedules),
+        "seed": seed,
+    }
+    return GameResult(
+        checkpoints=int(checkpoints),
+        site_kind=sites,
+        value=sol.value,
+        lower_bound=sol.lower_bound,
+        upper_bound=sol.upper_bound,
+        gap=sol.gap,
+        status=sol.status,
+        seconds=sol.seconds,
+        iterations=sol.iterations,
+        pure_value=sol.pure_value,
+        pure_upper_bound=sol.pure_upper,
+        value_of_randomisation=sol.value_of_randomisation,
+        coverage=coverage_frame(sol, named),
+        support=support_frame(sol),
+        schedules=schedules_frame(sol, draws) if schedules else schedules_frame(sol, draws[:0]),
+        routes=routes_frame(sol, net, problem),
+        log=log_frame(sol),
+        tsai=tsai,
+        baseline=base,
+        provenance=prov,
+        raw=sol,
+        draws=draws if schedules else None,
+        site_names=named,
     )
 
 

@@ -498,7 +498,7 @@ def optimize_cmd(
     ] = "arcs",
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", help="Seconds (> 0)", callback=_number(0, lo_open=True)),
+        typer.Option("--time-limit", help="Seconds per K (> 0)", callback=_number(0, lo_open=True)),
     ] = 300.0,
     method: Annotated[
         str,
@@ -566,6 +566,98 @@ def optimize_cmd(
         t.add_column("units", justify="right")
         for srow in summary["sites"]:
             t.add_row(srow["site"], str(srow["units"]))
+        Console().print(t)
+    console.print(f"[green]wrote[/] {out}/report.html")
+
+
+@app.command("game")
+def game_cmd(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML (its enforcement is the base)")],
+    checkpoints: Annotated[
+        int,
+        typer.Option(
+            "--checkpoints",
+            help="Units placed each day (K, 1 to 1,000)",
+            callback=_number(1, 1000, integer=True),
+        ),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    sites_kind: Annotated[
+        str,
+        typer.Option(
+            "--sites", help="arcs|nodes|crossings", callback=_choice("arcs", "nodes", "crossings")
+        ),
+    ] = "arcs",
+    gap: Annotated[
+        float,
+        typer.Option("--gap", help="Relative gap at which to stop (>= 0)", callback=_number(0)),
+    ] = 1e-4,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            help="Seconds for the game (> 0); the pure optimum gets the same again",
+            callback=_number(0, lo_open=True),
+        ),
+    ] = 600.0,
+    schedules: Annotated[
+        int,
+        typer.Option(
+            "--schedules",
+            help="Daily schedules to sample (0 to 1,000,000)",
+            callback=_number(0, 1_000_000, integer=True),
+        ),
+    ] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    p_detect: Annotated[
+        float,
+        typer.Option(
+            "--p-detect",
+            help="Detection per unit, in [0, 1) (a network p_detect attribute wins)",
+            callback=_number(0, 1, hi_open=True),
+        ),
+    ] = 0.1,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Default: the scenario's", callback=_number(0, integer=True)),
+    ] = None,
+    compare_tsai: Annotated[
+        bool,
+        typer.Option("--compare-tsai", help="Also run the LP-marginals-and-sample method"),
+    ] = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Randomise K checkpoints against traffickers who watch (a certified security game)."""
+    import reten
+
+    inputs = _scenario_inputs(scenario)
+    with output_dir(out, kind="game", overwrite=overwrite, inputs=inputs), _progress() as prog:
+        prog.add_task(f"solving the game on {scenario}", total=None)
+        g = reten.game(
+            reten.Scenario.from_toml(scenario),
+            checkpoints=checkpoints,
+            sites=sites_kind,
+            gap=gap,
+            time_limit_s=time_limit,
+            schedules=schedules,
+            seed=seed,
+            p_detect=p_detect,
+            compare_tsai=compare_tsai,
+        )
+        g.write(out)
+    if as_json:
+        print(jsonio.dumps(g.to_json()))
+    else:
+        t = Table(
+            title=f"value {g.value:,.2f} kg/month (bounds {g.lower_bound:,.2f} .. "
+            f"{g.upper_bound:,.2f}, {g.status}); best fixed plan {g.pure_value:,.2f}; "
+            f"randomising adds {g.value_of_randomisation:+,.2f}"
+        )
+        t.add_column("site")
+        t.add_column("name")
+        t.add_column("coverage", justify="right")
+        for r in g.coverage.head(20).itertuples():
+            t.add_row(str(r.site), str(r.name), f"{r.probability:.3f}")
         Console().print(t)
     console.print(f"[green]wrote[/] {out}/report.html")
 

@@ -483,7 +483,8 @@ class OptimizeResult:
         """Return the fixed JSON summary (as ``reten optimize --json`` prints it)."""
         from reten.report.optimize import result_json
 
-        return result_json(self.raw)
+        net, base = self.baseline._need("write")
+        return result_json(self.raw, net, base.problem)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import optimize_html
@@ -595,3 +596,121 @@ def read_run(path: str | os.PathLike[str]) -> RunResult:
     except ValueError as exc:
         raise InputError(f"{p / 'provenance.json'}: not JSON ({exc})") from None
     return RunResult(name=str(prov.get("scenario_name", p.name)), provenance=prov, tables=tables)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class GameResult:
+    """A randomised checkpoint schedule with certified bounds (a network security game).
+
+    The defender commits to a probability distribution over sets of ``checkpoints``
+    sites; the traffickers know the probabilities but not the day's draw and take the
+    route that minimises their expected interception. Probabilities are aggregate
+    planning figures over model sites, not positions of real forces.
+
+    Attributes
+    ----------
+    checkpoints : int
+        Units placed each day.
+    value, lower_bound, upper_bound : float
+        Expected interception (kg/month) the schedule guarantees (= ``lower_bound``), and
+        an upper bound on the game's value; ``gap`` relative.
+    status : str
+        ``optimal`` (bounds within the gap asked), ``converged`` (no better response
+        exists; bounds equal up to LP tolerances) or ``time_limit``.
+    pure_value, pure_upper_bound : float
+        The best fixed plan (``optimize(objective="interception")`` on the same sites and
+        detection) and an upper bound on it.
+    value_of_randomisation : float
+        ``value - pure_value`` (kg/month), never negative.
+    coverage : DataFrame
+        Sites covered with positive probability: ``site`` (input ids, ``"a->b"`` for
+        roads), ``name``, ``probability``, ``p_detect``, ``lon``, ``lat``.
+    support : DataFrame
+        ``strategy``, ``probability``, ``sites`` (ids joined by ``;``).
+    schedules : DataFrame
+        Sampled days (``day``, ``strategy``, ``sites``); empty unless asked for.
+    routes : DataFrame
+        The traffickers' mixed routes (the upper bound's certificate).
+    log : DataFrame
+        One row per iteration: the best bounds so far, ``lower_bound <= upper_bound``.
+    tsai : dict or None
+        The LP-marginals-and-sample method's LP estimate and true value, when compared.
+    baseline : RunResult
+        Routes with no checkpoint.
+
+    Examples
+    --------
+    >>> import reten
+    >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    >>> g = reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.5)
+    >>> g.lower_bound <= g.upper_bound + 1e-9, g.value_of_randomisation >= 0
+    (True, True)
+    >>> list(g.coverage.columns[:3])
+    ['site', 'name', 'probability']
+    """
+
+    checkpoints: int
+    site_kind: str
+    value: float
+    lower_bound: float
+    upper_bound: float
+    gap: float
+    status: str
+    seconds: float
+    iterations: int
+    pure_value: float
+    pure_upper_bound: float
+    value_of_randomisation: float
+    coverage: pd.DataFrame
+    support: pd.DataFrame
+    schedules: pd.DataFrame
+    routes: pd.DataFrame
+    log: pd.DataFrame
+    tsai: Mapping[str, float] | None
+    baseline: RunResult
+    provenance: Mapping[str, Any]
+    raw: Any = field(repr=False)
+    draws: Any = field(repr=False, default=None)
+    site_names: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
+        """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv,
+        routes.csv, log.csv, result.json and provenance.json (atomically)."""
+        from reten.report.game import write_game
+
+        net, base = self.baseline._need("write")
+        title = (
+            f"{self.baseline.name}: {self.checkpoints} randomised checkpoints "
+            f"({self.site_kind})"
+        )
+        return write_game(
+            out,
+            net,
+            base,
+            self.raw,
+            self.site_names,
+            self.draws,
+            dict(self.tsai) if self.tsai else None,
+            title,
+            dict(self.provenance),
+            basemap=basemap,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
+        from reten.report.game import result_json
+
+        return result_json(self.raw, self.coverage, self.draws, dict(self.tsai or {}) or None)
+
+    def _repr_html_(self) -> str:
+        from reten.report.notebook import game_html
+
+        return game_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"GameResult({self.checkpoints} checkpoints on {self.site_kind}: value "
+            f"{self.value:,.2f} kg/month, bounds [{self.lower_bound:,.2f}, "
+            f"{self.upper_bound:,.2f}], pure {self.pure_value:,.2f}, {len(self.support)} "
+            f"pure strategies, {self.status})"
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reten.report.html import kpis, table
 
@@ -177,3 +177,23 @@ def comparison_map(cmp: ComparisonResult, *, basemap: str | None = None) -> Map:
     title = f"Displacement: {cmp.name}"
     change = region_change(net, cmp.regions)
     return Map(cmp.name, route_map(net, rs, title, basemap=basemap, base=rb, region_change=change))
+
+
+def game_html(g: Any) -> str:
+    """Return the HTML summary of a security game: bounds, value of randomisation, coverage."""
+    return _box(
+        f"Security game: {g.checkpoints} randomised checkpoints on {g.site_kind}",
+        [
+            kpis(
+                [
+                    ("value, kg/month", f"{g.value:,.2f}"),
+                    ("lower bound", f"{g.lower_bound:,.2f}"),
+                    ("upper bound", f"{g.upper_bound:,.2f}"),
+                    ("best fixed plan", f"{g.pure_value:,.2f}"),
+                    ("value of randomisation", f"{g.value_of_randomisation:+,.2f}"),
+                    ("status", g.status),
+                ]
+            ),
+            table(g.coverage, floatfmt="{:,.4f}"),
+        ],
+    )

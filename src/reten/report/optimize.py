@@ -11,7 +11,8 @@ import pandas as pd
 from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.atomic import atomic_dir
-from reten.models.interdiction import InterdictionResult, Sites
+from reten.models.interdiction import InterdictionResult, Sites, site_table
+from reten.models.interdiction import curve_frame as interdiction_curve_frame
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
@@ -33,34 +34,48 @@ def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, n
 
 
 def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataFrame:
-    """Return the chosen sites: id, units, detection per covered arc, delay, position."""
+    """Return the chosen sites: id, name (the road between two named places, the junction,
+    crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326)."""
     s = res.sites
     assert s is not None
     chosen = np.flatnonzero(res.units > 0)
-    lon, lat = site_points(net, problem, s)
+    named = site_table(net, problem, s).iloc[chosen].reset_index(drop=True)
     return pd.DataFrame(
         {
             "site": s.label[chosen].astype(str),
+            "name": named.name.to_numpy(dtype=object),
             "units": res.units[chosen],
             "p_detect": -np.expm1(-s.logsurv[chosen] * res.units[chosen]),
             "delay": s.delay[chosen] * res.units[chosen],
-            "lon": lon[chosen],
-            "lat": lat[chosen],
+            "lon": named.lon.to_numpy(),
+            "lat": named.lat.to_numpy(),
         }
     )
 
 
-def result_json(res: InterdictionResult) -> dict[str, Any]:
-    """Return the fixed JSON summary of a result."""
+def result_json(
+    res: InterdictionResult, net: Network | None = None, problem: Any = None
+) -> dict[str, Any]:
+    """Return the fixed JSON summary of a result (site names when ``net`` is given)."""
     s = res.sites
     assert s is not None
     chosen = np.flatnonzero(res.units > 0)
+    names = (
+        site_table(net, problem, s).name.to_numpy()[chosen]
+        if net is not None and problem is not None
+        else s.label[chosen]
+    )
     return {
         "objective": res.objective_value,
         "lower_bound": res.lower_bound,
         "upper_bound": res.upper_bound,
         "seconds": res.seconds,
-        "sites": [{"site": str(s.label[i]), "units": int(res.units[i])} for i in chosen],
+        "sites": [
+            {"site": str(s.label[i]), "units": int(res.units[i]), "name": str(nm)}
+            for i, nm in zip(chosen, names, strict=True)
+        ],
+        "baseline": res.baseline,
+        "increase_pct": res.increase_pct,
         "objective_name": res.objective,
         "method": res.method,
         "budget": res.budget,
@@ -71,17 +86,8 @@ def result_json(res: InterdictionResult) -> dict[str, Any]:
 
 
 def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
-    """Return the marginal-value curve: K, objective, bounds, seconds, status, marginal."""
-    df = pd.DataFrame(
-        [
-            (int(r.budget), r.objective_value, r.lower_bound, r.upper_bound, r.seconds, r.status)
-            for r in curve
-        ],
-        columns=["K", "objective", "lower_bound", "upper_bound", "seconds", "status"],
-    )
-    if len(df):
-        df["marginal"] = df.objective.diff().fillna(df.objective)
-    return df
+    """Return the marginal-value curve (see :func:`reten.models.interdiction.curve_frame`)."""
+    return interdiction_curve_frame(list(curve))
 
 
 def log_frame(res: InterdictionResult) -> pd.DataFrame:
@@ -178,6 +184,8 @@ def write_optimize(
                 ("upper bound", f"{res.upper_bound:,.1f}"),
                 ("gap", f"{res.gap:.2%}"),
                 ("status", res.status),
+                (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
+                ("change over the baseline", f"{res.increase_pct:+.2f}%"),
                 ("seconds", f"{res.seconds:.1f}"),
             ]
         ),
@@ -215,9 +223,21 @@ def write_optimize(
             encoding="utf-8",
         )
         sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
+        _write_site_layers(sites, tmp)
         curve_df.to_csv(tmp / "curve.csv", index=False, lineterminator="\n")
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
         (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
     return Path(out)
+
+
+def _write_site_layers(sites: pd.DataFrame, folder: Path) -> None:
+    """Write the chosen sites as points (EPSG:4326) to sites.geojson and sites.gpkg."""
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(
+        sites, geometry=gpd.points_from_xy(sites.lon, sites.lat), crs="EPSG:4326"
+    )
+    gdf.to_file(folder / "sites.geojson", driver="GeoJSON")
+    gdf.to_file(folder / "sites.gpkg", driver="GPKG", layer="sites")

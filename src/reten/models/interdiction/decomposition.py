@@ -1,0 +1,375 @@
+"""Benders and covering decompositions (Israeli & Wood 2002) with certified bounds."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from reten.highs import quiet_highs
+from reten.kernels.sptree import SPTree
+from reten.models.interdiction.follower import Follower, route_sites
+from reten.models.interdiction.greedy import greedy_allocation
+from reten.models.interdiction.master import Master
+from reten.models.interdiction.milp import dual_milp
+from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
+from reten.models.interdiction.sites import Sites
+
+#: seconds the covering decomposition spends completing each master allocation greedily
+FILL_S = 1.0
+
+
+def benders(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    objective: str,
+    tol: float,
+    warm: dict[str, Any] | None,
+    start: np.ndarray | None = None,
+) -> InterdictionResult:
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    o = fol.on.size
+    per_origin = objective == "interception" or o <= 64
+    nval = o if per_origin else 1
+    vol = fol.vol
+    if objective == "interception":
+        # variables: units, then psi_o (value), then theta_o (log-survival)
+        master = Master(sites, budget, 2 * o, value_upper=1.0)
+        master.set_objective(np.concatenate([vol, np.zeros(o)]))
+        S = sites.size
+        big = 50.0
+        for i in range(o):  # theta_o has no natural upper bound; cap it far above use
+            master.h.changeColBounds(S + o + i, 0.0, big)
+        tangents: set[tuple[int, float]] = set()
+
+        def add_tangent(i: int, t: float) -> None:
+            t = round(float(t), 9)
+            if (i, t) in tangents:
+                return
+            tangents.add((i, t))
+            # psi_i <= phi(t) + phi'(t) (theta_i - t)
+            slope = math.exp(-t)
+            master.add_le(
+                np.array([S + i, S + o + i]), np.array([1.0, -slope]), float(_phi(t)) - slope * t
+            )
+
+        for i in range(o):
+            for t in (0.0, 0.05, 0.2, 0.5, 1.0, 2.0, 4.0):
+                add_tangent(i, t)
+    else:
+        master = Master(sites, budget, nval, value_upper=np.inf)
+        master.set_objective(np.ones(nval) if per_origin else np.ones(1))
+        S = sites.size
+    if warm is not None and warm.get("key") == (objective, id(sites)):
+        for row in warm["cuts"]:
+            master.add_le(*row)
+    cuts: list[tuple[np.ndarray, np.ndarray, float]] = []
+    seen: set[bytes] = set()
+
+    def add_cuts(tree: SPTree) -> None:
+        length, counts = fol.path_coefficients(tree)
+        for i in range(o) if nval > 1 or objective == "interception" else [0]:
+            if objective == "interception":
+                row = counts.getrow(i)
+                idx = np.concatenate([[S + o + i], row.indices])
+                val = np.concatenate([[1.0], -fol.gain[row.indices] * row.data])
+                rhs = float(length[i])
+            elif nval > 1:
+                row = counts.getrow(i)
+                idx = np.concatenate([[S + i], row.indices])
+                val = np.concatenate([[1.0], -vol[i] * fol.gain[row.indices] * row.data])
+                rhs = float(vol[i] * length[i])
+            else:
+                agg = (sp.csr_matrix(vol) @ counts).tocsr()
+                idx = np.concatenate([[S], agg.indices])
+                val = np.concatenate([[1.0], -fol.gain[agg.indices] * agg.data])
+                rhs = float(vol @ length)
+            key = idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
+            if key in seen:
+                continue
+            seen.add(key)
+            master.add_le(idx, val, rhs)
+            cuts.append((idx, val, rhs))
+
+    # warm start: the greedy's trees give the first cuts and the first incumbent
+    g_n, g_val, trees = greedy_allocation(
+        fol, sites, budget, t0 + min(time_limit * 0.25, 30.0), start=start
+    )
+    best_n, lb = g_n, g_val
+    for tr in trees:
+        add_cuts(tr)
+        if objective == "interception":
+            for i, d in enumerate(tr.dist[fol.on]):
+                if math.isfinite(d):
+                    add_tangent(i, d)
+    ub = math.inf
+    log: list[tuple[int, float, float, float]] = []
+    status = "time_limit"
+    # phase 1: Kelley's cutting planes on the LP relaxation of the master. Cuts from the
+    # trafficker's response to fractional units are valid for every allocation, cheap to
+    # find, and leave the integer master far fewer iterations (the "LP phase" of Benders).
+    master.set_integer(False)
+    lp_prev = math.inf
+    for _ in range(400):
+        if time.perf_counter() > t0 + 0.5 * time_limit:
+            break
+        x_frac, bound, optimal = master.solve_relaxed(deadline - time.perf_counter())
+        if not optimal:
+            break
+        val, tree = fol.evaluate(x_frac)
+        add_cuts(tree)
+        if objective == "interception":
+            for i, d in enumerate(tree.dist[fol.on]):
+                if math.isfinite(d):
+                    add_tangent(i, d)
+        if (
+            bound - val <= 1e-6 * max(1.0, abs(bound))
+            or abs(lp_prev - bound) <= 1e-9 * max(1.0, abs(bound))
+            and bound - val <= 1e-3 * max(1.0, abs(bound))
+        ):
+            break
+        lp_prev = bound
+    master.set_integer(True)
+    it = 0
+    while True:
+        it += 1
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            break
+        n_hat, bound, optimal = master.solve(remaining, start=best_n)
+        ub = min(ub, bound) if optimal or math.isfinite(bound) else ub
+        val, tree = fol.evaluate(n_hat)
+        if val > lb:
+            lb, best_n = val, n_hat
+        log.append((it, lb, ub, time.perf_counter() - t0))
+        if bounds_met(lb, ub, tol):
+            status = "optimal"
+            break
+        if not optimal:
+            break  # the master hit the time limit: its bound is still valid
+        add_cuts(tree)
+        if objective == "interception":
+            x = np.asarray(master.h.getSolution().col_value)
+            for i in range(o):
+                add_tangent(i, x[S + o + i])
+                d = tree.dist[fol.on[i]]
+                if math.isfinite(d):
+                    add_tangent(i, d)
+    if warm is not None:
+        warm["key"] = (objective, id(sites))
+        warm.setdefault("cuts", []).extend(cuts)
+    ub = max(ub, lb)
+    return InterdictionResult(
+        objective=objective,
+        method="decomposition",
+        budget=budget,
+        units=best_n,
+        objective_value=lb,
+        lower_bound=lb,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
+    )
+
+
+def covering(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    tol: float,
+    start: np.ndarray | None = None,
+) -> InterdictionResult:
+    """Israeli & Wood's covering decomposition for the ``cost`` objective.
+
+    Given the incumbent value ``z``, the master looks for an allocation within the budget
+    whose every known route costs the traffickers at least ``T = z + eps``. Each stored
+    response tree ``t`` (one route per origin) gives the knapsack row
+    ``sum_s a_ts n_s >= T - C_t`` with ``C_t = sum_o v_o L(P_o)`` and
+    ``a_ts = sum_o v_o g_s |P_o cap s|``, strengthened by coefficient tightening to
+    ``min(a_ts, T - C_t)`` (valid for integer units; with one origin and long delays it is
+    Israeli & Wood's covering row ``sum_{e in P} x_e >= 1``). With 2 to 64 origins the
+    per-origin rows ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)``, ``sum_o z_o >= T``
+    are added too, so routes of different trees combine. The rows depend on ``T``, so the
+    master is rebuilt when the incumbent improves. If the master is infeasible, no
+    allocation beats ``z`` by ``eps`` and the incumbent is optimal; otherwise its allocation
+    is evaluated (and one unit more on each site of the response, a look-ahead), either
+    improving the incumbent or adding responses.
+
+    References
+    ----------
+    Israeli, E. & Wood, R. K. (2002). Shortest-path network interdiction. *Networks* 40(2),
+    97-111.
+    """
+    import highspy
+
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    S, o = sites.size, fol.on.size
+    per_origin = 1 < o <= 64
+    inf = highspy.kHighsInf
+    # stored responses: aggregated knapsack rows (C_t, a_t) and per-origin rows
+    knap_c: list[float] = []
+    knap_a: list[sp.csr_matrix] = []
+    z_rows: list[tuple[np.ndarray, np.ndarray, float]] = []
+    seen: set[bytes] = set()
+    vol_row = sp.csr_matrix(fol.vol)
+
+    def add_cuts(tree: SPTree) -> None:
+        length, counts = fol.path_coefficients(tree)
+        agg = (vol_row @ counts).tocsr()
+        agg.data = agg.data * fol.gain[agg.indices]
+        c = float(fol.vol @ length)
+        key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
+        if key in seen:
+            return
+        seen.add(key)
+        knap_c.append(c)
+        knap_a.append(agg)
+        if per_origin:
+            for i in range(o):
+                row = counts.getrow(i)
+                idx = np.concatenate([[S + i], row.indices])
+                val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
+                z_rows.append((idx, val, float(fol.vol[i] * length[i])))
+
+    def master(target: float) -> Any:
+        h = quiet_highs()
+        nz = o if per_origin else 0
+        lower = np.zeros(S + nz)
+        upper = np.concatenate([sites.upper.astype(np.float64), np.full(nz, inf)])
+        lower[S:] = -inf
+        h.addVars(S + nz, lower, upper)
+        h.changeColsIntegrality(
+            S, np.arange(S, dtype=np.int32), np.full(S, highspy.HighsVarType.kInteger)
+        )
+        h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
+        h.addRow(-inf, float(budget), S, np.arange(S, dtype=np.int32), sites.resource)
+        starts, idx_all, val_all, lo_all, up_all = [0], [], [], [], []
+        for c, a in zip(knap_c, knap_a, strict=True):
+            r = target - c
+            if r <= 0:
+                continue
+            idx_all.append(a.indices)
+            val_all.append(np.minimum(a.data, r))
+            lo_all.append(r)
+            up_all.append(inf)
+            starts.append(starts[-1] + a.indices.size)
+        if per_origin:
+            idx_all.append(np.arange(S, S + o))
+            val_all.append(np.ones(o))
+            lo_all.append(target)
+            up_all.append(inf)
+            starts.append(starts[-1] + o)
+            for idx, val, rhs in z_rows:
+                idx_all.append(idx)
+                val_all.append(val)
+                lo_all.append(-inf)
+                up_all.append(rhs)
+                starts.append(starts[-1] + idx.size)
+        if lo_all:
+            h.addRows(
+                len(lo_all),
+                np.array(lo_all),
+                np.array(up_all),
+                int(starts[-1]),
+                np.array(starts[:-1], dtype=np.int32),
+                np.concatenate(idx_all).astype(np.int32),
+                np.concatenate(val_all).astype(np.float64),
+            )
+        return h
+
+    probe_limit = 60
+    best_n, lb, trees = greedy_allocation(
+        fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
+    )
+    for tr in trees:
+        add_cuts(tr)
+    # an upper bound that holds at any time: the LP relaxation of the dual MILP
+    lp = dual_milp(
+        fol, sites, budget, max(min(0.1 * time_limit, 60.0), 0.1), "cost", tol, relax=True
+    )
+    ub = max(lp.upper_bound, lb) if math.isfinite(lp.upper_bound) else math.inf
+    log = [(0, lb, ub, time.perf_counter() - t0)]
+    status = "time_limit"
+    it = 0
+    while time.perf_counter() < deadline:
+        it += 1
+        eps = max(tol * max(1.0, abs(lb)), 1e-9)
+        target = lb + eps
+        h = master(target)
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.run()
+        st = h.getModelStatus()
+        if st == highspy.HighsModelStatus.kInfeasible:
+            ub = min(ub, target)  # reaching the target needs more than the budget
+            status = "optimal"
+            log.append((it, lb, ub, time.perf_counter() - t0))
+            break
+        if st != highspy.HighsModelStatus.kOptimal:
+            break
+        x = np.asarray(h.getSolution().col_value)
+        n_hat = np.round(x[:S]).astype(np.int64)
+        val, tree = fol.evaluate(n_hat)
+        if val > lb:
+            lb, best_n = val, n_hat
+        add_cuts(tree)
+        # look one unit ahead: the responses to n_hat plus one unit on a site of the current
+        # response are the routes the next masters would discover one by one
+        for s_ in route_sites(fol, sites, tree)[:probe_limit].tolist():
+            if n_hat[s_] >= sites.upper[s_] or time.perf_counter() >= deadline:
+                continue
+            n_hat[s_] += 1
+            v2, t2 = fol.evaluate(n_hat)
+            if v2 > lb and sites.resource @ n_hat <= budget + 1e-9:
+                lb, best_n = v2, n_hat.copy()
+            n_hat[s_] -= 1
+            add_cuts(t2)
+        # complete the master's allocation (it uses as few units as it can) to the budget
+        # greedily; more units never lower the value, and the responses met become cuts
+        if sites.resource @ n_hat < budget - 1e-9 and time.perf_counter() < deadline:
+            fill_n, fill_v, fill_trees = greedy_allocation(
+                fol, sites, budget, min(deadline, time.perf_counter() + FILL_S), n_hat
+            )
+            if fill_v > lb:
+                lb, best_n = fill_v, fill_n
+            for tr in fill_trees:
+                add_cuts(tr)
+        log.append((it, lb, ub, time.perf_counter() - t0))
+    ub = max(ub, lb)
+    return InterdictionResult(
+        objective="cost",
+        method="decomposition",
+        budget=budget,
+        units=best_n,
+        objective_value=lb,
+        lower_bound=lb,
+        upper_bound=ub,
+        seconds=0.0,
+        status=status,
+        log=log,
+    )
+
+
+def decompose(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    objective: str,
+    tol: float,
+    warm: dict[str, Any] | None = None,
+    start: np.ndarray | None = None,
+) -> InterdictionResult:
+    """Run the decomposition for ``objective``: covering for ``cost``, Benders otherwise."""
+    if objective == "cost":
+        return covering(fol, sites, budget, time_limit, tol, start)
+    return benders(fol, sites, budget, time_limit, objective, tol, warm, start)

@@ -1,0 +1,179 @@
+"""The trafficker's best response (the follower) and the route data cuts are built from."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from reten.kernels.sptree import SPTree, sink_tree, tree_flows
+from reten.models.interdiction.sites import Sites
+from reten.network.model import Network
+from reten.problem import Problem
+
+
+class Follower:
+    """The trafficker's best response for one objective, with the data cuts need."""
+
+    def __init__(self, net: Network, problem: Problem, sites: Sites, objective: str) -> None:
+        self.net, self.problem, self.sites, self.objective = net, problem, sites, objective
+        m = net.n_arcs
+        self.m = m
+        rho = problem.risk_weight
+        if objective == "cost":
+            self.base = np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()])
+            self.gain = sites.delay + rho * sites.logsurv  # per unit, per covered arc
+        elif objective == "interception":
+            cost_ok = np.concatenate(
+                [np.isfinite(problem.arc_cost), np.isfinite(problem.sink_cost)]
+            )
+            self.base = np.where(
+                cost_ok, np.concatenate([problem.arc_logsurv, problem.sink_logsurv]), np.inf
+            )
+            self.gain = sites.logsurv.copy()
+        else:
+            self.base = np.concatenate([problem.arc_cost, problem.sink_cost])
+            self.gain = np.zeros(sites.size)
+        # origins that reach a crossing with no units placed; the others never count
+        t0 = self._tree(np.zeros(sites.size))
+        self.active = np.flatnonzero(t0.root[problem.origin_node] >= 0)
+        # origins that share a node are one origin of their summed volume
+        self.on, inv = np.unique(problem.origin_node[self.active], return_inverse=True)
+        self.vol = np.bincount(inv, weights=problem.origin_volume_kg[self.active])
+        self.evaluations = 0
+
+    def arc_weights(self, units: np.ndarray) -> np.ndarray:
+        """Return extended-arc weights under ``units`` (m + k,), never negative.
+
+        ``units`` may be fractional (an LP master's point): it is clipped to
+        ``[0, upper]`` first, since an LP solver returns values like ``-1e-12`` for zero,
+        which on a zero-weight arc (a zero-length road, or every road when the objective
+        weighs log-survival only) would make the arc negative.
+        """
+        n = np.clip(np.asarray(units, dtype=np.float64), 0.0, self.sites.upper)
+        return self.base + self.sites.incidence.T @ (self.gain * n)
+
+    def _tree(self, units: np.ndarray) -> SPTree:
+        w = self.arc_weights(units)
+        return sink_tree(self.net, w[: self.m], self.problem.sink_node, w[self.m :])
+
+    def evaluate(self, units: np.ndarray) -> tuple[float, SPTree]:
+        """Return the objective value of ``units`` and the best-response tree."""
+        self.evaluations += 1
+        if self.objective == "capacity":
+            return self.max_flow(units), self._tree(np.zeros(self.sites.size))
+        tree = self._tree(units)
+        d = tree.dist[self.on]
+        if self.objective == "cost":
+            return float(self.vol @ d), tree
+        return float(self.vol @ -np.expm1(-d)), tree
+
+    def path_coefficients(self, tree: SPTree) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Per active origin: its route's base length and site counts (origins x sites)."""
+        n = self.net.n_nodes
+        rows, cols = _path_coo(
+            tree.order, tree.parent, tree.parent_arc, tree.root, self.on, self.m, n
+        )
+        p = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(self.on.size, self.base.size))
+        length = p @ np.where(np.isfinite(self.base), self.base, 0.0)
+        return length, (p @ self.sites.incidence.T).tocsr()
+
+    def max_flow(self, units: np.ndarray) -> float:
+        """Maximum volume that gets from the origins through open crossings (kg)."""
+        from scipy.sparse.csgraph import maximum_flow
+
+        net, p = self.net, self.problem
+        k, n = p.sink_node.size, net.n_nodes
+        total = float(p.origin_volume_kg.sum())
+        cap = capacities(net, p)
+        hit = (self.sites.incidence.T @ (np.asarray(units) > 0).astype(float)) > 0
+        cap = np.where(hit, 0.0, cap)
+        cap = np.where(np.isfinite(np.concatenate([p.arc_cost, p.sink_cost])), cap, 0.0)
+        s, t = n, n + 1
+        tail = np.concatenate([net.arc_source, p.sink_node, np.full(p.origin_node.size, s)])
+        head = np.concatenate([net.arc_target, np.full(k, t), p.origin_node])
+        c = np.concatenate([np.minimum(cap, total), p.origin_volume_kg])
+        # integer capacities for SciPy: micro-kg while that fits comfortably in int64
+        scale = 1e6 if total < 1e9 else 1.0
+        ci = np.round(c * scale).astype(np.int64)
+        g = sp.coo_matrix((ci, (tail, head)), shape=(n + 2, n + 2)).tocsr()
+        g.sum_duplicates()
+        return float(maximum_flow(g, s, t).flow_value) / scale
+
+
+def capacities(net: Network, problem: Problem) -> np.ndarray:
+    """Return extended-arc capacities, kg/month: road attribute ``capacity`` or
+    ``capacity_kg`` (else unbounded), crossings from ``problem`` attribute if any."""
+    m, k = net.n_arcs, problem.sink_node.size
+    cap = np.full(m + k, np.inf)
+    for name in ("capacity_kg", "capacity"):
+        if name in net.arc_attrs:
+            a = np.asarray(net.arc_attrs[name], dtype=float)
+            cap[:m] = np.where(a > 0, a, np.inf)
+            break
+    if problem.sink_capacity.size == k:
+        cap[m:] = problem.sink_capacity
+    return cap
+
+
+@numba.njit(cache=True)
+def _path_coo(order, parent, parent_arc, root, origins, m, n):  # type: ignore[no-untyped-def]
+    # number of extended arcs on each node's path (roads + its crossing arc)
+    depth = np.zeros(n, dtype=np.int64)
+    for i in range(order.shape[0]):
+        v = order[i]
+        p = parent[v]
+        depth[v] = 1 if p < 0 else depth[p] + 1
+    total = 0
+    for i in range(origins.shape[0]):
+        total += depth[origins[i]]
+    rows = np.empty(total, dtype=np.int64)
+    cols = np.empty(total, dtype=np.int64)
+    k = 0
+    for i in range(origins.shape[0]):
+        v = origins[i]
+        while parent[v] >= 0:
+            rows[k] = i
+            cols[k] = parent_arc[v]
+            k += 1
+            v = parent[v]
+        rows[k] = i
+        cols[k] = m + root[v]
+        k += 1
+    return rows[:k], cols[:k]
+
+
+def route_sites(fol: Follower, sites: Sites, tree: SPTree) -> np.ndarray:
+    """Sites that cover an arc or crossing used by the best response (all for capacity)."""
+    if fol.objective == "capacity":
+        return np.arange(sites.size)
+    node_vol = np.zeros(fol.net.n_nodes)
+    np.add.at(node_vol, fol.on, fol.vol)
+    _, flow = tree_flows(tree, node_vol, fol.m)
+    used = np.concatenate([flow > 0, np.zeros(fol.base.size - fol.m, bool)])
+    used[fol.m + tree.root[fol.on]] = True
+    return np.flatnonzero((sites.incidence @ used.astype(float)) > 0)
+
+
+def gain_bounds(fol: Follower, sites: Sites, tree: SPTree) -> np.ndarray:
+    """Return an upper bound on the gain of one more unit at each site (S,).
+
+    Under the response ``tree``, one more unit at ``s`` raises origin ``o``'s route by at
+    most ``g_s`` per covered arc on it, so the ``cost`` objective gains at most ``g_s``
+    times the volume through the covered arcs; ``interception`` gains at most ``w_s``
+    times the volume weighted by each origin's survival ``exp(-d_o)`` (since
+    ``phi(d + x) - phi(d) <= exp(-d) x``). Sites off every route gain nothing. ``inf`` for
+    ``capacity``. Lets the greedy evaluate sites best bound first and stop early (lazy
+    greedy: the choice is the one a full scan makes).
+    """
+    if fol.objective == "capacity":
+        return np.full(sites.size, np.inf)
+    weight = fol.vol.copy()
+    if fol.objective == "interception":
+        weight = weight * np.exp(-tree.dist[fol.on])
+    node_w = np.zeros(fol.net.n_nodes)
+    np.add.at(node_w, fol.on, weight)
+    _, flow = tree_flows(tree, node_w, fol.m)
+    ext = np.concatenate([flow, np.zeros(fol.base.size - fol.m)])
+    np.add.at(ext, fol.m + tree.root[fol.on], weight)
+    return fol.gain * (sites.incidence @ ext)

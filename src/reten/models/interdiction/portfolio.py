@@ -1,0 +1,148 @@
+"""The ``auto`` method: the decomposition first, then a race against the dual MILP.
+
+No single method wins on the whole Israeli-Wood family: on some draws the covering
+decomposition proves the optimum in seconds where the dual MILP does not finish, on others
+the MILP proves in a minute what the decomposition leaves at a 10% gap. ``auto`` therefore
+runs the decomposition alone for a short probe (most instances, and every small one, are
+proven there), and otherwise races both on separate processes for the rest of the time:
+the first proof ends the race, and the answer combines both (the best incumbent of either,
+the least upper bound of either), so ``auto`` is never much slower than the better of the
+two (at most the probe plus a process start, ~2 s).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from dataclasses import replace
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import numpy as np
+
+from reten.models.interdiction.decomposition import decompose
+from reten.models.interdiction.follower import Follower
+from reten.models.interdiction.milp import dual_milp
+from reten.models.interdiction.result import InterdictionResult, bounds_met
+from reten.models.interdiction.sites import Sites
+
+#: the decomposition runs alone for max(PROBE_MIN_S, PROBE_FRACTION * time_limit) seconds
+PROBE_MIN_S = 5.0
+PROBE_FRACTION = 0.05
+#: seconds a racer may overrun the limit before it is stopped
+GRACE_S = 20.0
+
+
+def solve_auto(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    time_limit: float,
+    objective: str,
+    tol: float,
+    warm: dict[str, Any] | None,
+    start: np.ndarray | None,
+) -> InterdictionResult:
+    """Return the ``auto`` answer: a decomposition probe, then a race if it is unproven."""
+    t0 = time.perf_counter()
+    probe_s = min(time_limit, max(PROBE_MIN_S, PROBE_FRACTION * time_limit))
+    first = decompose(fol, sites, budget, probe_s, objective, tol, warm, start)
+    remaining = time_limit - (time.perf_counter() - t0)
+    if first.status == "optimal" or remaining < 1.0:
+        return first
+    ctx = mp.get_context("spawn")
+    # the racers' limit is a wall-clock deadline, so their start-up counts against it
+    args = (fol.net, fol.problem, sites, budget, time.time() + remaining, objective, tol)
+    racers: dict[str, tuple[Any, Connection]] = {}
+    warm_in = dict(warm) if warm is not None else None
+    for name, extra in (("decomposition", (warm_in, first.units)), ("milp", (None, None))):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_racer, args=(send, name, *args, *extra), daemon=True)
+        proc.start()
+        send.close()
+        racers[name] = (proc, recv)
+    done: dict[str, InterdictionResult] = {}
+    deadline = t0 + time_limit + GRACE_S
+    pending = {conn: name for name, (_, conn) in racers.items()}
+    while pending and time.perf_counter() < deadline:
+        ready = wait(list(pending), timeout=max(deadline - time.perf_counter(), 0.0))
+        for ready_conn in ready:
+            name = pending.pop(ready_conn)  # type: ignore[call-overload]
+            conn = racers[name][1]
+            try:
+                msg = conn.recv()
+            except EOFError:
+                continue  # the racer died (out of memory, killed): it proves nothing
+            if isinstance(msg, tuple):
+                res, warm_out = msg
+                done[name] = res
+                if name == "decomposition" and warm is not None and warm_out is not None:
+                    warm.clear()
+                    warm.update(warm_out)
+        if any(r.status == "optimal" for r in done.values()):
+            break
+    for proc, conn in racers.values():
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(timeout=5)
+        conn.close()
+    return _combine(first, done, objective, tol, time.perf_counter() - t0)
+
+
+def _racer(
+    conn: Connection,
+    name: str,
+    net: Any,
+    problem: Any,
+    sites: Sites,
+    budget: float,
+    deadline: float,
+    objective: str,
+    tol: float,
+    warm: dict[str, Any] | None,
+    start: np.ndarray | None,
+) -> None:
+    """Run one method in a child process until the wall-clock ``deadline`` (``time.time``)
+    and send ``(result, warm)`` back."""
+    try:
+        fol = Follower(net, problem, sites, objective)
+        time_limit = max(deadline - time.time(), 0.1)
+        if name == "milp":
+            res = dual_milp(fol, sites, budget, time_limit, objective, tol)
+        else:
+            res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
+        conn.send((res, warm))
+    except Exception as exc:  # noqa: BLE001 - a failed racer proves nothing; say why
+        conn.send(repr(exc))
+    finally:
+        conn.close()
+
+
+def _combine(
+    first: InterdictionResult,
+    done: dict[str, InterdictionResult],
+    objective: str,
+    tol: float,
+    seconds: float,
+) -> InterdictionResult:
+    """Return the best incumbent of all runs with the least upper bound of all."""
+    runs = [("decomposition", first), *done.items()]
+    name, best = max(runs, key=lambda nr: nr[1].lower_bound)
+    ub = min(r.upper_bound for _, r in runs)
+    lb = best.lower_bound
+    ub = max(ub, lb)
+    proven = any(r.status == "optimal" for _, r in runs) or bounds_met(lb, ub, tol)
+    winner = next((n for n, r in done.items() if r.status == "optimal"), name)
+    log = list(first.log) + [
+        (it, lo, up, s + first.log[-1][3] if first.log else s)
+        for it, lo, up, s in done.get(winner, first).log
+        if winner in done
+    ]
+    return replace(
+        best,
+        method=f"auto/{winner}",
+        upper_bound=ub,
+        status="optimal" if proven else "time_limit",
+        log=log,
+        seconds=seconds,
+    )

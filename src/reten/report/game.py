@@ -1,0 +1,319 @@
+"""Report and files of a network security game: coverage, support, schedules, bounds."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reten import jsonio
+from reten.atomic import atomic_dir
+from reten.models.game import LOG_COLUMNS, GameSolution
+from reten.models.interdiction import Sites
+from reten.models.routes import RouteResult
+from reten.network.model import Network
+from reten.report import maps
+from reten.report.assumptions import assumptions_box
+from reten.report.html import kpis, page, provenance, table
+
+PLANNING_NOTE = (
+    "Coverage probabilities and sampled schedules are a planning output over model sites "
+    "(roads, junctions or crossings of the network), aggregate probabilities of a "
+    "randomised plan: they are not positions of real forces."
+)
+
+
+def coverage_frame(sol: GameSolution, named: pd.DataFrame) -> pd.DataFrame:
+    """Return every site with positive coverage: ``site`` (id), ``name``, ``probability``
+    (marginal coverage), ``p_detect`` (of one unit there), ``lon``, ``lat``; most covered
+    first."""
+    s = sol.sites
+    assert s is not None
+    on = np.flatnonzero(sol.coverage > 1e-12)
+    order = on[np.lexsort((s.label[on].astype(str), -sol.coverage[on]))]
+    return pd.DataFrame(
+        {
+            "site": s.label[order].astype(str),
+            "name": named.name.to_numpy(dtype=object)[order],
+            "probability": sol.coverage[order],
+            "p_detect": -np.expm1(-s.logsurv[order]),
+            "lon": named.lon.to_numpy()[order],
+            "lat": named.lat.to_numpy()[order],
+        }
+    )
+
+
+def support_frame(sol: GameSolution) -> pd.DataFrame:
+    """Return the support: ``strategy`` (1..J), ``probability`` and ``sites`` (ids, ``;``)."""
+    s = sol.sites
+    assert s is not None
+    return pd.DataFrame(
+        {
+            "strategy": np.arange(1, len(sol.sets) + 1),
+            "probability": sol.probability,
+            "sites": [";".join(s.label[x].astype(str)) for x in sol.sets],
+        }
+    )
+
+
+def schedules_frame(sol: GameSolution, draws: np.ndarray) -> pd.DataFrame:
+    """Return sampled days: ``day`` (1..N), ``strategy`` (support row) and ``sites``."""
+    s = sol.sites
+    assert s is not None
+    return pd.DataFrame(
+        {
+            "day": np.arange(1, draws.size + 1),
+            "strategy": draws + 1,
+            "sites": [";".join(s.label[sol.sets[j]].astype(str)) for j in draws.tolist()],
+        }
+    )
+
+
+def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
+    """Return the attacker's mixed strategy: ``origin`` (input node id), ``probability``,
+    ``crossing`` (name), ``sites`` passed (ids, ``;``), ``arcs`` (count)."""
+    s = sol.sites
+    assert s is not None
+    m = net.n_arcs
+    rows = []
+    for o, pr, arcs, st in zip(
+        sol.routes_origin, sol.routes_probability, sol.routes_arcs, sol.routes_sites, strict=True
+    ):
+        j = int(arcs[-1]) - m
+        rows.append(
+            (
+                str(net.node_key[sol.origin_node[o]]),
+                float(pr),
+                str(problem.sink_label[j]) if problem.sink_label.size else str(j),
+                ";".join(s.label[st].astype(str)),
+                int(arcs.size - 1),
+            )
+        )
+    return pd.DataFrame(rows, columns=["origin", "probability", "crossing", "sites", "arcs"])
+
+
+def log_frame(sol: GameSolution) -> pd.DataFrame:
+    """Return the iteration log (:data:`reten.models.game.LOG_COLUMNS`)."""
+    return pd.DataFrame(sol.log, columns=list(LOG_COLUMNS))
+
+
+def expected_flow(sol: GameSolution, m: int) -> np.ndarray:
+    """Return each road arc's expected flow under the attacker's mixed strategy (kg/month)."""
+    flow = np.zeros(m)
+    for o, pr, arcs in zip(sol.routes_origin, sol.routes_probability, sol.routes_arcs, strict=True):
+        road = arcs[arcs < m]
+        np.add.at(flow, road, pr * sol.origin_volume[o])
+    return flow
+
+
+def result_json(
+    sol: GameSolution, coverage: pd.DataFrame, draws: np.ndarray | None, tsai: dict | None
+) -> dict[str, Any]:
+    """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
+    s = sol.sites
+    assert s is not None
+    out: dict[str, Any] = {
+        "value": sol.value,
+        "lower_bound": sol.lower_bound,
+        "upper_bound": sol.upper_bound,
+        "gap": sol.gap,
+        "status": sol.status,
+        "pure_value": sol.pure_value,
+        "pure_upper_bound": sol.pure_upper,
+        "pure_status": sol.pure_status,
+        "value_of_randomisation": sol.value_of_randomisation,
+        "value_of_randomisation_bounds": list(sol.value_of_randomisation_bounds),
+        "seconds": sol.seconds,
+        "pure_seconds": sol.pure_seconds,
+        "iterations": sol.iterations,
+        "checkpoints": sol.k,
+        "site_kind": s.kind,
+        "coverage": [
+            {"site": str(r.site), "probability": float(r.probability), "name": str(r.name)}
+            for r in coverage.itertuples()
+        ],
+        "support": [
+            {"probability": float(p), "sites": [str(x) for x in s.label[st]]}
+            for st, p in zip(sol.sets, sol.probability, strict=True)
+        ],
+    }
+    if draws is not None:
+        out["schedules"] = [[str(x) for x in s.label[sol.sets[j]]] for j in draws.tolist()]
+    if tsai:
+        out["tsai"] = dict(tsai)
+    return out
+
+
+def game_map(
+    net: Network,
+    base: RouteResult,
+    sol: GameSolution,
+    coverage: pd.DataFrame,
+    *,
+    basemap: str | None = None,
+) -> str:
+    """Return the map: the attacker's equilibrium routes (expected kg/month), origins,
+    crossings, and each site's coverage probability (diamonds sized by probability)."""
+    p = base.problem
+    mb = maps.MapBuilder(
+        net, "Coverage probabilities and the traffickers' mixed routes", basemap=basemap
+    )
+    mb.add_states()
+    mb.add_roads()
+    flow = expected_flow(sol, net.n_arcs)
+    scale = max(float(flow.max(initial=0)), float(base.arc_flow_kg.max(initial=0)), 1e-9)
+    mb.add_flows(base.arc_flow_kg, "Routes with no checkpoint", color=maps.FLOW_BASE, scale=scale)
+    mb.add_flows(flow, "Mixed routes against the schedule", color=maps.FLOW_SCEN, scale=scale)
+    mb.width_legend(scale)
+    mb.add_points(
+        net.node_lon[p.origin_node],
+        net.node_lat[p.origin_node],
+        p.origin_volume_kg,
+        [str(x) for x in p.origin_label],
+        layer="Origins",
+        unit="kg/month",
+        color=maps.ORIGIN,
+        marker="square",
+        max_size=18,
+        label_top=4,
+        legend_at="top_left",
+    )
+    cross = np.zeros(p.sink_node.size)
+    for o, pr, arcs in zip(sol.routes_origin, sol.routes_probability, sol.routes_arcs, strict=True):
+        cross[int(arcs[-1]) - net.n_arcs] += pr * sol.origin_volume[o]
+    mb.add_points(
+        net.node_lon[p.sink_node],
+        net.node_lat[p.sink_node],
+        cross,
+        [str(x) for x in p.sink_label],
+        layer="Crossings",
+        unit="kg/month (mixed routes)",
+        color=maps.CROSSING,
+        label_top=4,
+    )
+    if len(coverage):
+        mb.add_points(
+            coverage.lon.to_numpy(float),
+            coverage.lat.to_numpy(float),
+            coverage.probability.to_numpy(float),
+            [f"{a} ({b})" for a, b in zip(coverage.name, coverage.site, strict=True)],
+            layer="Sites: coverage probability",
+            unit="probability",
+            color=maps.SITE,
+            marker="diamond",
+            legend_at="center_left",
+            label_top=10,
+            max_size=18,
+        )
+        mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float))
+    notes = " ".join(mb.notes)
+    return maps.embed(mb.figure())[0] + (
+        f'<p class="note">{html.escape(notes)} Drag to pan, scroll to zoom, click a legend '
+        "entry to hide a layer, hover for names and figures.</p>"
+    )
+
+
+def write_game(
+    out: str | Path,
+    net: Network,
+    base: RouteResult,
+    sol: GameSolution,
+    named: pd.DataFrame,
+    draws: np.ndarray | None,
+    tsai: dict | None,
+    title: str,
+    prov: dict[str, Any],
+    *,
+    basemap: str | None = None,
+) -> Path:
+    """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv, routes.csv,
+    log.csv and result.json into ``out`` (atomically)."""
+    import geopandas as gpd
+
+    cov = coverage_frame(sol, named)
+    sup = support_frame(sol)
+    rts = routes_frame(sol, net, base.problem)
+    log = log_frame(sol)
+    sched = schedules_frame(sol, draws) if draws is not None else None
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
+    figures = [
+        ("value: expected interception, kg/month", f"{sol.value:,.2f}"),
+        ("lower bound", f"{sol.lower_bound:,.2f}"),
+        ("upper bound", f"{sol.upper_bound:,.2f}"),
+        ("gap", f"{sol.gap:.2e}"),
+        ("status", sol.status),
+        ("best fixed plan (pure optimum), kg/month", f"{sol.pure_value:,.2f}"),
+        ("value of randomisation, kg/month", f"{sol.value_of_randomisation:+,.2f}"),
+        ("support (pure strategies)", f"{len(sol.sets)}"),
+        ("iterations", f"{sol.iterations}"),
+        ("seconds (game; pure optimum)", f"{sol.seconds:.1f}; {sol.pure_seconds:.1f}"),
+    ]
+    body = [
+        assumptions_box(net, base, headline=["expected seizures, kg/month"]),
+        f'<p class="warn">{html.escape(PLANNING_NOTE)}</p>',
+        kpis(figures),
+        '<p class="note">The value is what the randomised schedule guarantees whatever '
+        "routes the traffickers take, knowing the schedule's probabilities but not the "
+        "day's draw; the upper bound is what the traffickers' mixed routes concede at most "
+        "against any schedule. The pure optimum is the best fixed plan "
+        "(<code>reten optimize --objective interception</code> on the same sites and "
+        f"detection); the true value of randomisation lies in [{lo_vr:,.2f}, "
+        f"{hi_vr:,.2f}] kg/month.</p>",
+        "<h2>Where and how often: coverage probability of each site</h2>",
+        f"<figure>{game_map(net, base, sol, cov, basemap=basemap)}</figure>",
+        table(cov, max_rows=40, floatfmt="{:,.4f}"),
+        "<h2>The mixed strategy: pure strategies and their probabilities</h2>",
+        table(sup, max_rows=40, floatfmt="{:,.4f}"),
+    ]
+    if sched is not None:
+        body += [
+            f"<h2>Sampled daily schedules ({len(sched)} days, seeded)</h2>",
+            table(sched, max_rows=14, floatfmt="{:,.4f}"),
+        ]
+    if tsai:
+        body += [
+            "<h2>LP marginals and sampling (Tsai et al. 2010) against the exact value</h2>",
+            kpis(
+                [
+                    ("its LP's own estimate, kg/month", f"{tsai['lp_value']:,.2f}"),
+                    ("its sampled strategy's true value", f"{tsai['value']:,.2f}"),
+                    ("exact value (this report)", f"{sol.value:,.2f}"),
+                ]
+            ),
+        ]
+    body += [
+        "<h2>The traffickers' mixed routes (the certificate's other side)</h2>",
+        table(rts, max_rows=30, floatfmt="{:,.4f}"),
+        "<h2>Iteration log (best bounds so far)</h2>",
+        table(log, max_rows=200, floatfmt="{:,.4f}"),
+        provenance(prov),
+    ]
+    summary = result_json(sol, cov, draws, tsai)
+    with atomic_dir(out, kind="game") as tmp:
+        (tmp / "report.html").write_text(
+            page(title, "reten randomised checkpoints (network security game)", body),
+            encoding="utf-8",
+        )
+        cov.to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
+        gdf = gpd.GeoDataFrame(cov, geometry=gpd.points_from_xy(cov.lon, cov.lat), crs="EPSG:4326")
+        gdf.to_file(tmp / "coverage.geojson", driver="GeoJSON", layer="coverage")
+        sup.to_csv(tmp / "support.csv", index=False, lineterminator="\n")
+        if sched is not None:
+            sched.to_csv(tmp / "schedules.csv", index=False, lineterminator="\n")
+        rts.to_csv(tmp / "routes.csv", index=False, lineterminator="\n")
+        log.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
+        (tmp / "result.json").write_text(jsonio.dumps(summary, indent=2) + "\n")
+        (tmp / "provenance.json").write_text(
+            jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
+        )
+    return Path(out)
+
+
+def sites_named(net: Network, problem: Any, sites: Sites) -> pd.DataFrame:
+    """Return the site table with names (see :func:`reten.models.interdiction.site_table`)."""
+    from reten.models.interdiction import site_table
+
+    return site_table(net, problem, sites)
