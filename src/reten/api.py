@@ -205,7 +205,7 @@ def _given_network(net: Any) -> Network:
     if isinstance(net, str | os.PathLike):
         return load_network(net)
     raise InputError(
-        f'net: expected a Network (from reten.load_network), "default" or a network '
+        f"net: expected a Network (from reten.load_network), \"default\" or a network "
         f"directory, got {type(net).__name__}"
     )
 
