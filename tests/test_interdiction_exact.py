@@ -457,3 +457,31 @@ def test_benders_for_many_origins_equals_brute_force(kind, data):
     tol = 1e-6 * max(1.0, abs(best))
     assert r.lower_bound - tol <= best <= r.upper_bound + tol
     assert r.status == "optimal" and _close(r.objective_value, best)
+
+
+@given(data=st.data())
+@settings(max_examples=15, deadline=None)
+def test_near_routes_are_valid_cuts(data):
+    # each near-shortest route (the cheapest route through an arc): its cost under any
+    # allocation bounds the origin's cost from above (so its cut is valid), and the
+    # cheapest of them is the origin's best route under the allocation they came from
+    from reten.models.interdiction.follower import Follower, through_paths
+
+    try:
+        net, p, sites, _ = data.draw(parallel_zero("arcs"))
+        fol = Follower(net, p, sites, "cost")
+    except InputError:
+        return
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    units = rng.integers(0, 2, sites.size) * sites.upper
+    _, tree = fol.evaluate(units)
+    for i in range(fol.on.size):
+        d = tree.dist[fol.on[i]]
+        length, counts = through_paths(fol, units, tree, i, d + 100.0, 50)
+        assert length.size >= 1
+        cost_now = length + counts @ (fol.gain * units)
+        assert abs(cost_now.min() - d) <= 1e-9 * max(1.0, d)
+        for _ in range(5):
+            n = rng.integers(0, 2, sites.size) * sites.upper
+            _, t2 = fol.evaluate(n)
+            assert (t2.dist[fol.on[i]] <= length + counts @ (fol.gain * n) + 1e-9).all()

@@ -112,7 +112,7 @@ def benders(
     def add_near(units: np.ndarray, tree: SPTree) -> None:
         # each origin's cheapest routes through every arc, within one unit's gain of its
         # best: the routes it would turn to when more units are placed
-        if objective != "cost" or nval == 1:
+        if objective != "cost" or not per_origin:
             return
         d = tree.dist[fol.on]
         for i in range(o):
