@@ -90,7 +90,8 @@ def run_grids(limit: float) -> list[str]:
                 if key in runs:
                     continue
                 load.append(os.getloadavg()[0])
-                _, _, res = in_fresh_process(_grid, rows, cols, b, seed, method, limit)
+                _, peak, res = in_fresh_process(_grid, rows, cols, b, seed, method, limit)
+                res["peak_mib"] = peak
                 res["limit"] = limit
                 res["load1"] = load[-1]
                 runs[key] = res
@@ -125,9 +126,13 @@ def run_grids(limit: float) -> list[str]:
                 f"{a_ok}/{len(both)}",
                 f"{m_ok}/{len(both)}",
                 f"{np.median([a['seconds'] for a, _ in both]):.1f}",
+                f"{max(a['seconds'] for a, _ in both):.1f}",
                 f"{np.median([m['seconds'] for _, m in both]):.1f}",
+                f"{max(m['seconds'] for _, m in both):.1f}",
                 ("" if not unproven else ">= ") + f"{np.median(ratios):.1f}x",
                 f"{min(ratios):.1f}x",
+                f"{max(a.get('peak_mib', np.nan) for a, _ in both):.0f} / "
+                f"{max(m.get('peak_mib', np.nan) for _, m in both):.0f}",
                 "; ".join(lost) or "-",
                 f"{np.mean([a.get('load1', 0) for a, _ in both]):.1f}",
             ]
@@ -143,18 +148,25 @@ def run_grids(limit: float) -> list[str]:
                 "auto proven",
                 "MILP proven",
                 "auto median s",
+                "auto worst s",
                 "MILP median s",
+                "MILP worst s",
                 "median ratio MILP/auto",
                 "worst ratio",
+                "peak MiB auto / MILP",
                 "auto unproven: value (UB)",
                 "load (1-min avg)",
             ],
             out,
         ),
         "",
-        "Generator: `bench/grids.py` (`numpy.random.default_rng(seed)`). A MILP that is not "
-        "proven counts at its limit, so its ratio is a lower bound (`>=`). Only the rows above "
-        "ran; the rest of the family (sizes x budgets 2..10 x 5 seeds) did not.",
+        "Generator: `bench/grids.py` (`numpy.random.default_rng(seed)`, seeds as listed). A "
+        "MILP that is not proven counts at its limit, so its ratio is a lower bound (`>=`); an "
+        "auto run that is not proven counts at its own time. Ratio = MILP s / auto s per seed "
+        "(median and worst over the seeds). Peak MiB is the measuring child's resident-set "
+        "growth (auto's racer processes are not included). Load is the 1-minute load average "
+        "when each run started (2 cores). Only the rows above ran; the rest of the family "
+        "(sizes x budgets 2..10 x 5 seeds) did not.",
         "",
     ]
 
@@ -225,11 +237,11 @@ def run_national() -> list[str]:
             continue
         limit = float(os.environ.get("RETEN_BENCH_NATIONAL_LIMIT_S", limit))
         load = os.getloadavg()[0]
-        _, _, rows = in_fresh_process(_national, str(mexico), which, ks, limit, obj)
+        _, peak, rows = in_fresh_process(_national, str(mexico), which, ks, limit, obj)
         out += [
             f"### National DCW, {title} ({rows[0]['origins']} origins on {rows[0]['nodes']} "
             f"nodes), {obj}, {rows[0]['sites']:,} road sites, limit {limit:.0f} s "
-            f"(load {load:.1f})",
+            f"(load {load:.1f} at the start; peak {peak:.0f} MiB in the measuring process)",
             "",
             table(
                 [
@@ -267,7 +279,17 @@ def run() -> str:
     """Run the selected grid and national benchmarks; return the Markdown section."""
     limit = float(os.environ.get("RETEN_BENCH_GRID_LIMIT_S", "120"))
     up = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    out = ["## Enforcement optimisation (issue 10)", "", f"Load when written: `{up}`.", ""]
+    from common import machine
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    out = [
+        "## Enforcement optimisation (issue 10)",
+        "",
+        f"Machine: {machine()}. Commit `{commit}`. Load when written: `{up}`.",
+        "",
+    ]
     if os.environ.get("RETEN_BENCH_GRIDS_SKIP") != "1":
         out += run_grids(limit)
     if os.environ.get("RETEN_BENCH_NATIONAL") == "1":

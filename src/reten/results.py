@@ -420,8 +420,9 @@ class OptimizeResult:
     gap : float
         Relative gap between the bounds.
     sites : DataFrame
-        Chosen sites: ``site`` (input ids or region code), ``units``, ``p_detect``,
-        ``delay``, ``lon``, ``lat``.
+        Chosen sites: ``site`` (input ids or region code), ``name`` (the road between two
+        named places, the junction's place, the crossing or the region), ``units``,
+        ``p_detect``, ``delay``, ``lon``, ``lat``.
     curve : DataFrame
         The marginal-value curve K = 1..budget (one row when not computed).
     baseline, response : RunResult
@@ -435,8 +436,8 @@ class OptimizeResult:
     >>> sc = reten.Scenario.from_dict({"origins": [{"state": "Sonora", "volume_kg": 10}],
     ...                                "costs": {"mode": "length_km"}})
     >>> opt = reten.optimize(sc, budget=1, sites="crossings", curve=False)
-    >>> opt.status, list(opt.sites.columns[:2])
-    ('optimal', ['site', 'units'])
+    >>> opt.status, list(opt.sites.columns[:3])
+    ('optimal', ['site', 'name', 'units'])
     """
 
     objective: str

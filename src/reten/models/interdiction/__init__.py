@@ -25,13 +25,18 @@ Solvers
 ``milp``: the single-level dual formulation (Israeli & Wood's MXSP dual: node potentials
 ``pi`` with ``pi_u - pi_v - sum_s g_s M_se n_s <= c_e``), in HiGHS; for ``interception`` with
 tangent cuts of the concave objective refined until the bounds meet; Wood's formulation for
-``capacity``. ``decomposition``: Benders / covering decomposition (Israeli & Wood 2002): a
-master MILP over ``n`` with cuts ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)`` from the
-trafficker's best-response tree at each master solution (one cut per origin, or one per
-tree for many origins), plus tangent cuts for ``interception``. ``greedy``: units one at a
-time by marginal value (lazily, best bound first), then swaps; its bound is the LP
-relaxation of the dual MILP. ``auto``: the decomposition alone for a short probe, then a
-race of the decomposition and the dual MILP on two processes (:mod:`.portfolio`).
+``capacity``. ``decomposition``: for ``cost`` with up to 64 origin nodes, Israeli & Wood's
+(2002) covering decomposition (a master finds an allocation that makes every known route
+cost at least the incumbent plus ``eps``; each iteration adds the response and the cheapest
+route through every arc that is still too cheap); otherwise Benders: a master MILP over
+``n`` with cuts ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)`` from the trafficker's
+best-response tree at each master solution and near-shortest routes (one value per
+origin), plus tangent cuts for ``interception``. Masters certify bounds, so their rows are
+scaled to a right-hand side of 1 and solved at a feasibility tolerance of 1e-9.
+``greedy``: units one at a time by marginal value (lazily, best bound first), then swaps
+(lazily too); its bound is the LP relaxation of the dual MILP. ``auto``: the decomposition
+alone for a short probe, then a race of the decomposition and the dual MILP on two
+processes (:mod:`.portfolio`).
 Every answer carries a lower and an upper bound on the optimum; the incumbent's value is
 always re-evaluated by a fresh best-response solve.
 

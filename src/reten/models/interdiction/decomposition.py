@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from reten.highs import quiet_highs
+from reten.highs import exact_highs
 from reten.kernels.sptree import SPTree
-from reten.models.interdiction.follower import Follower, route_sites
+from reten.models.interdiction.follower import Follower, route_sites, through_paths
 from reten.models.interdiction.greedy import greedy_allocation
 from reten.models.interdiction.master import Master
 from reten.models.interdiction.milp import dual_milp
@@ -20,6 +20,16 @@ from reten.models.interdiction.sites import Sites
 
 #: seconds the covering decomposition spends completing each master allocation greedily
 FILL_S = 1.0
+#: near-shortest routes added per origin and master iteration (covering decomposition)
+NEAR_ROUTES = 20
+PROBE = 60
+#: origins up to which the covering master has per-origin rows / near routes are added
+PER_ORIGIN_MAX = 64
+BENDERS_PER_ORIGIN_MAX = 5000
+#: near routes per origin and iteration in the Benders decomposition (cost objective)
+BENDERS_NEAR = 5
+NEAR_ORIGINS_MAX = 64
+MIN_RESOURCE = False
 
 
 def benders(
@@ -35,9 +45,10 @@ def benders(
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     o = fol.on.size
-    per_origin = objective == "interception" or o <= 64
+    per_origin = objective == "interception" or o <= BENDERS_PER_ORIGIN_MAX
     nval = o if per_origin else 1
     vol = fol.vol
+    tangents: set[tuple[int, float]] = set()
     if objective == "interception":
         # variables: units, then psi_o (value), then theta_o (log-survival)
         master = Master(sites, budget, 2 * o, value_upper=1.0)
@@ -46,7 +57,6 @@ def benders(
         big = 50.0
         for i in range(o):  # theta_o has no natural upper bound; cap it far above use
             master.h.changeColBounds(S + o + i, 0.0, big)
-        tangents: set[tuple[int, float]] = set()
 
         def add_tangent(i: int, t: float) -> None:
             t = round(float(t), 9)
@@ -97,6 +107,29 @@ def benders(
             master.add_le(idx, val, rhs)
             cuts.append((idx, val, rhs))
 
+    gmax = float(fol.gain.max()) if fol.gain.size else 0.0
+
+    def add_near(units: np.ndarray, tree: SPTree) -> None:
+        # each origin's cheapest routes through every arc, within one unit's gain of its
+        # best: the routes it would turn to when more units are placed
+        if objective != "cost" or not per_origin:
+            return
+        d = tree.dist[fol.on]
+        for i in range(o):
+            if time.perf_counter() >= deadline:
+                return
+            length, counts = through_paths(fol, units, tree, i, d[i] + gmax, BENDERS_NEAR)
+            for r in range(length.size):
+                row = counts.getrow(r)
+                idx = np.concatenate([[S + i], row.indices])
+                val = np.concatenate([[1.0], -vol[i] * fol.gain[row.indices] * row.data])
+                rhs = float(vol[i] * length[r])
+                key = idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
+                if key not in seen:
+                    seen.add(key)
+                    master.add_le(idx, val, rhs)
+                    cuts.append((idx, val, rhs))
+
     # warm start: the greedy's trees give the first cuts and the first incumbent
     g_n, g_val, trees = greedy_allocation(
         fol, sites, budget, t0 + min(time_limit * 0.25, 30.0), start=start
@@ -124,6 +157,7 @@ def benders(
             break
         val, tree = fol.evaluate(x_frac)
         add_cuts(tree)
+        add_near(x_frac, tree)
         if objective == "interception":
             for i, d in enumerate(tree.dist[fol.on]):
                 if math.isfinite(d):
@@ -153,7 +187,9 @@ def benders(
             break
         if not optimal:
             break  # the master hit the time limit: its bound is still valid
+        known = len(cuts) + (len(tangents) if objective == "interception" else 0)
         add_cuts(tree)
+        add_near(n_hat, tree)
         if objective == "interception":
             x = np.asarray(master.h.getSolution().col_value)
             for i in range(o):
@@ -161,6 +197,10 @@ def benders(
                 d = tree.dist[fol.on[i]]
                 if math.isfinite(d):
                     add_tangent(i, d)
+        if len(cuts) + (len(tangents) if objective == "interception" else 0) == known:
+            # the master's allocation already has all its cuts, so the master's bound is
+            # its value up to the solver's tolerance; another solve would return it again
+            break
     if warm is not None:
         warm["key"] = (objective, id(sites))
         warm.setdefault("cuts", []).extend(cuts)
@@ -190,7 +230,7 @@ def covering(
     """Israeli & Wood's covering decomposition for the ``cost`` objective.
 
     Given the incumbent value ``z``, the master looks for an allocation within the budget
-    whose every known route costs the traffickers at least ``T = z + eps``. Each stored
+    whose every known route costs the traffickers at least ``T = z + eps``. A stored
     response tree ``t`` (one route per origin) gives the knapsack row
     ``sum_s a_ts n_s >= T - C_t`` with ``C_t = sum_o v_o L(P_o)`` and
     ``a_ts = sum_o v_o g_s |P_o cap s|``, strengthened by coefficient tightening to
@@ -198,10 +238,15 @@ def covering(
     Israeli & Wood's covering row ``sum_{e in P} x_e >= 1``). With 2 to 64 origins the
     per-origin rows ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)``, ``sum_o z_o >= T``
     are added too, so routes of different trees combine. The rows depend on ``T``, so the
-    master is rebuilt when the incumbent improves. If the master is infeasible, no
-    allocation beats ``z`` by ``eps`` and the incumbent is optimal; otherwise its allocation
-    is evaluated (and one unit more on each site of the response, a look-ahead), either
-    improving the incumbent or adding responses.
+    master is rebuilt when the incumbent improves; each row is scaled to a right-hand side
+    of 1 and the master's feasibility tolerance is far below ``eps``.
+
+    If the master is infeasible, no allocation beats ``z`` by ``eps`` and the incumbent is
+    optimal. Otherwise its allocation is evaluated, completed greedily to the budget (more
+    units never lower the value), and every route it leaves cheaper than ``T`` is added at
+    once: with up to 64 origins, the cheapest route through each arc
+    (:func:`~reten.models.interdiction.follower.through_paths`, one forward Dijkstra per
+    origin on top of the response tree), not only the response itself.
 
     References
     ----------
@@ -213,35 +258,67 @@ def covering(
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     S, o = sites.size, fol.on.size
-    per_origin = 1 < o <= 64
+    per_origin = 1 < o <= PER_ORIGIN_MAX
     inf = highspy.kHighsInf
-    # stored responses: aggregated knapsack rows (C_t, a_t) and per-origin rows
+    # stored routes: aggregated knapsack rows (C_t, a_t) and per-origin rows
     knap_c: list[float] = []
     knap_a: list[sp.csr_matrix] = []
     z_rows: list[tuple[np.ndarray, np.ndarray, float]] = []
     seen: set[bytes] = set()
     vol_row = sp.csr_matrix(fol.vol)
 
+    def add_knapsack(c: float, agg: sp.csr_matrix) -> None:
+        key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
+        if key not in seen:
+            seen.add(key)
+            knap_c.append(c)
+            knap_a.append(agg)
+
+    def add_route(i: int, length: float, row: sp.csr_matrix) -> None:
+        idx = np.concatenate([[S + i], row.indices])
+        val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
+        rhs = float(fol.vol[i] * length)
+        key = b"z" + idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
+        if key not in seen:
+            seen.add(key)
+            z_rows.append((idx, val, rhs))
+
     def add_cuts(tree: SPTree) -> None:
         length, counts = fol.path_coefficients(tree)
         agg = (vol_row @ counts).tocsr()
         agg.data = agg.data * fol.gain[agg.indices]
-        c = float(fol.vol @ length)
-        key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
-        if key in seen:
-            return
-        seen.add(key)
-        knap_c.append(c)
-        knap_a.append(agg)
+        add_knapsack(float(fol.vol @ length), agg)
         if per_origin:
             for i in range(o):
-                row = counts.getrow(i)
-                idx = np.concatenate([[S + i], row.indices])
-                val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
-                z_rows.append((idx, val, float(fol.vol[i] * length[i])))
+                add_route(i, float(length[i]), counts.getrow(i))
+
+    def add_near_routes(units: np.ndarray, tree: SPTree, val: float, target: float) -> None:
+        # every route the allocation leaves cheaper than needed, at once
+        if o > NEAR_ORIGINS_MAX:
+            return
+        d = tree.dist[fol.on]
+        deficit = max(target - val, 0.0)
+        for i in range(o):
+            if time.perf_counter() >= deadline:
+                return
+            limit = d[i] + deficit / fol.vol[i]
+            length, counts = through_paths(fol, units, tree, i, limit, NEAR_ROUTES)
+            for r in range(length.size):
+                row = counts.getrow(r)
+                if o == 1:
+                    agg = row.copy()
+                    agg.data = agg.data * fol.vol[0] * fol.gain[agg.indices]
+                    add_knapsack(float(fol.vol[0] * length[r]), agg)
+                else:
+                    add_route(i, float(length[r]), row)
 
     def master(target: float) -> Any:
-        h = quiet_highs()
+        # Rows are scaled so that each right-hand side is 1: a knapsack row
+        # sum_s a_ts n_s >= r_t = T - C_t becomes sum_s min(a_ts / r_t, 1) n_s >= 1, and the
+        # per-origin values are in units of T (z_o = T z'_o). Unscaled, a row whose r_t is
+        # at the solver's feasibility tolerance (a baseline of 0 on zero-length roads gives
+        # T = 1e-6) is met by n = 0, and the master returns allocations that miss the target.
+        h = exact_highs()
         nz = o if per_origin else 0
         lower = np.zeros(S + nz)
         upper = np.concatenate([sites.upper.astype(np.float64), np.full(nz, inf)])
@@ -250,7 +327,8 @@ def covering(
         h.changeColsIntegrality(
             S, np.arange(S, dtype=np.int32), np.full(S, highspy.HighsVarType.kInteger)
         )
-        h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
+        if MIN_RESOURCE:
+            h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
         h.addRow(-inf, float(budget), S, np.arange(S, dtype=np.int32), sites.resource)
         starts, idx_all, val_all, lo_all, up_all = [0], [], [], [], []
         for c, a in zip(knap_c, knap_a, strict=True):
@@ -258,21 +336,21 @@ def covering(
             if r <= 0:
                 continue
             idx_all.append(a.indices)
-            val_all.append(np.minimum(a.data, r))
-            lo_all.append(r)
+            val_all.append(np.minimum(a.data / r, 1.0))
+            lo_all.append(1.0)
             up_all.append(inf)
             starts.append(starts[-1] + a.indices.size)
         if per_origin:
             idx_all.append(np.arange(S, S + o))
             val_all.append(np.ones(o))
-            lo_all.append(target)
+            lo_all.append(1.0)
             up_all.append(inf)
             starts.append(starts[-1] + o)
             for idx, val, rhs in z_rows:
                 idx_all.append(idx)
-                val_all.append(val)
+                val_all.append(np.concatenate([val[:1], val[1:] / target]))
                 lo_all.append(-inf)
-                up_all.append(rhs)
+                up_all.append(rhs / target)
                 starts.append(starts[-1] + idx.size)
         if lo_all:
             h.addRows(
@@ -286,7 +364,6 @@ def covering(
             )
         return h
 
-    probe_limit = 60
     best_n, lb, trees = greedy_allocation(
         fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
     )
@@ -304,9 +381,9 @@ def covering(
         it += 1
         eps = max(tol * max(1.0, abs(lb)), 1e-9)
         target = lb + eps
+        rows_before, lb_before = len(seen), lb
         h = master(target)
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        h.setOptionValue("mip_rel_gap", 0.0)
         h.run()
         st = h.getModelStatus()
         if st == highspy.HighsModelStatus.kInfeasible:
@@ -322,9 +399,10 @@ def covering(
         if val > lb:
             lb, best_n = val, n_hat
         add_cuts(tree)
+        add_near_routes(n_hat, tree, val, target)
         # look one unit ahead: the responses to n_hat plus one unit on a site of the current
         # response are the routes the next masters would discover one by one
-        for s_ in route_sites(fol, sites, tree)[:probe_limit].tolist():
+        for s_ in route_sites(fol, sites, tree)[:PROBE].tolist():
             if n_hat[s_] >= sites.upper[s_] or time.perf_counter() >= deadline:
                 continue
             n_hat[s_] += 1
@@ -333,8 +411,8 @@ def covering(
                 lb, best_n = v2, n_hat.copy()
             n_hat[s_] -= 1
             add_cuts(t2)
-        # complete the master's allocation (it uses as few units as it can) to the budget
-        # greedily; more units never lower the value, and the responses met become cuts
+        # complete the master's allocation to the budget greedily; more units never lower
+        # the value, and the responses met on the way become rows too
         if sites.resource @ n_hat < budget - 1e-9 and time.perf_counter() < deadline:
             fill_n, fill_v, fill_trees = greedy_allocation(
                 fol, sites, budget, min(deadline, time.perf_counter() + FILL_S), n_hat
@@ -344,6 +422,19 @@ def covering(
             for tr in fill_trees:
                 add_cuts(tr)
         log.append((it, lb, ub, time.perf_counter() - t0))
+        if len(seen) == rows_before and lb == lb_before:
+            # the master's allocation meets every stored row yet misses the target: only
+            # numerical trouble does that; finish with the dual MILP rather than loop
+            rest = deadline - time.perf_counter()
+            if rest > 0:
+                mi = dual_milp(fol, sites, budget, rest, "cost", tol)
+                if mi.lower_bound > lb:
+                    lb, best_n = mi.lower_bound, mi.units
+                ub = min(ub, mi.upper_bound)
+                if bounds_met(lb, max(ub, lb), tol):
+                    status = "optimal"
+                log.append((it + 1, lb, ub, time.perf_counter() - t0))
+            break
     ub = max(ub, lb)
     return InterdictionResult(
         objective="cost",
@@ -369,7 +460,13 @@ def decompose(
     warm: dict[str, Any] | None = None,
     start: np.ndarray | None = None,
 ) -> InterdictionResult:
-    """Run the decomposition for ``objective``: covering for ``cost``, Benders otherwise."""
-    if objective == "cost":
+    """Run the decomposition for ``objective``.
+
+    ``cost`` with up to ``PER_ORIGIN_MAX`` origin nodes: the covering decomposition (its
+    master rows are strong for few origins; with hundreds of origins it stalls at the
+    greedy's value, measured on the national five-state case). Otherwise Benders with one
+    value variable per origin and, for ``cost``, near-shortest routes as extra cuts.
+    """
+    if objective == "cost" and fol.on.size <= PER_ORIGIN_MAX:
         return covering(fol, sites, budget, time_limit, tol, start)
     return benders(fol, sites, budget, time_limit, objective, tol, warm, start)

@@ -177,3 +177,96 @@ def gain_bounds(fol: Follower, sites: Sites, tree: SPTree) -> np.ndarray:
     ext = np.concatenate([flow, np.zeros(fol.base.size - fol.m)])
     np.add.at(ext, fol.m + tree.root[fol.on], weight)
     return fol.gain * (sites.incidence @ ext)
+
+
+def through_paths(
+    fol: Follower, units: np.ndarray, tree: SPTree, i: int, target: float, max_paths: int
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Return near-shortest routes of origin ``fol.on[i]`` under ``units``, as cut data.
+
+    For every arc ``e = (u, v)`` the cheapest route of the origin that uses ``e`` is the
+    forward tree's route to ``u``, then ``e``, then the sink tree's (``tree``, the response
+    to ``units``) route from ``v``: one Dijkstra from the origin gives them all. The routes
+    whose cost under ``units`` is below ``target`` (up to ``max_paths`` of the cheapest,
+    duplicates dropped) are the ones an allocation must still lengthen; each is a valid cut
+    whatever the allocation (a route that repeats a node is a walk, never cheaper than the
+    route it contains). Returns the routes' base lengths (p,) and site counts (p, S), as
+    :meth:`Follower.path_coefficients` does for one route per origin.
+    """
+    from reten.kernels.sptree import source_tree
+
+    w = fol.arc_weights(units)
+    m = fol.m
+    o = int(fol.on[i])
+    fwd = source_tree(fol.net, w[:m], np.array([o]))
+    net = fol.net
+    through = fwd.dist[net.arc_source] + w[:m] + tree.dist[net.arc_target]
+    cand = np.flatnonzero(through < target)
+    if cand.size == 0:
+        return np.zeros(0), sp.csr_matrix((0, fol.sites.size))
+    cand = cand[np.argsort(through[cand], kind="stable")][: 4 * max_paths]
+    rows, cols = _through_coo(
+        cand,
+        net.arc_source,
+        net.arc_target,
+        fwd.parent,
+        fwd.parent_arc,
+        tree.parent,
+        tree.parent_arc,
+        tree.root,
+        m,
+    )
+    p = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(cand.size, fol.base.size))
+    p.sum_duplicates()
+    # drop repeated routes (many arcs lie on the same route)
+    keys: dict[bytes, int] = {}
+    for r in range(cand.size):
+        key = p.indices[p.indptr[r] : p.indptr[r + 1]].tobytes()
+        keys.setdefault(key, r)
+        if len(keys) >= max_paths:
+            break
+    keep = np.fromiter(keys.values(), dtype=np.int64)
+    p = p[keep]
+    length = p @ np.where(np.isfinite(fol.base), fol.base, 0.0)
+    return length, (p @ fol.sites.incidence.T).tocsr()
+
+
+@numba.njit(cache=True)
+def _through_coo(cand, src, dst, fparent, fparent_arc, bparent, bparent_arc, broot, m):  # type: ignore[no-untyped-def]
+    # route r: origin ~> src[e] (forward tree), e, dst[e] ~> sink (sink tree), crossing arc
+    total = 0
+    for r in range(cand.shape[0]):
+        e = cand[r]
+        u = src[e]
+        while fparent[u] >= 0:
+            total += 1
+            u = fparent[u]
+        v = dst[e]
+        while bparent[v] >= 0:
+            total += 1
+            v = bparent[v]
+        total += 2
+    rows = np.empty(total, dtype=np.int64)
+    cols = np.empty(total, dtype=np.int64)
+    k = 0
+    for r in range(cand.shape[0]):
+        e = cand[r]
+        u = src[e]
+        while fparent[u] >= 0:
+            rows[k] = r
+            cols[k] = fparent_arc[u]
+            k += 1
+            u = fparent[u]
+        rows[k] = r
+        cols[k] = e
+        k += 1
+        v = dst[e]
+        while bparent[v] >= 0:
+            rows[k] = r
+            cols[k] = bparent_arc[v]
+            k += 1
+            v = bparent[v]
+        rows[k] = r
+        cols[k] = m + broot[v]
+        k += 1
+    return rows[:k], cols[:k]

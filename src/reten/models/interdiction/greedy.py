@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from reten.kernels.sptree import SPTree
-from reten.models.interdiction.follower import Follower, gain_bounds, route_sites
+from reten.models.interdiction.follower import Follower, gain_bounds
 from reten.models.interdiction.milp import dual_milp
 from reten.models.interdiction.result import InterdictionResult, bounds_met
 from reten.models.interdiction.sites import Sites
@@ -24,9 +24,6 @@ def greedy_allocation(
     n = np.zeros(sites.size, np.int64) if start is None else start.copy()
     val, tree = fol.evaluate(n)
     trees = [tree]
-
-    def candidates(tree: SPTree) -> np.ndarray:
-        return route_sites(fol, sites, tree)
 
     while time.perf_counter() < deadline:
         spent = float(sites.resource @ n)
@@ -50,17 +47,26 @@ def greedy_allocation(
         n[best] += 1
         val, tree = fol.evaluate(n)
         trees.append(tree)
-    # swap local search: move one unit to another candidate if it helps
+    # swap local search: move one unit to another site if that helps. After taking the
+    # unit off ``s``, a site ``t`` can only help if its gain bound under the response to
+    # the reduced allocation beats the value lost, so sites are tried best bound first and
+    # the scan stops at the first bound that cannot (the lazy greedy's rule, for swaps)
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
         for s in np.flatnonzero(n).tolist():
-            for t in candidates(tree).tolist():
-                if t == s or n[t] >= sites.upper[t]:
+            n[s] -= 1
+            v_minus, t_minus = fol.evaluate(n)
+            need = val - v_minus + 1e-9 * max(1.0, abs(val))
+            free = budget - float(sites.resource @ n) + 1e-9
+            bound = gain_bounds(fol, sites, t_minus)
+            order = np.flatnonzero(bound > need)
+            order = order[np.argsort(-bound[order], kind="stable")]
+            for t in order.tolist():
+                if time.perf_counter() >= deadline:
+                    break
+                if t == s or n[t] >= sites.upper[t] or sites.resource[t] > free:
                     continue
-                if sites.resource @ n - sites.resource[s] + sites.resource[t] > budget + 1e-9:
-                    continue
-                n[s] -= 1
                 n[t] += 1
                 v, tr = fol.evaluate(n)
                 if v > val + 1e-9 * max(1.0, abs(val)):
@@ -68,9 +74,11 @@ def greedy_allocation(
                     trees.append(tr)
                     improved = True
                     break
-                n[s] += 1
                 n[t] -= 1
-            if improved or time.perf_counter() >= deadline:
+            if improved:
+                break
+            n[s] += 1
+            if time.perf_counter() >= deadline:
                 break
     return n, val, trees
 

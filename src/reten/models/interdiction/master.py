@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from reten.highs import quiet_highs
+from reten.highs import exact_highs
 from reten.models.interdiction.sites import Sites
 
 
@@ -18,7 +18,7 @@ class Master:
     ) -> None:
         import highspy
 
-        self.h = quiet_highs()
+        self.h = exact_highs()
         self.hs = highspy
         self.S = sites.size
         self.n_value = n_value

@@ -6,8 +6,9 @@ import math
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
-from reten.highs import quiet_highs
+from reten.highs import EXACT_TOL, quiet_highs
 from reten.models.interdiction.follower import Follower, capacities
 from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
 from reten.models.interdiction.sites import Sites
@@ -34,11 +35,11 @@ def dual_milp(
     h = quiet_highs()
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     # columns: n_s (S), pi_v (n nodes + super-sink t), then for interception psi_o (o)
-    for s in range(S):
-        h.addVar(0.0, float(sites.upper[s]))
-    for _ in range(n):
-        h.addVar(-inf, inf)
-    h.addVar(0.0, 0.0)  # pi_t = 0
+    h.addVars(
+        S + n + 1,
+        np.concatenate([np.zeros(S), np.full(n, -inf), [0.0]]),
+        np.concatenate([sites.upper.astype(np.float64), np.full(n, inf), [0.0]]),
+    )  # pi_t = 0
     tcol = S + n
     if not relax:
         h.changeColsIntegrality(
@@ -47,25 +48,30 @@ def dual_milp(
     h.addRow(-inf, float(budget), S, np.arange(S, dtype=np.int32), sites.resource)
     tail = np.concatenate([net.arc_source, fol.problem.sink_node])
     head_col = np.concatenate([S + net.arc_target, np.full(k, tcol)])
-    inc_t = sites.incidence.T.tocsr()
     live = np.flatnonzero(np.isfinite(fol.base))
-    # pi_u - pi_head - sum_s gain_s M_se n_s <= base_e, as one batch of rows
-    starts, idx_all, val_all = [0], [], []
-    for e in live.tolist():
-        row = inc_t.getrow(e)
-        idx = np.concatenate([[S + tail[e], head_col[e]], row.indices])
-        coef = np.concatenate([[1.0, -1.0], -fol.gain[row.indices] * row.data])
-        idx_all.append(idx)
-        val_all.append(coef)
-        starts.append(starts[-1] + idx.size)
+    # pi_u - pi_head - sum_s gain_s M_se n_s <= base_e, one row per live extended arc,
+    # built as one sparse matrix (columns: units, then potentials)
+    ncol = S + n + 1
+    inc_t = (sites.incidence.T.tocsr()[live] @ sp.diags(-fol.gain)).tocsr()
+    pot = sp.csr_matrix(
+        (
+            np.tile([1.0, -1.0], live.size),
+            np.stack([S + tail[live], head_col[live]], axis=1).ravel(),
+            np.arange(0, 2 * live.size + 1, 2),
+        ),
+        shape=(live.size, ncol),
+    )
+    rows_m = (sp.hstack([inc_t, sp.csr_matrix((live.size, ncol - S))]) + pot).tocsr()
+    rows_m.sum_duplicates()
+    rows_m.eliminate_zeros()
     h.addRows(
         live.size,
         np.full(live.size, -inf),
         fol.base[live],
-        int(starts[-1]),
-        np.array(starts[:-1], dtype=np.int32),
-        np.concatenate(idx_all).astype(np.int32),
-        np.concatenate(val_all),
+        int(rows_m.nnz),
+        rows_m.indptr[:-1].astype(np.int32),
+        rows_m.indices.astype(np.int32),
+        rows_m.data.astype(np.float64),
     )
     pi_cols = S + fol.on
     if objective == "cost":
@@ -93,6 +99,7 @@ def dual_milp(
     log: list[tuple[int, float, float, float]] = []
     lb, ub, best = -math.inf, math.inf, np.zeros(S, np.int64)
     status = "time_limit"
+    exact = False
     for it in range(1, 1000):
         remaining = time_limit - (time.perf_counter() - t0)
         if remaining <= 0:
@@ -106,6 +113,8 @@ def dual_milp(
         x = np.asarray(h.getSolution().col_value)
         if optimal:
             bound = float(info.objective_function_value)
+            if not relax and math.isfinite(info.mip_dual_bound):
+                bound = max(bound, float(info.mip_dual_bound))
         elif relax:
             bound = math.inf  # an unfinished LP proves nothing
         else:
@@ -119,12 +128,21 @@ def dual_milp(
         if val > lb:
             lb, best = val, n_hat
         log.append((it, lb, ub, time.perf_counter() - t0))
-        if objective == "cost" or relax or not optimal:
-            if optimal and objective == "cost":
-                status = "optimal"
-            break
-        if bounds_met(lb, ub, tol):
+        if bounds_met(lb, ub, tol) and optimal and not relax:
             status = "optimal"
+            break
+        if relax or not optimal:
+            break
+        if not exact:
+            # HiGHS's optimum and the incumbent's re-evaluated value differ by more than
+            # the tolerance: rows met only within HiGHS's default feasibility tolerance
+            # (1e-6, absolute) made a wrong allocation look best (roads of length 0, costs
+            # at the scale of the tolerance). Solve again with tolerances far below it.
+            h.setOptionValue("primal_feasibility_tolerance", EXACT_TOL)
+            h.setOptionValue("mip_feasibility_tolerance", EXACT_TOL)
+            exact = True
+            continue
+        if objective == "cost":
             break
         # refine the tangents at the solution's potentials
         for i in range(o):
@@ -209,24 +227,28 @@ def wood_milp(fol: Follower, sites: Sites, budget: float, time_limit: float) -> 
         row = inc_t.getrow(e)
         gcols = np.concatenate([[g0 + e], row.indices]).astype(np.int32)
         h.addRow(-inf, 0.0, gcols.size, gcols, np.concatenate([[1.0], -row.data]))
-    h.setOptionValue("time_limit", max(time_limit, 0.01))
     h.setOptionValue("mip_rel_gap", 1e-9)
-    h.run()
-    info = h.getInfo()
-    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    x = np.asarray(h.getSolution().col_value)
-    units = np.round(x[:S]).astype(np.int64) if x.size else np.zeros(S, np.int64)
-    val = fol.max_flow(units)
-    lower = float(info.objective_function_value) if optimal else float(info.mip_dual_bound)
-    lower = min(lower, val)
+    for exact in (False, True):
+        if exact:
+            # HiGHS's optimum and the allocation's max flow differ by more than the
+            # tolerance: solve again with feasibility tolerances far below it
+            h.setOptionValue("primal_feasibility_tolerance", EXACT_TOL)
+            h.setOptionValue("mip_feasibility_tolerance", EXACT_TOL)
+        h.setOptionValue("time_limit", max(time_limit - (time.perf_counter() - t0), 0.01))
+        h.run()
+        info = h.getInfo()
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        x = np.asarray(h.getSolution().col_value)
+        units = np.round(x[:S]).astype(np.int64) if x.size else np.zeros(S, np.int64)
+        val = fol.max_flow(units)
+        lower = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else 0.0
+        if optimal:
+            lower = min(lower, float(info.objective_function_value))
+        lower = max(min(lower, val), 0.0)
+        if not optimal or bounds_met(lower, val, 1e-6):
+            break
     log = [(1, lower, val, time.perf_counter() - t0)]
-    status = (
-        "optimal"
-        if optimal and val - lower <= 1e-6 * max(1.0, val)
-        else ("optimal" if optimal else "time_limit")
-    )
-    if optimal:
-        lower = val
+    status = "optimal" if optimal and bounds_met(lower, val, 1e-6) else "time_limit"
     return InterdictionResult(
         objective="capacity",
         method="milp",
