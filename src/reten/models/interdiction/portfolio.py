@@ -12,8 +12,11 @@ two (at most the probe plus a process start, ~2 s).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import signal
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -55,14 +58,46 @@ def solve_auto(
     args = (fol.net, fol.problem, sites, budget, time.time() + remaining, objective, tol)
     racers: dict[str, tuple[Any, Connection]] = {}
     warm_in = dict(warm) if warm is not None else None
-    for name, extra in (("decomposition", (warm_in, first.units)), ("milp", (None, None))):
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_racer, args=(send, name, *args, *extra), daemon=True)
-        proc.start()
-        send.close()
-        racers[name] = (proc, recv)
     done: dict[str, InterdictionResult] = {}
-    deadline = t0 + time_limit + GRACE_S
+    try:
+        for name, extra in (("decomposition", (warm_in, first.units)), ("milp", (None, None))):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_racer, args=(send, name, *args, *extra), daemon=True)
+            with _sigint_ignored():  # Ctrl-C is the parent's to handle; racers just stop
+                proc.start()
+            send.close()
+            racers[name] = (proc, recv)
+        _collect(racers, done, warm, t0 + time_limit + GRACE_S)
+    finally:  # also on Ctrl-C or SIGTERM in the parent: no racer outlives the call
+        for proc, conn in racers.values():
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+            conn.close()
+    return _combine(first, done, objective, tol, time.perf_counter() - t0)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while a child starts, so it inherits the ignore (main thread only)."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _collect(
+    racers: dict[str, tuple[Any, Connection]],
+    done: dict[str, InterdictionResult],
+    warm: dict[str, Any] | None,
+    deadline: float,
+) -> None:
+    """Receive racers' results until one is optimal, all have answered or ``deadline``."""
     pending = {conn: name for name, (_, conn) in racers.items()}
     while pending and time.perf_counter() < deadline:
         ready = wait(list(pending), timeout=max(deadline - time.perf_counter(), 0.0))
@@ -81,12 +116,6 @@ def solve_auto(
                     warm.update(warm_out)
         if any(r.status == "optimal" for r in done.values()):
             break
-    for proc, conn in racers.values():
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(timeout=5)
-        conn.close()
-    return _combine(first, done, objective, tol, time.perf_counter() - t0)
 
 
 def _racer(
