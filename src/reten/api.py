@@ -734,6 +734,8 @@ def game(
         pure_value=sol.pure_value,
         pure_upper_bound=sol.pure_upper,
         value_of_randomisation=sol.value_of_randomisation,
+        value_of_randomisation_bounds=sol.value_of_randomisation_bounds,
+        pure_status=sol.pure_status,
         coverage=coverage_frame(sol, named),
         support=support_frame(sol),
         schedules=schedules_frame(sol, draws) if schedules else schedules_frame(sol, draws[:0]),

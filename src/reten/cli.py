@@ -645,11 +645,9 @@ def game_cmd(
     if as_json:
         print(jsonio.dumps(g.to_json()))
     else:
-        t = Table(
-            title=f"value {g.value:,.2f} kg/month (bounds {g.lower_bound:,.2f} .. "
-            f"{g.upper_bound:,.2f}, {g.status}); best fixed plan {g.pure_value:,.2f}; "
-            f"randomising adds {g.value_of_randomisation:+,.2f}"
-        )
+        from reten.report.game import headline
+
+        t = Table(title=headline(g.raw))
         t.add_column("site")
         t.add_column("name")
         t.add_column("coverage", justify="right")

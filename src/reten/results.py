@@ -618,8 +618,15 @@ class GameResult:
     pure_value, pure_upper_bound : float
         The best fixed plan (``optimize(objective="interception")`` on the same sites and
         detection) and an upper bound on it.
+    pure_status : str
+        ``optimal`` when the pure optimum is proven, else why not (``time_limit``); then
+        ``pure_value`` is the best fixed plan found and ``pure_upper_bound`` bounds it.
     value_of_randomisation : float
-        ``value - pure_value`` (kg/month), never negative.
+        What randomising certainly adds (kg/month, >= 0): ``lower_bound -
+        pure_upper_bound`` clamped at 0, which is ``value - pure_value`` when both the game
+        and the pure optimum are proven.
+    value_of_randomisation_bounds : (float, float)
+        Certified range of the true value of randomisation.
     coverage : DataFrame
         Sites covered with positive probability: ``site`` (input ids, ``"a->b"`` for
         roads), ``name``, ``probability``, ``p_detect``, ``lon``, ``lat``.
@@ -670,6 +677,8 @@ class GameResult:
     raw: Any = field(repr=False)
     draws: Any = field(repr=False, default=None)
     site_names: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    pure_status: str = ""
+    value_of_randomisation_bounds: tuple[float, float] = (float("nan"), float("nan"))
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv,

@@ -26,6 +26,61 @@ PLANNING_NOTE = (
 )
 
 
+def headline(sol: GameSolution) -> str:
+    """Return the one-line summary of the value, the best fixed plan and what randomising
+    adds; any figure that is not proven says so and is given as a range."""
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
+    if sol.proven:
+        game = f"value {sol.value:,.2f} kg/month (bounds {sol.lower_bound:,.2f} .. "
+        game += f"{sol.upper_bound:,.2f}, {sol.status})"
+    else:
+        game = f"value >= {sol.value:,.2f} kg/month (NOT PROVEN, {sol.status}: the game's "
+        game += f"value is in {sol.lower_bound:,.2f} .. {sol.upper_bound:,.2f})"
+    if sol.pure_proven:
+        pure = f"best fixed plan {sol.pure_value:,.2f}"
+    else:
+        pure = f"best fixed plan NOT PROVEN ({sol.pure_status}): in {sol.pure_value:,.2f} .. "
+        pure += f"{sol.pure_upper:,.2f}"
+    if sol.proven and sol.pure_proven:
+        adds = f"randomising adds {sol.value_of_randomisation:+,.2f}"
+    else:
+        adds = f"randomising adds at least {lo_vr:+,.2f} (certified range {lo_vr:,.2f} .. "
+        adds += f"{hi_vr:,.2f})"
+    return f"{game}; {pure}; {adds}"
+
+
+def key_figures(sol: GameSolution) -> list[tuple[str, str]]:
+    """Return the report's key figures (label, value); unproven ones as ranges."""
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
+    both = sol.proven and sol.pure_proven
+    return [
+        (
+            "value: expected interception, kg/month" + ("" if sol.proven else " (NOT PROVEN)"),
+            f"{sol.value:,.2f}" if sol.proven else f">= {sol.value:,.2f}",
+        ),
+        ("lower bound", f"{sol.lower_bound:,.2f}"),
+        ("upper bound", f"{sol.upper_bound:,.2f}"),
+        ("gap", f"{sol.gap:.2e}"),
+        ("status", sol.status),
+        (
+            "best fixed plan (pure optimum), kg/month"
+            + ("" if sol.pure_proven else f" (NOT PROVEN: {sol.pure_status})"),
+            f"{sol.pure_value:,.2f}"
+            if sol.pure_proven
+            else f"{sol.pure_value:,.2f} .. {sol.pure_upper:,.2f}",
+        ),
+        (
+            "value of randomisation, kg/month" + ("" if both else " (certified range)"),
+            f"{sol.value_of_randomisation:+,.2f}" if both else f"{lo_vr:,.2f} .. {hi_vr:,.2f}",
+        ),
+    ]
+
+
+def _num(x: float) -> float:
+    """Return ``x`` as a float, ``-0.0`` as ``0.0``."""
+    return float(x) + 0.0
+
+
 def coverage_frame(sol: GameSolution, named: pd.DataFrame) -> pd.DataFrame:
     """Return every site with positive coverage: ``site`` (id), ``name``, ``probability``
     (marginal coverage), ``p_detect`` (of one unit there), ``lon``, ``lat``; most covered
@@ -115,17 +170,23 @@ def result_json(
     """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
     s = sol.sites
     assert s is not None
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
     out: dict[str, Any] = {
-        "value": sol.value,
-        "lower_bound": sol.lower_bound,
-        "upper_bound": sol.upper_bound,
-        "gap": sol.gap,
+        "value": _num(sol.value),
+        "lower_bound": _num(sol.lower_bound),
+        "upper_bound": _num(sol.upper_bound),
+        "gap": _num(sol.gap),
         "status": sol.status,
-        "pure_value": sol.pure_value,
-        "pure_upper_bound": sol.pure_upper,
+        "proven": sol.proven,
+        "pure_value": _num(sol.pure_value),
+        "pure_upper_bound": _num(sol.pure_upper),
         "pure_status": sol.pure_status,
-        "value_of_randomisation": sol.value_of_randomisation,
-        "value_of_randomisation_bounds": list(sol.value_of_randomisation_bounds),
+        "pure_proven": sol.pure_proven,
+        "value_of_randomisation": _num(sol.value_of_randomisation),
+        "value_of_randomisation_bounds": [_num(lo_vr), _num(hi_vr)],
+        "value_of_randomisation_lower": _num(lo_vr),
+        "value_of_randomisation_upper": _num(hi_vr),
+        "value_of_randomisation_proven": sol.proven and sol.pure_proven,
         "seconds": sol.seconds,
         "pure_seconds": sol.pure_seconds,
         "iterations": sol.iterations,
@@ -239,14 +300,7 @@ def write_game(
     log = log_frame(sol)
     sched = schedules_frame(sol, draws) if draws is not None else None
     lo_vr, hi_vr = sol.value_of_randomisation_bounds
-    figures = [
-        ("value: expected interception, kg/month", f"{sol.value:,.2f}"),
-        ("lower bound", f"{sol.lower_bound:,.2f}"),
-        ("upper bound", f"{sol.upper_bound:,.2f}"),
-        ("gap", f"{sol.gap:.2e}"),
-        ("status", sol.status),
-        ("best fixed plan (pure optimum), kg/month", f"{sol.pure_value:,.2f}"),
-        ("value of randomisation, kg/month", f"{sol.value_of_randomisation:+,.2f}"),
+    figures = key_figures(sol) + [
         ("support (pure strategies)", f"{len(sol.sets)}"),
         ("iterations", f"{sol.iterations}"),
         ("seconds (game; pure optimum)", f"{sol.seconds:.1f}; {sol.pure_seconds:.1f}"),
@@ -255,6 +309,11 @@ def write_game(
         assumptions_box(net, base, headline=["expected seizures, kg/month"]),
         f'<p class="warn">{html.escape(PLANNING_NOTE)}</p>',
         kpis(figures),
+        *(
+            []
+            if sol.proven and sol.pure_proven
+            else [f'<p class="warn">{html.escape(headline(sol))}</p>']
+        ),
         '<p class="note">The value is what the randomised schedule guarantees whatever '
         "routes the traffickers take, knowing the schedule's probabilities but not the "
         "day's draw; the upper bound is what the traffickers' mixed routes concede at most "

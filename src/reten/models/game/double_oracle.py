@@ -17,7 +17,6 @@ The bounds kept are the best so far, each with the strategy that earns it.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -27,7 +26,7 @@ from reten.models.game.defender import best_response_milp, greedy, swap_neighbou
 from reten.models.game.instance import GameInstance
 from reten.models.game.marginals import comb_sample, marginal_lp
 from reten.models.game.master import Master
-from reten.models.game.result import GameSolution
+from reten.models.game.result import GameSolution, _nonneg
 from reten.models.game.strategies import KSets, Routes, capture
 from reten.models.game.warmstart import cut_ksets
 
@@ -66,7 +65,12 @@ def double_oracle(
     K, R = KSets(inst.n_sites), Routes(inst.n_sites)
     master = Master(inst.volume)
 
-    best_lb, best_sets, best_prob = -math.inf, [np.zeros(0, np.int64)], np.ones(1)
+    # the empty schedule guarantees the scenario's own interception (>= 0): a valid start
+    best_lb, best_sets, best_prob = (
+        max(pure_value(inst, np.zeros(0, np.int64)), 0.0),
+        [np.zeros(0, np.int64)],
+        np.ones(1),
+    )
     best_ub = total
     for s in start_sets or []:
         K.add(s)
@@ -192,9 +196,9 @@ def double_oracle(
     order = np.argsort(-best_prob, kind="stable")
     return GameSolution(
         k=k,
-        value=best_lb,
-        lower_bound=best_lb,
-        upper_bound=best_ub,
+        value=_nonneg(best_lb),
+        lower_bound=_nonneg(best_lb),
+        upper_bound=_nonneg(best_ub),
         status=status,
         seconds=time.perf_counter() - t0,
         iterations=it,

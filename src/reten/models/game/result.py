@@ -87,16 +87,38 @@ class GameSolution:
         return (self.upper_bound - self.lower_bound) / den
 
     @property
-    def value_of_randomisation(self) -> float:
-        """``value - pure_value``: what randomising adds to the best fixed plan (kg/month).
+    def proven(self) -> bool:
+        """True when the game's bounds met (status ``optimal`` or ``converged``)."""
+        return self.status in ("optimal", "converged")
 
-        Never negative: the pure optimum's k-set is one of the mixed strategies searched,
-        and the returned one guarantees at least as much.
+    @property
+    def pure_proven(self) -> bool:
+        """True when the pure-strategy optimum is proven (its bounds meet)."""
+        return self.pure_upper - self.pure_value <= 1e-9 * max(1.0, abs(self.pure_upper))
+
+    @property
+    def value_of_randomisation(self) -> float:
+        """What randomising certainly adds to the best fixed plan (kg/month, >= 0).
+
+        ``lower_bound - pure_upper`` clamped at 0: the certified lower end of
+        :attr:`value_of_randomisation_bounds`. When both the game and the pure optimum are
+        proven it is ``value - pure_value``; otherwise the true value may be larger, up to
+        the upper end of the bounds.
         """
-        return self.value - self.pure_value
+        return _nonneg(self.lower_bound - self.pure_upper)
 
     @property
     def value_of_randomisation_bounds(self) -> tuple[float, float]:
         """Certified bounds on the true value of randomisation: ``(lower_bound -
-        pure_upper, upper_bound - pure_value)``."""
-        return self.lower_bound - self.pure_upper, self.upper_bound - self.pure_value
+        pure_upper, upper_bound - pure_value)``, each clamped at 0 (randomising never
+        loses: a fixed plan is a mixed strategy)."""
+        return (
+            _nonneg(self.lower_bound - self.pure_upper),
+            _nonneg(self.upper_bound - self.pure_value),
+        )
+
+
+def _nonneg(x: float) -> float:
+    """Return ``max(x, 0.0)`` as a float, never ``-0.0``; NaN stays NaN."""
+    x = float(x)
+    return x if x > 0 or math.isnan(x) else 0.0

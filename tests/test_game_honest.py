@@ -1,0 +1,140 @@
+"""Unproven figures of the game are never presented as exact (issue 12 review).
+
+The pure-strategy optimum or the game itself may stop at a time limit; then every
+output (console line, report, JSON) says so, the value of randomisation is a certified
+range, and the game's lower bound is never below what a fixed plan (or no plan) already
+guarantees. Checked against the enumeration oracle of ``test_game``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reten
+import reten.models.interdiction as interdiction
+from reten.errors import InputError
+from reten.models.game import build_instance, solve_game
+from reten.models.interdiction import build_sites
+from reten.models.interdiction.result import InterdictionResult
+from reten.report.game import headline, result_json
+from test_game import oracle_value, small_games, two_routes
+
+
+def _stopped_optimizer(monkeypatch):
+    """Make the pure optimum stop at its time limit with nothing found (as a 0.01 s run
+    on the demo does): no units, status time_limit, no finite upper bound."""
+    real = interdiction.optimize
+
+    def stopped(net, problem, sites, budget, **kw):
+        r = real(net, problem, sites, budget, **kw)
+        return InterdictionResult(
+            objective=r.objective,
+            method=r.method,
+            budget=r.budget,
+            units=np.zeros_like(r.units),
+            objective_value=0.0,
+            lower_bound=0.0,
+            upper_bound=math.inf,
+            seconds=r.seconds,
+            status="time_limit",
+            sites=r.sites,
+        )
+
+    monkeypatch.setattr(interdiction, "optimize", stopped)
+
+
+def three_routes():
+    """Three disjoint roads of unequal detection from one origin to one crossing: the
+    best fixed unit (k=1) is avoided, so the pure optimum is 0 and the game's value > 0."""
+    net = reten.network.model.Network.from_arcs(
+        np.array([0, 0, 0, 1, 2, 3]),
+        np.array([1, 2, 3, 4, 4, 4]),
+        np.ones(6),
+        np.zeros(5),
+        np.zeros(5),
+    )
+    p = reten.problem.Problem(
+        net.length_m.copy(),
+        np.zeros(6),
+        np.array([4]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([0]),
+        np.ones(1),
+    )
+    return net, p
+
+
+def test_an_unproven_pure_optimum_is_a_range_everywhere(monkeypatch):
+    _stopped_optimizer(monkeypatch)
+    net, p = two_routes()
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 2, gap=0)
+    # two units cover both roads: the game is 0.5 and the support's k-set is a fixed plan
+    # that guarantees it, so the pure incumbent is not the optimizer's empty answer
+    assert r.pure_value == pytest.approx(0.5)
+    assert r.value_of_randomisation == pytest.approx(0.0, abs=1e-12)
+    r1 = solve_game(net, p, sites, 1, gap=0)
+    assert r1.proven and not r1.pure_proven and r1.pure_status == "time_limit"
+    # the pure optimum is at most the game's value: its upper bound is finite
+    assert r1.pure_upper == pytest.approx(0.25)
+    lo, hi = r1.value_of_randomisation_bounds
+    assert lo == 0.0 and hi == pytest.approx(0.25) and r1.value_of_randomisation == 0.0
+    line = headline(r1)
+    assert "NOT PROVEN" in line and "0.00 .. 0.25" in line and "adds +0.25" not in line
+    doc = result_json(r1, pd_coverage(r1), None, None)
+    assert doc["pure_proven"] is False and doc["value_of_randomisation_proven"] is False
+    assert doc["value_of_randomisation_lower"] == 0.0
+    assert doc["value_of_randomisation_upper"] == pytest.approx(0.25)
+    json.dumps(doc, allow_nan=False)  # no inf, no NaN
+
+
+def pd_coverage(sol):
+    import pandas as pd
+
+    return pd.DataFrame({"site": [], "probability": [], "name": []})
+
+
+def test_the_api_report_and_json_say_not_proven(monkeypatch, tmp_path):
+    _stopped_optimizer(monkeypatch)
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5)
+    assert g.pure_status == "time_limit"
+    out = g.write(tmp_path / "g")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "NOT PROVEN" in html and "certified range" in html
+    doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert doc["pure_proven"] is False
+    lo, hi = doc["value_of_randomisation_bounds"]
+    assert 0 <= lo == doc["value_of_randomisation"] <= hi
+    assert doc["pure_upper_bound"] <= doc["upper_bound"] + 1e-9
+
+
+@given(data=st.data())
+@settings(max_examples=8, deadline=None)
+def test_stopped_bounds_are_certified_and_never_negative(data):
+    net, prob, sites, k = data.draw(small_games("arcs"))
+    try:
+        build_instance(net, prob, sites, k)
+    except InputError:
+        return
+    best, pure = oracle_value(net, prob, sites, k)
+    for warm in (True, False):
+        r = solve_game(
+            net, prob, sites, k, gap=0.0, time_limit=1e-3, pure_time_limit=1e-3, warm_start=warm
+        )
+        tol = 1e-7 * max(1.0, best)
+        for x in (r.lower_bound, r.upper_bound, r.value, r.pure_value, r.pure_upper):
+            assert math.isfinite(x) and x >= 0 and math.copysign(1, x) > 0
+        # the game's lower bound is at least what the best fixed plan found guarantees
+        assert r.lower_bound >= r.pure_value - 1e-12
+        assert r.pure_value - tol <= pure <= r.pure_upper + tol
+        lo, hi = r.value_of_randomisation_bounds
+        assert 0 <= lo <= hi and lo == r.value_of_randomisation
+        assert lo - tol <= max(best - pure, 0.0) <= hi + tol
