@@ -138,3 +138,47 @@ def test_stopped_bounds_are_certified_and_never_negative(data):
         lo, hi = r.value_of_randomisation_bounds
         assert 0 <= lo <= hi and lo == r.value_of_randomisation
         assert lo - tol <= max(best - pure, 0.0) <= hi + tol
+
+
+@given(data=st.data())
+@settings(max_examples=10, deadline=None)
+def test_the_attackers_mixed_routes_are_always_reported_and_certify(data):
+    import itertools
+
+    from reten.models.game.defender import interception
+    from reten.models.game.strategies import Routes
+
+    net, prob, sites, k = data.draw(small_games(data.draw(st.sampled_from(["arcs", "nodes"]))))
+    try:
+        inst = build_instance(net, prob, sites, k)
+    except InputError:
+        return
+    best, _ = oracle_value(net, prob, sites, k)
+    for tl in (60.0, 1e-3):
+        r = solve_game(net, prob, sites, k, gap=1e-9, time_limit=tl)
+        # every origin that plays has routes, with probabilities summing to 1
+        tot = np.bincount(r.routes_origin, weights=r.routes_probability, minlength=inst.origin.size)
+        assert np.allclose(tot, 1.0), (tot, r.iterations)
+        # what the routes concede, by brute force over every k-set (not the MILP)
+        rt = Routes(inst.n_sites)
+        for o, s, a in zip(r.routes_origin, r.routes_sites, r.routes_arcs, strict=True):
+            rt.add(int(o), inst.route_base(a), s, a)
+        beta = r.routes_probability * inst.volume[r.routes_origin]
+        base = np.array([inst.route_base(a) for a in r.routes_arcs])
+        conc = max(
+            interception(rt.hits(), base, beta, inst.logsurv, np.array(c, dtype=np.int64))
+            for c in itertools.combinations(range(inst.n_sites), min(k, inst.n_sites))
+        )
+        tol = 1e-7 * max(1.0, best)
+        assert best - tol <= conc <= r.routes_upper + tol
+        assert r.upper_bound <= r.routes_upper + tol
+
+
+def test_a_one_iteration_run_reports_the_routes():
+    sc = reten.Scenario.from_toml(
+        reten.__path__[0] + "/data/demo/baseline.toml"  # type: ignore[attr-defined]
+    )
+    g = reten.game(sc, checkpoints=3)
+    assert g.raw.iterations >= 1 and len(g.routes) > 0
+    assert set(g.raw.routes_origin.tolist()) == set(range(g.raw.origin_node.size))
+    assert g.raw.routes_upper >= g.upper_bound - 1e-9

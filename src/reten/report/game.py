@@ -187,6 +187,7 @@ def result_json(
         "value_of_randomisation_lower": _num(lo_vr),
         "value_of_randomisation_upper": _num(hi_vr),
         "value_of_randomisation_proven": sol.proven and sol.pure_proven,
+        "routes_upper_bound": _num(sol.routes_upper),
         "seconds": sol.seconds,
         "pure_seconds": sol.pure_seconds,
         "iterations": sol.iterations,
@@ -345,6 +346,8 @@ def write_game(
         ]
     body += [
         "<h2>The traffickers' mixed routes (the certificate's other side)</h2>",
+        '<p class="note">Each origin\'s routes and the probability it takes each: against '
+        f"this mix no schedule intercepts more than {sol.routes_upper:,.2f} kg/month.</p>",
         table(rts, max_rows=30, floatfmt="{:,.4f}"),
         "<h2>Iteration log (best bounds so far)</h2>",
         table(log, max_rows=200, floatfmt="{:,.4f}"),

@@ -186,9 +186,21 @@ def double_oracle(
     cov = np.zeros(inst.n_sites)
     for s, pr in zip(best_sets, best_prob, strict=True):
         cov[s] += pr
+    routes_upper = best_ub
     if not best_y.any():
-        # the upper bound came from the marginal LP: show the last master's attacker
+        # the upper bound came from the marginal LP (e.g. a run of one iteration): report
+        # the last master's attacker strategy, and certify what it concedes with an exact
+        # defender best response (a valid upper bound on the game too)
         best_y, best_y_rows = y, np.arange(y.size)
+        # y prices the master's rows: the routes found before its last solve
+        hits, base_r = R.hits(best_y_rows), np.array(R.base)[best_y_rows]
+        g_sites, _ = greedy(hits, base_r, y, w, k)
+        remaining = max(deadline - time.perf_counter(), 0.05)
+        _, _, routes_upper = best_response_milp(
+            hits, base_r, y, w, k, start=g_sites, time_limit=remaining
+        )
+        if routes_upper < best_ub:
+            best_ub = max(routes_upper, best_lb)
     keep = np.flatnonzero(best_y > 0)
     rows = best_y_rows[keep]
     r_orig = np.array(R.origin, dtype=np.int64)[rows] if rows.size else np.zeros(0, np.int64)
@@ -211,6 +223,7 @@ def double_oracle(
         routes_probability=r_prob,
         routes_arcs=[R.arcs[r] for r in rows.tolist()],
         routes_sites=[R.sites[r] for r in rows.tolist()],
+        routes_upper=_nonneg(max(routes_upper, best_lb)),
         log=log,
         sites=inst.sites,
     )

@@ -46,7 +46,11 @@ class GameSolution:
         The attacker's mixed strategy: origin index (into ``origin_node``) and probability
         of each route in its support; ``routes_arcs`` their extended arcs. It is the one
         that certifies the upper bound, except when the bound came from the LP over
-        marginals (then the last restricted master's).
+        marginals (then the last restricted master's, certified by an exact defender best
+        response). Never empty: every origin has its routes, probabilities summing to 1.
+    routes_upper : float
+        What the attacker's mixed strategy concedes at most against any k-set (kg/month):
+        an upper bound on the game's value, ``>= upper_bound``.
     log : list of tuples
         One row per iteration (:data:`LOG_COLUMNS`): the bounds are the best so far, so
         ``lower_bound <= upper_bound`` on every row.
@@ -72,6 +76,7 @@ class GameSolution:
     routes_arcs: list[np.ndarray]
     routes_sites: list[np.ndarray]
     log: list[tuple[float, ...]] = field(default_factory=list)
+    routes_upper: float = math.nan
     pure_value: float = math.nan
     pure_upper: float = math.nan
     pure_status: str = ""
