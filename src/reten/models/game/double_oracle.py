@@ -17,6 +17,7 @@ The bounds kept are the best so far, each with the strategy that earns it.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -72,6 +73,10 @@ def double_oracle(
         np.ones(1),
     )
     best_ub = total
+    # the least upper bound certified by an attacker's mixed strategy (a master's duals
+    # against an exact defender best response): the run stops only when this one meets
+    # the lower bound, so that the routes reported are an equilibrium strategy
+    routes_ub = math.inf
     for s in start_sets or []:
         K.add(s)
         v = pure_value(inst, s)
@@ -148,8 +153,9 @@ def double_oracle(
             m_sites, m_val, up = best_response_milp(
                 hits, base_r, y, w, k, start=g_sites, time_limit=remaining
             )
-            if up < best_ub:
-                best_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(y))
+            if up < routes_ub:
+                routes_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(y))
+            best_ub = min(best_ub, up)
             if m_val > value + tol * max(1.0, total) and K.add(m_sites):
                 new_sets.append(len(K) - 1)
             exact_round = True
@@ -168,7 +174,7 @@ def double_oracle(
                 time.perf_counter() - t0,
             )
         )
-        if best_ub - best_lb <= gap * max(abs(best_ub), 1e-12):
+        if max(routes_ub, best_lb) - best_lb <= gap * max(abs(best_ub), 1e-12):
             status = "optimal"
             break
         if time.perf_counter() >= deadline:
@@ -186,7 +192,7 @@ def double_oracle(
     cov = np.zeros(inst.n_sites)
     for s, pr in zip(best_sets, best_prob, strict=True):
         cov[s] += pr
-    routes_upper = best_ub
+    routes_upper = routes_ub
     if not best_y.any():
         # the upper bound came from the marginal LP (e.g. a run of one iteration): report
         # the last master's attacker strategy, and certify what it concedes with an exact
