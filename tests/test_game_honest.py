@@ -182,3 +182,65 @@ def test_a_one_iteration_run_reports_the_routes():
     assert g.raw.iterations >= 1 and len(g.routes) > 0
     assert set(g.raw.routes_origin.tolist()) == set(range(g.raw.origin_node.size))
     assert g.raw.routes_upper >= g.upper_bound - 1e-9
+
+
+CUT = """name = "cut"
+seed = 1
+[network]
+default = true
+[[origins]]
+municipality = "Culiacán"
+volume_kg = 400
+[[origins]]
+municipality = "Badiraguato"
+volume_kg = 200
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "culiacan"]
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "mocorito"]
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "gpecalvo"]
+"""
+
+
+@pytest.mark.parametrize("command", ["game", "optimize"])
+def test_an_origin_left_out_is_named_in_one_line_and_in_the_report(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+
+    sc = tmp_path / "cut.toml"
+    sc.write_text(CUT, encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["--checkpoints", "2"] if command == "game" else ["--budget", "1", "--no-curve"]
+    env = {**os.environ, "PYTHONWARNINGS": "error::RuntimeWarning"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reten",
+            command,
+            str(sc),
+            *args,
+            "--time-limit",
+            "3",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if "left out" in ln]
+    assert len(lines) == 1 and "Badiraguato (200 kg/month)" in lines[0], proc.stderr
+    assert "Warning" not in proc.stderr and "invalid value" not in proc.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    box = html[html.index('id="assumptions"') : html.index("</section>")]
+    assert "Left out" in box and "Badiraguato" in box
+    played = box[box.index("Origins and volumes") : box.index("Left out")]
+    assert "Badiraguato" not in played and "Culiacán" in played

@@ -551,6 +551,7 @@ def optimize_cmd(
             curve=curve,
         )
         opt.write(out)
+    _warn_unreached(opt.baseline)
     summary = opt.to_json()
     if as_json:
         print(jsonio.dumps(summary))
@@ -565,6 +566,16 @@ def optimize_cmd(
             t.add_row(srow["site"], str(srow["units"]))
         Console().print(t)
     console.print(f"[green]wrote[/] {out}/report.html")
+
+
+def _warn_unreached(run: Any) -> None:
+    """Print one line naming the origins that reach no open crossing (left out)."""
+    from reten.report.assumptions import unreached_warning
+
+    routes = getattr(run, "routes", None)
+    w = unreached_warning(routes) if routes is not None else None
+    if w:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
 @app.command("game")
@@ -642,6 +653,7 @@ def game_cmd(
             compare_tsai=compare_tsai,
         )
         g.write(out)
+    _warn_unreached(g.baseline)
     if as_json:
         print(jsonio.dumps(g.to_json()))
     else:

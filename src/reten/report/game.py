@@ -230,11 +230,12 @@ def game_map(
     mb.add_flows(base.arc_flow_kg, "Routes with no checkpoint", color=maps.FLOW_BASE, scale=scale)
     mb.add_flows(flow, "Mixed routes against the schedule", color=maps.FLOW_SCEN, scale=scale)
     mb.width_legend(scale)
+    on = np.asarray(base.origin_crossing) >= 0  # origins left out do not play
     mb.add_points(
-        net.node_lon[p.origin_node],
-        net.node_lat[p.origin_node],
-        p.origin_volume_kg,
-        [str(x) for x in p.origin_label],
+        net.node_lon[p.origin_node[on]],
+        net.node_lat[p.origin_node[on]],
+        p.origin_volume_kg[on],
+        [str(x) for x in p.origin_label[on]],
         layer="Origins",
         unit="kg/month",
         color=maps.ORIGIN,
