@@ -244,3 +244,49 @@ def test_an_origin_left_out_is_named_in_one_line_and_in_the_report(tmp_path, com
     assert "Left out" in box and "Badiraguato" in box
     played = box[box.index("Origins and volumes") : box.index("Left out")]
     assert "Badiraguato" not in played and "Culiacán" in played
+
+
+def test_the_game_report_states_its_own_trafficker_model(tmp_path):
+    # analytic: two roads with own enforcement 0.2 and 0.1 -> 0.1 seized with no unit
+    net, p = two_routes()
+    p.arc_logsurv[:] = [-math.log(0.8), -math.log(0.9), 0.0, 0.0]
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 1, gap=0)
+    assert r.base_value == pytest.approx(0.1)
+    sc = reten.Scenario.from_dict(
+        {
+            "origins": [{"state": "Sinaloa", "volume_kg": 90}],
+            "enforcement": [{"type": "crackdown", "regions": ["Sonora"], "p_detect": 0.3}],
+        }
+    )
+    g = reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.5)
+    html = (g.write(tmp_path / "g") / "report.html").read_text(encoding="utf-8")
+    box = html[html.index('id="assumptions"') : html.index("</section>")]
+    assert "least expected interception" in box and "least-cost (Dell 2015)" not in box
+    assert "K = 2 units" in box and "p = 0.5 (source: --p-detect)" in box
+    assert f"{g.raw.base_value:,.2f} kg/month" in box and "own enforcement" in box
+
+
+def test_more_units_than_sites_or_no_detection_is_said_and_limits_match_the_cli():
+    net, p = two_routes()
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 30, gap=0)
+    assert r.notes == (
+        "K = 30 but only 2 arcs site(s): every site covered every day, nothing to randomise",
+    )
+    assert r.value == pytest.approx(0.5) and r.value_of_randomisation == 0.0
+    doc = result_json(r, pd_coverage(r), None, None)
+    assert doc["notes"] == list(r.notes)
+    zero = solve_game(net, p, build_sites(net, p, "arcs", delay=0.0, p_detect=0.0), 1)
+    assert any("p = 0" in n for n in zero.notes) and zero.value == 0.0
+    assert solve_game(net, p, sites, 1).notes == ()
+    sc = {"origins": [{"state": "Sinaloa", "volume_kg": 90}]}
+    for kw in (
+        {"checkpoints": 10**9},
+        {"checkpoints": 1001},
+        {"checkpoints": 1, "schedules": 10**7},
+    ):
+        with pytest.raises(
+            InputError, match=next(iter(kw)) if "schedules" not in kw else "schedules"
+        ):
+            reten.game(sc, **kw)

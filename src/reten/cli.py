@@ -654,6 +654,8 @@ def game_cmd(
         )
         g.write(out)
     _warn_unreached(g.baseline)
+    for note in g.raw.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if as_json:
         print(jsonio.dumps(g.to_json()))
     else:

@@ -96,10 +96,13 @@ def assumptions_box(
     headline: list[str],
     warnings: list[str] | None = None,
     base: RouteResult | None = None,
+    routes_note: str | None = None,
 ) -> str:
     """Return the ``id="assumptions"`` box: network, origins and volumes, measures, costs.
 
     ``headline`` names the figures shown at the top of the report; each is defined here.
+    ``routes_note`` replaces the description of how traffickers route (default: least
+    generalized cost, Dell 2015), e.g. for the security game.
     """
     p = r.problem
     prov = r.provenance
@@ -168,7 +171,9 @@ def assumptions_box(
         + f"<li><b>Destinations</b>: {p.sink_node.size} US ports of entry.</li>"
         + f"<li><b>Measures</b>:<ul>{measures}</ul></li>"
         + f"<li><b>Costs</b>: {html.escape(cost_line)}; risk weight {rho:g} cost units per "
-        "unit of −ln(survival). Routes are least-cost (Dell 2015).</li>"
+        "unit of −ln(survival). "
+        + html.escape(routes_note or "Routes are least-cost (Dell 2015).")
+        + "</li>"
         + "</ul>"
         + (f"<p><b>Figures</b></p><ul>{shown}</ul>" if shown else "")
         + "</section>"

@@ -81,6 +81,27 @@ def _num(x: float) -> float:
     return float(x) + 0.0
 
 
+def routes_note(net: Network, sol: GameSolution, prov: dict[str, Any]) -> str:
+    """Return how traffickers route in the game, K, the detection per unit and its source,
+    and the share of the value due to the scenario's own enforcement."""
+    s = sol.sites
+    n_sites = s.size if s is not None else 0
+    if "p_detect" in getattr(net, "arc_attrs", {}):
+        src = "the network's per-arc p_detect attribute (--p-detect where it has none)"
+    else:
+        src = "--p-detect"
+    p = prov.get("p_detect")
+    share = sol.base_value / sol.value if sol.value > 0 else 0.0
+    return (
+        "In this game each shipment takes the route with the least expected interception "
+        "(the most reliable route against the schedule's probabilities; costs do not "
+        f"choose it). K = {sol.k} units a day on {n_sites} candidate sites "
+        f"({s.kind if s is not None else ''}), one per site at most; each unit detects with "
+        f"p = {p} (source: {src}). The value includes {sol.base_value:,.2f} kg/month "
+        f"({share:.0%}) seized by the scenario's own enforcement with no unit placed."
+    )
+
+
 def coverage_frame(sol: GameSolution, named: pd.DataFrame) -> pd.DataFrame:
     """Return every site with positive coverage: ``site`` (id), ``name``, ``probability``
     (marginal coverage), ``p_detect`` (of one unit there), ``lon``, ``lat``; most covered
@@ -188,6 +209,7 @@ def result_json(
         "value_of_randomisation_upper": _num(hi_vr),
         "value_of_randomisation_proven": sol.proven and sol.pure_proven,
         "routes_upper_bound": _num(sol.routes_upper),
+        "notes": list(sol.notes),
         "seconds": sol.seconds,
         "pure_seconds": sol.pure_seconds,
         "iterations": sol.iterations,
@@ -308,8 +330,14 @@ def write_game(
         ("seconds (game; pure optimum)", f"{sol.seconds:.1f}; {sol.pure_seconds:.1f}"),
     ]
     body = [
-        assumptions_box(net, base, headline=["expected seizures, kg/month"]),
+        assumptions_box(
+            net,
+            base,
+            headline=["expected seizures, kg/month"],
+            routes_note=routes_note(net, sol, prov),
+        ),
         f'<p class="warn">{html.escape(PLANNING_NOTE)}</p>',
+        *(f'<p class="warn">{html.escape(n)}</p>' for n in sol.notes),
         kpis(figures),
         *(
             []

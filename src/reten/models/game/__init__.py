@@ -195,8 +195,20 @@ def solve_game(
         p_up = max(min(ub if not math.isnan(ub) else math.inf, res.upper_bound), p_val)
     units = np.zeros(sites.size, dtype=np.int64)
     units[pure_sites] = 1
+    notes = []
+    if k >= sites.size:
+        notes.append(
+            f"K = {k} but only {sites.size} {sites.kind} site(s): every site covered every "
+            "day, nothing to randomise"
+        )
+    if not (inst.p > 0).any():
+        notes.append(
+            "every unit detects with p = 0: checkpoints intercept nothing; the value is "
+            "the scenario's own enforcement"
+        )
     return replace(
         res,
+        notes=tuple(notes),
         seconds=t_game,
         pure_value=p_val,
         pure_upper=p_up,

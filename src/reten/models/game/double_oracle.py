@@ -67,8 +67,9 @@ def double_oracle(
     master = Master(inst.volume)
 
     # the empty schedule guarantees the scenario's own interception (>= 0): a valid start
+    base_value = max(pure_value(inst, np.zeros(0, np.int64)), 0.0)
     best_lb, best_sets, best_prob = (
-        max(pure_value(inst, np.zeros(0, np.int64)), 0.0),
+        base_value,
         [np.zeros(0, np.int64)],
         np.ones(1),
     )
@@ -230,6 +231,7 @@ def double_oracle(
         routes_arcs=[R.arcs[r] for r in rows.tolist()],
         routes_sites=[R.sites[r] for r in rows.tolist()],
         routes_upper=_nonneg(max(routes_upper, best_lb)),
+        base_value=_nonneg(base_value),
         log=log,
         sites=inst.sites,
     )

@@ -48,6 +48,12 @@ class GameSolution:
         that certifies the upper bound, except when the bound came from the LP over
         marginals (then the last restricted master's, certified by an exact defender best
         response). Never empty: every origin has its routes, probabilities summing to 1.
+    notes : tuple of str
+        One-line remarks on a degenerate instance (more units than sites; units that
+        detect nothing), shown on the console, in the report and in the JSON.
+    base_value : float
+        What the scenario's own enforcement intercepts with no unit placed (kg/month): the
+        empty schedule's value, included in ``value`` and every bound.
     routes_upper : float
         What the attacker's mixed strategy concedes at most against any k-set (kg/month):
         an upper bound on the game's value, ``>= upper_bound``.
@@ -77,6 +83,8 @@ class GameSolution:
     routes_sites: list[np.ndarray]
     log: list[tuple[float, ...]] = field(default_factory=list)
     routes_upper: float = math.nan
+    base_value: float = 0.0
+    notes: tuple[str, ...] = ()
     pure_value: float = math.nan
     pure_upper: float = math.nan
     pure_status: str = ""
