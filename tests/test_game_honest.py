@@ -290,3 +290,14 @@ def test_more_units_than_sites_or_no_detection_is_said_and_limits_match_the_cli(
             InputError, match=next(iter(kw)) if "schedules" not in kw else "schedules"
         ):
             reten.game(sc, **kw)
+
+
+def test_summary_is_a_dict_and_to_json_is_its_text():
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, schedules=1000)
+    assert isinstance(g.summary, dict) and json.loads(g.to_json()) == json.loads(
+        json.dumps(g.summary)
+    )
+    assert g.summary["schedules_count"] == 1000 and len(g.to_json()) < 20_000
+    opt = reten.optimize(sc, budget=1, sites="crossings", curve=False)
+    assert isinstance(opt.summary, dict) and json.loads(opt.to_json())["status"]

@@ -635,7 +635,8 @@ def game(
     GameResult
         ``.value`` and bounds (kg/month), ``.coverage`` (site, name, probability, lon,
         lat), ``.support``, ``.schedules``, ``.pure_value``,
-        ``.value_of_randomisation``, ``.log``; ``.write(dir)``, ``.to_json()``.
+        ``.value_of_randomisation``, ``.log``; ``.write(dir)``, ``.summary`` (dict),
+        ``.to_json()`` (JSON text).
 
     Raises
     ------

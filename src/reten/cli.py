@@ -552,7 +552,7 @@ def optimize_cmd(
         )
         opt.write(out)
     _warn_unreached(opt.baseline)
-    summary = opt.to_json()
+    summary = opt.summary
     if as_json:
         print(jsonio.dumps(summary))
     else:
@@ -657,7 +657,7 @@ def game_cmd(
     for note in g.raw.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if as_json:
-        print(jsonio.dumps(g.to_json()))
+        print(g.to_json())
     else:
         from reten.report.game import headline
 

@@ -477,12 +477,21 @@ class OptimizeResult:
             basemap=basemap,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the fixed JSON summary (as ``reten optimize --json`` prints it)."""
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fixed JSON summary as a dict (what ``reten optimize --json`` prints), like
+        :attr:`RunResult.summary`."""
         from reten.report.optimize import result_json
 
         net, base = self.baseline._need("write")
         return result_json(self.raw, net, base.problem)
+
+    def to_json(self) -> str:
+        """Return :attr:`summary` as JSON text (exactly what ``reten optimize --json``
+        prints)."""
+        from reten import jsonio
+
+        return jsonio.dumps(self.summary)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import optimize_html
@@ -703,11 +712,20 @@ class GameResult:
             basemap=basemap,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fixed JSON summary as a dict (what ``reten game --json`` prints), like
+        :attr:`RunResult.summary`; sampled schedules are counted, not listed (they are in
+        :attr:`schedules` and ``schedules.csv``)."""
         from reten.report.game import result_json
 
         return result_json(self.raw, self.coverage, self.draws, dict(self.tsai or {}) or None)
+
+    def to_json(self) -> str:
+        """Return :attr:`summary` as JSON text (exactly what ``reten game --json`` prints)."""
+        from reten import jsonio
+
+        return jsonio.dumps(self.summary)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import game_html

@@ -225,7 +225,9 @@ def result_json(
         ],
     }
     if draws is not None:
-        out["schedules"] = [[str(x) for x in s.label[sol.sets[j]]] for j in draws.tolist()]
+        # the days themselves are in schedules.csv (a million days would be ~100 MB here)
+        out["schedules_count"] = int(draws.size)
+        out["schedules_file"] = "schedules.csv"
     if tsai:
         out["tsai"] = dict(tsai)
     return out
