@@ -301,3 +301,64 @@ def test_summary_is_a_dict_and_to_json_is_its_text():
     assert g.summary["schedules_count"] == 1000 and len(g.to_json()) < 20_000
     opt = reten.optimize(sc, budget=1, sites="crossings", curve=False)
     assert isinstance(opt.summary, dict) and json.loads(opt.to_json())["status"]
+
+
+def test_provenance_records_the_effective_pure_time_limit():
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, time_limit_s=30)
+    assert g.provenance["pure_time_limit_s"] == 30.0
+    h = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, pure_time_limit_s=7)
+    assert h.provenance["pure_time_limit_s"] == 7.0
+
+
+def test_a_stopped_marginal_lp_gives_only_the_trivial_bound():
+    from reten.models.game.marginals import marginal_lp
+
+    net, p = two_routes()
+    inst = build_instance(net, p, build_sites(net, p, "arcs", delay=0.0, p_detect=0.5), 1)
+    c, lp = marginal_lp(inst)
+    assert lp == pytest.approx(0.25) and c.sum() <= 1 + 1e-9  # p / 2 on either road
+    _, stopped = marginal_lp(inst, time_limit=1e-12)
+    assert stopped in (pytest.approx(0.25), 1.0)  # solved at once, or the trivial bound
+
+
+def test_report_cosmetics_legends_span_the_data_and_routes_are_ordered(tmp_path):
+    import pandas as pd
+
+    from reten.report.maps import _fmt
+
+    sc = reten.Scenario.from_dict(
+        {
+            "origins": [
+                {"municipality": "Culiacán", "volume_kg": 400},
+                {"municipality": "Badiraguato", "volume_kg": 50},
+            ]
+        }
+    )
+    g = reten.game(sc, checkpoints=2, sites="arcs", p_detect=0.5, time_limit_s=5)
+    out = g.write(tmp_path / "g")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Where it changed" not in html  # nothing changes in a game
+    assert "400 kg/month" in html and "50 kg/month" in html  # origins: max and min
+    cov = g.coverage.probability
+    assert f"{_fmt(float(cov.max()))} probability" in html
+    assert f"{_fmt(float(cov.min()))} probability" in html
+    rts = pd.read_csv(out / "routes.csv", dtype=str, keep_default_na=False)
+    assert list(rts.columns) == [
+        "origin",
+        "probability",
+        "crossing",
+        "sites_in_route_order",
+        "n_road_arcs",
+    ]
+    inst_sites = g.raw.sites
+    for row, arcs in zip(rts.itertuples(), g.raw.routes_arcs, strict=True):
+        # independent order: the route's arcs walked from the origin, each arc's site
+        inc = inst_sites.incidence.tocoo()
+        site_of = dict(zip(inc.col.tolist(), inc.row.tolist(), strict=True))
+        seen: list[str] = []
+        for e in arcs.tolist():
+            if e in site_of and str(inst_sites.label[site_of[e]]) not in seen:
+                seen.append(str(inst_sites.label[site_of[e]]))
+        assert row.sites_in_route_order == ";".join(seen)
+        assert int(row.n_road_arcs) == arcs.size - 1

@@ -731,7 +731,10 @@ def game(
         "sites": sites,
         "gap": float(gap),
         "time_limit_s": float(time_limit_s),
-        "pure_time_limit_s": pure_time_limit_s,
+        # the limit the pure optimum ran with (None means the game's own)
+        "pure_time_limit_s": float(
+            pure_time_limit_s if pure_time_limit_s is not None else time_limit_s
+        ),
         "p_detect": float(p_detect),
         "schedules": int(schedules),
         "seed": seed,

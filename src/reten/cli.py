@@ -604,7 +604,8 @@ def game_cmd(
         float,
         typer.Option(
             "--time-limit",
-            help="Seconds for the game (> 0); the pure optimum gets the same again",
+            help="Seconds for the game (> 0), every phase included; the pure-strategy "
+            "optimum then runs with its own limit of the same length",
             callback=_number(0, lo_open=True),
         ),
     ] = 600.0,

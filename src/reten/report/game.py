@@ -150,7 +150,8 @@ def schedules_frame(sol: GameSolution, draws: np.ndarray) -> pd.DataFrame:
 
 def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
     """Return the attacker's mixed strategy: ``origin`` (input node id), ``probability``,
-    ``crossing`` (name), ``sites`` passed (ids, ``;``), ``arcs`` (count)."""
+    ``crossing`` (name), ``sites_in_route_order`` (ids of the candidate sites passed,
+    ``;``, from the origin to the crossing), ``n_road_arcs`` (road arcs on the route)."""
     s = sol.sites
     assert s is not None
     m = net.n_arcs
@@ -164,11 +165,26 @@ def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
                 str(net.node_key[sol.origin_node[o]]),
                 float(pr),
                 str(problem.sink_label[j]) if problem.sink_label.size else str(j),
-                ";".join(s.label[st].astype(str)),
+                ";".join(s.label[_in_route_order(arcs, st, s)].astype(str)),
                 int(arcs.size - 1),
             )
         )
-    return pd.DataFrame(rows, columns=["origin", "probability", "crossing", "sites", "arcs"])
+    return pd.DataFrame(
+        rows, columns=["origin", "probability", "crossing", "sites_in_route_order", "n_road_arcs"]
+    )
+
+
+def _in_route_order(arcs: np.ndarray, sites: np.ndarray, s: Sites) -> np.ndarray:
+    """Return ``sites`` ordered as the route (extended ``arcs``, origin first) passes them."""
+    inc = s.incidence.tocsc()
+    order: list[int] = []
+    want = set(np.asarray(sites).tolist())
+    for e in np.asarray(arcs).tolist():
+        for j in inc.indices[inc.indptr[e] : inc.indptr[e + 1]].tolist():
+            if j in want and j not in order:
+                order.append(j)
+    order += [j for j in np.asarray(sites).tolist() if j not in order]
+    return np.array(order, dtype=np.int64)
 
 
 def log_frame(sol: GameSolution) -> pd.DataFrame:
@@ -295,7 +311,7 @@ def game_map(
             label_top=10,
             max_size=18,
         )
-        mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float))
+        mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float), "Covered sites")
     notes = " ".join(mb.notes)
     return maps.embed(mb.figure())[0] + (
         f'<p class="note">{html.escape(notes)} Drag to pan, scroll to zoom, click a legend '

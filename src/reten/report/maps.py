@@ -388,7 +388,10 @@ class MapBuilder:
         top = np.argsort(-np.abs(v[ok]), kind="stable")[:label_top]
         top = top[np.abs(v[ok][top]) > 0]
         self._labels(x[top], y[top], [nm[i] for i in top], color="#17202a", size="9pt", bold=True)
-        self._size_legend(layer, unit, vmax, max_size, color, marker, legend_at)
+        pos = np.abs(v[ok])
+        pos = pos[pos > 0]
+        vmin = float(pos.min()) if pos.size else vmax
+        self._size_legend(layer, unit, vmax, max_size, color, marker, legend_at, vmin=vmin)
 
     def _labels(
         self, x: Any, y: Any, text: list[str], *, color: str, size: str, bold: bool = False
@@ -422,11 +425,16 @@ class MapBuilder:
         color: str,
         marker: str,
         legend_at: str = "bottom_right",
+        *,
+        vmin: float | None = None,
     ) -> None:
+        """Add the size legend: the data's largest and smallest values (one entry when
+        every point has the same value), so the legend spans what the map shows."""
         from bokeh.models import Legend, LegendItem
 
         items = []
-        for v in sorted({_nice(vmax), _nice(vmax / 4)}, reverse=True):
+        lo = vmax if vmin is None else vmin
+        for v in sorted({vmax, lo}, reverse=True):
             if v <= 0 or (unit == "units" and v < 1):
                 continue
             s = 6 + (max_size - 6) * np.sqrt(v / vmax)
@@ -472,10 +480,12 @@ class MapBuilder:
             ),
         )
 
-    def set_focus(self, lon: np.ndarray, lat: np.ndarray) -> None:
-        """Fit the first view to these points (the whole network stays one click away)."""
+    def set_focus(self, lon: np.ndarray, lat: np.ndarray, label: str = "Where it changed") -> None:
+        """Fit the first view to these points (the whole network stays one click away);
+        ``label`` names the button that returns to them."""
         x, y = self.proj(lon, lat)
         self.focus = (x, y)
+        self.focus_label = label
 
     # ------------------------------------------------------------------ output
     def figure(self, *, layer_legend: bool = True) -> Any:
@@ -519,7 +529,7 @@ class MapBuilder:
         if first == whole:
             return self.fig
         b_all = Button(label="Whole network", width=140)
-        b_first = Button(label="Where it changed", width=140)
+        b_first = Button(label=getattr(self, "focus_label", "Where it changed"), width=140)
         js = "xr.start=b[0];xr.end=b[1];yr.start=b[2];yr.end=b[3];"
         b_all.js_on_click(
             CustomJS(

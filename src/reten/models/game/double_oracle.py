@@ -86,9 +86,10 @@ def double_oracle(
     if warm_start:
         for s in cut_ksets(inst):
             K.add(s)
+    if warm_start and time.perf_counter() < deadline:
         # the LP over marginals (Tsai et al. 2010): its value bounds the game's from above,
         # and comb sampling of its marginals gives k-sets, often the equilibrium's support
-        c, lp = marginal_lp(inst)
+        c, lp = marginal_lp(inst, time_limit=max(deadline - time.perf_counter(), 1e-3))
         best_ub = min(best_ub, lp * (1 + LP_TOL) + LP_TOL)
         comb_sets, comb_prob = comb_sample(c, k)
         for s in comb_sets:
@@ -150,7 +151,7 @@ def double_oracle(
             for i, b in enumerate(better):
                 if b is not None and 1.0 - b[0] < z[i] - tol and R.add(i, b[1], b[2], b[3]):
                     new_routes.append(len(R) - 1)
-            remaining = max(deadline - time.perf_counter(), 1.0)
+            remaining = max(deadline - time.perf_counter(), 0.05)
             m_sites, m_val, up = best_response_milp(
                 hits, base_r, y, w, k, start=g_sites, time_limit=remaining
             )
