@@ -105,7 +105,13 @@ def test_json_report_and_files(scenario, tmp_path):
         assert 0 < c["probability"] <= 1 + 1e-12
         total += c["probability"]
     assert total <= 2 + 1e-9  # two units a day
-    assert len(doc["schedules"]) == 20 and all(len(s) <= 2 for s in doc["schedules"])
+    # the days are in schedules.csv only; the JSON gives their count and file
+    assert "schedules" not in doc and doc["schedules_count"] == 20
+    assert doc["schedules_file"] == "schedules.csv"
+    days = (out / "schedules.csv").read_text(encoding="utf-8").splitlines()
+    assert len(days) == 21 and all(len(d.split(",")[2].split(";")) <= 2 for d in days[1:])
+    saved = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert saved["schedules_count"] == 20 and "schedules" not in saved
     for f in (
         "report.html",
         "coverage.csv",

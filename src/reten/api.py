@@ -575,6 +575,11 @@ def optimize(
     )
 
 
+#: limits of :func:`game`, the same as ``reten game``'s
+MAX_CHECKPOINTS = 1000
+MAX_SCHEDULES = 1_000_000
+
+
 def game(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any],
     net: Network | str | os.PathLike[str] | None = None,
@@ -605,7 +610,7 @@ def game(
     net : Network, "default" or path, optional
         Default: the scenario's ``[network]``.
     checkpoints : int
-        Units placed each day (>= 1), one per site at most.
+        Units placed each day (1 to 1,000), one per site at most.
     sites : {"arcs", "nodes", "crossings"}
         Candidate sites: roads (both directions), junctions or crossings.
     gap : float
@@ -615,7 +620,7 @@ def game(
     pure_time_limit_s : float, optional
         Seconds for the pure-strategy optimum (default ``time_limit_s``).
     schedules : int
-        Daily schedules to sample from the mixed strategy (>= 0).
+        Daily schedules to sample from the mixed strategy (0 to 1,000,000).
     seed : int, optional
         Seed of the sampling (default: the scenario's ``seed``).
     p_detect : float
@@ -630,7 +635,8 @@ def game(
     GameResult
         ``.value`` and bounds (kg/month), ``.coverage`` (site, name, probability, lon,
         lat), ``.support``, ``.schedules``, ``.pure_value``,
-        ``.value_of_randomisation``, ``.log``; ``.write(dir)``, ``.to_json()``.
+        ``.value_of_randomisation``, ``.log``; ``.write(dir)``, ``.summary`` (dict),
+        ``.to_json()`` (JSON text).
 
     Raises
     ------
@@ -672,9 +678,12 @@ def game(
     if (
         isinstance(checkpoints, bool)
         or not isinstance(checkpoints, int | np.integer)
-        or checkpoints < 1
+        or not 1 <= checkpoints <= MAX_CHECKPOINTS
     ):
-        raise InputError(f"checkpoints must be a whole number >= 1 (got {checkpoints!r})")
+        raise InputError(
+            f"checkpoints must be a whole number from 1 to {MAX_CHECKPOINTS:,} "
+            f"(got {checkpoints!r})"
+        )
     if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 <= gap < np.inf:
         raise InputError(f"gap must be a number >= 0 (got {gap!r})")
     for name, val in (("time_limit_s", time_limit_s), ("pure_time_limit_s", pure_time_limit_s)):
@@ -682,8 +691,14 @@ def game(
             isinstance(val, int | float) and not isinstance(val, bool) and 0 < val < np.inf
         ):
             raise InputError(f"{name} must be a positive number of seconds (got {val!r})")
-    if isinstance(schedules, bool) or not isinstance(schedules, int | np.integer) or schedules < 0:
-        raise InputError(f"schedules must be a whole number >= 0 (got {schedules!r})")
+    if (
+        isinstance(schedules, bool)
+        or not isinstance(schedules, int | np.integer)
+        or not 0 <= schedules <= MAX_SCHEDULES
+    ):
+        raise InputError(
+            f"schedules must be a whole number from 0 to {MAX_SCHEDULES:,} (got {schedules!r})"
+        )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise InputError(f"seed must be a whole number >= 0 (got {seed!r})")
     if isinstance(p_detect, bool) or not isinstance(p_detect, int | float) or not 0 <= p_detect < 1:
@@ -716,7 +731,10 @@ def game(
         "sites": sites,
         "gap": float(gap),
         "time_limit_s": float(time_limit_s),
-        "pure_time_limit_s": pure_time_limit_s,
+        # the limit the pure optimum ran with (None means the game's own)
+        "pure_time_limit_s": float(
+            pure_time_limit_s if pure_time_limit_s is not None else time_limit_s
+        ),
         "p_detect": float(p_detect),
         "schedules": int(schedules),
         "seed": seed,
@@ -734,6 +752,8 @@ def game(
         pure_value=sol.pure_value,
         pure_upper_bound=sol.pure_upper,
         value_of_randomisation=sol.value_of_randomisation,
+        value_of_randomisation_bounds=sol.value_of_randomisation_bounds,
+        pure_status=sol.pure_status,
         coverage=coverage_frame(sol, named),
         support=support_frame(sol),
         schedules=schedules_frame(sol, draws) if schedules else schedules_frame(sol, draws[:0]),

@@ -554,7 +554,8 @@ def optimize_cmd(
             curve=curve,
         )
         opt.write(out)
-    summary = opt.to_json()
+    _warn_unreached(opt.baseline)
+    summary = opt.summary
     if as_json:
         print(jsonio.dumps(summary))
     else:
@@ -568,6 +569,16 @@ def optimize_cmd(
             t.add_row(srow["site"], str(srow["units"]))
         Console().print(t)
     console.print(f"[green]wrote[/] {out}/report.html")
+
+
+def _warn_unreached(run: Any) -> None:
+    """Print one line naming the origins that reach no open crossing (left out)."""
+    from reten.report.assumptions import unreached_warning
+
+    routes = getattr(run, "routes", None)
+    w = unreached_warning(routes) if routes is not None else None
+    if w:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
 
 
 @app.command("game")
@@ -596,7 +607,8 @@ def game_cmd(
         float,
         typer.Option(
             "--time-limit",
-            help="Seconds for the game (> 0); the pure optimum gets the same again",
+            help="Seconds for the game (> 0), every phase included; the pure-strategy "
+            "optimum then runs with its own limit of the same length",
             callback=_number(0, lo_open=True),
         ),
     ] = 600.0,
@@ -645,14 +657,15 @@ def game_cmd(
             compare_tsai=compare_tsai,
         )
         g.write(out)
+    _warn_unreached(g.baseline)
+    for note in g.raw.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if as_json:
-        print(jsonio.dumps(g.to_json()))
+        print(g.to_json())
     else:
-        t = Table(
-            title=f"value {g.value:,.2f} kg/month (bounds {g.lower_bound:,.2f} .. "
-            f"{g.upper_bound:,.2f}, {g.status}); best fixed plan {g.pure_value:,.2f}; "
-            f"randomising adds {g.value_of_randomisation:+,.2f}"
-        )
+        from reten.report.game import headline
+
+        t = Table(title=headline(g.raw))
         t.add_column("site")
         t.add_column("name")
         t.add_column("coverage", justify="right")

@@ -480,12 +480,21 @@ class OptimizeResult:
             basemap=basemap,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the fixed JSON summary (as ``reten optimize --json`` prints it)."""
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fixed JSON summary as a dict (what ``reten optimize --json`` prints), like
+        :attr:`RunResult.summary`."""
         from reten.report.optimize import result_json
 
         net, base = self.baseline._need("write")
         return result_json(self.raw, net, base.problem)
+
+    def to_json(self) -> str:
+        """Return :attr:`summary` as JSON text (exactly what ``reten optimize --json``
+        prints)."""
+        from reten import jsonio
+
+        return jsonio.dumps(self.summary)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import optimize_html
@@ -621,8 +630,15 @@ class GameResult:
     pure_value, pure_upper_bound : float
         The best fixed plan (``optimize(objective="interception")`` on the same sites and
         detection) and an upper bound on it.
+    pure_status : str
+        ``optimal`` when the pure optimum is proven, else why not (``time_limit``); then
+        ``pure_value`` is the best fixed plan found and ``pure_upper_bound`` bounds it.
     value_of_randomisation : float
-        ``value - pure_value`` (kg/month), never negative.
+        What randomising certainly adds (kg/month, >= 0): ``lower_bound -
+        pure_upper_bound`` clamped at 0, which is ``value - pure_value`` when both the game
+        and the pure optimum are proven.
+    value_of_randomisation_bounds : (float, float)
+        Certified range of the true value of randomisation.
     coverage : DataFrame
         Sites covered with positive probability: ``site`` (input ids, ``"a->b"`` for
         roads), ``name``, ``probability``, ``p_detect``, ``lon``, ``lat``.
@@ -673,6 +689,8 @@ class GameResult:
     raw: Any = field(repr=False)
     draws: Any = field(repr=False, default=None)
     site_names: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    pure_status: str = ""
+    value_of_randomisation_bounds: tuple[float, float] = (float("nan"), float("nan"))
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv,
@@ -697,11 +715,20 @@ class GameResult:
             basemap=basemap,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The fixed JSON summary as a dict (what ``reten game --json`` prints), like
+        :attr:`RunResult.summary`; sampled schedules are counted, not listed (they are in
+        :attr:`schedules` and ``schedules.csv``)."""
         from reten.report.game import result_json
 
         return result_json(self.raw, self.coverage, self.draws, dict(self.tsai or {}) or None)
+
+    def to_json(self) -> str:
+        """Return :attr:`summary` as JSON text (exactly what ``reten game --json`` prints)."""
+        from reten import jsonio
+
+        return jsonio.dumps(self.summary)
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import game_html

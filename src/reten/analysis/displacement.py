@@ -66,6 +66,8 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
             columns=["origin", "node", "cost_base", "cost_scenario", "cost_increase"]
         )
     else:
+        with np.errstate(invalid="ignore"):  # inf - inf: an origin with no route in both
+            increase = scen.origin_cost - base.origin_cost
         origins = pd.DataFrame(
             {
                 "origin": base.problem.origin_label.astype(str),
@@ -73,7 +75,7 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
                 "volume_kg": base.problem.origin_volume_kg,
                 "cost_base": base.origin_cost,
                 "cost_scenario": scen.origin_cost,
-                "cost_increase": scen.origin_cost - base.origin_cost,
+                "cost_increase": increase,
                 "crossing_base": _labels(base),
                 "crossing_scenario": _labels(scen),
                 "seized_base_kg": base.origin_seized_kg,

@@ -66,6 +66,29 @@ def measure_warnings(net: Network, base: RouteResult, scen: RouteResult) -> list
     return out
 
 
+def unreached(r: RouteResult) -> list[tuple[str, float]]:
+    """Return (label, kg/month) of each origin that reaches no open crossing: the models
+    leave it out (it ships nothing and nothing of it can be intercepted)."""
+    p = r.problem
+    bad = np.asarray(r.origin_crossing) < 0
+    return [
+        (str(lab), float(v))
+        for lab, v in zip(p.origin_label[bad], p.origin_volume_kg[bad], strict=True)
+    ]
+
+
+def unreached_warning(r: RouteResult) -> str | None:
+    """Return the one-line warning naming the origins left out, or None."""
+    u = unreached(r)
+    if not u:
+        return None
+    names = ", ".join(f"{lab} ({v:,.0f} kg/month)" for lab, v in u)
+    return (
+        f"{len(u)} origin(s) reach no open crossing and are left out "
+        f"({sum(v for _, v in u):,.0f} kg/month): {names}"
+    )
+
+
 def assumptions_box(
     net: Network,
     r: RouteResult,
@@ -73,10 +96,13 @@ def assumptions_box(
     headline: list[str],
     warnings: list[str] | None = None,
     base: RouteResult | None = None,
+    routes_note: str | None = None,
 ) -> str:
     """Return the ``id="assumptions"`` box: network, origins and volumes, measures, costs.
 
     ``headline`` names the figures shown at the top of the report; each is defined here.
+    ``routes_note`` replaces the description of how traffickers route (default: least
+    generalized cost, Dell 2015), e.g. for the security game.
     """
     p = r.problem
     prov = r.provenance
@@ -87,9 +113,13 @@ def assumptions_box(
         f"source: {src}; network hash {str(prov.get('network_hash', ''))[:12]}"
     )
     vol_src = prov.get("volume_source")
+    playing = np.asarray(r.origin_crossing) >= 0
     vols = ", ".join(
-        f"{lab} {v:,.0f}" for lab, v in zip(p.origin_label, p.origin_volume_kg, strict=True)
+        f"{lab} {v:,.0f}"
+        for lab, v in zip(p.origin_label[playing], p.origin_volume_kg[playing], strict=True)
     )
+    left_out = unreached_warning(r)
+    warnings = ([left_out] if left_out else []) + list(warnings or [])
     vol_note = (
         f"Source of the volumes: {vol_src}."
         if vol_src
@@ -132,10 +162,18 @@ def assumptions_box(
         + base_line
         + f"<li><b>Origins and volumes</b> (kg/month): {html.escape(vols)}. "
         + f"{html.escape(vol_note)}</li>"
+        + (
+            f"<li><b>Left out</b>: {html.escape(left_out)}; no route, so no flow, cost or "
+            "seizure of theirs is counted.</li>"
+            if left_out
+            else ""
+        )
         + f"<li><b>Destinations</b>: {p.sink_node.size} US ports of entry.</li>"
         + f"<li><b>Measures</b>:<ul>{measures}</ul></li>"
         + f"<li><b>Costs</b>: {html.escape(cost_line)}; risk weight {rho:g} cost units per "
-        "unit of −ln(survival). Routes are least-cost (Dell 2015).</li>"
+        "unit of −ln(survival). "
+        + html.escape(routes_note or "Routes are least-cost (Dell 2015).")
+        + "</li>"
         + "</ul>"
         + (f"<p><b>Figures</b></p><ul>{shown}</ul>" if shown else "")
         + "</section>"

@@ -26,6 +26,82 @@ PLANNING_NOTE = (
 )
 
 
+def headline(sol: GameSolution) -> str:
+    """Return the one-line summary of the value, the best fixed plan and what randomising
+    adds; any figure that is not proven says so and is given as a range."""
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
+    if sol.proven:
+        game = f"value {sol.value:,.2f} kg/month (bounds {sol.lower_bound:,.2f} .. "
+        game += f"{sol.upper_bound:,.2f}, {sol.status})"
+    else:
+        game = f"value >= {sol.value:,.2f} kg/month (NOT PROVEN, {sol.status}: the game's "
+        game += f"value is in {sol.lower_bound:,.2f} .. {sol.upper_bound:,.2f})"
+    if sol.pure_proven:
+        pure = f"best fixed plan {sol.pure_value:,.2f}"
+    else:
+        pure = f"best fixed plan NOT PROVEN ({sol.pure_status}): in {sol.pure_value:,.2f} .. "
+        pure += f"{sol.pure_upper:,.2f}"
+    if sol.proven and sol.pure_proven:
+        adds = f"randomising adds {sol.value_of_randomisation:+,.2f}"
+    else:
+        adds = f"randomising adds at least {lo_vr:+,.2f} (certified range {lo_vr:,.2f} .. "
+        adds += f"{hi_vr:,.2f})"
+    return f"{game}; {pure}; {adds}"
+
+
+def key_figures(sol: GameSolution) -> list[tuple[str, str]]:
+    """Return the report's key figures (label, value); unproven ones as ranges."""
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
+    both = sol.proven and sol.pure_proven
+    return [
+        (
+            "value: expected interception, kg/month" + ("" if sol.proven else " (NOT PROVEN)"),
+            f"{sol.value:,.2f}" if sol.proven else f">= {sol.value:,.2f}",
+        ),
+        ("lower bound", f"{sol.lower_bound:,.2f}"),
+        ("upper bound", f"{sol.upper_bound:,.2f}"),
+        ("gap", f"{sol.gap:.2e}"),
+        ("status", sol.status),
+        (
+            "best fixed plan (pure optimum), kg/month"
+            + ("" if sol.pure_proven else f" (NOT PROVEN: {sol.pure_status})"),
+            f"{sol.pure_value:,.2f}"
+            if sol.pure_proven
+            else f"{sol.pure_value:,.2f} .. {sol.pure_upper:,.2f}",
+        ),
+        (
+            "value of randomisation, kg/month" + ("" if both else " (certified range)"),
+            f"{sol.value_of_randomisation:+,.2f}" if both else f"{lo_vr:,.2f} .. {hi_vr:,.2f}",
+        ),
+    ]
+
+
+def _num(x: float) -> float:
+    """Return ``x`` as a float, ``-0.0`` as ``0.0``."""
+    return float(x) + 0.0
+
+
+def routes_note(net: Network, sol: GameSolution, prov: dict[str, Any]) -> str:
+    """Return how traffickers route in the game, K, the detection per unit and its source,
+    and the share of the value due to the scenario's own enforcement."""
+    s = sol.sites
+    n_sites = s.size if s is not None else 0
+    if "p_detect" in getattr(net, "arc_attrs", {}):
+        src = "the network's per-arc p_detect attribute (--p-detect where it has none)"
+    else:
+        src = "--p-detect"
+    p = prov.get("p_detect")
+    share = sol.base_value / sol.value if sol.value > 0 else 0.0
+    return (
+        "In this game each shipment takes the route with the least expected interception "
+        "(the most reliable route against the schedule's probabilities; costs do not "
+        f"choose it). K = {sol.k} units a day on {n_sites} candidate sites "
+        f"({s.kind if s is not None else ''}), one per site at most; each unit detects with "
+        f"p = {p} (source: {src}). The value includes {sol.base_value:,.2f} kg/month "
+        f"({share:.0%}) seized by the scenario's own enforcement with no unit placed."
+    )
+
+
 def coverage_frame(sol: GameSolution, named: pd.DataFrame) -> pd.DataFrame:
     """Return every site with positive coverage: ``site`` (id), ``name``, ``probability``
     (marginal coverage), ``p_detect`` (of one unit there), ``lon``, ``lat``; most covered
@@ -74,7 +150,8 @@ def schedules_frame(sol: GameSolution, draws: np.ndarray) -> pd.DataFrame:
 
 def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
     """Return the attacker's mixed strategy: ``origin`` (input node id), ``probability``,
-    ``crossing`` (name), ``sites`` passed (ids, ``;``), ``arcs`` (count)."""
+    ``crossing`` (name), ``sites_in_route_order`` (ids of the candidate sites passed,
+    ``;``, from the origin to the crossing), ``n_road_arcs`` (road arcs on the route)."""
     s = sol.sites
     assert s is not None
     m = net.n_arcs
@@ -88,11 +165,26 @@ def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
                 str(net.node_key[sol.origin_node[o]]),
                 float(pr),
                 str(problem.sink_label[j]) if problem.sink_label.size else str(j),
-                ";".join(s.label[st].astype(str)),
+                ";".join(s.label[_in_route_order(arcs, st, s)].astype(str)),
                 int(arcs.size - 1),
             )
         )
-    return pd.DataFrame(rows, columns=["origin", "probability", "crossing", "sites", "arcs"])
+    return pd.DataFrame(
+        rows, columns=["origin", "probability", "crossing", "sites_in_route_order", "n_road_arcs"]
+    )
+
+
+def _in_route_order(arcs: np.ndarray, sites: np.ndarray, s: Sites) -> np.ndarray:
+    """Return ``sites`` ordered as the route (extended ``arcs``, origin first) passes them."""
+    inc = s.incidence.tocsc()
+    order: list[int] = []
+    want = set(np.asarray(sites).tolist())
+    for e in np.asarray(arcs).tolist():
+        for j in inc.indices[inc.indptr[e] : inc.indptr[e + 1]].tolist():
+            if j in want and j not in order:
+                order.append(j)
+    order += [j for j in np.asarray(sites).tolist() if j not in order]
+    return np.array(order, dtype=np.int64)
 
 
 def log_frame(sol: GameSolution) -> pd.DataFrame:
@@ -115,17 +207,25 @@ def result_json(
     """Return the fixed JSON summary (as ``reten game --json`` prints it)."""
     s = sol.sites
     assert s is not None
+    lo_vr, hi_vr = sol.value_of_randomisation_bounds
     out: dict[str, Any] = {
-        "value": sol.value,
-        "lower_bound": sol.lower_bound,
-        "upper_bound": sol.upper_bound,
-        "gap": sol.gap,
+        "value": _num(sol.value),
+        "lower_bound": _num(sol.lower_bound),
+        "upper_bound": _num(sol.upper_bound),
+        "gap": _num(sol.gap),
         "status": sol.status,
-        "pure_value": sol.pure_value,
-        "pure_upper_bound": sol.pure_upper,
+        "proven": sol.proven,
+        "pure_value": _num(sol.pure_value),
+        "pure_upper_bound": _num(sol.pure_upper),
         "pure_status": sol.pure_status,
-        "value_of_randomisation": sol.value_of_randomisation,
-        "value_of_randomisation_bounds": list(sol.value_of_randomisation_bounds),
+        "pure_proven": sol.pure_proven,
+        "value_of_randomisation": _num(sol.value_of_randomisation),
+        "value_of_randomisation_bounds": [_num(lo_vr), _num(hi_vr)],
+        "value_of_randomisation_lower": _num(lo_vr),
+        "value_of_randomisation_upper": _num(hi_vr),
+        "value_of_randomisation_proven": sol.proven and sol.pure_proven,
+        "routes_upper_bound": _num(sol.routes_upper),
+        "notes": list(sol.notes),
         "seconds": sol.seconds,
         "pure_seconds": sol.pure_seconds,
         "iterations": sol.iterations,
@@ -141,7 +241,9 @@ def result_json(
         ],
     }
     if draws is not None:
-        out["schedules"] = [[str(x) for x in s.label[sol.sets[j]]] for j in draws.tolist()]
+        # the days themselves are in schedules.csv (a million days would be ~100 MB here)
+        out["schedules_count"] = int(draws.size)
+        out["schedules_file"] = "schedules.csv"
     if tsai:
         out["tsai"] = dict(tsai)
     return out
@@ -168,11 +270,12 @@ def game_map(
     mb.add_flows(base.arc_flow_kg, "Routes with no checkpoint", color=maps.FLOW_BASE, scale=scale)
     mb.add_flows(flow, "Mixed routes against the schedule", color=maps.FLOW_SCEN, scale=scale)
     mb.width_legend(scale)
+    on = np.asarray(base.origin_crossing) >= 0  # origins left out do not play
     mb.add_points(
-        net.node_lon[p.origin_node],
-        net.node_lat[p.origin_node],
-        p.origin_volume_kg,
-        [str(x) for x in p.origin_label],
+        net.node_lon[p.origin_node[on]],
+        net.node_lat[p.origin_node[on]],
+        p.origin_volume_kg[on],
+        [str(x) for x in p.origin_label[on]],
         layer="Origins",
         unit="kg/month",
         color=maps.ORIGIN,
@@ -208,7 +311,7 @@ def game_map(
             label_top=10,
             max_size=18,
         )
-        mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float))
+        mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float), "Covered sites")
     notes = " ".join(mb.notes)
     return maps.embed(mb.figure())[0] + (
         f'<p class="note">{html.escape(notes)} Drag to pan, scroll to zoom, click a legend '
@@ -239,22 +342,26 @@ def write_game(
     log = log_frame(sol)
     sched = schedules_frame(sol, draws) if draws is not None else None
     lo_vr, hi_vr = sol.value_of_randomisation_bounds
-    figures = [
-        ("value: expected interception, kg/month", f"{sol.value:,.2f}"),
-        ("lower bound", f"{sol.lower_bound:,.2f}"),
-        ("upper bound", f"{sol.upper_bound:,.2f}"),
-        ("gap", f"{sol.gap:.2e}"),
-        ("status", sol.status),
-        ("best fixed plan (pure optimum), kg/month", f"{sol.pure_value:,.2f}"),
-        ("value of randomisation, kg/month", f"{sol.value_of_randomisation:+,.2f}"),
+    figures = key_figures(sol) + [
         ("support (pure strategies)", f"{len(sol.sets)}"),
         ("iterations", f"{sol.iterations}"),
         ("seconds (game; pure optimum)", f"{sol.seconds:.1f}; {sol.pure_seconds:.1f}"),
     ]
     body = [
-        assumptions_box(net, base, headline=["expected seizures, kg/month"]),
+        assumptions_box(
+            net,
+            base,
+            headline=["expected seizures, kg/month"],
+            routes_note=routes_note(net, sol, prov),
+        ),
         f'<p class="warn">{html.escape(PLANNING_NOTE)}</p>',
+        *(f'<p class="warn">{html.escape(n)}</p>' for n in sol.notes),
         kpis(figures),
+        *(
+            []
+            if sol.proven and sol.pure_proven
+            else [f'<p class="warn">{html.escape(headline(sol))}</p>']
+        ),
         '<p class="note">The value is what the randomised schedule guarantees whatever '
         "routes the traffickers take, knowing the schedule's probabilities but not the "
         "day's draw; the upper bound is what the traffickers' mixed routes concede at most "
@@ -286,6 +393,8 @@ def write_game(
         ]
     body += [
         "<h2>The traffickers' mixed routes (the certificate's other side)</h2>",
+        '<p class="note">Each origin\'s routes and the probability it takes each: against '
+        f"this mix no schedule intercepts more than {sol.routes_upper:,.2f} kg/month.</p>",
         table(rts, max_rows=30, floatfmt="{:,.4f}"),
         "<h2>Iteration log (best bounds so far)</h2>",
         table(log, max_rows=200, floatfmt="{:,.4f}"),

@@ -663,7 +663,12 @@ class MapBuilder:
         if used.any():
             self.extent_pts.append((x[used], y[used]))
         items = []
-        for val in sorted({_nice(vmax), _nice(vmax / 4)}, reverse=True):
+        # the key spans the data: its largest and smallest values (one entry when every
+        # point has the same value)
+        pos = np.abs(v[ok])
+        pos = pos[pos > 0]
+        vmin = float(pos.min()) if pos.size else vmax
+        for val in sorted({float(vmax), vmin}, reverse=True):
             if val <= 0 or (unit == "units" and val < 1):
                 continue
             items.append(
@@ -687,15 +692,19 @@ class MapBuilder:
         if items:
             self.key.insert(0, _KeyGroup(f"Route width, {unit}", items))
 
-    def set_focus(self, lon: np.ndarray, lat: np.ndarray) -> None:
-        """Fit the first view to these points too (the whole network stays one click away)."""
+    def set_focus(self, lon: np.ndarray, lat: np.ndarray, label: str | None = None) -> None:
+        """Fit the first view to these points too (the whole network stays one click away);
+        ``label`` names the button that returns to them (default: what the view shows)."""
         self.focus_pts.append(self.proj(lon, lat))
+        if label is not None:
+            self.focus_label = label
 
     # ------------------------------------------------------------------ output
     def focus_points(self) -> tuple[np.ndarray, np.ndarray, str]:
         """Return the points the first view fits, and what they are."""
         pts = self.change_pts + self.focus_pts
         what = "Where it changed" if self.change_pts else "Where the flow goes"
+        what = getattr(self, "focus_label", None) or what
         if not self.change_pts:
             pts = pts + self.extent_pts
         if not pts:

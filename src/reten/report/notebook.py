@@ -181,19 +181,12 @@ def comparison_map(cmp: ComparisonResult, *, basemap: str | None = None) -> Map:
 
 def game_html(g: Any) -> str:
     """Return the HTML summary of a security game: bounds, value of randomisation, coverage."""
+    from reten.report.game import key_figures
+
     return _box(
         f"Security game: {g.checkpoints} randomised checkpoints on {g.site_kind}",
         [
-            kpis(
-                [
-                    ("value, kg/month", f"{g.value:,.2f}"),
-                    ("lower bound", f"{g.lower_bound:,.2f}"),
-                    ("upper bound", f"{g.upper_bound:,.2f}"),
-                    ("best fixed plan", f"{g.pure_value:,.2f}"),
-                    ("value of randomisation", f"{g.value_of_randomisation:+,.2f}"),
-                    ("status", g.status),
-                ]
-            ),
+            kpis(key_figures(g.raw)),
             table(g.coverage, floatfmt="{:,.4f}"),
         ],
     )

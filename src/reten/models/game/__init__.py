@@ -167,8 +167,12 @@ def solve_game(
         tol=1e-9,
         start=units,
     )
-    pure_sites = np.flatnonzero(pure.units > 0)
-    p_val = pure_value(inst, pure_sites)
+    # the pure incumbent: the best of the optimizer's plan and the k-set it started from
+    # (an optimizer stopped by its time limit may return less than its start)
+    cands = [np.flatnonzero(pure.units > 0)] + ([np.asarray(start)] if start is not None else [])
+    vals = [pure_value(inst, c) for c in cands]
+    pure_sites = cands[int(np.argmax(vals))]
+    p_val = max(max(vals), 0.0)
     if p_val > res.lower_bound:
         # the fixed plan guarantees more than the mixed one found (a run stopped early):
         # return the fixed plan, so that randomising is never reported as a loss
@@ -183,13 +187,33 @@ def solve_game(
             probability=np.ones(1),
             coverage=cov,
         )
+    # the pure optimum is a mixed strategy: it is at most the game's upper bound
+    if pure.status == "optimal":
+        p_up = p_val
+    else:
+        ub = float(pure.upper_bound)
+        p_up = max(min(ub if not math.isnan(ub) else math.inf, res.upper_bound), p_val)
+    units = np.zeros(sites.size, dtype=np.int64)
+    units[pure_sites] = 1
+    notes = []
+    if k >= sites.size:
+        notes.append(
+            f"K = {k} but only {sites.size} {sites.kind} site(s): every site covered every "
+            "day, nothing to randomise"
+        )
+    if not (inst.p > 0).any():
+        notes.append(
+            "every unit detects with p = 0: checkpoints intercept nothing; the value is "
+            "the scenario's own enforcement"
+        )
     return replace(
         res,
+        notes=tuple(notes),
         seconds=t_game,
         pure_value=p_val,
-        pure_upper=max(pure.upper_bound, pure.objective_value, p_val),
-        pure_status=pure.status,
-        pure_units=pure.units,
+        pure_upper=p_up,
+        pure_status=pure.status if p_up > p_val else "optimal",
+        pure_units=units,
         pure_seconds=pure.seconds,
     )
 

@@ -27,7 +27,7 @@ from reten.models.game.defender import best_response_milp, greedy, swap_neighbou
 from reten.models.game.instance import GameInstance
 from reten.models.game.marginals import comb_sample, marginal_lp
 from reten.models.game.master import Master
-from reten.models.game.result import GameSolution
+from reten.models.game.result import GameSolution, _nonneg
 from reten.models.game.strategies import KSets, Routes, capture
 from reten.models.game.warmstart import cut_ksets
 
@@ -66,8 +66,18 @@ def double_oracle(
     K, R = KSets(inst.n_sites), Routes(inst.n_sites)
     master = Master(inst.volume)
 
-    best_lb, best_sets, best_prob = -math.inf, [np.zeros(0, np.int64)], np.ones(1)
+    # the empty schedule guarantees the scenario's own interception (>= 0): a valid start
+    base_value = max(pure_value(inst, np.zeros(0, np.int64)), 0.0)
+    best_lb, best_sets, best_prob = (
+        base_value,
+        [np.zeros(0, np.int64)],
+        np.ones(1),
+    )
     best_ub = total
+    # the least upper bound certified by an attacker's mixed strategy (a master's duals
+    # against an exact defender best response): the run stops only when this one meets
+    # the lower bound, so that the routes reported are an equilibrium strategy
+    routes_ub = math.inf
     for s in start_sets or []:
         K.add(s)
         v = pure_value(inst, s)
@@ -76,9 +86,10 @@ def double_oracle(
     if warm_start:
         for s in cut_ksets(inst):
             K.add(s)
+    if warm_start and time.perf_counter() < deadline:
         # the LP over marginals (Tsai et al. 2010): its value bounds the game's from above,
         # and comb sampling of its marginals gives k-sets, often the equilibrium's support
-        c, lp = marginal_lp(inst)
+        c, lp = marginal_lp(inst, time_limit=max(deadline - time.perf_counter(), 1e-3))
         best_ub = min(best_ub, lp * (1 + LP_TOL) + LP_TOL)
         comb_sets, comb_prob = comb_sample(c, k)
         for s in comb_sets:
@@ -140,12 +151,13 @@ def double_oracle(
             for i, b in enumerate(better):
                 if b is not None and 1.0 - b[0] < z[i] - tol and R.add(i, b[1], b[2], b[3]):
                     new_routes.append(len(R) - 1)
-            remaining = max(deadline - time.perf_counter(), 1.0)
+            remaining = max(deadline - time.perf_counter(), 0.05)
             m_sites, m_val, up = best_response_milp(
                 hits, base_r, y, w, k, start=g_sites, time_limit=remaining
             )
-            if up < best_ub:
-                best_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(y))
+            if up < routes_ub:
+                routes_ub, best_y, best_y_rows = up, y.copy(), np.arange(len(y))
+            best_ub = min(best_ub, up)
             if m_val > value + tol * max(1.0, total) and K.add(m_sites):
                 new_sets.append(len(K) - 1)
             exact_round = True
@@ -164,7 +176,7 @@ def double_oracle(
                 time.perf_counter() - t0,
             )
         )
-        if best_ub - best_lb <= gap * max(abs(best_ub), 1e-12):
+        if max(routes_ub, best_lb) - best_lb <= gap * max(abs(best_ub), 1e-12):
             status = "optimal"
             break
         if time.perf_counter() >= deadline:
@@ -182,9 +194,21 @@ def double_oracle(
     cov = np.zeros(inst.n_sites)
     for s, pr in zip(best_sets, best_prob, strict=True):
         cov[s] += pr
+    routes_upper = routes_ub
     if not best_y.any():
-        # the upper bound came from the marginal LP: show the last master's attacker
+        # the upper bound came from the marginal LP (e.g. a run of one iteration): report
+        # the last master's attacker strategy, and certify what it concedes with an exact
+        # defender best response (a valid upper bound on the game too)
         best_y, best_y_rows = y, np.arange(y.size)
+        # y prices the master's rows: the routes found before its last solve
+        hits, base_r = R.hits(best_y_rows), np.array(R.base)[best_y_rows]
+        g_sites, _ = greedy(hits, base_r, y, w, k)
+        remaining = max(deadline - time.perf_counter(), 0.05)
+        _, _, routes_upper = best_response_milp(
+            hits, base_r, y, w, k, start=g_sites, time_limit=remaining
+        )
+        if routes_upper < best_ub:
+            best_ub = max(routes_upper, best_lb)
     keep = np.flatnonzero(best_y > 0)
     rows = best_y_rows[keep]
     r_orig = np.array(R.origin, dtype=np.int64)[rows] if rows.size else np.zeros(0, np.int64)
@@ -192,9 +216,9 @@ def double_oracle(
     order = np.argsort(-best_prob, kind="stable")
     return GameSolution(
         k=k,
-        value=best_lb,
-        lower_bound=best_lb,
-        upper_bound=best_ub,
+        value=_nonneg(best_lb),
+        lower_bound=_nonneg(best_lb),
+        upper_bound=_nonneg(best_ub),
         status=status,
         seconds=time.perf_counter() - t0,
         iterations=it,
@@ -207,6 +231,8 @@ def double_oracle(
         routes_probability=r_prob,
         routes_arcs=[R.arcs[r] for r in rows.tolist()],
         routes_sites=[R.sites[r] for r in rows.tolist()],
+        routes_upper=_nonneg(max(routes_upper, best_lb)),
+        base_value=_nonneg(base_value),
         log=log,
         sites=inst.sites,
     )

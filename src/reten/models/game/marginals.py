@@ -12,18 +12,21 @@ game's value.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from reten.highs import quiet_highs
 from reten.models.game.instance import GameInstance
 
 
-def marginal_lp(inst: GameInstance) -> tuple[np.ndarray, float]:
+def marginal_lp(inst: GameInstance, time_limit: float = math.inf) -> tuple[np.ndarray, float]:
     """Return (marginals c (S,), the LP's approximate value, kg/month).
 
     The LP value is an upper bound on the game's value (each route's approximate
     interception is at least its true expected interception under any strategy with
-    these marginals).
+    these marginals). Stopped by ``time_limit`` (seconds) before optimality, it returns
+    the marginals it has and the trivial bound (the total volume).
     """
     import highspy
 
@@ -71,9 +74,13 @@ def marginal_lp(inst: GameInstance) -> tuple[np.ndarray, float]:
     for i, v in enumerate(inst.origin.tolist()):
         zc = s_cnt + n + 1 + i
         h.addRow(-inf, 0.0, 2, np.array([zc, s_cnt + v], dtype=np.int32), np.array([1.0, -1.0]))
+    if math.isfinite(time_limit):
+        h.setOptionValue("time_limit", float(time_limit))
     h.run()
     x = np.asarray(h.getSolution().col_value)
-    c = np.clip(x[:s_cnt], 0.0, 1.0)
+    c = np.clip(x[:s_cnt], 0.0, 1.0) if x.size >= s_cnt else np.zeros(s_cnt)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return c, float(inst.volume.sum())  # no proof: only the trivial bound holds
     return c, float(h.getInfo().objective_function_value)
 
 

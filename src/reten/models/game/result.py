@@ -46,7 +46,17 @@ class GameSolution:
         The attacker's mixed strategy: origin index (into ``origin_node``) and probability
         of each route in its support; ``routes_arcs`` their extended arcs. It is the one
         that certifies the upper bound, except when the bound came from the LP over
-        marginals (then the last restricted master's).
+        marginals (then the last restricted master's, certified by an exact defender best
+        response). Never empty: every origin has its routes, probabilities summing to 1.
+    notes : tuple of str
+        One-line remarks on a degenerate instance (more units than sites; units that
+        detect nothing), shown on the console, in the report and in the JSON.
+    base_value : float
+        What the scenario's own enforcement intercepts with no unit placed (kg/month): the
+        empty schedule's value, included in ``value`` and every bound.
+    routes_upper : float
+        What the attacker's mixed strategy concedes at most against any k-set (kg/month):
+        an upper bound on the game's value, ``>= upper_bound``.
     log : list of tuples
         One row per iteration (:data:`LOG_COLUMNS`): the bounds are the best so far, so
         ``lower_bound <= upper_bound`` on every row.
@@ -72,6 +82,9 @@ class GameSolution:
     routes_arcs: list[np.ndarray]
     routes_sites: list[np.ndarray]
     log: list[tuple[float, ...]] = field(default_factory=list)
+    routes_upper: float = math.nan
+    base_value: float = 0.0
+    notes: tuple[str, ...] = ()
     pure_value: float = math.nan
     pure_upper: float = math.nan
     pure_status: str = ""
@@ -87,16 +100,38 @@ class GameSolution:
         return (self.upper_bound - self.lower_bound) / den
 
     @property
-    def value_of_randomisation(self) -> float:
-        """``value - pure_value``: what randomising adds to the best fixed plan (kg/month).
+    def proven(self) -> bool:
+        """True when the game's bounds met (status ``optimal`` or ``converged``)."""
+        return self.status in ("optimal", "converged")
 
-        Never negative: the pure optimum's k-set is one of the mixed strategies searched,
-        and the returned one guarantees at least as much.
+    @property
+    def pure_proven(self) -> bool:
+        """True when the pure-strategy optimum is proven (its bounds meet)."""
+        return self.pure_upper - self.pure_value <= 1e-9 * max(1.0, abs(self.pure_upper))
+
+    @property
+    def value_of_randomisation(self) -> float:
+        """What randomising certainly adds to the best fixed plan (kg/month, >= 0).
+
+        ``lower_bound - pure_upper`` clamped at 0: the certified lower end of
+        :attr:`value_of_randomisation_bounds`. When both the game and the pure optimum are
+        proven it is ``value - pure_value``; otherwise the true value may be larger, up to
+        the upper end of the bounds.
         """
-        return self.value - self.pure_value
+        return _nonneg(self.lower_bound - self.pure_upper)
 
     @property
     def value_of_randomisation_bounds(self) -> tuple[float, float]:
         """Certified bounds on the true value of randomisation: ``(lower_bound -
-        pure_upper, upper_bound - pure_value)``."""
-        return self.lower_bound - self.pure_upper, self.upper_bound - self.pure_value
+        pure_upper, upper_bound - pure_value)``, each clamped at 0 (randomising never
+        loses: a fixed plan is a mixed strategy)."""
+        return (
+            _nonneg(self.lower_bound - self.pure_upper),
+            _nonneg(self.upper_bound - self.pure_value),
+        )
+
+
+def _nonneg(x: float) -> float:
+    """Return ``max(x, 0.0)`` as a float, never ``-0.0``; NaN stays NaN."""
+    x = float(x)
+    return x if x > 0 or math.isnan(x) else 0.0

@@ -1,0 +1,364 @@
+"""Unproven figures of the game are never presented as exact (issue 12 review).
+
+The pure-strategy optimum or the game itself may stop at a time limit; then every
+output (console line, report, JSON) says so, the value of randomisation is a certified
+range, and the game's lower bound is never below what a fixed plan (or no plan) already
+guarantees. Checked against the enumeration oracle of ``test_game``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reten
+import reten.models.interdiction as interdiction
+from reten.errors import InputError
+from reten.models.game import build_instance, solve_game
+from reten.models.interdiction import build_sites
+from reten.models.interdiction.result import InterdictionResult
+from reten.report.game import headline, result_json
+from test_game import oracle_value, small_games, two_routes
+
+
+def _stopped_optimizer(monkeypatch):
+    """Make the pure optimum stop at its time limit with nothing found (as a 0.01 s run
+    on the demo does): no units, status time_limit, no finite upper bound."""
+    real = interdiction.optimize
+
+    def stopped(net, problem, sites, budget, **kw):
+        r = real(net, problem, sites, budget, **kw)
+        return InterdictionResult(
+            objective=r.objective,
+            method=r.method,
+            budget=r.budget,
+            units=np.zeros_like(r.units),
+            objective_value=0.0,
+            lower_bound=0.0,
+            upper_bound=math.inf,
+            seconds=r.seconds,
+            status="time_limit",
+            sites=r.sites,
+        )
+
+    monkeypatch.setattr(interdiction, "optimize", stopped)
+
+
+def three_routes():
+    """Three disjoint roads of unequal detection from one origin to one crossing: the
+    best fixed unit (k=1) is avoided, so the pure optimum is 0 and the game's value > 0."""
+    net = reten.network.model.Network.from_arcs(
+        np.array([0, 0, 0, 1, 2, 3]),
+        np.array([1, 2, 3, 4, 4, 4]),
+        np.ones(6),
+        np.zeros(5),
+        np.zeros(5),
+    )
+    p = reten.problem.Problem(
+        net.length_m.copy(),
+        np.zeros(6),
+        np.array([4]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([0]),
+        np.ones(1),
+    )
+    return net, p
+
+
+def test_an_unproven_pure_optimum_is_a_range_everywhere(monkeypatch):
+    _stopped_optimizer(monkeypatch)
+    net, p = two_routes()
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 2, gap=0)
+    # two units cover both roads: the game is 0.5 and the support's k-set is a fixed plan
+    # that guarantees it, so the pure incumbent is not the optimizer's empty answer
+    assert r.pure_value == pytest.approx(0.5)
+    assert r.value_of_randomisation == pytest.approx(0.0, abs=1e-12)
+    r1 = solve_game(net, p, sites, 1, gap=0)
+    assert r1.proven and not r1.pure_proven and r1.pure_status == "time_limit"
+    # the pure optimum is at most the game's value: its upper bound is finite
+    assert r1.pure_upper == pytest.approx(0.25)
+    lo, hi = r1.value_of_randomisation_bounds
+    assert lo == 0.0 and hi == pytest.approx(0.25) and r1.value_of_randomisation == 0.0
+    line = headline(r1)
+    assert "NOT PROVEN" in line and "0.00 .. 0.25" in line and "adds +0.25" not in line
+    doc = result_json(r1, pd_coverage(r1), None, None)
+    assert doc["pure_proven"] is False and doc["value_of_randomisation_proven"] is False
+    assert doc["value_of_randomisation_lower"] == 0.0
+    assert doc["value_of_randomisation_upper"] == pytest.approx(0.25)
+    json.dumps(doc, allow_nan=False)  # no inf, no NaN
+
+
+def pd_coverage(sol):
+    import pandas as pd
+
+    return pd.DataFrame({"site": [], "probability": [], "name": []})
+
+
+def test_the_api_report_and_json_say_not_proven(monkeypatch, tmp_path):
+    _stopped_optimizer(monkeypatch)
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5)
+    assert g.pure_status == "time_limit"
+    out = g.write(tmp_path / "g")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "NOT PROVEN" in html and "certified range" in html
+    doc = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    assert doc["pure_proven"] is False
+    lo, hi = doc["value_of_randomisation_bounds"]
+    assert 0 <= lo == doc["value_of_randomisation"] <= hi
+    assert doc["pure_upper_bound"] <= doc["upper_bound"] + 1e-9
+
+
+@given(data=st.data())
+@settings(max_examples=8, deadline=None)
+def test_stopped_bounds_are_certified_and_never_negative(data):
+    net, prob, sites, k = data.draw(small_games("arcs"))
+    try:
+        build_instance(net, prob, sites, k)
+    except InputError:
+        return
+    best, pure = oracle_value(net, prob, sites, k)
+    for warm in (True, False):
+        r = solve_game(
+            net, prob, sites, k, gap=0.0, time_limit=1e-3, pure_time_limit=1e-3, warm_start=warm
+        )
+        tol = 1e-7 * max(1.0, best)
+        for x in (r.lower_bound, r.upper_bound, r.value, r.pure_value, r.pure_upper):
+            assert math.isfinite(x) and x >= 0 and math.copysign(1, x) > 0
+        # the game's lower bound is at least what the best fixed plan found guarantees
+        assert r.lower_bound >= r.pure_value - 1e-12
+        assert r.pure_value - tol <= pure <= r.pure_upper + tol
+        lo, hi = r.value_of_randomisation_bounds
+        assert 0 <= lo <= hi and lo == r.value_of_randomisation
+        assert lo - tol <= max(best - pure, 0.0) <= hi + tol
+
+
+@given(data=st.data())
+@settings(max_examples=10, deadline=None)
+def test_the_attackers_mixed_routes_are_always_reported_and_certify(data):
+    import itertools
+
+    from reten.models.game.defender import interception
+    from reten.models.game.strategies import Routes
+
+    net, prob, sites, k = data.draw(small_games(data.draw(st.sampled_from(["arcs", "nodes"]))))
+    try:
+        inst = build_instance(net, prob, sites, k)
+    except InputError:
+        return
+    best, _ = oracle_value(net, prob, sites, k)
+    for tl in (60.0, 1e-3):
+        r = solve_game(net, prob, sites, k, gap=1e-9, time_limit=tl)
+        # every origin that plays has routes, with probabilities summing to 1
+        tot = np.bincount(r.routes_origin, weights=r.routes_probability, minlength=inst.origin.size)
+        assert np.allclose(tot, 1.0), (tot, r.iterations)
+        # what the routes concede, by brute force over every k-set (not the MILP)
+        rt = Routes(inst.n_sites)
+        for o, s, a in zip(r.routes_origin, r.routes_sites, r.routes_arcs, strict=True):
+            rt.add(int(o), inst.route_base(a), s, a)
+        beta = r.routes_probability * inst.volume[r.routes_origin]
+        base = np.array([inst.route_base(a) for a in r.routes_arcs])
+        conc = max(
+            interception(rt.hits(), base, beta, inst.logsurv, np.array(c, dtype=np.int64))
+            for c in itertools.combinations(range(inst.n_sites), min(k, inst.n_sites))
+        )
+        tol = 1e-7 * max(1.0, best)
+        assert best - tol <= conc <= r.routes_upper + tol
+        assert r.upper_bound <= r.routes_upper + tol
+
+
+def test_a_one_iteration_run_reports_the_routes():
+    sc = reten.Scenario.from_toml(
+        reten.__path__[0] + "/data/demo/baseline.toml"  # type: ignore[attr-defined]
+    )
+    g = reten.game(sc, checkpoints=3)
+    assert g.raw.iterations >= 1 and len(g.routes) > 0
+    assert set(g.raw.routes_origin.tolist()) == set(range(g.raw.origin_node.size))
+    assert g.raw.routes_upper >= g.upper_bound - 1e-9
+
+
+CUT = """name = "cut"
+seed = 1
+[network]
+default = true
+[[origins]]
+municipality = "Culiacán"
+volume_kg = 400
+[[origins]]
+municipality = "Badiraguato"
+volume_kg = 200
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "culiacan"]
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "mocorito"]
+[[enforcement]]
+type = "closure"
+arc = ["badiraguato", "gpecalvo"]
+"""
+
+
+@pytest.mark.parametrize("command", ["game", "optimize"])
+def test_an_origin_left_out_is_named_in_one_line_and_in_the_report(tmp_path, command):
+    import os
+    import subprocess
+    import sys
+
+    sc = tmp_path / "cut.toml"
+    sc.write_text(CUT, encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["--checkpoints", "2"] if command == "game" else ["--budget", "1", "--no-curve"]
+    env = {**os.environ, "PYTHONWARNINGS": "error::RuntimeWarning"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reten",
+            command,
+            str(sc),
+            *args,
+            "--time-limit",
+            "3",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if "left out" in ln]
+    assert len(lines) == 1 and "Badiraguato (200 kg/month)" in lines[0], proc.stderr
+    assert "Warning" not in proc.stderr and "invalid value" not in proc.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    box = html[html.index('id="assumptions"') : html.index("</section>")]
+    assert "Left out" in box and "Badiraguato" in box
+    played = box[box.index("Origins and volumes") : box.index("Left out")]
+    assert "Badiraguato" not in played and "Culiacán" in played
+
+
+def test_the_game_report_states_its_own_trafficker_model(tmp_path):
+    # analytic: two roads with own enforcement 0.2 and 0.1 -> 0.1 seized with no unit
+    net, p = two_routes()
+    p.arc_logsurv[:] = [-math.log(0.8), -math.log(0.9), 0.0, 0.0]
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 1, gap=0)
+    assert r.base_value == pytest.approx(0.1)
+    sc = reten.Scenario.from_dict(
+        {
+            "origins": [{"state": "Sinaloa", "volume_kg": 90}],
+            "enforcement": [{"type": "crackdown", "regions": ["Sonora"], "p_detect": 0.3}],
+        }
+    )
+    g = reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.5)
+    html = (g.write(tmp_path / "g") / "report.html").read_text(encoding="utf-8")
+    box = html[html.index('id="assumptions"') : html.index("</section>")]
+    assert "least expected interception" in box and "least-cost (Dell 2015)" not in box
+    assert "K = 2 units" in box and "p = 0.5 (source: --p-detect)" in box
+    assert f"{g.raw.base_value:,.2f} kg/month" in box and "own enforcement" in box
+
+
+def test_more_units_than_sites_or_no_detection_is_said_and_limits_match_the_cli():
+    net, p = two_routes()
+    sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
+    r = solve_game(net, p, sites, 30, gap=0)
+    assert r.notes == (
+        "K = 30 but only 2 arcs site(s): every site covered every day, nothing to randomise",
+    )
+    assert r.value == pytest.approx(0.5) and r.value_of_randomisation == 0.0
+    doc = result_json(r, pd_coverage(r), None, None)
+    assert doc["notes"] == list(r.notes)
+    zero = solve_game(net, p, build_sites(net, p, "arcs", delay=0.0, p_detect=0.0), 1)
+    assert any("p = 0" in n for n in zero.notes) and zero.value == 0.0
+    assert solve_game(net, p, sites, 1).notes == ()
+    sc = {"origins": [{"state": "Sinaloa", "volume_kg": 90}]}
+    for kw in (
+        {"checkpoints": 10**9},
+        {"checkpoints": 1001},
+        {"checkpoints": 1, "schedules": 10**7},
+    ):
+        with pytest.raises(
+            InputError, match=next(iter(kw)) if "schedules" not in kw else "schedules"
+        ):
+            reten.game(sc, **kw)
+
+
+def test_summary_is_a_dict_and_to_json_is_its_text():
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, schedules=1000)
+    assert isinstance(g.summary, dict) and json.loads(g.to_json()) == json.loads(
+        json.dumps(g.summary)
+    )
+    assert g.summary["schedules_count"] == 1000 and len(g.to_json()) < 20_000
+    opt = reten.optimize(sc, budget=1, sites="crossings", curve=False)
+    assert isinstance(opt.summary, dict) and json.loads(opt.to_json())["status"]
+
+
+def test_provenance_records_the_effective_pure_time_limit():
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, time_limit_s=30)
+    assert g.provenance["pure_time_limit_s"] == 30.0
+    h = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, pure_time_limit_s=7)
+    assert h.provenance["pure_time_limit_s"] == 7.0
+
+
+def test_a_stopped_marginal_lp_gives_only_the_trivial_bound():
+    from reten.models.game.marginals import marginal_lp
+
+    net, p = two_routes()
+    inst = build_instance(net, p, build_sites(net, p, "arcs", delay=0.0, p_detect=0.5), 1)
+    c, lp = marginal_lp(inst)
+    assert lp == pytest.approx(0.25) and c.sum() <= 1 + 1e-9  # p / 2 on either road
+    _, stopped = marginal_lp(inst, time_limit=1e-12)
+    assert stopped in (pytest.approx(0.25), 1.0)  # solved at once, or the trivial bound
+
+
+def test_report_cosmetics_legends_span_the_data_and_routes_are_ordered(tmp_path):
+    import pandas as pd
+
+    from reten.report.maps import _fmt
+
+    sc = reten.Scenario.from_dict(
+        {
+            "origins": [
+                {"municipality": "Culiacán", "volume_kg": 400},
+                {"municipality": "Badiraguato", "volume_kg": 50},
+            ]
+        }
+    )
+    g = reten.game(sc, checkpoints=2, sites="arcs", p_detect=0.5, time_limit_s=5)
+    out = g.write(tmp_path / "g")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Where it changed" not in html  # nothing changes in a game
+    assert "400 kg/month" in html and "50 kg/month" in html  # origins: max and min
+    cov = g.coverage.probability
+    assert f"{_fmt(float(cov.max()))} probability" in html
+    assert f"{_fmt(float(cov.min()))} probability" in html
+    rts = pd.read_csv(out / "routes.csv", dtype=str, keep_default_na=False)
+    assert list(rts.columns) == [
+        "origin",
+        "probability",
+        "crossing",
+        "sites_in_route_order",
+        "n_road_arcs",
+    ]
+    inst_sites = g.raw.sites
+    for row, arcs in zip(rts.itertuples(), g.raw.routes_arcs, strict=True):
+        # independent order: the route's arcs walked from the origin, each arc's site
+        inc = inst_sites.incidence.tocoo()
+        site_of = dict(zip(inc.col.tolist(), inc.row.tolist(), strict=True))
+        seen: list[str] = []
+        for e in arcs.tolist():
+            if e in site_of and str(inst_sites.label[site_of[e]]) not in seen:
+                seen.append(str(inst_sites.label[site_of[e]]))
+        assert row.sites_in_route_order == ";".join(seen)
+        assert int(row.n_road_arcs) == arcs.size - 1
