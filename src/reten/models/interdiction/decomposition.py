@@ -204,16 +204,13 @@ def benders(
     if warm is not None:
         warm["key"] = (objective, id(sites))
         warm.setdefault("cuts", []).extend(cuts)
-    ub = max(ub, lb)
-    return InterdictionResult(
+    return InterdictionResult.incumbent(
         objective=objective,
         method="decomposition",
         budget=budget,
         units=best_n,
-        objective_value=lb,
         lower_bound=lb,
         upper_bound=ub,
-        seconds=0.0,
         status=status,
         log=log,
     )
@@ -435,16 +432,13 @@ def covering(
                     status = "optimal"
                 log.append((it + 1, lb, ub, time.perf_counter() - t0))
             break
-    ub = max(ub, lb)
-    return InterdictionResult(
+    return InterdictionResult.incumbent(
         objective="cost",
         method="decomposition",
         budget=budget,
         units=best_n,
-        objective_value=lb,
         lower_bound=lb,
         upper_bound=ub,
-        seconds=0.0,
         status=status,
         log=log,
     )

@@ -100,15 +100,13 @@ def greedy_with_bound(
     ub = max(lp.upper_bound, val)
     log = [(1, val, ub, time.perf_counter() - t0)]
     status = "optimal" if bounds_met(val, ub, 1e-6) else "feasible"
-    return InterdictionResult(
+    return InterdictionResult.incumbent(
         objective=objective,
         method="greedy",
         budget=budget,
         units=n,
-        objective_value=val,
         lower_bound=val,
         upper_bound=ub,
-        seconds=0.0,
         status=status,
         log=log,
     )

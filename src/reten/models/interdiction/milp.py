@@ -155,16 +155,13 @@ def dual_milp(
                 np.array([base_cols + i, pi_cols[i]], dtype=np.int32),
                 np.array([1.0, -slope]),
             )
-    ub = max(ub, lb)
-    return InterdictionResult(
+    return InterdictionResult.incumbent(
         objective=objective,
         method="milp" if not relax else "lp",
         budget=budget,
         units=best,
-        objective_value=lb,
         lower_bound=lb,
         upper_bound=ub,
-        seconds=0.0,
         status=status,
         log=log,
     )

@@ -36,6 +36,35 @@ class InterdictionResult:
     sites: Sites | None = None
     baseline: float = math.nan
 
+    @classmethod
+    def incumbent(
+        cls,
+        *,
+        objective: str,
+        method: str,
+        budget: float,
+        units: np.ndarray,
+        lower_bound: float,
+        upper_bound: float,
+        status: str,
+        log: list[tuple[int, float, float, float]],
+    ) -> InterdictionResult:
+        """Return a method's answer: the incumbent ``units`` worth ``lower_bound`` (checked by
+        the follower) and a proven ``upper_bound`` (raised to the incumbent's value when a
+        solver's tolerance left it below); ``seconds`` are filled in by the caller."""
+        return cls(
+            objective=objective,
+            method=method,
+            budget=budget,
+            units=units,
+            objective_value=lower_bound,
+            lower_bound=lower_bound,
+            upper_bound=max(upper_bound, lower_bound),
+            seconds=0.0,
+            status=status,
+            log=log,
+        )
+
     @property
     def gap(self) -> float:
         """Relative gap between the bounds."""
