@@ -318,8 +318,6 @@ def test_labs_relocate_through_the_relocation_model():
 
 def test_bad_policy_and_parameters_are_one_line_errors():
     net, prob = two_route_net((0.1, 0.1), 0.1)
-    with pytest.raises(InputError, match="issue 12"):
-        run_dynamics(net, prob, months=1, seeds=run_seeds(0, 1), policy="game")
     with pytest.raises(InputError, match="valid: static"):
         run_dynamics(net, prob, months=1, seeds=run_seeds(0, 1), policy="random")
     with pytest.raises(InputError, match=r"dynamics.learning_rate: 2 is not valid"):
@@ -403,10 +401,42 @@ def test_cli_simulate_writes_the_series_and_refuses_bad_input(tmp_path):
     assert foreign.returncode == 2 and "--overwrite" in foreign.stderr
     assert foreign.stderr.count("\n") == 1
     for extra, msg in (
-        (["--policy", "game"], "issue 12"),
+        (["--policy", "gme"], "static, reactive, optimize, game"),
         (["--param", "learning_rate=2"], "learning_rate"),
         (["--param", "units"], "NAME=VALUE"),
     ):
         bad = run_cli(*args, *extra, "-o", str(tmp_path / "bad"))
         assert bad.returncode == 2 and msg in bad.stderr and bad.stderr.count("\n") == 1
         assert not (tmp_path / "bad").exists()
+
+
+def test_game_policy_draws_the_games_schedule_each_month():
+    """The game policy: each month one k-set drawn from the security game's mixed strategy."""
+    from reten.models.dynamics import _Setting
+    from reten.models.game import solve_game
+    from reten.models.interdiction import build_sites
+    from reten.sweep.simulate import prepare
+
+    _, net, prob = prepare(demo("sinaloa_surge.toml"))
+    par = DynamicsParams(units=2)
+    s = _Setting(net, prob, "game", par, None)
+    assert s.game_probability is not None and abs(s.game_probability.sum() - 1) < 1e-9
+    # the support's expected extra risk equals the game's marginal coverage, site by site
+    sites = build_sites(net, prob, "arcs", delay=0.0, p_detect=par.unit_p_detect)
+    sol = solve_game(
+        net, prob, sites, 2, time_limit=60.0, pure_time_limit=5.0, pure_method="greedy"
+    )
+    expected = np.asarray(sites.incidence.T @ (sites.logsurv * sol.coverage))
+    mean = sum(p * e for p, e in zip(s.game_probability, s.game_extra, strict=True))
+    np.testing.assert_allclose(mean, expected, atol=1e-9)
+    # monthly draws: frequencies converge to the probabilities (seeded)
+    rng = np.random.default_rng(3)
+    n = 20_000
+    got = np.zeros(s.game_probability.size)
+    for _ in range(n):
+        extra, units = s.game_draw(rng)
+        assert units == 2
+        got[next(j for j, e in enumerate(s.game_extra) if e is extra)] += 1
+    assert np.abs(got / n - s.game_probability).max() < 4 * np.sqrt(0.25 / n)
+    out = run_dynamics(net, prob, months=3, seeds=run_seeds(1, 2), policy="game", params=par)
+    assert (out["units_deployed"] == 2).all()

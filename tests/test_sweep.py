@@ -84,7 +84,7 @@ def test_key_paths_and_grid_errors(tmp_path):
         '"enforcement[0].p_detect" = [1.5]': r"enforcement\[0\].p_detect\" = 1.5: .*p_detect",
         '"enforcment[0].p_detect" = [0.1]': r'"enforcment\[0\].p_detect" = 0.1: .*enforcment',
         "risk_wieght = [1.0]": "unknown key.*a grid key is policy, seed, a dynamics parameter",
-        'policy = ["game"]': "issue 12",
+        'policy = ["gme"]': "policy 'gme' unknown",
         "units = [-1]": "units",
         'risk_weight = "high"': "non-empty list",
     }

@@ -76,7 +76,7 @@ from reten.network.model import Network
 from reten.problem import Problem
 
 POLICIES = ("static", "reactive", "optimize", "game")
-"""Defender policies; ``game`` needs the security game (``reten game``, issue 12)."""
+"""Defender policies; ``game`` draws each month's roads from the security game's schedule."""
 
 SERIES_COLUMNS = (
     "run",
@@ -260,12 +260,7 @@ def run_seeds(seed: int, runs: int | Sequence[int]) -> list[np.random.SeedSequen
 
 
 def check_policy(policy: str) -> None:
-    """Raise InputError unless ``policy`` is one of the policies that can run now."""
-    if policy == "game":
-        raise InputError(
-            "policy 'game' needs the security game (`reten game`, issue 12), which does not "
-            "exist yet; valid now: static, reactive, optimize"
-        )
+    """Raise InputError unless ``policy`` is one of :data:`POLICIES`."""
     if policy not in POLICIES:
         raise InputError(f"policy '{policy}' unknown; valid: static, reactive, optimize, game")
 
@@ -467,6 +462,10 @@ class _Setting:
         self.initial_units = np.zeros(0, dtype=np.int64)
         self.sites: Any = None
         self.month0_plan: tuple[np.ndarray, int] | None = None
+        self.game_extra: list[np.ndarray] = []
+        self.game_probability: np.ndarray | None = None
+        if policy == "game" and params.units > 0:
+            self._solve_game()
         if policy == "reactive" and params.units > 0 and self.fine_rows.size:
             plan = solve_routes(net, problem)
             ok = plan.origin_crossing >= 0
@@ -581,6 +580,40 @@ class _Setting:
         extra = np.asarray(self.sites.incidence.T @ (self.sites.logsurv * res.units))
         return extra, int(res.units.sum())
 
+    def _solve_game(self) -> None:
+        """The ``game`` policy's schedule: the security game's mixed strategy over k-sets of
+        roads (``units`` units, each adding ``unit_p_detect``), solved once on the static
+        problem; each month draws one k-set from it (Jain et al. 2011; ``reten game``)."""
+        from reten.models.game import solve_game
+        from reten.models.interdiction import build_sites
+
+        sites = build_sites(
+            self.net, self.problem, "arcs", delay=0.0, p_detect=self.params.unit_p_detect
+        )
+        k = min(int(self.params.units), int(sites.logsurv.size))
+        sol = solve_game(
+            self.net,
+            self.problem,
+            sites,
+            k,
+            time_limit=60.0,
+            pure_time_limit=5.0,
+            pure_method="greedy",
+        )
+        for s in sol.sets:
+            on = np.zeros(sites.logsurv.size)
+            on[np.asarray(s, dtype=np.int64)] = 1.0
+            self.game_extra.append(np.asarray(sites.incidence.T @ (sites.logsurv * on)))
+        prob = np.clip(np.asarray(sol.probability, dtype=float), 0.0, None)
+        self.game_probability = prob / prob.sum()
+        self.game_units = [int(len(s)) for s in sol.sets]
+
+    def game_draw(self, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+        """This month's schedule: one k-set drawn from the game's mixed strategy."""
+        assert self.game_probability is not None
+        j = int(rng.choice(self.game_probability.size, p=self.game_probability))
+        return self.game_extra[j], self.game_units[j]
+
     def believed(self, wb: np.ndarray, lab_node: np.ndarray) -> Problem:
         """The problem as the traffickers believe it: risk = belief, origins = labs now."""
         return replace(
@@ -626,6 +659,8 @@ def _run(
                 units = s.top(seized_region_last, flow_region_last, units)
             extra = s.extra_from_regions(units)
             n_units = int(units.size)
+        elif s.policy == "game" and s.game_probability is not None:
+            extra, n_units = s.game_draw(rng)
         elif s.policy == "optimize" and s.sites is not None:
             # month 0's state is the same in every run: its plan is solved once
             if t == 0 and s.month0_plan is not None:
@@ -801,8 +836,9 @@ def run_dynamics(
         One per run (see :func:`run_seeds`); run ``i`` draws only from ``seeds[i]``.
     run_ids : sequence of int, optional
         The ``run`` column for each seed (default ``0..len(seeds)-1``).
-    policy : {'static', 'reactive', 'optimize'}
-        The defender's policy; ``'game'`` raises InputError until the game exists.
+    policy : {'static', 'reactive', 'optimize', 'game'}
+        The defender's policy (``'game'``: each month one k-set of roads drawn from the
+        security game's mixed strategy, solved once on the static problem).
     params : DynamicsParams, optional
     relocation : RelocationSpec, optional
         Labs choose their site each month (see :mod:`reten.models.relocation`).
@@ -821,7 +857,7 @@ def run_dynamics(
     Raises
     ------
     InputError
-        On an unknown policy, ``game``, or months < 1.
+        On an unknown policy or months < 1.
 
     References
     ----------
