@@ -64,7 +64,8 @@ def test_labels_never_overlap_and_each_hidden_one_is_blocked(rows):
 
 
 def test_key_sizes_are_the_map_sizes():
-    """The key shows round values with the marker sizes the map gives those values."""
+    """The key shows the data's largest and smallest values with the marker sizes the map
+    gives those values."""
     import reten
     from reten.report.maps import MapBuilder
 
@@ -81,4 +82,4 @@ def test_key_sizes_are_the_map_sizes():
     for kind, px, _, _, label in group.items:
         v = float(label.replace(",", ""))
         assert kind == "marker" and v <= 900 and np.isclose(px, marker_size(v, 900.0, 26.0))
-    assert [it[4] for it in group.items] == ["500", "200"]
+    assert [it[4] for it in group.items] == ["900", "100"]

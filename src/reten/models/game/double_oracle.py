@@ -31,6 +31,10 @@ from reten.models.game.result import GameSolution, _nonneg
 from reten.models.game.strategies import KSets, Routes, capture
 from reten.models.game.warmstart import cut_ksets
 
+ROUTES_EXTRA_S = 5.0
+"""Seconds into a run after which a certified value stops the run even when the attacker's
+routes do not yet certify it themselves (they are then reported with what they concede)."""
+
 #: relative optimality tolerance of HiGHS's LP, added to the marginal LP's value when it
 #: serves as an upper bound
 LP_TOL = 1e-7
@@ -176,7 +180,11 @@ def double_oracle(
                 time.perf_counter() - t0,
             )
         )
-        if max(routes_ub, best_lb) - best_lb <= gap * max(abs(best_ub), 1e-12):
+        # the value is certified when the bounds meet; the routes' own certificate
+        # (routes_ub) is then sought only while a little of the budget remains
+        value_met = best_ub - best_lb <= gap * max(abs(best_ub), 1e-12)
+        routes_met = max(routes_ub, best_lb) - best_lb <= gap * max(abs(best_ub), 1e-12)
+        if value_met and (routes_met or time.perf_counter() - t0 >= ROUTES_EXTRA_S):
             status = "optimal"
             break
         if time.perf_counter() >= deadline:
