@@ -302,8 +302,9 @@ def test_bounds_hold_when_stopped_by_the_time_limit(data):
         build_instance(net, prob, sites, k)
     except InputError:
         return
-    best, _ = oracle_value(net, prob, sites, k)
+    best, pure = oracle_value(net, prob, sites, k)
     for warm in (True, False):
+        # the pure optimum's limit defaults to the game's: both stopped
         r = solve_game(net, prob, sites, k, gap=0.0, time_limit=1e-3, warm_start=warm)
         tol = 1e-7 * max(1.0, best)
         assert r.lower_bound - tol <= best <= r.upper_bound + tol, (
@@ -315,3 +316,12 @@ def test_bounds_hold_when_stopped_by_the_time_limit(data):
         inst = build_instance(net, prob, sites, k)
         lo, _ = mixed_value(inst, r.sets, r.probability)
         assert lo >= r.value - 1e-9 * max(1.0, best)  # the schedule guarantees its value
+        # stopped bounds are certified, finite and never negative (nor -0.0)
+        for x in (r.lower_bound, r.upper_bound, r.value, r.pure_value, r.pure_upper):
+            assert math.isfinite(x) and x >= 0 and math.copysign(1, x) > 0
+        # the game's lower bound is at least what the best fixed plan found guarantees
+        assert r.lower_bound >= r.pure_value - 1e-12
+        assert r.pure_value - tol <= pure <= r.pure_upper + tol
+        vlo, vhi = r.value_of_randomisation_bounds
+        assert 0 <= vlo <= vhi and vlo == r.value_of_randomisation
+        assert vlo - tol <= max(best - pure, 0.0) <= vhi + tol
