@@ -168,12 +168,6 @@ def test_moves_every_unit_off_sites_that_meet_no_row():
     np.testing.assert_array_equal(start, [0, 0, 0, 0, 1, 1, 1, 1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: a move drops at most one unit, so a start that spends the "
-    "whole budget on cheap useless sites can never afford a pricier site that every "
-    "cover needs (None there proves nothing, but the MILP master is asked needlessly)",
-)
 def test_moves_units_to_a_pricier_site_from_a_full_budget():
     """Start: both budget units on sites 0 and 1 (resource 1, in no row); the only row
     needs site 2 (resource 2). The cover n = (0, 0, 1) is within the budget."""

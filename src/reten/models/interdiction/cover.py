@@ -171,6 +171,10 @@ def _tabu(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed):  # t
                     ties += 1
                     if _rand(rng, ties) == 0:
                         best_s, best_t = s, t
+            if s >= 0 and loss <= tol and best_delta < -1e-12:
+                # a unit that meets nothing alone may simply go (it frees resource for a
+                # pricier site a full budget could not otherwise afford), when no move helps
+                best_delta, best_s, best_t, ties = 0.0, s, -1, 1
             if s >= 0:
                 for k in range(cp[s], cp[s + 1]):
                     cov[ci[k]] += cd[k]
@@ -182,6 +186,8 @@ def _tabu(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed):  # t
             for k in range(cp[best_s], cp[best_s + 1]):
                 cov[ci[k]] -= cd[k]
             tabu_add[best_s] = step + 7 + _rand(rng, 5)
+        if best_t < 0:
+            continue
         n[best_t] += 1
         spent += resource[best_t]
         for k in range(cp[best_t], cp[best_t + 1]):

@@ -224,6 +224,7 @@ def covering(
     time_limit: float,
     tol: float,
     start: np.ndarray | None = None,
+    warm: dict[str, Any] | None = None,
 ) -> InterdictionResult:
     """Israeli & Wood's covering decomposition for the ``cost`` objective.
 
@@ -264,6 +265,15 @@ def covering(
     z_rows: list[tuple[np.ndarray, np.ndarray, float]] = []
     seen: set[bytes] = set()
     vol_row = sp.csr_matrix(fol.vol)
+    # stored routes are valid whatever the budget and target: with ``warm`` they carry over
+    # from the auto probe to its racer and from one budget of a curve to the next
+    sig = _signature(fol, sites)
+    stored: tuple[list, list, list] | None = ([], [], [])
+    if warm is not None:
+        if warm.get("cover_sig") != sig:
+            warm["cover_sig"] = sig
+            warm["cover_rows"] = ([], [], [])
+        stored = warm["cover_rows"]
 
     def add_knapsack(c: float, agg: sp.csr_matrix) -> None:
         key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
@@ -271,6 +281,9 @@ def covering(
             seen.add(key)
             knap_c.append(c)
             knap_a.append(agg)
+            if stored is not None:
+                stored[0].append(c)
+                stored[1].append(agg)
 
     def add_route(i: int, length: float, row: sp.csr_matrix) -> None:
         idx = np.concatenate([[S + i], row.indices])
@@ -280,6 +293,8 @@ def covering(
         if key not in seen:
             seen.add(key)
             z_rows.append((idx, val, rhs))
+            if stored is not None:
+                stored[2].append((i, length, row))
 
     def add_cuts(tree: SPTree) -> None:
         length, counts = fol.path_coefficients(tree)
@@ -366,6 +381,14 @@ def covering(
             )
         return h
 
+    previous, stored = stored, None  # re-adding the stored rows must not store them twice
+    assert previous is not None
+    for c, agg in zip(previous[0], previous[1], strict=True):
+        add_knapsack(c, agg)
+    if per_origin:
+        for i, length, row in previous[2]:
+            add_route(i, length, row)
+    stored = previous
     best_n, lb, trees = greedy_allocation(
         fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
     )
@@ -500,7 +523,7 @@ def decompose(
     value variable per origin and, for ``cost``, near-shortest routes as extra cuts.
     """
     if objective == "cost" and fol.on.size <= PER_ORIGIN_MAX:
-        return covering(fol, sites, budget, time_limit, tol, start)
+        return covering(fol, sites, budget, time_limit, tol, start, warm)
     return benders(fol, sites, budget, time_limit, objective, tol, warm, start)
 
 
@@ -519,3 +542,15 @@ def _knapsack_rows(
     sizes = np.array([knap_a[i].indices.size for i in live], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     return sp.csr_matrix((val, idx, indptr), shape=(live.size, n_sites))
+
+
+def _signature(fol: Follower, sites: Sites) -> str:
+    """A digest of what a stored route row depends on (base costs, gains, origins, volumes,
+    the sites' incidence), equal across processes for the same problem."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    inc = sites.incidence.tocsr()
+    for a in (fol.base, fol.gain, fol.on, fol.vol, inc.indptr, inc.indices, inc.data):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()

@@ -48,6 +48,8 @@ def solve_auto(
 ) -> InterdictionResult:
     """Return the ``auto`` answer: a decomposition probe, then a race if it is unproven."""
     t0 = time.perf_counter()
+    if warm is None:
+        warm = {}  # the probe's stored routes go on to the racing decomposition
     probe_s = min(time_limit, max(PROBE_MIN_S, PROBE_FRACTION * time_limit))
     first = decompose(fol, sites, budget, probe_s, objective, tol, warm, start)
     remaining = time_limit - (time.perf_counter() - t0)
