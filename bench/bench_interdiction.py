@@ -78,8 +78,22 @@ def _selection() -> list[tuple[int, int, int]]:
     return [(int(s.split("x")[0]), int(s.split("x")[1]), b) for s, bs in pick.items() for b in bs]
 
 
+def _peer_selection() -> set[tuple[str, int]] | None:
+    """(size, budget) pairs the dual MILP runs on (``RETEN_BENCH_PEER``, same syntax as
+    ``RETEN_BENCH_GRIDS``); ``None`` = every selected instance."""
+    spec = os.environ.get("RETEN_BENCH_PEER", "")
+    if not spec:
+        return None
+    out = set()
+    for part in spec.split(";"):
+        size, budgets = part.split(":")
+        out |= {(size, int(b)) for b in budgets.split(",")}
+    return out
+
+
 def run_grids(limit: float) -> list[str]:
     seeds = [int(s) for s in os.environ.get("RETEN_BENCH_SEEDS", "1,2,3,4,5").split(",")]
+    peer = _peer_selection()
     WORK.mkdir(parents=True, exist_ok=True)
     runs = _load()
     load = []
@@ -88,6 +102,8 @@ def run_grids(limit: float) -> list[str]:
             for method in ("auto", "milp"):
                 key = (f"{rows}x{cols}", b, seed, method, limit)
                 if key in runs:
+                    continue
+                if method == "milp" and peer is not None and (key[0], b) not in peer:
                     continue
                 load.append(os.getloadavg()[0])
                 _, peak, res = in_fresh_process(_grid, rows, cols, b, seed, method, limit)
@@ -101,40 +117,53 @@ def run_grids(limit: float) -> list[str]:
     out = []
     for rows, cols, b in _selection():
         size = f"{rows}x{cols}"
-        both = [
-            (runs[(size, b, s, "auto", limit)], runs[(size, b, s, "milp", limit)])
-            for s in seeds
-            if (size, b, s, "auto", limit) in runs and (size, b, s, "milp", limit) in runs
+        autos = [
+            runs[(size, b, s, "auto", limit)] for s in seeds if (size, b, s, "auto", limit) in runs
         ]
-        if not both:
+        if not autos:
             continue
-        ratios = [m["seconds"] / a["seconds"] for a, m in both]
-        a_ok = sum(a["status"] == "optimal" for a, _ in both)
-        m_ok = sum(m["status"] == "optimal" for _, m in both)
-        # a ratio where the MILP was not proven is a lower bound (">=")
-        unproven = any(m["status"] != "optimal" for _, m in both)
+        both = [
+            (a, runs[(size, b, a["seed"], "milp", limit)])
+            for a in autos
+            if (size, b, a["seed"], "milp", limit) in runs
+        ]
+        a_ok = sum(a["status"] == "optimal" for a in autos)
         lost = [
             f"s{a['seed']}: {a['value']:g} (UB {a['upper']:.1f})"
-            for a, _ in both
+            for a in autos
             if a["status"] != "optimal"
         ]
-        out.append(
-            [
-                size,
-                b,
-                f"{len(both)} ({','.join(str(a['seed']) for a, _ in both)})",
-                f"{a_ok}/{len(both)}",
+        if both:
+            ratios = [m["seconds"] / a["seconds"] for a, m in both]
+            m_ok = sum(m["status"] == "optimal" for _, m in both)
+            # a ratio where the MILP was not proven is a lower bound (">=")
+            unproven = any(m["status"] != "optimal" for _, m in both)
+            peer = [
                 f"{m_ok}/{len(both)}",
-                f"{np.median([a['seconds'] for a, _ in both]):.1f}",
-                f"{max(a['seconds'] for a, _ in both):.1f}",
                 f"{np.median([m['seconds'] for _, m in both]):.1f}",
                 f"{max(m['seconds'] for _, m in both):.1f}",
                 ("" if not unproven else ">= ") + f"{np.median(ratios):.1f}x",
                 f"{min(ratios):.1f}x",
-                f"{max(a.get('peak_mib', np.nan) for a, _ in both):.0f} / "
                 f"{max(m.get('peak_mib', np.nan) for _, m in both):.0f}",
+            ]
+        else:
+            peer = ["not run", "-", "-", "-", "-", "-"]
+        out.append(
+            [
+                size,
+                b,
+                f"{len(autos)} ({','.join(str(a['seed']) for a in autos)})",
+                f"{a_ok}/{len(autos)}",
+                peer[0],
+                f"{np.median([a['seconds'] for a in autos]):.1f}",
+                f"{max(a['seconds'] for a in autos):.1f}",
+                peer[1],
+                peer[2],
+                peer[3],
+                peer[4],
+                f"{max(a.get('peak_mib', np.nan) for a in autos):.0f} / {peer[5]}",
                 "; ".join(lost) or "-",
-                f"{np.mean([a.get('load1', 0) for a, _ in both]):.1f}",
+                f"{np.mean([a.get('load1', 0) for a in autos]):.1f}",
             ]
         )
     return [
@@ -166,7 +195,8 @@ def run_grids(limit: float) -> list[str]:
         "(median and worst over the seeds). Peak MiB is the measuring child's resident-set "
         "growth (auto's racer processes are not included). Load is the 1-minute load average "
         "when each run started (2 cores). Only the rows above ran; the rest of the family "
-        "(sizes x budgets 2..10 x 5 seeds) did not.",
+        "(sizes x budgets 2..10 x 5 seeds) did not; 'not run' marks rows where only auto ran "
+        "(the MILP's 120 s per unproven instance did not fit the session).",
         "",
     ]
 
