@@ -28,8 +28,12 @@ tangent cuts of the concave objective refined until the bounds meet; Wood's form
 ``capacity``. ``decomposition``: for ``cost`` with up to 64 origin nodes, Israeli & Wood's
 (2002) covering decomposition (a master finds an allocation that makes every known route
 cost at least the incumbent plus ``eps``; each iteration adds the response and the cheapest
-route through every arc that is still too cheap); otherwise Benders: a master MILP over
-``n`` with cuts ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)`` from the trafficker's
+route through every arc that is still too cheap). Most of the master's questions are
+answered by a tabu search over the stored rows (:mod:`.cover`, milliseconds); the MILP
+master, which minimises the resource that meets every row, is asked only when the search
+fails, and its dual bound above the budget is the proof. Stored routes carry over from the
+``auto`` probe to its racer and between the budgets of a curve. Otherwise Benders: a master
+MILP over ``n`` with cuts ``z_o <= v_o (L(P_o) + sum_s g_s n_s |P_o cap s|)`` from the trafficker's
 best-response tree at each master solution and near-shortest routes (one value per
 origin), plus tangent cuts for ``interception``. Masters certify bounds, so their rows are
 scaled to a right-hand side of 1 and solved at a feasibility tolerance of 1e-9.
@@ -41,7 +45,8 @@ Every answer carries a lower and an upper bound on the optimum; the incumbent's 
 always re-evaluated by a fresh best-response solve.
 
 Modules: :mod:`.sites` (candidate sites, their names), :mod:`.follower` (the trafficker's
-best response), :mod:`.master`, :mod:`.milp`, :mod:`.decomposition`, :mod:`.greedy`,
+best response), :mod:`.master`, :mod:`.milp`, :mod:`.decomposition`, :mod:`.cover`,
+:mod:`.greedy`,
 :mod:`.portfolio`, :mod:`.result`; :func:`optimize` is the one front door and dispatches on
 ``method`` (as ``networkx.algorithms.flow.maximum_flow`` does on ``flow_func``).
 """

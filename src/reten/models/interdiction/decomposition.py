@@ -240,10 +240,17 @@ def covering(
     master is rebuilt when the incumbent improves; each row is scaled to a right-hand side
     of 1 and the master's feasibility tolerance is far below ``eps``.
 
-    If the master is infeasible, no allocation beats ``z`` by ``eps`` and the incumbent is
-    optimal. Otherwise its allocation is evaluated, completed greedily to the budget (more
-    units never lower the value), and every route it leaves cheaper than ``T`` is added at
-    once: with up to 64 origins, the cheapest route through each arc
+    The master's question (any allocation within the budget meeting every row) is first put
+    to a tabu search over the stored knapsack rows (:func:`~reten.models.interdiction.cover.
+    cover_search`); its answers are only allocations to evaluate, so it speeds the search up
+    without changing what is proved. When it finds none, the MILP master minimises the
+    resource that meets every row: if that least resource (or the MILP's dual bound on it,
+    when stopped) exceeds the budget, no allocation beats ``z`` by ``eps`` and the incumbent
+    is optimal. An objective gives the solver a bound to prune with; the pure feasibility
+    model it replaces left the proof on a 20x40 grid at B = 8 unfinished after 120 s, where
+    this one took 44 s. Otherwise the allocation is evaluated, completed greedily to the
+    budget (more units never lower the value), and every route it leaves cheaper than ``T``
+    is added at once: with up to 64 origins, the cheapest route through each arc
     (:func:`~reten.models.interdiction.follower.through_paths`, one forward Dijkstra per
     origin on top of the response tree), not only the response itself.
 
