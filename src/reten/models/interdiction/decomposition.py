@@ -30,7 +30,6 @@ BENDERS_PER_ORIGIN_MAX = 5000
 #: near routes per origin and iteration in the Benders decomposition (cost objective)
 BENDERS_NEAR = 5
 NEAR_ORIGINS_MAX = 64
-DEBUG = False
 
 
 def benders(
@@ -274,25 +273,25 @@ def covering(
     vol_row = sp.csr_matrix(fol.vol)
     # stored routes are valid whatever the budget and target: with ``warm`` they carry over
     # from the auto probe to its racer and from one budget of a curve to the next
-    sig = _signature(fol, sites)
-    stored: tuple[list, list, list] | None = ([], [], [])
+    stored: tuple[list, list, list] = ([], [], [])
     if warm is not None:
+        sig = _signature(fol, sites)
         if warm.get("cover_sig") != sig:
             warm["cover_sig"] = sig
             warm["cover_rows"] = ([], [], [])
         stored = warm["cover_rows"]
 
-    def add_knapsack(c: float, agg: sp.csr_matrix) -> None:
+    def add_knapsack(c: float, agg: sp.csr_matrix, record: bool = True) -> None:
         key = agg.indices.tobytes() + agg.data.round(9).tobytes() + np.float64(c).tobytes()
         if key not in seen:
             seen.add(key)
             knap_c.append(c)
             knap_a.append(agg)
-            if stored is not None:
+            if record:
                 stored[0].append(c)
                 stored[1].append(agg)
 
-    def add_route(i: int, length: float, row: sp.csr_matrix) -> None:
+    def add_route(i: int, length: float, row: sp.csr_matrix, record: bool = True) -> None:
         idx = np.concatenate([[S + i], row.indices])
         val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
         rhs = float(fol.vol[i] * length)
@@ -300,7 +299,7 @@ def covering(
         if key not in seen:
             seen.add(key)
             z_rows.append((idx, val, rhs))
-            if stored is not None:
+            if record:
                 stored[2].append((i, length, row))
 
     def add_cuts(tree: SPTree) -> None:
@@ -354,16 +353,10 @@ def covering(
         # no proof in 120 s)
         h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
         h.setOptionValue("mip_rel_gap", 0.0)  # the proof is the dual bound above the budget
-        starts, idx_all, val_all, lo_all, up_all = [0], [], [], [], []
-        for c, a in zip(knap_c, knap_a, strict=True):
-            r = target - c
-            if r <= 0:
-                continue
-            idx_all.append(a.indices)
-            val_all.append(np.minimum(a.data / r, 1.0))
-            lo_all.append(1.0)
-            up_all.append(inf)
-            starts.append(starts[-1] + a.indices.size)
+        knap = _knapsack_rows(knap_c, knap_a, target, S)
+        starts = [0, *knap.indptr[1:].tolist()]
+        idx_all, val_all = [knap.indices], [knap.data]
+        lo_all, up_all = [1.0] * knap.shape[0], [inf] * knap.shape[0]
         if per_origin:
             idx_all.append(np.arange(S, S + o))
             val_all.append(np.ones(o))
@@ -388,14 +381,11 @@ def covering(
             )
         return h
 
-    previous, stored = stored, None  # re-adding the stored rows must not store them twice
-    assert previous is not None
-    for c, agg in zip(previous[0], previous[1], strict=True):
-        add_knapsack(c, agg)
+    for c, agg in zip(stored[0], stored[1], strict=True):  # routes stored by earlier runs
+        add_knapsack(c, agg, record=False)
     if per_origin:
-        for i, length, row in previous[2]:
-            add_route(i, length, row)
-    stored = previous
+        for i, length, row in stored[2]:
+            add_route(i, length, row, record=False)
     best_n, lb, trees = greedy_allocation(
         fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
     )
@@ -408,7 +398,7 @@ def covering(
     ub = max(lp.upper_bound, lb) if math.isfinite(lp.upper_bound) else math.inf
     log = [(0, lb, ub, time.perf_counter() - t0)]
     status = "time_limit"
-    it = masters = searched = 0
+    it = 0
     use_search, last = True, best_n.copy()
     while time.perf_counter() < deadline:
         it += 1
@@ -444,17 +434,8 @@ def covering(
                 break  # stopped by the time limit with neither a cover nor a proof
             x = np.asarray(h.getSolution().col_value)
             n_hat = np.round(x[:S]).astype(np.int64)
-            masters += 1
         else:
-            searched, from_search = searched + 1, True
-        if DEBUG:
-            print(
-                it,
-                "search" if from_search else "master",
-                round(time.perf_counter() - t0, 2),
-                len(knap_c),
-                lb,
-            )
+            from_search = True
         last = n_hat.copy()
         val, tree = fol.evaluate(n_hat)
         if val > lb:
