@@ -353,6 +353,9 @@ def covering(
         # no proof in 120 s)
         h.changeColsCost(S, np.arange(S, dtype=np.int32), sites.resource.astype(np.float64))
         h.setOptionValue("mip_rel_gap", 0.0)  # the proof is the dual bound above the budget
+        # but any allocation within the budget answers the question: stop at the first one
+        # rather than prove it least (on a 20x40 grid at B = 8, 37 s instead of 45 s)
+        h.setOptionValue("objective_target", float(budget) + 1e-9 * max(1.0, budget))
         knap = _knapsack_rows(knap_c, knap_a, target, S)
         starts = [0, *knap.indptr[1:].tolist()]
         idx_all, val_all = [knap.indices], [knap.data]
@@ -418,9 +421,11 @@ def covering(
             h.run()
             st = h.getModelStatus()
             info = h.getInfo()
-            least = (
-                info.objective_function_value if st == highspy.HighsModelStatus.kOptimal else None
+            found = st in (
+                highspy.HighsModelStatus.kOptimal,
+                highspy.HighsModelStatus.kObjectiveTarget,
             )
+            least = info.objective_function_value if found else None
             out_of_reach = st == highspy.HighsModelStatus.kInfeasible or (
                 # proven (optimal, or stopped with a dual bound) to need more than the budget
                 info.mip_dual_bound > budget + 1e-9 * max(1.0, budget)
