@@ -76,7 +76,10 @@ def benders(
         master = Master(sites, budget, nval, value_upper=np.inf)
         master.set_objective(np.ones(nval) if per_origin else np.ones(1))
         S = sites.size
-    if warm is not None and warm.get("key") == (objective, id(sites)):
+    # cuts are valid for any budget; the key is a digest of the problem (not ``id``), so
+    # they also carry over from the auto probe to its racing process
+    key = (objective, _signature(fol, sites)) if warm is not None else None
+    if warm is not None and warm.get("key") == key:
         for row in warm["cuts"]:
             master.add_le(*row)
     cuts: list[tuple[np.ndarray, np.ndarray, float]] = []
@@ -202,8 +205,10 @@ def benders(
             # its value up to the solver's tolerance; another solve would return it again
             break
     if warm is not None:
-        warm["key"] = (objective, id(sites))
-        warm.setdefault("cuts", []).extend(cuts)
+        if warm.get("key") != key:
+            warm["cuts"] = []
+        warm["key"] = key
+        warm["cuts"].extend(cuts)
     return InterdictionResult.incumbent(
         objective=objective,
         method="decomposition",
@@ -291,16 +296,27 @@ def covering(
                 stored[0].append(c)
                 stored[1].append(agg)
 
-    def add_route(i: int, length: float, row: sp.csr_matrix, record: bool = True) -> None:
-        idx = np.concatenate([[S + i], row.indices])
-        val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[row.indices] * row.data])
+    def add_route(
+        i: int, length: float, ind: np.ndarray, dat: np.ndarray, record: bool = True
+    ) -> None:
+        # origin i's route: its sites ``ind`` crossed ``dat`` times, base cost ``length``
+        idx = np.concatenate([[S + i], ind])
+        val = np.concatenate([[1.0], -fol.vol[i] * fol.gain[ind] * dat])
         rhs = float(fol.vol[i] * length)
         key = b"z" + idx.tobytes() + val.round(12).tobytes() + np.float64(rhs).tobytes()
         if key not in seen:
             seen.add(key)
             z_rows.append((idx, val, rhs))
             if record:
-                stored[2].append((i, length, row))
+                stored[2].append((i, length, ind, dat))
+
+    def add_routes(length: np.ndarray, counts: sp.csr_matrix, origin: np.ndarray) -> None:
+        # one route per row of ``counts`` (rows sliced directly: getrow is slow)
+        counts = counts.tocsr()
+        ptr = counts.indptr
+        for r in range(length.size):
+            a, b = ptr[r], ptr[r + 1]
+            add_route(int(origin[r]), float(length[r]), counts.indices[a:b], counts.data[a:b])
 
     def add_cuts(tree: SPTree) -> None:
         length, counts = fol.path_coefficients(tree)
@@ -308,8 +324,7 @@ def covering(
         agg.data = agg.data * fol.gain[agg.indices]
         add_knapsack(float(fol.vol @ length), agg)
         if per_origin:
-            for i in range(o):
-                add_route(i, float(length[i]), counts.getrow(i))
+            add_routes(length, counts, np.arange(o))
 
     def add_near_routes(units: np.ndarray, tree: SPTree, val: float, target: float) -> None:
         # every route the allocation leaves cheaper than needed, at once
@@ -322,14 +337,13 @@ def covering(
                 return
             limit = d[i] + deficit / fol.vol[i]
             length, counts = through_paths(fol, units, tree, i, limit, NEAR_ROUTES)
+            if o > 1:
+                add_routes(length, counts, np.full(length.size, i))
+                continue
             for r in range(length.size):
-                row = counts.getrow(r)
-                if o == 1:
-                    agg = row.copy()
-                    agg.data = agg.data * fol.vol[0] * fol.gain[agg.indices]
-                    add_knapsack(float(fol.vol[0] * length[r]), agg)
-                else:
-                    add_route(i, float(length[r]), row)
+                agg = counts.getrow(r).copy()
+                agg.data = agg.data * fol.vol[0] * fol.gain[agg.indices]
+                add_knapsack(float(fol.vol[0] * length[r]), agg)
 
     def master(target: float) -> Any:
         # Rows are scaled so that each right-hand side is 1: a knapsack row
@@ -387,8 +401,8 @@ def covering(
     for c, agg in zip(stored[0], stored[1], strict=True):  # routes stored by earlier runs
         add_knapsack(c, agg, record=False)
     if per_origin:
-        for i, length, row in stored[2]:
-            add_route(i, length, row, record=False)
+        for i, length, ind, dat in stored[2]:
+            add_route(i, length, ind, dat, record=False)
     best_n, lb, trees = greedy_allocation(
         fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
     )
@@ -402,7 +416,11 @@ def covering(
     log = [(0, lb, ub, time.perf_counter() - t0)]
     status = "time_limit"
     it = 0
-    use_search, last = True, best_n.copy()
+    # the search sees only the aggregated knapsack rows; with per-origin rows its covers
+    # are easy and teach little (national, 34 origins, K = 10: not proven in 150 s with it,
+    # proven in 9 masters without), so it answers single-origin masters only
+    search = not per_origin
+    use_search, last = search, best_n.copy()
     while time.perf_counter() < deadline:
         it += 1
         eps = max(tol * max(1.0, abs(lb)), 1e-9)
@@ -472,7 +490,7 @@ def covering(
         if len(seen) == rows_before and lb == lb_before and from_search:
             use_search = False  # the search's answer added nothing: ask the MILP next
             continue
-        use_search = True
+        use_search = search
         if len(seen) == rows_before and lb == lb_before:
             # the master's allocation meets every stored row yet misses the target: only
             # numerical trouble does that; finish with the dual MILP rather than loop
