@@ -134,8 +134,8 @@ def benders(
                     cuts.append((idx, val, rhs))
 
     # warm start: the greedy's trees give the first cuts and the first incumbent
-    g_n, g_val, trees = greedy_allocation(
-        fol, sites, budget, t0 + min(time_limit * 0.25, 30.0), start=start
+    g_n, g_val, trees = warm_greedy(
+        fol, sites, budget, t0 + min(time_limit * 0.25, 30.0), start, warm
     )
     best_n, lb = g_n, g_val
     for tr in trees:
@@ -403,8 +403,8 @@ def covering(
     if per_origin:
         for i, length, ind, dat in stored[2]:
             add_route(i, length, ind, dat, record=False)
-    best_n, lb, trees = greedy_allocation(
-        fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start
+    best_n, lb, trees = warm_greedy(
+        fol, sites, budget, t0 + min(0.25 * time_limit, 30.0), start, warm
     )
     for tr in trees:
         add_cuts(tr)
@@ -536,6 +536,31 @@ def decompose(
     if objective == "cost" and fol.on.size <= PER_ORIGIN_MAX:
         return covering(fol, sites, budget, time_limit, tol, start, warm)
     return benders(fol, sites, budget, time_limit, objective, tol, warm, start)
+
+
+def warm_greedy(
+    fol: Follower,
+    sites: Sites,
+    budget: float,
+    deadline: float,
+    start: np.ndarray | None,
+    warm: dict[str, Any] | None,
+) -> tuple[np.ndarray, float, list[SPTree]]:
+    """:func:`greedy_allocation`, or its answer stored in ``warm`` for the same problem,
+    budget and start (``auto`` runs the greedy once, with more time than a short probe
+    leaves it, and hands it to the probe and the racers)."""
+    key = None
+    if warm is not None:
+        st = b"" if start is None else np.asarray(start, np.int64).tobytes()
+        key = (_signature(fol, sites), float(budget), st)
+        got = warm.get("greedy")
+        if got is not None and got[0] == key:
+            n, val, trees = got[1]
+            return n.copy(), val, list(trees)
+    n, val, trees = greedy_allocation(fol, sites, budget, deadline, start)
+    if warm is not None:
+        warm["greedy"] = (key, (n.copy(), val, list(trees)))
+    return n, val, trees
 
 
 def _knapsack_rows(
