@@ -582,6 +582,7 @@ def optimize_cmd(
 def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     """Print an optimisation's answer: the question, value with unit and bounds, baseline
     and % change, then the chosen sites by name (or why there are none)."""
+    from reten.report.html import _num
     from reten.report.optimize import (
         gap_text,
         increase_text,
@@ -594,8 +595,9 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     unit = summary.get("unit", "")
     out.print(f"[bold]{report_title(opt.baseline.name, opt.budget)}[/]")
     out.print(
-        f"{objective_label(opt.objective)}: {opt.value:,.1f} {unit} ({opt.status}; bounds "
-        f"{opt.lower_bound:,.1f} .. {opt.upper_bound:,.1f}, gap {gap_text(opt)})"
+        f"{objective_label(opt.objective)}: {_num(opt.value, '{:,.1f}')} {unit} ({opt.status}; "
+        f"bounds {_num(opt.lower_bound, '{:,.1f}')} .. {_num(opt.upper_bound, '{:,.1f}')}, "
+        f"gap {gap_text(opt)})"
     )
     out.print(
         f"baseline (no units): {opt.raw.baseline:,.1f} {unit}; change over the baseline: "

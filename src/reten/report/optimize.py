@@ -19,7 +19,7 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
-from reten.report.html import kpis, page, provenance, table
+from reten.report.html import _num, kpis, page, provenance, table
 
 
 def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +92,7 @@ def gap_text(res: Any) -> str:
     ('1.23%', 'n/a (no finite upper bound yet)')
     """
     g = float(res.gap)
-    return f"{g:.2%}" if math.isfinite(g) else "n/a (no finite upper bound yet)"
+    return _num(100 * g, "{:.2f}") + "%" if math.isfinite(g) else "n/a (no finite upper bound yet)"
 
 
 def objective_unit(objective: str, cost_unit: str | None = None) -> str:
@@ -294,9 +294,9 @@ def write_optimize(
         ),
         kpis(
             [
-                (f"{objective_label(res.objective)}, {unit}", f"{res.objective_value:,.1f}"),
-                ("lower bound", f"{res.lower_bound:,.1f}"),
-                ("upper bound", f"{res.upper_bound:,.1f}"),
+                (f"{objective_label(res.objective)}, {unit}", _num(res.objective_value, "{:,.1f}")),
+                ("lower bound", _num(res.lower_bound, "{:,.1f}")),
+                ("upper bound", _num(res.upper_bound, "{:,.1f}")),
                 ("gap", gap_text(res)),
                 ("status", res.status),
                 (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
