@@ -300,7 +300,7 @@ def value_curve(
         tools="save",
         toolbar_location=None,
         x_axis_label="units available (K)",
-        y_axis_label=unit,
+        y_axis_label=unit.split(", ")[-1],  # the short chart has room for the unit only
         name="chart",
     )
     _style(bars)
