@@ -141,7 +141,7 @@ def test_never_replaces_the_folder_holding_an_input(proj, tmp_path):
         (".", "new folder name"),
         ("..", "new folder name"),
         ("/", "new folder name"),
-        ("", "new folder name"),
+        ("", "is empty; give a new folder or file name"),  # never shown as -o '.'
         ("sub/..", "new folder name"),
         ("a\nb", "control character"),
         ("tab\there", "control character"),

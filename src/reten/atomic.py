@@ -101,6 +101,17 @@ def _key(name: str) -> str:
     return "h-" + hashlib.sha1(os.fsencode(name)).hexdigest()[:20]
 
 
+def article(word: str) -> str:
+    """Return the indefinite article for ``word`` ("an optimize", "a run").
+
+    Examples
+    --------
+    >>> article("optimize"), article("run"), article("export")
+    ('an', 'a', 'an')
+    """
+    return "an" if word[:1].lower() in "aeiou" and word[:1] else "a"
+
+
 def _check_name(out: Path, flag: str) -> None:
     """Raise InputError for names reten never writes to."""
     text = str(out)
@@ -145,6 +156,10 @@ def _real(p: Path) -> Path:
 
 def _resolve_target(out: str | os.PathLike[str], flag: str) -> tuple[Path, Path]:
     """Return (real target, absolute given path); raise InputError for unusable paths."""
+    if not os.fspath(out):
+        raise InputError(
+            f"{flag} is empty: give a new folder or file name (for example {flag} out/run)"
+        )
     given = Path(os.fspath(out))
     _check_name(given, flag)
     abs_given = Path(os.path.abspath(given))
@@ -257,7 +272,7 @@ def _owned_problem(target: Path, kind: str) -> str | None:
     old_kind = marker["kind"]
     generic = "output" in (old_kind, kind) and "network" not in (old_kind, kind)
     if old_kind != kind and not generic:
-        return f"holds a reten {old_kind} output, not a {kind} output"
+        return f"holds a reten {old_kind} output, not {article(kind)} {kind} output"
     listed = {str(e) for e in marker["entries"]} | {MARKER}
     extra = [n for n in names if n not in listed and not _is_our_litter(n)]
     nested = [n for n in extra if _is_reten_output(target / n)]
@@ -321,9 +336,9 @@ def check_output_dir(
         if kind != "network" and _is_saved_network(target):
             # a saved network can take an hour to build: only a network build replaces it
             raise InputError(
-                f"{flag} '{os.fspath(out)}' holds a saved reten network; a {kind} output never "
-                "replaces one, even with --overwrite: choose another folder (or delete the "
-                "network yourself)"
+                f"{flag} '{os.fspath(out)}' holds a saved reten network; "
+                f"{article(kind)} {kind} output never replaces one, even with --overwrite: "
+                "choose another folder (or delete the network yourself)"
             )
         if not overwrite:
             why = _owned_problem(target, kind)
@@ -414,7 +429,14 @@ def _acquire(target: Path, wait_s: float = 1.0) -> tuple[Path, int]:
     lock = target.parent / f".{_key(target.name)}{_LOCK}"
     deadline = time.monotonic() + wait_s
     while True:
-        fd = _try_lock(lock)
+        try:
+            fd = _try_lock(lock)
+        except OSError as exc:  # the folder cannot hold files (/proc, a read-only mount)
+            why = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
+            raise InputError(
+                f"-o '{target}': cannot write into its parent folder '{target.parent}'{why}; "
+                "choose a folder you can write to"
+            ) from None
         if fd is not None:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())

@@ -76,14 +76,28 @@ def _number(
 
 
 def _choice(*valid: str) -> Callable[[Any], Any]:
-    """Return a typer callback that accepts one of ``valid`` (None passes)."""
+    """Return a typer callback that accepts one of ``valid`` in any letter case and gives
+    its canonical spelling (None passes)."""
+    by_fold = {v.casefold(): v for v in valid}
 
     def check(value: Any) -> Any:
-        if value is not None and value not in valid:
+        if value is None:
+            return value
+        found = by_fold.get(str(value).casefold())
+        if found is None:
             raise typer.BadParameter(f"'{value}' is not one of: {', '.join(valid)}")
-        return value
+        return found
 
     return check
+
+
+def _out_path(value: str) -> Path:
+    """Parse ``-o``: a non-empty path (an empty string would mean the current folder)."""
+    if not value:
+        raise typer.BadParameter(
+            "is empty; give a new folder or file name (for example -o out/run)"
+        )
+    return Path(value)
 
 
 def _basemap(url: str | None) -> str | None:
@@ -140,7 +154,7 @@ def _network(path: Path | None, default: bool) -> Network:
 
 @network_app.command("build")
 def network_build(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     lines: Annotated[str | None, typer.Option("--lines", help="Line file (any OGR format)")] = None,
     layer: Annotated[str | None, typer.Option("--layer")] = None,
     snap_m: Annotated[
@@ -261,7 +275,7 @@ def network_info(
 
 @network_app.command("export")
 def network_export(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output file")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output file")],
     fmt: Annotated[
         str,
         typer.Option(
@@ -303,7 +317,7 @@ BasemapOption = Annotated[
 @app.command("run")
 def run_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
     figures: FiguresOption = None,
@@ -354,7 +368,7 @@ def _print_run(res: RunResult) -> None:
 def compare_cmd(
     base: Annotated[Path, typer.Argument(help="Baseline scenario TOML")],
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML to compare")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     basemap: BasemapOption = None,
     overwrite: OverwriteOption = False,
     figures: FiguresOption = None,
@@ -429,7 +443,9 @@ def validate_cmd(
     ] = 0,
     out: Annotated[
         Path | None,
-        typer.Option("-o", "--out", help="Output directory (default RESULT/validation)"),
+        typer.Option(
+            "-o", "--out", parser=_out_path, help="Output directory (default RESULT/validation)"
+        ),
     ] = None,
     overwrite: OverwriteOption = False,
     change: Annotated[
@@ -479,7 +495,7 @@ def optimize_cmd(
             "--budget", help="Units available (B, > 0)", callback=_number(0, lo_open=True)
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     objective: Annotated[
         str,
         typer.Option(
@@ -559,16 +575,45 @@ def optimize_cmd(
     if as_json:
         print(jsonio.dumps(summary))
     else:
-        t = Table(
-            title=f"{opt.objective}: {opt.value:,.1f} "
-            f"(bounds {opt.lower_bound:,.1f} .. {opt.upper_bound:,.1f}, {opt.status})"
-        )
-        t.add_column("site")
-        t.add_column("units", justify="right")
-        for srow in summary["sites"]:
-            t.add_row(srow["site"], str(srow["units"]))
-        Console().print(t)
+        _print_optimize(opt, summary)
     console.print(f"[green]wrote[/] {out}/report.html")
+
+
+def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
+    """Print an optimisation's answer: the question, value with unit and bounds, baseline
+    and % change, then the chosen sites by name (or why there are none)."""
+    from reten.report.html import _num
+    from reten.report.optimize import (
+        gap_text,
+        increase_text,
+        no_site_reason,
+        objective_label,
+        report_title,
+    )
+
+    out = Console(highlight=False)
+    unit = summary.get("unit", "")
+    out.print(f"[bold]{report_title(opt.baseline.name, opt.budget)}[/]")
+    out.print(
+        f"{objective_label(opt.objective)}: {_num(opt.value, '{:,.1f}')} {unit} ({opt.status}; "
+        f"bounds {_num(opt.lower_bound, '{:,.1f}')} .. {_num(opt.upper_bound, '{:,.1f}')}, "
+        f"gap {gap_text(opt)})"
+    )
+    out.print(
+        f"baseline (no units): {opt.raw.baseline:,.1f} {unit}; change over the baseline: "
+        f"{increase_text(opt.raw)}"
+    )
+    why_none = no_site_reason(opt.raw)
+    if why_none is not None:
+        out.print(why_none)
+        return
+    t = Table()
+    t.add_column("site")
+    t.add_column("name")
+    t.add_column("units", justify="right")
+    for srow in summary["sites"]:
+        t.add_row(srow["site"], srow["name"], str(srow["units"]))
+    out.print(t)
 
 
 def _warn_unreached(run: Any) -> None:
@@ -592,7 +637,7 @@ def game_cmd(
             callback=_number(1, 1000, integer=True),
         ),
     ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     sites_kind: Annotated[
         str,
         typer.Option(
@@ -677,7 +722,9 @@ def game_cmd(
 
 @app.command("demo")
 def demo(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")] = Path("out/demo"),
+    out: Annotated[
+        Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")
+    ] = Path("out/demo"),
     overwrite: OverwriteOption = False,
 ) -> None:
     """Run the embedded demo story and write DIR/index.html linking every report."""
@@ -925,7 +972,7 @@ def _dynamics_params(items: list[str] | None) -> dict[str, float]:
 @app.command("simulate")
 def simulate_cmd(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     months: Annotated[
         int,
         typer.Option("--months", help="Monthly steps (>= 1)", callback=_number(1, integer=True)),
@@ -1004,7 +1051,7 @@ def simulate_cmd(
 @app.command("sweep")
 def sweep_cmd(
     grid: Annotated[Path, typer.Argument(help="GRID.toml: [sweep], [params], [grid]")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory")],
+    out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     workers: Annotated[
         int,
         typer.Option(

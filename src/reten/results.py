@@ -416,12 +416,15 @@ class OptimizeResult:
         ``cost`` (maximise the traffickers' least cost), ``interception`` (maximise expected
         seizures) or ``capacity`` (minimise the flow that can still cross).
     value, lower_bound, upper_bound : float
-        The chosen allocation's value and bounds on the optimum (cost units·kg or kg).
+        The chosen allocation's value and bounds on the optimum (the scenario's cost unit
+        times kg per month, or kg per month; ``summary["unit"]`` names it).
     gap : float
         Relative gap between the bounds.
     sites : DataFrame
         Chosen sites: ``site`` (input ids or region code), ``name`` (the road between two
-        named places, the junction's place, the crossing or the region), ``units``,
+        named places, the junction's place, the crossing or the region with its state; the
+        same distinct name as in every output, see
+        :func:`reten.models.interdiction.site_table`), ``units``,
         ``p_detect``, ``delay``, ``lon``, ``lat``.
     curve : DataFrame
         The marginal-value curve K = 1..budget (one row when not computed).
@@ -461,12 +464,11 @@ class OptimizeResult:
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write report.html, sites.csv, curve.csv, log.csv, result.json and displacement."""
-        from reten.report.optimize import write_optimize
+        from reten.report.optimize import report_title, write_optimize
 
         net, base = self.baseline._need("write")
         _, resp = self.response._need("write")
-        kind = self.provenance.get("sites", "")
-        title = f"{self.baseline.name}: {self.objective}, {kind}, budget {self.budget:g}"
+        title = report_title(self.baseline.name, self.budget)
         return write_optimize(
             out,
             net,
@@ -699,8 +701,7 @@ class GameResult:
 
         net, base = self.baseline._need("write")
         title = (
-            f"{self.baseline.name}: {self.checkpoints} randomised checkpoints "
-            f"({self.site_kind})"
+            f"{self.baseline.name}: {self.checkpoints} randomised checkpoints ({self.site_kind})"
         )
         return write_game(
             out,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reten.atomic import article
 from reten.errors import InputError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -52,7 +53,7 @@ def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
     if not os.path.exists(p):
         raise InputError(f"{p}: {what} not found")
     if not os.path.isfile(p):
-        raise InputError(f"{p}: not a file (a {what} is expected)")
+        raise InputError(f"{p}: not a file ({article(what)} {what} is expected)")
     try:
         with open(p, "rb") as fh:
             raw = fh.read()

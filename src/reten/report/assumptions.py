@@ -136,7 +136,8 @@ def assumptions_box(
     )
     rho = prov.get("risk_weight", p.risk_weight)
     purity = float(getattr(p, "purity", 1.0))
-    defs = dict(DEFINITIONS)
+    cost_unit = str(getattr(p, "cost_unit", "") or "cost units")
+    defs = {k: v.replace("cost units", cost_unit) for k, v in DEFINITIONS.items()}
     defs[f"potentially lethal doses seized ({p.dose_mg:g} mg)"] = (
         f"expected seizures × purity {purity:g} (fentanyl share by weight"
         f"{', an upper bound' if purity == 1 else ''}) ÷ {p.dose_mg:g} mg, the DEA's "
@@ -170,8 +171,8 @@ def assumptions_box(
         )
         + f"<li><b>Destinations</b>: {p.sink_node.size} US ports of entry.</li>"
         + f"<li><b>Measures</b>:<ul>{measures}</ul></li>"
-        + f"<li><b>Costs</b>: {html.escape(cost_line)}; risk weight {rho:g} cost units per "
-        "unit of −ln(survival). "
+        + f"<li><b>Costs</b>: {html.escape(cost_line)}; risk weight {rho:g} "
+        + f"{html.escape(cost_unit)} per unit of −ln(survival). "
         + html.escape(routes_note or "Routes are least-cost (Dell 2015).")
         + "</li>"
         + "</ul>"

@@ -69,6 +69,25 @@ def kpis(items: list[tuple[str, str]]) -> str:
     )
 
 
+def _num(v: float, fmt: str) -> str:
+    """Return ``v`` formatted for a reader: ``∞``/``−∞``, ``—`` for NaN (no value), and no
+    minus sign on a number that rounds to zero (``-0.00`` reads as a loss).
+
+    Examples
+    --------
+    >>> _num(-1e-15, "{:,.2f}"), _num(float("nan"), "{:,.2f}"), _num(-2.5, "{:,.1f}")
+    ('0.00', '—', '-2.5')
+    """
+    if np.isnan(v):
+        return "—"
+    if np.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    s = fmt.format(v)
+    if s.startswith("-") and not any(c in "123456789" for c in s):
+        s = s[1:]
+    return s
+
+
 def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") -> str:
     """Return an HTML table of the first ``max_rows`` rows."""
     d = df.head(max_rows)
@@ -78,7 +97,7 @@ def table(df: pd.DataFrame, *, max_rows: int = 25, floatfmt: str = "{:,.1f}") ->
         cells = []
         for v in rec:
             if isinstance(v, float | np.floating):
-                s = "∞" if np.isinf(v) else floatfmt.format(v)
+                s = _num(float(v), floatfmt)
             else:
                 s = str(v)
             text = not isinstance(v, int | float | np.integer | np.floating | bool | np.bool_)

@@ -105,21 +105,41 @@ def comparison_html(cmp: ComparisonResult) -> str:
 
 def optimize_html(opt: OptimizeResult) -> str:
     """Return the HTML summary of an optimisation: bounds and chosen sites."""
+    from reten.report.optimize import (
+        gap_text,
+        increase_text,
+        no_site_reason,
+        objective_unit,
+        report_title,
+    )
+
+    unit = objective_unit(opt.objective, _cost_unit(opt))
+    why_none = no_site_reason(opt.raw)
     return _box(
-        f"Optimisation: {opt.objective}, budget {opt.budget:g}",
+        report_title(opt.baseline.name, opt.budget),
         [
             kpis(
                 [
-                    ("value", f"{opt.value:,.1f}"),
+                    (f"value ({opt.objective}), {unit}", f"{opt.value:,.1f}"),
                     ("lower bound", f"{opt.lower_bound:,.1f}"),
                     ("upper bound", f"{opt.upper_bound:,.1f}"),
-                    ("gap", f"{opt.gap:.2%}"),
+                    ("gap", gap_text(opt)),
                     ("status", opt.status),
+                    (f"baseline (no units), {unit}", f"{opt.raw.baseline:,.1f}"),
+                    ("change over the baseline", increase_text(opt.raw)),
                 ]
             ),
-            table(opt.sites, floatfmt="{:,.4f}"),
+            table(opt.sites, floatfmt="{:,.4f}")
+            if why_none is None
+            else f"<p>{html.escape(why_none)}</p>",
         ],
     )
+
+
+def _cost_unit(opt: OptimizeResult) -> str | None:
+    """Return the scenario's cost unit of an optimisation (None when not known)."""
+    routes = getattr(opt.baseline, "routes", None)
+    return getattr(getattr(routes, "problem", None), "cost_unit", None)
 
 
 def validation_html(v: ValidationResult) -> str:

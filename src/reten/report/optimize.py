@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
-from reten.report.html import kpis, page, provenance, table
+from reten.report.html import _num, kpis, page, provenance, table
 
 
 def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
@@ -53,18 +55,124 @@ def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataF
     )
 
 
-def result_json(
-    res: InterdictionResult, net: Network | None = None, problem: Any = None
-) -> dict[str, Any]:
-    """Return the fixed JSON summary of a result (site names when ``net`` is given)."""
+def increase_pct(res: InterdictionResult) -> float | None:
+    """Return the objective's change over the baseline in percent, or None when the
+    baseline is 0 (or not finite): a percentage of nothing is not a number."""
+    base = float(res.baseline)
+    if not math.isfinite(base) or base == 0 or not math.isfinite(res.objective_value):
+        return None
+    return float(res.increase_pct)
+
+
+def increase_text(res: InterdictionResult) -> str:
+    """Return the % change over the baseline as text, ``"n/a (baseline 0)"`` when it has none.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> increase_text(NS(baseline=0.0, objective_value=5.0, increase_pct=float("nan")))
+    'n/a (baseline 0)'
+    >>> increase_text(NS(baseline=8.0, objective_value=10.0, increase_pct=25.0))
+    '+25.00%'
+    """
+    pct = increase_pct(res)
+    if pct is None:
+        return "n/a (baseline 0)" if float(res.baseline) == 0 else "n/a"
+    return f"{pct:+.2f}%"
+
+
+def gap_text(res: Any) -> str:
+    """Return the relative gap as a percentage, ``"n/a (no finite upper bound yet)"`` when
+    the solve stopped before it had one.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> gap_text(NS(gap=0.0123)), gap_text(NS(gap=float("nan")))
+    ('1.23%', 'n/a (no finite upper bound yet)')
+    """
+    g = float(res.gap)
+    return _num(100 * g, "{:.2f}") + "%" if math.isfinite(g) else "n/a (no finite upper bound yet)"
+
+
+def objective_unit(objective: str, cost_unit: str | None = None) -> str:
+    """Return the unit of an objective's value: the scenario's cost unit times kg per month
+    for ``cost``, kg per month otherwise.
+
+    Examples
+    --------
+    >>> objective_unit("cost", "USD"), objective_unit("interception")
+    ('USD·kg/month', 'kg/month')
+    """
+    if objective == "cost":
+        return f"{cost_unit or 'cost units'}·kg/month"
+    return "kg/month"
+
+
+def objective_label(objective: str) -> str:
+    """Return what the objective's value measures, in words."""
+    return {
+        "cost": "traffickers' total least cost",
+        "interception": "expected interception",
+        "capacity": "volume that can still cross",
+    }.get(objective, objective)
+
+
+def no_site_reason(res: InterdictionResult) -> str | None:
+    """Return why no site was chosen (a sentence), or None when some were."""
+    if (res.units > 0).any():
+        return None
+    if res.status != "optimal":
+        return (
+            f"No site was chosen: the solve stopped ({res.status}) before it found an "
+            "allocation better than none; give a longer time limit."
+        )
+    return (
+        "No site was chosen: no allocation of the units changes the objective (every "
+        "candidate site's marginal value is 0), for example because the units' delay and "
+        "detection touch no route the traffickers use or could switch to."
+    )
+
+
+def report_title(scenario_name: str, budget: float) -> str:
+    """Return the report's title: the question it answers.
+
+    Examples
+    --------
+    >>> report_title("Baseline", 3), report_title("Baseline", 1)
+    ('Where 3 checkpoints go: Baseline', 'Where 1 checkpoint goes: Baseline')
+    """
+    one = float(budget) == 1
+    return (
+        f"Where {budget:g} checkpoint{'' if one else 's'} go{'es' if one else ''}: {scenario_name}"
+    )
+
+
+def subtitle(res: InterdictionResult) -> str:
+    """Return the report's subtitle: the objective, the candidate sites and the method."""
+    goal = {
+        "cost": "maximise the traffickers' least cost",
+        "interception": "maximise expected interception",
+        "capacity": "minimise the volume that can still cross",
+    }.get(res.objective, res.objective)
+    kind = res.sites.kind if res.sites is not None else ""
+    return (
+        f"reten enforcement optimisation (network interdiction): {goal}; candidate sites: "
+        f"{kind}; budget {res.budget:g}; method {res.method}"
+    )
+
+
+def result_json(res: InterdictionResult, net: Network, problem: Any) -> dict[str, Any]:
+    """Return the fixed JSON summary of a result, each site with its human name.
+
+    The keys ``objective``, ``lower_bound``, ``upper_bound``, ``seconds`` and ``sites``
+    (``{"site": id, "units": n, "name": ...}``) are the fixed interface; ``increase_pct``
+    is null when the baseline is 0.
+    """
     s = res.sites
     assert s is not None
     chosen = np.flatnonzero(res.units > 0)
-    names = (
-        site_table(net, problem, s).name.to_numpy()[chosen]
-        if net is not None and problem is not None
-        else s.label[chosen]
-    )
+    names = site_table(net, problem, s).name.to_numpy()[chosen]
     return {
         "objective": res.objective_value,
         "lower_bound": res.lower_bound,
@@ -75,8 +183,9 @@ def result_json(
             for i, nm in zip(chosen, names, strict=True)
         ],
         "baseline": res.baseline,
-        "increase_pct": res.increase_pct,
+        "increase_pct": increase_pct(res),
         "objective_name": res.objective,
+        "unit": objective_unit(res.objective, getattr(problem, "cost_unit", None)),
         "method": res.method,
         "budget": res.budget,
         "status": res.status,
@@ -95,9 +204,12 @@ def log_frame(res: InterdictionResult) -> pd.DataFrame:
     return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
 
 
-def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> str:
+def curve_chart(
+    curve: list[InterdictionResult], start: float | None = None, cost_unit: str | None = None
+) -> str:
     """Return the marginal-value curve: value and certified upper bound against K.
 
+    ``cost_unit`` names the scenario's cost unit (the y axis of the ``cost`` objective).
     ``start`` is the objective with no unit (K = 0), when known, for the first marginal
     value (a result's own ``baseline`` when it carries one). A point stopped by its time
     limit (``proven`` false, when results carry it) is drawn hollow: its value is "at
@@ -113,7 +225,8 @@ def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> 
     if start is not None:
         b, v, u = np.r_[0.0, b], np.r_[start, v], np.r_[start, u]
         proven = np.r_[True, proven]
-    unit = "traffickers' cost, cost units·kg" if curve and curve[0].objective == "cost" else "kg"
+    obj = curve[0].objective if curve else "cost"
+    unit = f"{objective_label(obj)}, {objective_unit(obj, cost_unit)}"
     return charts.value_curve(
         b, v, u, title="Value of the best allocation of K units", unit=unit, proven=proven
     )
@@ -164,13 +277,15 @@ def write_optimize(
         sites=(
             sites.lon.to_numpy(float),
             sites.lat.to_numpy(float),
-            [str(x) for x in sites.site],
+            [str(x) for x in sites.name],
             sites.units.to_numpy(float),
         ),
     )
     curve_df = curve_frame(curve)
     log_df = log_frame(res)
-    unit = "cost units·kg" if res.objective == "cost" else "kg"
+    cost_unit = getattr(problem, "cost_unit", None)
+    unit = objective_unit(res.objective, cost_unit)
+    why_none = no_site_reason(res)
     body = [
         assumptions_box(
             net,
@@ -179,13 +294,13 @@ def write_optimize(
         ),
         kpis(
             [
-                (f"objective ({res.objective}), {unit}", f"{res.objective_value:,.1f}"),
-                ("lower bound", f"{res.lower_bound:,.1f}"),
-                ("upper bound", f"{res.upper_bound:,.1f}"),
-                ("gap", f"{res.gap:.2%}"),
+                (f"{objective_label(res.objective)}, {unit}", _num(res.objective_value, "{:,.1f}")),
+                ("lower bound", _num(res.lower_bound, "{:,.1f}")),
+                ("upper bound", _num(res.upper_bound, "{:,.1f}")),
+                ("gap", gap_text(res)),
                 ("status", res.status),
                 (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
-                ("change over the baseline", f"{res.increase_pct:+.2f}%"),
+                ("change over the baseline", increase_text(res)),
                 ("seconds", f"{res.seconds:.1f}"),
             ]
         ),
@@ -195,12 +310,14 @@ def write_optimize(
         "sites; red/blue: the change. Orange squares: origins; purple circles: crossings.</p>",
         f"<figure>{m}</figure>",
         "<h2>Sites</h2>",
-        table(sites, floatfmt="{:,.4f}"),
+        table(sites, floatfmt="{:,.4f}") if why_none is None else f"<p>{html.escape(why_none)}</p>",
     ]
     if len(curve) > 1:
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
-            curve_chart(curve, base.total_cost if res.objective == "cost" else None),
+            curve_chart(
+                curve, base.total_cost if res.objective == "cost" else None, cost_unit=cost_unit
+            ),
             table(curve_df, floatfmt="{:,.2f}"),
         ]
     body += [
@@ -219,7 +336,7 @@ def write_optimize(
     ]
     with atomic_dir(out, kind="optimize") as tmp:
         (tmp / "report.html").write_text(
-            page(title, "reten enforcement optimisation (network interdiction)", body),
+            page(title, subtitle(res), body),
             encoding="utf-8",
         )
         sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
@@ -228,7 +345,9 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
+        (tmp / "result.json").write_text(
+            jsonio.dumps(result_json(res, net, problem), indent=2) + "\n"
+        )
     return Path(out)
 
 

@@ -93,6 +93,46 @@ def _steps(key_path: str) -> list[str | int]:
     return out
 
 
+#: extensions of the data files a scenario names but never is (what they hold)
+_DATA_FILES = {
+    ".shp": "a shapefile",
+    ".shx": "a shapefile index",
+    ".dbf": "a shapefile table",
+    ".gpkg": "a GeoPackage",
+    ".geojson": "a GeoJSON file",
+    ".json": "a JSON file",
+    ".csv": "a CSV table",
+    ".parquet": "a Parquet table",
+    ".pbf": "an OpenStreetMap extract",
+    ".osm": "an OpenStreetMap extract",
+    ".zip": "a zip archive",
+    ".gz": "a compressed file",
+    ".html": "an HTML page",
+}
+
+
+def _refuse_non_scenario(p: str, raw: bytes) -> None:
+    """Raise InputError when ``raw`` (the bytes of file ``p``) cannot be a scenario: a known
+    data file by its extension, or binary content (a NUL byte) in a file not named .toml.
+
+    Examples
+    --------
+    >>> _refuse_non_scenario("roads.shp", b"\\x00\\x00\\x27\\x0a")
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: roads.shp: a shapefile, not a scenario TOML file; give a ...
+    """
+    suffix = Path(p).suffix.lower()
+    what = _DATA_FILES.get(suffix)
+    if what is None and b"\x00" in raw[:65536]:
+        what = "binary content"
+    if what is not None:
+        raise InputError(
+            f"{p}: {what}, not a scenario TOML file; give a scenario .toml (see "
+            "docs/scenarios.md; it may name this file as its network's source)"
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Scenario:
     """A scenario in human terms: checked, immutable, ready to resolve on a network.
@@ -170,6 +210,7 @@ class Scenario:
             raise InputError(f"{p}: is a directory, not a scenario file") from None
         except OSError as exc:
             raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+        _refuse_non_scenario(p, raw)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

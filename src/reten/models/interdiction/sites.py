@@ -302,8 +302,15 @@ def site_table(net: Network, problem: Problem, sites: Sites) -> pd.DataFrame:
 
     Roads are named by the places at their two ends (``"road between Culiacán, Sinaloa
     and Navolato, Sinaloa"``, or ``"road within ..."`` when both ends are in one place),
-    nodes as ``"junction in ..."``, crossings by their port, regions by name and state.
-    ``lon``/``lat`` (EPSG:4326) is the mean of the midpoints of the arcs the site covers.
+    nodes as ``"junction in ..."``, crossings by their port (``"Nogales crossing"``),
+    regions by name and state (``"Escuinapa, Sinaloa"``). ``lon``/``lat`` (EPSG:4326) is the
+    mean of the midpoints of the arcs the site covers.
+
+    Every name is distinct: when several candidate sites would share a name, each of them
+    gets its position, ``"road within Escuinapa, Sinaloa at 22.80°N 105.84°W"``, with as many
+    decimals (2 to 5: about 1 km to 1 m) as tell them apart, then ``#2``, ``#3``, ... for
+    sites at the same point. The names depend only on the candidate set, so one site has one
+    name in every output.
 
     Examples
     --------
@@ -334,14 +341,77 @@ def site_table(net: Network, problem: Problem, sites: Sites) -> pd.DataFrame:
     elif sites.kind == "nodes":
         names = [f"junction in {x}" for x in a]
     elif sites.kind == "crossings":
-        names = [f"crossing {lab}" for lab in sites.label]
+        names = [crossing_name(str(lab)) for lab in sites.label]
     else:
-        names = [region_name(net, int(r)) if r >= 0 else "" for r in anchor[:, 1]]
+        names = [
+            region_name(net, int(r)) if r >= 0 else str(c)
+            for r, c in zip(anchor[:, 1], sites.label, strict=True)
+        ]
+    slon, slat = (inc @ lon) / cnt, (inc @ lat) / cnt
     return pd.DataFrame(
         {
             "site": sites.label.astype(str),
-            "name": np.array(names, dtype=object),
-            "lon": (inc @ lon) / cnt,
-            "lat": (inc @ lat) / cnt,
+            "name": distinct_names(names, slon, slat),
+            "lon": slon,
+            "lat": slat,
         }
     )
+
+
+def crossing_name(label: str) -> str:
+    """Return a crossing's name: its port's label, with ``" crossing"`` added unless the
+    label already says it is a crossing or a port.
+
+    Examples
+    --------
+    >>> crossing_name("Nogales"), crossing_name("Nogales crossing")
+    ('Nogales crossing', 'Nogales crossing')
+    """
+    low = label.lower()
+    if any(w in low for w in ("crossing", "port", "bridge", "puente", "garita", "aduana")):
+        return label
+    return f"{label} crossing"
+
+
+def _position(lon: float, lat: float, decimals: int) -> str:
+    """Return ``"22.80°N 105.84°W"`` (degrees rounded to ``decimals``)."""
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        return "at an unknown position"
+    ns = "N" if lat >= 0 else "S"
+    ew = "E" if lon >= 0 else "W"
+    return f"at {abs(lat):.{decimals}f}°{ns} {abs(lon):.{decimals}f}°{ew}"
+
+
+def distinct_names(names: list[str], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Return ``names`` made distinct: each name shared by several sites gets the site's
+    position (2 to 5 decimals of a degree, as few as tell the sites apart), then ``#2``,
+    ``#3``, ... for sites at the same position. Unique names are kept as they are.
+
+    Examples
+    --------
+    >>> lon, lat = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    >>> distinct_names(["a", "b", "a"], lon, lat).tolist()
+    ['a at 1.00°N 0.00°E', 'b', 'a at 1.00°N 2.00°E']
+    """
+    out = np.array(names, dtype=object)
+    groups: dict[str, list[int]] = {}
+    for i, nm in enumerate(names):
+        groups.setdefault(nm, []).append(i)
+    for nm, rows in groups.items():
+        if len(rows) < 2:
+            continue
+        for dec in range(2, 6):
+            cand = [f"{nm} {_position(float(lon[i]), float(lat[i]), dec)}" for i in rows]
+            if len(set(cand)) == len(cand):
+                break
+        seen: dict[str, int] = {}
+        for i, c in zip(rows, cand, strict=True):
+            seen[c] = seen.get(c, 0) + 1
+            out[i] = c if seen[c] == 1 else f"{c} #{seen[c]}"
+    # a qualified name may equal another site's plain name: number the later one
+    final: dict[str, int] = {}
+    for i, nm in enumerate(out.tolist()):
+        final[nm] = final.get(nm, 0) + 1
+        if final[nm] > 1:
+            out[i] = f"{nm} #{final[nm]}"
+    return out
