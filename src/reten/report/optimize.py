@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
-from reten.report.html import kpis, page, provenance, table
+from reten.report.html import kpis, page, table
+from reten.report.html import provenance as prov_block
 
 
 def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
@@ -150,8 +152,18 @@ def write_optimize(
     title: str,
     *,
     basemap: str | None = None,
+    summary: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    curve_note: str = "",
 ) -> Path:
-    """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
+    """Write report.html, sites.csv, curve.csv, log.csv, result.json, provenance.json and
+    the displacement (regions_delta.csv, crossings_delta.csv).
+
+    ``summary`` is result.json's content (default :func:`result_json`); ``provenance``
+    (input hashes, parameters, reten version; default the baseline's) is written into it
+    under ``provenance`` and, as for ``reten run`` and ``reten game``, to
+    provenance.json. ``curve_note`` says in the report why the curve was not computed.
+    """
     sites = sites_frame(res, net, problem)
     from reten.report.html import route_map
 
@@ -197,26 +209,37 @@ def write_optimize(
         "<h2>Sites</h2>",
         table(sites, floatfmt="{:,.4f}"),
     ]
+    prov = (
+        dict(provenance)
+        if provenance is not None
+        else {
+            "method": res.method,
+            "objective": res.objective,
+            "budget": res.budget,
+            **{k: v for k, v in base.provenance.items() if k != "seconds"},
+        }
+    )
+    prov = {k: v for k, v in prov.items() if k != "seconds"}
     if len(curve) > 1:
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
             curve_chart(curve, base.total_cost if res.objective == "cost" else None),
             table(curve_df, floatfmt="{:,.2f}"),
         ]
+    elif curve_note:
+        body += [
+            "<h2>Marginal value</h2>",
+            f'<p class="note">Not computed: {html.escape(curve_note)}.</p>',
+        ]
     body += [
         "<h2>Displacement caused by the chosen sites</h2>",
         *_displacement(cmp),
         "<h2>Solve log</h2>",
         table(log_df, max_rows=200, floatfmt="{:,.3f}"),
-        provenance(
-            {
-                "method": res.method,
-                "objective": res.objective,
-                "budget": res.budget,
-                **{k: v for k, v in base.provenance.items() if k != "seconds"},
-            }
-        ),
+        prov_block(prov),
     ]
+    doc = dict(summary) if summary is not None else result_json(res, net, problem)
+    doc["provenance"] = prov
     with atomic_dir(out, kind="optimize") as tmp:
         (tmp / "report.html").write_text(
             page(title, "reten enforcement optimisation (network interdiction)", body),
@@ -228,7 +251,10 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
+        (tmp / "result.json").write_text(jsonio.dumps(doc, indent=2, default=str) + "\n")
+        (tmp / "provenance.json").write_text(
+            jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
+        )
     return Path(out)
 
 
