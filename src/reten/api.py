@@ -61,7 +61,9 @@ def _suggest_keywords(func: F) -> F:
     import inspect
 
     params = inspect.signature(func).parameters
-    names = [n for n, p in params.items() if p.kind is not p.VAR_KEYWORD]
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return func  # it takes any keyword: nothing is unknown
+    names = list(params)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -664,7 +666,7 @@ MAX_CURVE_K = 30
 def _curve_plan(curve: bool, budget: int, effective: int) -> tuple[int, str]:
     """Return the curve's last K (0: no curve) and, when it is not computed, why."""
     if not curve:
-        return 0, "the marginal-value curve was not asked for (curve=False)"
+        return 0, "the marginal-value curve was not asked for (curve=False, --no-curve)"
     if effective > MAX_CURVE_K:
         return 0, (
             f"the marginal-value curve is computed up to K = {MAX_CURVE_K} (one solve per "

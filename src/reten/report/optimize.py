@@ -196,6 +196,10 @@ def write_optimize(
                 ("upper bound", f"{res.upper_bound:,.1f}"),
                 ("gap", f"{res.gap:.2%}"),
                 ("status", res.status),
+                (
+                    "budget (effective: units the sites can take)",
+                    _budget_text(res.budget, (summary or {}).get("budget", res.budget)),
+                ),
                 (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
                 ("change over the baseline", f"{res.increase_pct:+.2f}%"),
                 ("seconds", f"{res.seconds:.1f}"),
@@ -256,6 +260,11 @@ def write_optimize(
             jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
         )
     return Path(out)
+
+
+def _budget_text(effective: float, asked: float) -> str:
+    """``"3"``, or ``"1e+12 (effective 28)"`` when the budget asked exceeds what is usable."""
+    return f"{asked:g}" if asked == effective else f"{asked:g} (effective {effective:,.0f})"
 
 
 def _write_site_layers(sites: pd.DataFrame, folder: Path) -> None:

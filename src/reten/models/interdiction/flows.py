@@ -54,8 +54,8 @@ def capacities(net: Network, problem: Problem) -> np.ndarray:
     >>> import numpy as np
     >>> from reten.network.model import Network
     >>> from reten.problem import Problem
-    >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.ones(1), np.zeros(1),
-    ...                         np.zeros(1))
+    >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.ones(1), np.zeros(2),
+    ...                         np.zeros(2))
     >>> p = Problem(np.ones(1), np.zeros(1), np.array([1]), np.zeros(1), np.zeros(1),
     ...             np.array([0]), np.ones(1), sink_capacity=np.array([5.0]))
     >>> capacities(net, p).tolist()
