@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,40 @@ __all__ = [
 ]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _suggest_keywords(func: F) -> F:
+    """Make an unknown keyword a TypeError that suggests the parameter meant.
+
+    ``optimize(..., time_limit=10)`` says ``did you mean 'time_limit_s'?`` (times are
+    keywords in seconds, ``_s``, across the API) instead of Python's bare message. Known
+    keywords pass straight through, so the signature and the behaviour are unchanged.
+    """
+    import difflib
+    import functools
+    import inspect
+
+    params = inspect.signature(func).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return func  # it takes any keyword: nothing is unknown
+    names = list(params)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        unknown = [k for k in kwargs if k not in params]
+        if unknown:
+            k = unknown[0]
+            close = difflib.get_close_matches(k, names, n=1, cutoff=0.6)
+            close = close or [n for n in names if n.startswith(k)]
+            hint = f"; did you mean '{close[0]}'?" if close else f"; valid: {', '.join(names)}"
+            raise TypeError(f"{func.__name__}() got an unexpected keyword argument '{k}'{hint}")
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_suggest_keywords
 def load_network(source: str | os.PathLike[str] = "default") -> Network:
     """Return a road network: the embedded default or a directory saved by reten.
 
@@ -87,6 +122,7 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
     return storage.load(p)
 
 
+@_suggest_keywords
 def build_network(
     *,
     lines: str | os.PathLike[str] | None = None,
@@ -176,6 +212,7 @@ def build_network(
     return build(spec, on_progress=on_progress)
 
 
+@_suggest_keywords
 def save_network(net: Network, path: str | os.PathLike[str]) -> Path:
     """Save ``net`` in directory ``path`` (read it back with :func:`load_network`).
 
@@ -207,7 +244,7 @@ def _given_network(net: Any) -> Network:
     if isinstance(net, str | os.PathLike):
         return load_network(net)
     raise InputError(
-        f"net: expected a Network (from reten.load_network), \"default\" or a network "
+        f'net: expected a Network (from reten.load_network), "default" or a network '
         f"directory, got {type(net).__name__}"
     )
 
@@ -294,6 +331,7 @@ def _result(sc: Scenario, net: Network, r: RouteResult) -> RunResult:
     )
 
 
+@_suggest_keywords
 def run(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any], net: Network | None = None
 ) -> RunResult:
@@ -355,6 +393,7 @@ def _check_reached(sc: Scenario, r: RouteResult) -> None:
         )
 
 
+@_suggest_keywords
 def compare(
     base: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
     scenario: RunResult | Scenario | str | os.PathLike[str] | dict[str, Any],
@@ -422,6 +461,7 @@ def compare(
     )
 
 
+@_suggest_keywords
 def optimize(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any],
     net: Network | None = None,
@@ -446,38 +486,54 @@ def optimize(
     sc : Scenario, dict or path
     net : Network, optional
         Default: the scenario's ``[network]``.
-    budget : float
-        Units available (> 0).
+    budget : int
+        Units available: a whole number >= 1 (every unit uses one; ``2.5`` is an error,
+        not rounded). A budget above the units the sites can hold (``max_units`` per site;
+        one per site for ``capacity``) is accepted and solved as that many: the
+        ``effective_budget``.
     objective : {"cost", "interception", "capacity"}
         Maximise the traffickers' least cost (cost units·kg/month), maximise expected
-        interception (kg/month), or minimise the volume that can still cross.
+        interception (kg/month), or minimise the volume that can still cross (kg/month,
+        the maximum flow under the scenario's capacities with the chosen sites removed;
+        it needs a ``capacity_kg`` on some crossing or road).
     sites : {"arcs", "nodes", "crossings", "regions"}
         Candidate sites.
     method : {"auto", "milp", "decomposition", "greedy"}
     time_limit_s : float
         Seconds per budget K (> 0): with the curve, each K = 1..budget gets this limit, so
         the answer for a K does not depend on ``budget`` (the call takes up to
-        ``budget * time_limit_s``).
+        ``budget * time_limit_s``). The keyword is ``time_limit_s`` (seconds), as in
+        :func:`game`.
     delay : float
-        Cost units each unit adds to the arcs it covers (>= 0).
+        Cost units each unit adds to the arcs it covers, in [0, 1e12] (a larger delay
+        would take the traffickers' summed costs out of exact arithmetic; to close
+        roads, use ``objective="capacity"``).
     p_detect : float
         Detection probability of one unit, in [0, 1).
     max_units : int
-        Units per site at most (>= 1).
+        Units per site at most (a whole number >= 1).
     curve : bool
-        Also compute the marginal-value curve K = 1..budget (whole budgets up to 30).
+        Also compute the marginal-value curve K = 1..effective budget, when that is at most
+        30 (one solve per K); otherwise ``.curve`` has the one row of the budget solved
+        and ``.curve_note`` says why.
 
     Returns
     -------
     OptimizeResult
         ``.lower_bound``, ``.upper_bound``, ``.value``, ``.sites`` (DataFrame), ``.curve``,
-        ``.response`` (the traffickers' best response) and ``.comparison``.
+        ``.response`` (the traffickers' best response; for ``capacity`` a least-cost
+        maximum flow under the capacities, so no crossing carries more than its
+        capacity), ``.comparison`` and ``.provenance`` (input hashes, parameters, reten
+        version; also in the output's ``result.json`` and ``provenance.json``).
 
     Raises
     ------
     InputError
-        A parameter out of range (named: ``budget``, ``p_detect``, ...) or an invalid
-        scenario.
+        A parameter out of range (named: ``budget``, ``p_detect``, ``delay``,
+        ``max_units``, ``time_limit_s``), an invalid scenario, or ``objective="capacity"``
+        on a scenario without capacities.
+    TypeError
+        An unknown keyword (``time_limit=`` suggests ``time_limit_s``).
 
     References
     ----------
@@ -497,12 +553,16 @@ def optimize(
     (True, True)
     """
     from reten.models.interdiction import (
+        NO_CAPACITY,
         OBJECTIVES,
         apply_units,
         build_sites,
+        capacities,
         marginal_curve,
     )
     from reten.models.interdiction import optimize as interdict
+    from reten.models.interdiction.flows import capacity_response
+    from reten.models.interdiction.sites import check_site_parameters
     from reten.report.optimize import curve_frame, log_frame, sites_frame
 
     if objective not in OBJECTIVES:
@@ -511,16 +571,26 @@ def optimize(
         raise InputError(f"budget must be a positive number of units (got {budget!r})")
     if not np.isfinite(budget):
         raise InputError(f"budget must be finite (got {budget!r})")
+    if not float(budget).is_integer():
+        raise InputError(
+            f"budget must be a whole number of units: every unit uses one (got {budget!r})"
+        )
     if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < np.inf):
         raise InputError(
             f"time_limit_s must be a positive number of seconds (got {time_limit_s!r})"
         )
+    check_site_parameters(delay=delay, max_units=max_units, p_detect=p_detect)
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
     problem = resolve(sc, net)
+    if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
+        raise sc.err("destinations", NO_CAPACITY)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
-    kmax = int(budget) if curve and float(budget).is_integer() and budget <= 30 else 0
+    # units that can do anything: a capacity unit removes its site, so one per site counts
+    usable = cand.size if objective == "capacity" else int(cand.upper.sum())
+    effective = int(min(budget, usable))
+    kmax, note = _curve_plan(curve, int(budget), effective)
     if kmax > 1:
         results = marginal_curve(
             net, problem, cand, kmax, objective=objective, method=method, time_limit=time_limit_s
@@ -528,30 +598,42 @@ def optimize(
         res = results[-1]
     else:
         res = interdict(
-            net, problem, cand, budget, objective=objective, method=method, time_limit=time_limit_s
+            net,
+            problem,
+            cand,
+            float(effective),
+            objective=objective,
+            method=method,
+            time_limit=time_limit_s,
         )
         results = [res]
     # the curve keeps each K's own seconds; the answer records the whole call's
     res = replace(res, seconds=time.perf_counter() - t0)
-    base_r = solve_routes(net, problem)
-    resp_r = solve_routes(
-        net, apply_units(problem, cand, res.units, remove=objective == "capacity")
-    )
+    if objective == "capacity":
+        # the flows shown are a least-cost maximum flow under the capacities, before and
+        # after the removals (the uncapacitated routes would ignore them)
+        base_r = capacity_response(net, problem, cand, np.zeros(cand.size, np.int64))[1]
+        resp_r = capacity_response(net, problem, cand, res.units)[1]
+    else:
+        base_r = solve_routes(net, problem)
+        resp_r = solve_routes(net, apply_units(problem, cand, res.units))
     base = _result(sc, net, base_r)
     response = RunResult(
         name=f"{sc.name}: response", provenance=dict(resp_r.provenance), network=net, routes=resp_r
     )
     cmp = compare(base, response)
     prov = {
-        **{k: v for k, v in base_r.provenance.items() if k != "seconds"},
+        **{k: v for k, v in problem.provenance.items() if k != "seconds"},
         "objective": objective,
         "sites": sites,
         "method": res.method,
         "budget": budget,
+        "effective_budget": effective,
         "delay": delay,
         "p_detect": p_detect,
         "max_units": max_units,
         "time_limit_s": time_limit_s,
+        "curve": curve,
     }
     return OptimizeResult(
         objective=res.objective,
@@ -572,7 +654,26 @@ def optimize(
         provenance=prov,
         raw=res,
         curve_raw=tuple(results),
+        effective_budget=float(effective),
+        curve_note=note,
     )
+
+
+#: the marginal-value curve is computed up to this many units (one solve per K)
+MAX_CURVE_K = 30
+
+
+def _curve_plan(curve: bool, budget: int, effective: int) -> tuple[int, str]:
+    """Return the curve's last K (0: no curve) and, when it is not computed, why."""
+    if not curve:
+        return 0, "the marginal-value curve was not asked for (curve=False, --no-curve)"
+    if effective > MAX_CURVE_K:
+        return 0, (
+            f"the marginal-value curve is computed up to K = {MAX_CURVE_K} (one solve per "
+            f"K); budget {budget:g} gives {effective:,} usable units, so only K = "
+            f"{effective:,} was solved"
+        )
+    return effective, ""
 
 
 #: limits of :func:`game`, the same as ``reten game``'s
@@ -580,6 +681,7 @@ MAX_CHECKPOINTS = 1000
 MAX_SCHEDULES = 1_000_000
 
 
+@_suggest_keywords
 def game(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any],
     net: Network | str | os.PathLike[str] | None = None,
@@ -768,6 +870,7 @@ def game(
     )
 
 
+@_suggest_keywords
 def validate(
     result: RunResult | ComparisonResult | str | os.PathLike[str],
     observed: str | os.PathLike[str],
@@ -928,6 +1031,7 @@ DEMO_STEPS = (
 """The demo story: (key, description); the scenarios are ``reten/data/demo/KEY.toml``."""
 
 
+@_suggest_keywords
 def demo(
     net: Network | None = None,
 ) -> list[tuple[str, str, RunResult, ComparisonResult | None]]:

@@ -576,6 +576,15 @@ def optimize_cmd(
         print(jsonio.dumps(summary))
     else:
         _print_optimize(opt, summary)
+    if opt.effective_budget < opt.budget:
+        console.print(
+            f"[yellow]note:[/] budget {opt.budget:g} is more than the sites can take: solved "
+            f"with {opt.effective_budget:,.0f} units (the effective budget)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if opt.curve_note:
+        console.print(f"[yellow]note:[/] {opt.curve_note}", highlight=False, soft_wrap=True)
     console.print(f"[green]wrote[/] {out}/report.html")
 
 

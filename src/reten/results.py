@@ -9,6 +9,7 @@ writes (:meth:`RunResult.write`), which :func:`reten.read_run` reads back unchan
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -427,11 +428,25 @@ class OptimizeResult:
         :func:`reten.models.interdiction.site_table`), ``units``,
         ``p_detect``, ``delay``, ``lon``, ``lat``.
     curve : DataFrame
-        The marginal-value curve K = 1..budget (one row when not computed).
+        The marginal-value curve K = 1..budget (one row when not computed; its
+        ``marginal`` is then NaN unless K = 1, and :attr:`curve_note` says why).
     baseline, response : RunResult
-        Routes before the units, and the traffickers' best response to them.
+        Routes before the units, and the traffickers' best response to them. For
+        ``capacity`` both are a least-cost maximum flow under the capacities (before and
+        after the removals): ``origins.volume_kg`` is what each origin gets through.
     comparison : ComparisonResult
         ``response`` against ``baseline``.
+    effective_budget : float
+        The units the sites can use (``budget`` capped at ``max_units`` per site, one per
+        site for ``capacity``): what was solved.
+    curve_note : str
+        Why the marginal-value curve was not computed ("" when it was).
+
+    Notes
+    -----
+    ``.explore()`` and ``.plot()`` draw the displacement the chosen sites cause (those of
+    :attr:`comparison`), ``.plot()`` with the sites as black diamonds; ``.write(dir)``
+    gives the report with the named sites on the map.
 
     Examples
     --------
@@ -461,9 +476,12 @@ class OptimizeResult:
     provenance: Mapping[str, Any]
     raw: InterdictionResult = field(repr=False)
     curve_raw: tuple[InterdictionResult, ...] = field(repr=False, default=())
+    effective_budget: float = math.nan
+    curve_note: str = ""
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
-        """Write report.html, sites.csv, curve.csv, log.csv, result.json and displacement."""
+        """Write report.html, sites.csv, curve.csv, log.csv, result.json (the
+        :attr:`summary` plus ``provenance``), provenance.json and the displacement tables."""
         from reten.report.optimize import report_title, write_optimize
 
         net, base = self.baseline._need("write")
@@ -480,16 +498,27 @@ class OptimizeResult:
             self.comparison._analysis(),
             title,
             basemap=basemap,
+            summary=self.summary,
+            provenance=dict(self.provenance),
+            curve_note=self.curve_note,
         )
 
     @property
     def summary(self) -> dict[str, Any]:
         """The fixed JSON summary as a dict (what ``reten optimize --json`` prints), like
-        :attr:`RunResult.summary`."""
+        :attr:`RunResult.summary`: ``objective``, ``lower_bound``, ``upper_bound``,
+        ``seconds``, ``sites``, ``baseline``, ``increase_pct``, ..., ``budget`` (as asked),
+        ``effective_budget`` (the units the sites can use), ``curve`` (one record per row of
+        :attr:`curve`) and ``curve_note`` (why the curve was not computed, else "")."""
         from reten.report.optimize import result_json
 
         net, base = self.baseline._need("write")
-        return result_json(self.raw, net, base.problem)
+        out = result_json(self.raw, net, base.problem)
+        out["budget"] = self.budget
+        out["effective_budget"] = self.effective_budget
+        out["curve"] = self.curve.to_dict(orient="records")
+        out["curve_note"] = self.curve_note
+        return out
 
     def to_json(self) -> str:
         """Return :attr:`summary` as JSON text (exactly what ``reten optimize --json``
@@ -497,6 +526,27 @@ class OptimizeResult:
         from reten import jsonio
 
         return jsonio.dumps(self.summary)
+
+    def explore(self, *, basemap: str | None = None) -> Any:
+        """Return the displacement map of the chosen sites (:meth:`ComparisonResult.explore`
+        of :attr:`comparison`: offline SVG, hover for figures)."""
+        return self.comparison.explore(basemap=basemap)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the change in flow the chosen sites cause (red: more, blue: less) and the
+        sites (black diamonds) with matplotlib (``pip install 'reten[plot]'``); returns
+        the Axes."""
+        ax = self.comparison.plot(ax=ax, **kwargs)
+        ax.scatter(
+            self.sites.lon,
+            self.sites.lat,
+            marker="D",
+            color="black",
+            s=30,
+            zorder=5,
+            label="chosen sites",
+        )
+        return ax
 
     def _repr_html_(self) -> str:
         from reten.report.notebook import optimize_html
@@ -593,8 +643,7 @@ def read_run(path: str | os.PathLike[str]) -> RunResult:
     need = ["origins.csv", "regions.csv", "crossings.csv", "arcs.parquet", "provenance.json"]
     missing = [f for f in need if not (p / f).is_file()]
     if missing:
-        what = "does not exist" if not p.exists() else f"is not a run directory (no {missing[0]})"
-        raise InputError(f"{p}: {what}")
+        raise InputError(f"{p}: {_not_a_run(p, missing[0])}")
     import geopandas as gpd
 
     tables: dict[str, Any] = {
@@ -608,6 +657,38 @@ def read_run(path: str | os.PathLike[str]) -> RunResult:
     except ValueError as exc:
         raise InputError(f"{p / 'provenance.json'}: not JSON ({exc})") from None
     return RunResult(name=str(prov.get("scenario_name", p.name)), provenance=prov, tables=tables)
+
+
+#: how to read what other commands write (their marker's ``kind``)
+_READ_OTHER = {
+    "optimize": "an optimize output (reten optimize / OptimizeResult.write): read result.json "
+    "with json (summary, curve, provenance) and sites.csv, curve.csv, regions_delta.csv, "
+    "crossings_delta.csv with pandas; reten.optimize(...) gives the OptimizeResult",
+    "game": "a game output (reten game / GameResult.write): read result.json with json and "
+    "coverage.csv, support.csv, routes.csv with pandas",
+    "compare": "a comparison output (reten compare): read regions_delta.csv, "
+    "crossings_delta.csv, origins_delta.csv with pandas, or the two run directories with "
+    "read_run",
+    "validation": "a validation output: read validation.json with json and matched.csv with pandas",
+    "demo": "the demo's folder: each scenario's run is a sub-folder, e.g. read_run(DIR / "
+    "'baseline')",
+    "network": "a saved network: load it with reten.load_network",
+    "simulation": "a simulation output (reten simulate): read series.parquet with pandas "
+    "and provenance.json with json",
+}
+
+
+def _not_a_run(p: Path, missing: str) -> str:
+    """Why ``p`` is not a run directory, and how to read what it is."""
+    from reten.atomic import read_marker
+
+    if not p.exists():
+        return "does not exist"
+    marker = read_marker(p) if p.is_dir() else None
+    kind = marker.get("kind") if marker else None
+    if kind in _READ_OTHER:
+        return f"is not a run directory but {_READ_OTHER[kind]}"
+    return f"is not a run directory (no {missing})"
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)

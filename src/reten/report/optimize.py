@@ -19,7 +19,8 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
-from reten.report.html import _num, kpis, page, provenance, table
+from reten.report.html import _num, kpis, page, table
+from reten.report.html import provenance as prov_block
 
 
 def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +264,18 @@ def write_optimize(
     title: str,
     *,
     basemap: str | None = None,
+    summary: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    curve_note: str = "",
 ) -> Path:
-    """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
+    """Write report.html, sites.csv, curve.csv, log.csv, result.json, provenance.json and
+    the displacement (regions_delta.csv, crossings_delta.csv).
+
+    ``summary`` is result.json's content (default :func:`result_json`); ``provenance``
+    (input hashes, parameters, reten version; default the baseline's) is written into it
+    under ``provenance`` and, as for ``reten run`` and ``reten game``, to
+    provenance.json. ``curve_note`` says in the report why the curve was not computed.
+    """
     sites = sites_frame(res, net, problem)
     from reten.report.html import route_map
 
@@ -299,6 +310,10 @@ def write_optimize(
                 ("upper bound", _num(res.upper_bound, "{:,.1f}")),
                 ("gap", gap_text(res)),
                 ("status", res.status),
+                (
+                    "budget (effective: units the sites can take)",
+                    _budget_text(res.budget, (summary or {}).get("budget", res.budget)),
+                ),
                 (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
                 ("change over the baseline", increase_text(res)),
                 ("seconds", f"{res.seconds:.1f}"),
@@ -312,6 +327,17 @@ def write_optimize(
         "<h2>Sites</h2>",
         table(sites, floatfmt="{:,.4f}") if why_none is None else f"<p>{html.escape(why_none)}</p>",
     ]
+    prov = (
+        dict(provenance)
+        if provenance is not None
+        else {
+            "method": res.method,
+            "objective": res.objective,
+            "budget": res.budget,
+            **{k: v for k, v in base.provenance.items() if k != "seconds"},
+        }
+    )
+    prov = {k: v for k, v in prov.items() if k != "seconds"}
     if len(curve) > 1:
         body += [
             "<h2>Marginal value: what each extra unit buys</h2>",
@@ -320,20 +346,20 @@ def write_optimize(
             ),
             table(curve_df, floatfmt="{:,.2f}"),
         ]
+    elif curve_note:
+        body += [
+            "<h2>Marginal value</h2>",
+            f'<p class="note">Not computed: {html.escape(curve_note)}.</p>',
+        ]
     body += [
         "<h2>Displacement caused by the chosen sites</h2>",
         *_displacement(cmp),
         "<h2>Solve log</h2>",
         table(log_df, max_rows=200, floatfmt="{:,.3f}"),
-        provenance(
-            {
-                "method": res.method,
-                "objective": res.objective,
-                "budget": res.budget,
-                **{k: v for k, v in base.provenance.items() if k != "seconds"},
-            }
-        ),
+        prov_block(prov),
     ]
+    doc = dict(summary) if summary is not None else result_json(res, net, problem)
+    doc["provenance"] = prov
     with atomic_dir(out, kind="optimize") as tmp:
         (tmp / "report.html").write_text(
             page(title, subtitle(res), body),
@@ -345,10 +371,16 @@ def write_optimize(
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
-        (tmp / "result.json").write_text(
-            jsonio.dumps(result_json(res, net, problem), indent=2) + "\n"
+        (tmp / "result.json").write_text(jsonio.dumps(doc, indent=2, default=str) + "\n")
+        (tmp / "provenance.json").write_text(
+            jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"
         )
     return Path(out)
+
+
+def _budget_text(effective: float, asked: float) -> str:
+    """``"3"``, or ``"1e+12 (effective 28)"`` when the budget asked exceeds what is usable."""
+    return f"{asked:g}" if asked == effective else f"{asked:g} (effective {effective:,.0f})"
 
 
 def _write_site_layers(sites: pd.DataFrame, folder: Path) -> None:

@@ -80,6 +80,12 @@ from reten.network.model import Network
 from reten.problem import Problem
 
 OBJECTIVES = ("cost", "interception", "capacity")
+#: the one-line error of ``objective="capacity"`` on a scenario without any capacity
+NO_CAPACITY = (
+    "objective 'capacity' needs capacities and the scenario gives none: set capacity_kg on "
+    "[[destinations]] (or [congestion] crossing_capacity_kg), or use a network with a "
+    "capacity_kg road attribute"
+)
 METHODS = ("auto", "milp", "decomposition", "greedy")
 
 __all__ = [
@@ -149,8 +155,10 @@ def optimize(
     Raises
     ------
     InputError
-        ``objective``, ``method``, ``budget`` or ``start`` invalid, or no origin reaches a
-        crossing.
+        ``objective``, ``method``, ``budget`` or ``start`` invalid, no origin reaches a
+        crossing, or ``objective="capacity"`` with no capacity on any road or crossing
+        (the only volume it could stop is the volume cut off from every crossing, which is
+        rarely what is meant; give the crossings a large ``capacity_kg`` to ask for that).
 
     References
     ----------
@@ -197,6 +205,8 @@ def optimize(
                 "start must be a feasible allocation: one count per site, within each "
                 "site's upper bound and the budget"
             )
+    if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
+        raise InputError(NO_CAPACITY)
     t0 = time.perf_counter()
     fol = Follower(net, problem, sites, objective)
     if fol.on.size == 0:
@@ -214,9 +224,27 @@ def optimize(
         res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
     if start is not None:
         res = _keep_start(fol, res, start)
+    if objective == "capacity":
+        res = replace(res, units=_drop_useless(fol, res.units, res.objective_value))
     return replace(
         res, seconds=time.perf_counter() - t0, sites=sites, budget=budget, baseline=baseline
     )
+
+
+def _drop_useless(fol: Follower, units: np.ndarray, value: float) -> np.ndarray:
+    """Return ``units`` without the removals that do not lower the maximum flow.
+
+    Wood's MILP may spend budget it does not need (any allocation of the same value is
+    optimal to it); a removal that changes nothing is dropped, one at a time, so no site is
+    reported as chosen when it cuts no volume. The value is unchanged.
+    """
+    out = np.asarray(units, dtype=np.int64).copy()
+    for s in np.flatnonzero(out > 0)[::-1]:
+        trial = out.copy()
+        trial[s] = 0
+        if fol.max_flow(trial) <= value + 1e-9 * max(1.0, abs(value)):
+            out = trial
+    return out
 
 
 def _keep_start(fol: Follower, res: InterdictionResult, start: np.ndarray) -> InterdictionResult:

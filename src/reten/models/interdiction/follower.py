@@ -7,6 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from reten.kernels.sptree import SPTree, sink_tree, tree_flows
+from reten.models.interdiction.flows import capacities as capacities
+from reten.models.interdiction.flows import flow_network, max_flow_value
 from reten.models.interdiction.sites import Sites
 from reten.network.model import Network
 from reten.problem import Problem
@@ -79,41 +81,10 @@ class Follower:
         return length, (p @ self.sites.incidence.T).tocsr()
 
     def max_flow(self, units: np.ndarray) -> float:
-        """Maximum volume that gets from the origins through open crossings (kg)."""
-        from scipy.sparse.csgraph import maximum_flow
-
-        net, p = self.net, self.problem
-        k, n = p.sink_node.size, net.n_nodes
-        total = float(p.origin_volume_kg.sum())
-        cap = capacities(net, p)
-        hit = (self.sites.incidence.T @ (np.asarray(units) > 0).astype(float)) > 0
-        cap = np.where(hit, 0.0, cap)
-        cap = np.where(np.isfinite(np.concatenate([p.arc_cost, p.sink_cost])), cap, 0.0)
-        s, t = n, n + 1
-        tail = np.concatenate([net.arc_source, p.sink_node, np.full(p.origin_node.size, s)])
-        head = np.concatenate([net.arc_target, np.full(k, t), p.origin_node])
-        c = np.concatenate([np.minimum(cap, total), p.origin_volume_kg])
-        # integer capacities for SciPy: micro-kg while that fits comfortably in int64
-        scale = 1e6 if total < 1e9 else 1.0
-        ci = np.round(c * scale).astype(np.int64)
-        g = sp.coo_matrix((ci, (tail, head)), shape=(n + 2, n + 2)).tocsr()
-        g.sum_duplicates()
-        return float(maximum_flow(g, s, t).flow_value) / scale
-
-
-def capacities(net: Network, problem: Problem) -> np.ndarray:
-    """Return extended-arc capacities, kg/month: road attribute ``capacity`` or
-    ``capacity_kg`` (else unbounded), crossings from ``problem`` attribute if any."""
-    m, k = net.n_arcs, problem.sink_node.size
-    cap = np.full(m + k, np.inf)
-    for name in ("capacity_kg", "capacity"):
-        if name in net.arc_attrs:
-            a = np.asarray(net.arc_attrs[name], dtype=float)
-            cap[:m] = np.where(a > 0, a, np.inf)
-            break
-    if problem.sink_capacity.size == k:
-        cap[m:] = problem.sink_capacity
-    return cap
+        """Maximum volume that gets from the origins through open crossings (kg), the
+        units' arcs removed (:func:`reten.models.interdiction.flows.max_flow_value`)."""
+        fn = flow_network(self.net, self.problem, self.sites, units)
+        return max_flow_value(fn)
 
 
 @numba.njit(cache=True)

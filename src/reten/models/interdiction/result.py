@@ -111,8 +111,11 @@ def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
     ``upper_bound``, ``gap``, ``status``, ``proven`` (False where the solve stopped before
     its bounds met: read the value as "at least", the upper bound as "at most"),
     ``seconds`` (this K's own solve time), ``marginal`` (the gain of K over K - 1; K = 1's
-    gain is over the baseline with no units) and ``baseline``. The marginals sum to the
-    last K's gain over the baseline.
+    gain is over the baseline with no units; NaN where the row before is not K - 1, as
+    in a one-row table for K > 1, whose K - 1 was not solved) and ``baseline``. On a
+    full curve K = 1..B the marginals sum to the last K's gain over the baseline. Gains
+    are objective changes: positive for ``cost`` and ``interception`` (maximised),
+    negative for ``capacity`` (the volume that still crosses falls as K grows).
 
     Examples
     --------
@@ -136,6 +139,9 @@ def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
         for r in curve
     ]
     df = pd.DataFrame(rows, columns=[c for c in cols if c != "marginal"])
+    k = df.K.to_numpy(dtype=float)
     prev = np.concatenate([df.baseline.to_numpy()[:1], df.objective.to_numpy()[:-1]])
-    df.insert(8, "marginal", df.objective.to_numpy() - prev)
+    prev_k = np.concatenate([[0.0], k[:-1]])
+    marginal = np.where(k - prev_k == 1.0, df.objective.to_numpy(dtype=float) - prev, np.nan)
+    df.insert(8, "marginal", marginal)
     return df

@@ -52,6 +52,45 @@ class Sites:
         )
 
 
+#: the largest delay one unit may add (cost units): beyond it the traffickers' costs, summed
+#: over routes and volumes, leave the range in which the solvers' arithmetic is exact; a
+#: road that should be closed is the ``capacity`` objective's removal
+MAX_DELAY = 1e12
+
+
+def _number(x: object) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+
+
+def check_site_parameters(
+    *, delay: float, max_units: int, resource: float = 1.0, p_detect: float = 0.0
+) -> None:
+    """Raise InputError naming the first parameter of a site that is out of range.
+
+    ``delay`` a number in [0, 1e12] (:data:`MAX_DELAY`), ``p_detect`` in [0, 1),
+    ``max_units`` an integer >= 1, ``resource`` a finite number > 0.
+
+    Examples
+    --------
+    >>> check_site_parameters(delay=50.0, max_units=1)
+    >>> check_site_parameters(delay=50.0, max_units=1.5)
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: max_units must be a whole number of units >= 1 (got 1.5)
+    """
+    if not _number(delay) or not 0 <= delay <= MAX_DELAY:
+        raise InputError(
+            f"delay must be a number of cost units in [0, {MAX_DELAY:.0e}] (got {delay!r}); "
+            "to close roads instead, use objective='capacity'"
+        )
+    if not _number(p_detect) or not 0 <= p_detect < 1:
+        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
+    if not _number(max_units) or not float(max_units).is_integer() or max_units < 1:
+        raise InputError(f"max_units must be a whole number of units >= 1 (got {max_units!r})")
+    if not _number(resource) or not 0 < resource < math.inf:
+        raise InputError(f"resource must be a finite number > 0 (got {resource!r})")
+
+
 def build_sites(
     net: Network,
     problem: Problem,
@@ -73,13 +112,7 @@ def build_sites(
     """
     if kind not in SITE_KINDS:
         raise InputError(f"sites '{kind}' unknown; valid: {', '.join(SITE_KINDS)}")
-    if not 0 <= p_detect < 1:
-        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
-    if delay < 0 or max_units < 1 or resource <= 0:
-        raise InputError(
-            f"delay must be >= 0 (got {delay!r}), max_units >= 1 (got {max_units!r}) and "
-            f"resource > 0 (got {resource!r})"
-        )
+    check_site_parameters(delay=delay, max_units=max_units, resource=resource, p_detect=p_detect)
     m, k = net.n_arcs, problem.sink_node.size
     rows: list[np.ndarray] = []
     labels: list[str] = []
