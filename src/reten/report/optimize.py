@@ -17,6 +17,7 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
+from reten.report.geodata import routes_geoframe, sites_geoframe, write_layers
 from reten.report.html import kpis, page, provenance, table
 
 
@@ -90,9 +91,30 @@ def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
     return interdiction_curve_frame(list(curve))
 
 
-def log_frame(res: InterdictionResult) -> pd.DataFrame:
-    """Return the solve log: iteration, lower_bound, upper_bound, seconds."""
-    return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+def log_frame(curve: InterdictionResult | list[InterdictionResult]) -> pd.DataFrame:
+    """Return the solve log of every K solved: K, iteration, lower_bound, upper_bound, seconds.
+
+    ``curve`` is the results of the marginal-value curve, K = 1..B (or one result). Each
+    row is one step of that K's solve: ``iteration`` counts from 0 per K and per solver
+    (a raced solve logs both), ``lower_bound``/``upper_bound`` are the bounds on that K's
+    optimum then (``inf`` before the first bound) and ``seconds`` the time since that K's
+    solve began.
+
+    Examples
+    --------
+    >>> log_frame([]).columns.tolist()
+    ['K', 'iteration', 'lower_bound', 'upper_bound', 'seconds']
+    """
+    results = [curve] if isinstance(curve, InterdictionResult) else list(curve)
+    cols = ["iteration", "lower_bound", "upper_bound", "seconds"]
+    parts = []
+    for r in results:
+        part = pd.DataFrame(r.log, columns=cols)
+        part.insert(0, "K", int(r.budget) if float(r.budget).is_integer() else r.budget)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in ["K", *cols]})
+    return pd.concat(parts, ignore_index=True)
 
 
 def curve_chart(curve: list[InterdictionResult], start: float | None = None) -> str:
@@ -151,7 +173,9 @@ def write_optimize(
     *,
     basemap: str | None = None,
 ) -> Path:
-    """Write report.html, sites.csv, curve.csv, log.csv, result.json and the displacement."""
+    """Write report.html, sites.csv, sites.geojson|gpkg, origin_routes.geojson|gpkg,
+    curve.csv, log.csv, result.json and the displacement (regions_delta.csv,
+    crossings_delta.csv) into folder ``out``, atomically."""
     sites = sites_frame(res, net, problem)
     from reten.report.html import route_map
 
@@ -169,7 +193,7 @@ def write_optimize(
         ),
     )
     curve_df = curve_frame(curve)
-    log_df = log_frame(res)
+    log_df = log_frame(curve)
     unit = "cost units·kg" if res.objective == "cost" else "kg"
     body = [
         assumptions_box(
@@ -223,21 +247,13 @@ def write_optimize(
             encoding="utf-8",
         )
         sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
-        _write_site_layers(sites, tmp)
+        assert res.sites is not None
+        chosen = np.flatnonzero(res.units > 0)
+        write_layers(sites_geoframe(net, res.sites, chosen, sites), tmp, "sites")
+        write_layers(routes_geoframe(net, base, response), tmp, "origin_routes")
         curve_df.to_csv(tmp / "curve.csv", index=False, lineterminator="\n")
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
         cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
         (tmp / "result.json").write_text(jsonio.dumps(result_json(res), indent=2) + "\n")
     return Path(out)
-
-
-def _write_site_layers(sites: pd.DataFrame, folder: Path) -> None:
-    """Write the chosen sites as points (EPSG:4326) to sites.geojson and sites.gpkg."""
-    import geopandas as gpd
-
-    gdf = gpd.GeoDataFrame(
-        sites, geometry=gpd.points_from_xy(sites.lon, sites.lat), crs="EPSG:4326"
-    )
-    gdf.to_file(folder / "sites.geojson", driver="GeoJSON")
-    gdf.to_file(folder / "sites.gpkg", driver="GPKG", layer="sites")
