@@ -190,6 +190,25 @@ def site_geometries(
     return out
 
 
+def representative_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return a lon/lat point on each geometry: a Point itself, a line's point halfway along
+    it (in lon/lat), a polygon's :func:`shapely.point_on_surface` (inside it).
+
+    Examples
+    --------
+    >>> g = np.array([shapely.Point(1, 2), shapely.LineString([(0, 0), (2, 0), (2, 2)]),
+    ...               shapely.box(0, 0, 2, 2)], dtype=object)
+    >>> [(float(x), float(y)) for x, y in zip(*representative_points(g))]
+    [(1.0, 2.0), (2.0, 0.0), (1.0, 1.0)]
+    """
+    g = np.asarray(geoms, dtype=object)
+    kind = shapely.get_type_id(g)
+    lines = np.isin(kind, (1, 5))  # LineString, MultiLineString
+    pts = shapely.point_on_surface(g)
+    pts[lines] = shapely.line_interpolate_point(g[lines], 0.5, normalized=True)
+    return shapely.get_x(pts), shapely.get_y(pts)
+
+
 def sites_geoframe(net: Network, sites: Sites, rows: np.ndarray, table: pd.DataFrame) -> Any:
     """Return ``table`` (one row per site at ``rows``, with ``lon``/``lat``) as a
     GeoDataFrame in EPSG:4326 with each site's shape (:func:`site_geometries`)."""

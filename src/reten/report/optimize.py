@@ -17,7 +17,13 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
-from reten.report.geodata import routes_geoframe, sites_geoframe, write_layers
+from reten.report.geodata import (
+    representative_points,
+    routes_geoframe,
+    site_geometries,
+    sites_geoframe,
+    write_layers,
+)
 from reten.report.html import kpis, page, provenance, table
 
 
@@ -36,11 +42,18 @@ def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, n
 
 def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataFrame:
     """Return the chosen sites: id, name (the road between two named places, the junction,
-    crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326)."""
+    crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326).
+
+    ``lon``/``lat`` is a point on the site's shape (:func:`reten.report.geodata.
+    site_geometries`): the node, the point halfway along the road, a point inside the
+    region (the mean of its roads' midpoints when the network has no outline for it).
+    """
     s = res.sites
     assert s is not None
     chosen = np.flatnonzero(res.units > 0)
     named = site_table(net, problem, s).iloc[chosen].reset_index(drop=True)
+    geom = site_geometries(net, s, chosen, named.lon.to_numpy(float), named.lat.to_numpy(float))
+    named["lon"], named["lat"] = representative_points(geom)
     return pd.DataFrame(
         {
             "site": s.label[chosen].astype(str),
