@@ -425,6 +425,9 @@ class OptimizeResult:
         ``p_detect``, ``delay``, ``lon``, ``lat``.
     curve : DataFrame
         The marginal-value curve K = 1..budget (one row when not computed).
+    log : DataFrame
+        The solve of every K of the curve: ``K``, ``iteration``, ``lower_bound``,
+        ``upper_bound``, ``seconds`` (since that K's solve began); ``log.csv``.
     baseline, response : RunResult
         Routes before the units, and the traffickers' best response to them.
     comparison : ComparisonResult
@@ -460,7 +463,9 @@ class OptimizeResult:
     curve_raw: tuple[InterdictionResult, ...] = field(repr=False, default=())
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
-        """Write report.html, sites.csv, curve.csv, log.csv, result.json and displacement."""
+        """Write report.html, sites.csv, sites.geojson|gpkg (each site's shape),
+        origin_routes.geojson|gpkg (each origin's route before and after), curve.csv,
+        log.csv, result.json and the displacement tables into folder ``out``."""
         from reten.report.optimize import write_optimize
 
         net, base = self.baseline._need("write")
