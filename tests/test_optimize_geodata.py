@@ -187,6 +187,28 @@ def test_mixed_geometries_get_one_gpkg_layer_per_family(tmp_path):
     assert sorted(js.site) == ["a", "b", "c", "d"]
 
 
+def test_an_origin_with_no_route_is_a_null_row_without_warnings(tmp_path):
+    net = Network.from_arcs(
+        np.array([0, 1]), np.array([1, 0]), np.full(2, 1000.0), np.array([0.0, 1, 5]), np.zeros(3)
+    )
+    p = _problem(net, [0, 2], [1])
+    base = solve_routes(net, p)
+    assert base.origin_crossing.tolist() == [0, -1]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_layers(routes_geoframe(net, base, base), tmp_path, "origin_routes")
+    text = (tmp_path / "origin_routes.geojson").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    for f in ("origin_routes.geojson", "origin_routes.gpkg"):
+        g = gpd.read_file(tmp_path / f)
+        assert g.origin.tolist() == ["o0", "o2", "o0", "o2"]
+        assert g.geometry.isna().tolist() == [False, True, False, True]
+        assert g.cost.isna().tolist() == [False, True, False, True]
+        assert g.geometry[0].coords[:] == [(0.0, 0.0), (1.0, 0.0)]
+
+
 # --- reten optimize, end to end on the embedded network ----------------------------------------
 
 

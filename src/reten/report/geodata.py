@@ -255,6 +255,29 @@ def routes_geoframe(net: Network, base: RouteResult, response: RouteResult) -> A
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry=geoms, crs="EPSG:4326")
 
 
+def finite_or_null(gdf: Any) -> Any:
+    """Return ``gdf`` with NaN and infinite floats as missing values (nullable ``Float64``).
+
+    GeoJSON has no NaN or Infinity: GDAL would drop such a field with a warning. A missing
+    value is written as ``null`` (GeoJSON) or NULL (GeoPackage); an origin with no route has
+    a null ``cost``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> g = gpd.GeoDataFrame({"cost": [1.0, np.inf]}, geometry=[None, None])
+    >>> finite_or_null(g).cost.tolist()
+    [1.0, <NA>]
+    """
+    out = gdf.copy()
+    for c in out.columns:
+        if c != out.geometry.name and pd.api.types.is_float_dtype(out[c].dtype):
+            v = out[c].to_numpy(dtype=np.float64, na_value=np.nan)
+            if not np.isfinite(v).all():
+                out[c] = pd.array(np.where(np.isfinite(v), v, np.nan), dtype="Float64")
+    return out
+
+
 def write_layers(gdf: Any, folder: Path, stem: str) -> list[str]:
     """Write ``gdf`` to ``folder/STEM.geojson`` and ``folder/STEM.gpkg``; return the GPKG's
     layer names.
@@ -264,8 +287,10 @@ def write_layers(gdf: Any, folder: Path, stem: str) -> list[str]:
     tools draw badly): the layer is named ``STEM`` when the rows share one family (points,
     lines or polygons, single and multi parts together as multi), and otherwise there is one
     layer per family, ``STEM_point``, ``STEM_line`` and ``STEM_polygon`` (rows with no
-    geometry go with the first).
+    geometry go with the first). NaN and infinite values are written as null
+    (:func:`finite_or_null`).
     """
+    gdf = finite_or_null(gdf)
     gdf.to_file(folder / f"{stem}.geojson", driver="GeoJSON", engine="pyogrio")
     fam = gdf.geometry.geom_type.map(_FAMILY)
     present = sorted(set(fam.dropna()))
