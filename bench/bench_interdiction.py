@@ -14,7 +14,8 @@ unit adds 50 km-equivalents of delay, p_detect 0.1): the 34 Sinaloa and Golden-T
 origins at K = 5, 10, 20 (300 s each); every municipality of Sinaloa, Durango, Chihuahua,
 Michoacan and Jalisco at K = 5, 10 (120 s); interception on the five-state case at K = 10
 (300 s); ``RETEN_BENCH_NATIONAL_CASES`` picks cases (``0,1,2``) and
-``RETEN_BENCH_NATIONAL_LIMIT_S`` overrides their limits. The greedy's value and gap beside
+``RETEN_BENCH_NATIONAL_LIMIT_S`` overrides their limits and ``RETEN_BENCH_NATIONAL_KS`` picks
+budgets (``10,20``). The greedy's value and gap beside
 each.
 """
 
@@ -262,9 +263,12 @@ def run_national() -> list[str]:
         ("five", [10], 300.0, "interception", "five states, interception"),
     ]
     only = os.environ.get("RETEN_BENCH_NATIONAL_CASES")
+    ks_only = os.environ.get("RETEN_BENCH_NATIONAL_KS")
     for i, (which, ks, limit, obj, title) in enumerate(cases):
         if only and str(i) not in only.split(","):
             continue
+        if ks_only:
+            ks = [k for k in ks if str(k) in ks_only.split(",")] or ks
         limit = float(os.environ.get("RETEN_BENCH_NATIONAL_LIMIT_S", limit))
         load = os.getloadavg()[0]
         _, peak, rows = in_fresh_process(_national, str(mexico), which, ks, limit, obj)

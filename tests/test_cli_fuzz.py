@@ -247,6 +247,10 @@ def check(r: Result, argv: list[str], out: str, kind: str, root: Path, before: d
         # without --overwrite only reten's own outputs (or nothing) were replaced
         rel = os.path.relpath(target, root)
         assert rel not in ("user_dir", "user_file.txt"), argv
+    if kind != "file":
+        # a folder output never deletes a user's file, not even with --overwrite
+        notes = os.path.join("user_dir", "notes.txt")
+        assert after.get(notes) == before.get(notes), argv
 
 
 FUZZ = settings(

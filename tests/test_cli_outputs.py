@@ -50,17 +50,30 @@ def test_new_output_is_complete_and_marked(proj):
     assert not litter(proj)
 
 
-def test_refuses_a_folder_reten_did_not_write_until_overwrite(proj):
+def test_refuses_a_folder_reten_did_not_write_even_with_overwrite(proj):
     mine = proj / "mine"
     mine.mkdir()
     (mine / "thesis.tex").write_text("years of work")
     before = snapshot(proj)
-    assert_one_line_error(run(proj, "mine"), "mine", "reten did not write", "--overwrite")
-    assert snapshot(proj) == before and not litter(proj)
-    r = run(proj, "mine", "--overwrite")
+    for extra in ((), ("--overwrite",)):
+        assert_one_line_error(run(proj, "mine", *extra), "mine", "thesis.tex", "did not write")
+        assert snapshot(proj) == before and not litter(proj)
+
+
+def test_overwrite_replaces_a_folder_of_only_output_names_without_a_marker(proj):
+    """A folder with no marker (written before markers, or the marker lost) is replaced with
+    --overwrite when everything in it is a name a run writes."""
+    old = proj / "old"
+    old.mkdir()
+    (old / "report.html").write_text("old report")
+    (old / "origins.csv").write_text("origin\n")
+    before = snapshot(proj)
+    assert_one_line_error(run(proj, "old"), "old", "reten did not write", "--overwrite")
+    assert snapshot(proj) == before
+    r = run(proj, "old", "--overwrite")
     assert r.code == 0, r.err
-    assert not (mine / "thesis.tex").exists()
-    assert_valid_output_dir(mine, "run")
+    assert (old / "report.html").read_text() != "old report"
+    assert_valid_output_dir(old, "run")
 
 
 def test_replaces_its_own_output_of_the_same_kind(proj):
@@ -108,9 +121,10 @@ def test_a_reten_output_inside_another_is_kept(proj):
     r = call("network", "build", "--edges", "e.csv", "-o", "netY", cwd=proj)
     assert_one_line_error(r, "baseline", "--overwrite")
     assert snapshot(proj) == before
-    # asked for, the whole folder is replaced
-    assert run(proj, "o", "--overwrite").code == 0
-    assert not (proj / "o" / "inner").exists()
+    # not even with --overwrite: the inner output is not this one's to delete
+    before = snapshot(proj)
+    assert_one_line_error(run(proj, "o", "--overwrite"), "inner", "another reten output")
+    assert snapshot(proj) == before
 
 
 @pytest.mark.parametrize(

@@ -647,7 +647,7 @@ def optimize(
         seconds=res.seconds,
         sites=sites_frame(res, net, problem),
         curve=curve_frame(results),
-        log=log_frame(res),
+        log=log_frame(results),
         baseline=base,
         response=response,
         comparison=cmp,

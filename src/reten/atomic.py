@@ -6,8 +6,12 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
 
 - ``-o DIR`` may replace a folder only when reten wrote it, it is of the same kind (a run
   replaces a run) and it holds nothing reten did not write. reten leaves a marker,
-  ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts this rule, and
-  only this one.
+  ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts the first two
+  conditions (a folder with no marker, or another kind of reten output), never the third:
+  every name in the folder must be listed in reten's marker or be one of the names that
+  kind of output writes (:data:`OUTPUT_NAMES`). A folder holding anything else (a user's
+  ``notes.txt``, another reten output saved inside it) is refused with one line naming
+  it, even with ``overwrite=True``, and nothing is touched.
 - A saved network is replaced only by a network build, even with ``overwrite=True``.
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
@@ -255,34 +259,68 @@ def _is_reten_output(path: Path) -> bool:
 
 
 def _owned_problem(target: Path, kind: str) -> str | None:
-    """Return why an existing folder may not be replaced without overwrite, or None."""
+    """Return why an existing folder (holding no foreign name) may not be replaced without
+    overwrite, or None."""
     try:
         names = sorted(os.listdir(target))
     except OSError as exc:
         return f"cannot be read ({exc.strerror})"
-    if not names:
+    if not [n for n in names if not _is_our_litter(n)]:
         return None
     marker = read_marker(target)
     if marker is None:
         legacy = _legacy_kind(target)
         if legacy is not None and legacy == kind:
-            extra = sorted(set(names) - set(_NETWORK_FILES))
-            return None if not extra else f"holds files reten did not write ({', '.join(extra)})"
-        return "exists and reten did not write it"
+            return None
+        return f"exists and reten did not write it (no {MARKER})"
     old_kind = marker["kind"]
     generic = "output" in (old_kind, kind) and "network" not in (old_kind, kind)
     if old_kind != kind and not generic:
         return f"holds a reten {old_kind} output, not {article(kind)} {kind} output"
-    listed = {str(e) for e in marker["entries"]} | {MARKER}
-    extra = [n for n in names if n not in listed and not _is_our_litter(n)]
-    nested = [n for n in extra if _is_reten_output(target / n)]
-    if nested:  # another output saved inside this one (a run inside a network folder)
-        shown = ", ".join(nested[:5]) + (" ..." if len(nested) > 5 else "")
-        return f"holds another reten output ({shown}) that replacing it would delete"
-    if extra:
-        shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
-        return f"holds files reten did not write ({shown})"
     return None
+
+
+def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[str]:
+    """Return the names in folder ``path`` that replacing it with a ``kind`` output would
+    delete although reten did not write them there (sorted).
+
+    A name is reten's when the folder's marker lists it, or when it is one of the names a
+    ``kind`` output writes (:data:`OUTPUT_NAMES`; for a folder saved before markers
+    existed). reten's own temporary and lock names are never foreign.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for n in ("report.html", "sites.csv", "notes.txt"):
+    ...     _ = (d / n).write_text("x")
+    >>> foreign_entries(d, "optimize")
+    ['notes.txt']
+    """
+    p = Path(path)
+    try:
+        names = sorted(os.listdir(p))
+    except OSError:
+        return []
+    marker = read_marker(p)
+    listed = {str(e) for e in marker["entries"]} if marker else set()
+    ours = listed | OUTPUT_NAMES.get(kind, frozenset()) | {MARKER}
+    return [n for n in names if n not in ours and not _is_our_litter(n)]
+
+
+def _foreign_problem(target: Path, kind: str) -> str | None:
+    """Return one line on the foreign names in ``target`` (see :func:`foreign_entries`)."""
+    extra = foreign_entries(target, kind)
+    if not extra:
+        return None
+    nested = [n for n in extra if _is_reten_output(target / n)]
+    shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+    what = "another reten output" if nested and len(nested) == len(extra) else "files"
+    return (
+        f"holds {what} reten did not write there ({shown}); replacing the folder would "
+        "delete them, so reten refuses even with --overwrite: move them out or choose "
+        "another folder"
+    )
 
 
 _NETWORK_FILES = (
@@ -296,6 +334,92 @@ _NETWORK_FILES = (
 )
 
 
+def _figures() -> frozenset[str]:
+    return frozenset(
+        f"{n}.{ext}"
+        for n in ("routes", "displacement", "crossings")
+        for ext in ("png", "svg", "pdf")
+    )
+
+
+_DEMO_KEYS = ("baseline", "sinaloa_surge", "border_surge", "both")  # reten.api.DEMO_STEPS
+
+#: The names each kind of output writes at the top of its folder, optional ones included.
+#: With ``overwrite`` a folder is replaced only when every name in it is one of these or
+#: listed in reten's marker (tests/test_overwrite_commands.py keeps this in step with the
+#: writers).
+OUTPUT_NAMES: dict[str, frozenset[str]] = {
+    "network": frozenset(_NETWORK_FILES),
+    "run": frozenset(
+        {
+            "report.html",
+            "origins.csv",
+            "regions.csv",
+            "crossings.csv",
+            "skim.csv",
+            "margins.csv",
+            "select.csv",
+            "arcs.parquet",
+            "regions.parquet",
+            "regions.geojson",
+            "routes.geojson",
+            "origins.parquet",
+            "origins.geojson",
+            "convergence.csv",
+            "production.csv",
+            "provenance.json",
+            "figures",
+        }
+    ),
+    "compare": frozenset(
+        {
+            "report.html",
+            "regions_delta.csv",
+            "crossings_delta.csv",
+            "origins_delta.csv",
+            "production.csv",
+            "totals.json",
+            "provenance.json",
+            "figures",
+        }
+    ),
+    "optimize": frozenset(
+        {
+            "report.html",
+            "sites.csv",
+            "sites.geojson",
+            "sites.gpkg",
+            "origin_routes.geojson",
+            "origin_routes.gpkg",
+            "curve.csv",
+            "log.csv",
+            "regions_delta.csv",
+            "crossings_delta.csv",
+            "result.json",
+            "provenance.json",
+        }
+    ),
+    "validation": frozenset({"validation.html", "validation.json", "matched.csv"}),
+    "game": frozenset(
+        {
+            "report.html",
+            "coverage.csv",
+            "coverage.geojson",
+            "support.csv",
+            "schedules.csv",
+            "routes.csv",
+            "log.csv",
+            "result.json",
+            "provenance.json",
+        }
+    ),
+    "demo": frozenset({"index.html", *_DEMO_KEYS, *(f"{k}_vs_baseline" for k in _DEMO_KEYS)}),
+    "simulation": frozenset({"series.parquet", "provenance.json", "report.html"}),
+    "sweep": frozenset({"tasks", "sweep.json", "sweep.parquet", "failures.parquet"}),
+    "output": _figures(),
+}
+
+
 def _is_our_litter(name: str) -> bool:
     return name.startswith(".") and (_TMP in name or _OLD in name or name.endswith(_LOCK))
 
@@ -307,23 +431,33 @@ def check_output_dir(
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike[str]] = (),
     flag: str = "-o",
+    in_place: bool = False,
 ) -> Path:
     """Return the real path of output folder ``out``; raise InputError when it is unusable.
 
     See the module docstring for the rules. ``inputs`` are the files and folders the command
-    reads: the output may be none of them and may hold none of them.
+    reads: the output may be none of them and may hold none of them. ``in_place`` is for a
+    writer that adds to the folder instead of replacing it (a resumed sweep): only the path
+    rules apply.
 
     Examples
     --------
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "notes.txt").write_text("mine")
+    >>> _ = (d / "report.html").write_text("x")
     >>> check_output_dir(d / "new") == (d / "new").resolve()
     True
-    >>> check_output_dir(d)  # doctest: +ELLIPSIS
+    >>> check_output_dir(d, kind="run")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    reten.errors.InputError: -o '...' exists and reten did not write it; give --overwrite ...
+    reten.errors.InputError: -o '...' exists and reten did not write it (no ...); give ...
+    >>> check_output_dir(d, kind="run", overwrite=True) == d.resolve()
+    True
+    >>> _ = (d / "notes.txt").write_text("mine")
+    >>> check_output_dir(d, kind="run", overwrite=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: -o '...' holds files reten did not write there (notes.txt); ...
     """
     target, given = _resolve_target(out, flag)
     _check_not_precious(target, given, flag, [Path(os.fspath(i)) for i in inputs], os.fspath(out))
@@ -340,6 +474,11 @@ def check_output_dir(
                 f"{article(kind)} {kind} output never replaces one, even with --overwrite: "
                 "choose another folder (or delete the network yourself)"
             )
+        if in_place:
+            return target
+        foreign = _foreign_problem(target, kind)
+        if foreign is not None:
+            raise InputError(f"{flag} '{os.fspath(out)}' {foreign}")
         if not overwrite:
             why = _owned_problem(target, kind)
             if why is not None:
@@ -686,8 +825,8 @@ def output_dir(
     given = Path(os.path.abspath(out))
     with _transaction(target, given, file_name=None) as tmp:
         yield tmp
-        if not overwrite:  # the folder may have changed while we worked
-            check_output_dir(out, kind=kind, overwrite=False, inputs=inputs, flag=flag)
+        # the folder may have changed while we worked
+        check_output_dir(out, kind=kind, overwrite=overwrite, inputs=inputs, flag=flag)
         _write_marker(tmp, kind)
 
 

@@ -37,7 +37,8 @@ OverwriteOption = Annotated[
     bool,
     typer.Option(
         "--overwrite",
-        help="Replace -o even when it holds something reten did not write (never an input)",
+        help="Replace -o when it is another command's output or lacks reten's marker "
+        "(never a folder holding a file reten did not write, never an input)",
     ),
 ]
 
@@ -1075,7 +1076,8 @@ def sweep_cmd(
         bool,
         typer.Option(
             "--overwrite",
-            help="Start afresh (discard finished tasks); write into a folder reten did not write",
+            help="Start afresh (discard finished tasks); never in a folder holding files a "
+            "sweep does not write",
         ),
     ] = False,
 ) -> None:

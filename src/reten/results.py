@@ -430,6 +430,9 @@ class OptimizeResult:
     curve : DataFrame
         The marginal-value curve K = 1..budget (one row when not computed; its
         ``marginal`` is then NaN unless K = 1, and :attr:`curve_note` says why).
+    log : DataFrame
+        The solve of every K of the curve: ``K``, ``iteration``, ``lower_bound``,
+        ``upper_bound``, ``seconds`` (since that K's solve began); ``log.csv``.
     baseline, response : RunResult
         Routes before the units, and the traffickers' best response to them. For
         ``capacity`` both are a least-cost maximum flow under the capacities (before and
@@ -480,8 +483,10 @@ class OptimizeResult:
     curve_note: str = ""
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
-        """Write report.html, sites.csv, curve.csv, log.csv, result.json (the
-        :attr:`summary` plus ``provenance``), provenance.json and the displacement tables."""
+        """Write report.html, sites.csv, sites.geojson|gpkg (each site's shape),
+        origin_routes.geojson|gpkg (each origin's route before and after), curve.csv,
+        log.csv, result.json (the :attr:`summary` plus ``provenance``), provenance.json
+        and the displacement tables into folder ``out``."""
         from reten.report.optimize import report_title, write_optimize
 
         net, base = self.baseline._need("write")

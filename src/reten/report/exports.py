@@ -173,6 +173,7 @@ def write_run(
     names (``select.csv``) to tables.
     """
     from reten.analysis.skim import margins_frame, skim_frame, skim_matrix
+    from reten.report.geodata import finite_or_null
 
     with atomic_dir(out, kind="run") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
@@ -188,15 +189,15 @@ def write_run(
         rg = _geo_points(regions.assign(lon=net.regions.lon, lat=net.regions.lat))
         rg = rg[np.isfinite(net.regions.lon)]
         rg.to_parquet(tmp / "regions.parquet")
-        rg.to_file(tmp / "regions.geojson", driver="GeoJSON", engine="pyogrio")
+        finite_or_null(rg).to_file(tmp / "regions.geojson", driver="GeoJSON", engine="pyogrio")
         _csv(crossings_frame(net, r), tmp / "crossings.csv")
         arcs = arcs_geoframe(net, r)
         arcs.to_parquet(tmp / "arcs.parquet")
         used = arcs[arcs.flow_kg > 0]
-        used.to_file(tmp / "routes.geojson", driver="GeoJSON", engine="pyogrio")
+        finite_or_null(used).to_file(tmp / "routes.geojson", driver="GeoJSON", engine="pyogrio")
         og = _geo_points(origins)
         og.to_parquet(tmp / "origins.parquet")
-        og.to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
+        finite_or_null(og).to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
         if r.convergence is not None:
             _csv(convergence_frame(r), tmp / "convergence.csv")
         if r.relocation is not None:

@@ -19,6 +19,13 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
+from reten.report.geodata import (
+    representative_points,
+    routes_geoframe,
+    site_geometries,
+    sites_geoframe,
+    write_layers,
+)
 from reten.report.html import _num, kpis, page, table
 from reten.report.html import provenance as prov_block
 
@@ -38,11 +45,18 @@ def site_points(net: Network, problem: Any, sites: Sites) -> tuple[np.ndarray, n
 
 def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataFrame:
     """Return the chosen sites: id, name (the road between two named places, the junction,
-    crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326)."""
+    crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326).
+
+    ``lon``/``lat`` is a point on the site's shape (:func:`reten.report.geodata.
+    site_geometries`): the node, the point halfway along the road, a point inside the
+    region (the mean of its roads' midpoints when the network has no outline for it).
+    """
     s = res.sites
     assert s is not None
     chosen = np.flatnonzero(res.units > 0)
     named = site_table(net, problem, s).iloc[chosen].reset_index(drop=True)
+    geom = site_geometries(net, s, chosen, named.lon.to_numpy(float), named.lat.to_numpy(float))
+    named["lon"], named["lat"] = representative_points(geom)
     return pd.DataFrame(
         {
             "site": s.label[chosen].astype(str),
@@ -200,9 +214,30 @@ def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
     return interdiction_curve_frame(list(curve))
 
 
-def log_frame(res: InterdictionResult) -> pd.DataFrame:
-    """Return the solve log: iteration, lower_bound, upper_bound, seconds."""
-    return pd.DataFrame(res.log, columns=["iteration", "lower_bound", "upper_bound", "seconds"])
+def log_frame(curve: InterdictionResult | list[InterdictionResult]) -> pd.DataFrame:
+    """Return the solve log of every K solved: K, iteration, lower_bound, upper_bound, seconds.
+
+    ``curve`` is the results of the marginal-value curve, K = 1..B (or one result). Each
+    row is one step of that K's solve: ``iteration`` counts from 0 per K and per solver
+    (a raced solve logs both), ``lower_bound``/``upper_bound`` are the bounds on that K's
+    optimum then (``inf`` before the first bound) and ``seconds`` the time since that K's
+    solve began.
+
+    Examples
+    --------
+    >>> log_frame([]).columns.tolist()
+    ['K', 'iteration', 'lower_bound', 'upper_bound', 'seconds']
+    """
+    results = [curve] if isinstance(curve, InterdictionResult) else list(curve)
+    cols = ["iteration", "lower_bound", "upper_bound", "seconds"]
+    parts = []
+    for r in results:
+        part = pd.DataFrame(r.log, columns=cols)
+        part.insert(0, "K", int(r.budget) if float(r.budget).is_integer() else r.budget)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in ["K", *cols]})
+    return pd.concat(parts, ignore_index=True)
 
 
 def curve_chart(
@@ -268,8 +303,10 @@ def write_optimize(
     provenance: dict[str, Any] | None = None,
     curve_note: str = "",
 ) -> Path:
-    """Write report.html, sites.csv, curve.csv, log.csv, result.json, provenance.json and
-    the displacement (regions_delta.csv, crossings_delta.csv).
+    """Write report.html, sites.csv, sites.geojson|gpkg (each site's shape),
+    origin_routes.geojson|gpkg (each origin's route before and after), curve.csv, log.csv,
+    result.json, provenance.json and the displacement (regions_delta.csv,
+    crossings_delta.csv) into folder ``out``, atomically.
 
     ``summary`` is result.json's content (default :func:`result_json`); ``provenance``
     (input hashes, parameters, reten version; default the baseline's) is written into it
@@ -293,7 +330,7 @@ def write_optimize(
         ),
     )
     curve_df = curve_frame(curve)
-    log_df = log_frame(res)
+    log_df = log_frame(curve)
     cost_unit = getattr(problem, "cost_unit", None)
     unit = objective_unit(res.objective, cost_unit)
     why_none = no_site_reason(res)
@@ -366,7 +403,10 @@ def write_optimize(
             encoding="utf-8",
         )
         sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
-        _write_site_layers(sites, tmp)
+        assert res.sites is not None
+        chosen = np.flatnonzero(res.units > 0)
+        write_layers(sites_geoframe(net, res.sites, chosen, sites), tmp, "sites")
+        write_layers(routes_geoframe(net, base, response), tmp, "origin_routes")
         curve_df.to_csv(tmp / "curve.csv", index=False, lineterminator="\n")
         log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
         cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
@@ -381,14 +421,3 @@ def write_optimize(
 def _budget_text(effective: float, asked: float) -> str:
     """``"3"``, or ``"1e+12 (effective 28)"`` when the budget asked exceeds what is usable."""
     return f"{asked:g}" if asked == effective else f"{asked:g} (effective {effective:,.0f})"
-
-
-def _write_site_layers(sites: pd.DataFrame, folder: Path) -> None:
-    """Write the chosen sites as points (EPSG:4326) to sites.geojson and sites.gpkg."""
-    import geopandas as gpd
-
-    gdf = gpd.GeoDataFrame(
-        sites, geometry=gpd.points_from_xy(sites.lon, sites.lat), crs="EPSG:4326"
-    )
-    gdf.to_file(folder / "sites.geojson", driver="GeoJSON")
-    gdf.to_file(folder / "sites.gpkg", driver="GPKG", layer="sites")

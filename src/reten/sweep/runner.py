@@ -214,7 +214,9 @@ def sweep(
     scheduler : str, optional
         Address of a running dask scheduler (for example one started by dask-jobqueue).
     overwrite : bool
-        Start afresh: remove the previous tasks of ``out``.
+        Start afresh: remove the previous tasks of ``out``. Refused (``InputError``) when
+        ``out`` holds anything but a sweep's own names (``tasks``, ``sweep.json``,
+        ``sweep.parquet``, ``failures.parquet``).
     progress : bool or callable
         True shows a Rich progress bar on stderr; a callable gets ``(done, failed, total)``.
 
@@ -233,15 +235,24 @@ def sweep(
         raise InputError(f"workers must be >= 1 (got {workers})")
     from reten.atomic import check_output_dir
 
-    # never an input, the current or home folder, /, a file (reten.atomic's rules)
-    check_output_dir(out, kind="sweep", overwrite=True, inputs=[g.path, g.scenario])
+    # never an input, the current or home folder, /, a file (reten.atomic's rules); a fresh
+    # start deletes tasks/, so it needs a folder holding nothing but a sweep's own names
+    check_output_dir(
+        out, kind="sweep", overwrite=True, in_place=not overwrite, inputs=[g.path, g.scenario]
+    )
     out = Path(out)
     if out.exists():
         if any(out.iterdir()) and not (out / MARKER).exists() and not overwrite:
-            raise InputError(
-                f"-o '{out}' exists and is not a reten sweep folder; give --overwrite to write "
-                "into it anyway, or choose a new folder"
+            from reten.atomic import foreign_entries
+
+            extra = foreign_entries(out, "sweep")
+            hint = (
+                f"it holds files a sweep does not write ({', '.join(extra[:5])}), which reten "
+                "never deletes, even with --overwrite: choose a new folder"
+                if extra
+                else "give --overwrite to start afresh there, or choose a new folder"
             )
+            raise InputError(f"-o '{out}' exists and is not a reten sweep folder; {hint}")
         if overwrite:
             shutil.rmtree(out / "tasks", ignore_errors=True)
     tasks_dir = out / "tasks"
