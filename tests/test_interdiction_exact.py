@@ -485,3 +485,25 @@ def test_near_routes_are_valid_cuts(data):
             n = rng.integers(0, 2, sites.size) * sites.upper
             _, t2 = fol.evaluate(n)
             assert (t2.dist[fol.on[i]] <= length + counts @ (fol.gain * n) + 1e-9).all()
+
+
+@pytest.mark.parametrize("objective", ["cost", "interception"])
+@pytest.mark.parametrize("kind", ["arcs", "nodes", "regions"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_route_keeping_bound_is_above_every_allocation(objective, kind, data):
+    # the bound optimize falls back on when the solvers stopped early: above the best
+    # allocation (brute force) for every budget, and a stopped run keeps a finite gap
+    from reten.models.interdiction.follower import Follower, route_keeping_bound
+
+    net, p, sites, budget = data.draw(parallel_zero(kind))
+    fol = Follower(net, p, sites, objective)
+    if fol.on.size == 0:
+        return
+    base, tree = fol.evaluate(np.zeros(sites.size, np.int64))
+    keep = base + route_keeping_bound(fol, sites, budget, tree)
+    best, _ = brute_force(net, p, sites, budget, objective)
+    assert best <= keep + 1e-9 * max(1.0, abs(keep))
+    r = optimize(net, p, sites, budget, objective=objective, method="milp", time_limit=1e-9)
+    assert np.isfinite(r.upper_bound) and r.upper_bound <= keep + 1e-9 * max(1.0, abs(keep))
+    assert r.lower_bound - 1e-9 <= best <= r.upper_bound + 1e-9 * max(1.0, abs(best))

@@ -63,7 +63,7 @@ import numpy as np
 
 from reten.errors import InputError
 from reten.models.interdiction.decomposition import decompose
-from reten.models.interdiction.follower import Follower, capacities
+from reten.models.interdiction.follower import Follower, capacities, route_keeping_bound
 from reten.models.interdiction.greedy import greedy_with_bound
 from reten.models.interdiction.milp import dual_milp, wood_milp
 from reten.models.interdiction.portfolio import solve_auto
@@ -211,7 +211,7 @@ def optimize(
     fol = Follower(net, problem, sites, objective)
     if fol.on.size == 0:
         raise InputError("no origin reaches an open crossing; nothing to interdict")
-    baseline, _ = fol.evaluate(np.zeros(sites.size, np.int64))
+    baseline, tree0 = fol.evaluate(np.zeros(sites.size, np.int64))
     if objective == "capacity":
         res = wood_milp(fol, sites, budget, time_limit)
     elif method == "greedy":
@@ -226,6 +226,13 @@ def optimize(
         res = _keep_start(fol, res, start)
     if objective == "capacity":
         res = replace(res, units=_drop_useless(fol, res.units, res.objective_value))
+    else:
+        # a bound that holds however early the solvers stopped: the routes of no units kept
+        keep = baseline + route_keeping_bound(fol, sites, budget, tree0)
+        if keep < res.upper_bound:
+            up = max(keep, res.lower_bound)
+            met = bounds_met(res.lower_bound, up, tol)
+            res = replace(res, upper_bound=up, status="optimal" if met else res.status)
     return replace(
         res, seconds=time.perf_counter() - t0, sites=sites, budget=budget, baseline=baseline
     )

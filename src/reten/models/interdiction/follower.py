@@ -150,6 +150,50 @@ def gain_bounds(fol: Follower, sites: Sites, tree: SPTree) -> np.ndarray:
     return fol.gain * (sites.incidence @ ext)
 
 
+def route_keeping_bound(fol: Follower, sites: Sites, budget: float, tree: SPTree) -> float:
+    """Return an upper bound on the gain of any allocation within ``budget`` over the
+    allocation ``tree`` responds to (``cost`` and ``interception``; ``inf`` for ``capacity``).
+
+    The traffickers can always keep the routes of ``tree``: a unit at ``s`` then adds at
+    most :func:`gain_bounds` ``b_s`` (exactly ``b_s`` for ``cost``; for ``interception``
+    ``phi`` is concave, so ``b_s`` bounds it from above), and their best response does no
+    worse for them. So the gain is at most ``max sum_s b_s n_s`` over ``resource @ n <=
+    budget``, ``0 <= n <= upper``, bounded in turn by its LP relaxation (the fractional
+    knapsack: sites by ``b_s / resource_s``, the last one in part). Weak, but finite and
+    instant: a run stopped before any solver proved a bound still reports a gap.
+
+    Examples
+    --------
+    Two sites on the only route: one unit adds at most the larger gain.
+
+    >>> import numpy as np
+    >>> from reten.network.model import Network
+    >>> from reten.problem import Problem
+    >>> from reten.models.interdiction import build_sites
+    >>> net = Network.from_arcs(np.array([0, 1]), np.array([1, 2]), np.array([1.0, 2.0]),
+    ...                         np.zeros(3), np.zeros(3))
+    >>> p = Problem(net.length_m.copy(), np.zeros(2), np.array([2]), np.zeros(1),
+    ...             np.zeros(1), np.array([0]), np.array([10.0]))
+    >>> sites = build_sites(net, p, "arcs", delay=5.0, p_detect=0.1)
+    >>> fol = Follower(net, p, sites, "cost")
+    >>> base, tree = fol.evaluate(np.zeros(sites.size, np.int64))
+    >>> float(route_keeping_bound(fol, sites, 1, tree))  # 10 kg x 5 delay
+    50.0
+    """
+    if fol.objective == "capacity":
+        return float("inf")
+    b = gain_bounds(fol, sites, tree) / sites.resource
+    order = np.argsort(-b, kind="stable")
+    left, total = float(budget), 0.0
+    for s in order.tolist():
+        if b[s] <= 0 or left <= 0:
+            break
+        take = min(float(sites.upper[s]), left / float(sites.resource[s]))
+        total += take * float(sites.resource[s]) * b[s]
+        left -= take * float(sites.resource[s])
+    return total
+
+
 def through_paths(
     fol: Follower, units: np.ndarray, tree: SPTree, i: int, target: float, max_paths: int
 ) -> tuple[np.ndarray, sp.csr_matrix]:
