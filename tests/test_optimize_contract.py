@@ -4,6 +4,7 @@ provenance in the output, and the read-back message."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -369,3 +370,42 @@ def test_flow_network_caps_unbounded_arcs_at_the_volume():
     sites = build_sites(NET, p, "crossings", delay=1.0, p_detect=0.0)
     fn = flow_network(NET, p, sites, np.zeros(sites.size))
     assert fn.cap.max() <= 600.0 + 1e-9
+
+
+def test_python_choices_take_any_letter_case_as_the_cli_does():
+    # the CLI accepts --sites Crossings; the API must follow the same rule
+    import reten
+
+    sc = reten.Scenario.from_dict({"seed": 3, "origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    a = reten.optimize(sc, budget=1, sites="Crossings", objective="Cost", method="GREEDY")
+    b = reten.optimize(sc, budget=1, sites="crossings", objective="cost", method="greedy")
+    assert a.sites.site.tolist() == b.sites.site.tolist() and a.value == b.value
+    g = reten.game(sc, checkpoints=1, sites="Crossings", p_detect=0.5)
+    assert g.value > 0
+    with pytest.raises(reten.InputError, match="valid"):
+        reten.optimize(sc, budget=1, sites="crossing")
+
+
+def test_units_left_unplaced_are_explained_in_terminal_and_report(tmp_path):
+    # interception on the demo: the traffickers route around crossings, so a unit may add
+    # nothing; the outputs must say why fewer units are placed than the budget
+    import reten
+    from reten.report.optimize import unused_units_note
+
+    sc = reten.Scenario.from_dict({"seed": 3, "origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    opt = reten.optimize(sc, budget=3, objective="interception", sites="arcs", curve=False)
+    placed = int(opt.raw.units.sum())
+    note = unused_units_note(opt.raw)
+    assert (note is None) == (placed in (0, 3))
+    if note is not None:
+        assert note.startswith(f"Units not placed: {3 - placed:g} of 3")
+        opt.write(tmp_path / "o")
+        assert "Units not placed" in (tmp_path / "o" / "report.html").read_text()
+    none = dataclasses.replace(opt.raw, units=np.zeros_like(opt.raw.units))
+    assert unused_units_note(none) is None  # no site at all: no_site_reason speaks instead
+    one = np.zeros_like(opt.raw.units)
+    one[int(np.argmax(opt.raw.units))] = 1
+    short = dataclasses.replace(opt.raw, units=one)
+    assert unused_units_note(short).startswith("Units not placed: 2 of 3; no site adds")
+    stopped = dataclasses.replace(short, status="time_limit")
+    assert "before proving" in unused_units_note(stopped)

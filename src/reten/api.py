@@ -565,6 +565,10 @@ def optimize(
     from reten.models.interdiction.sites import check_site_parameters
     from reten.report.optimize import curve_frame, log_frame, sites_frame
 
+    # choices in any letter case, as the command line takes them
+    objective, sites, method = (
+        v.lower() if isinstance(v, str) else v for v in (objective, sites, method)
+    )
     if objective not in OBJECTIVES:
         raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
@@ -773,6 +777,7 @@ def game(
         support_frame,
     )
 
+    sites = sites.lower() if isinstance(sites, str) else sites  # any letter case, as the CLI
     if sites not in GAME_SITE_KINDS:
         raise InputError(
             f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}"

@@ -599,6 +599,7 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
         no_site_reason,
         objective_label,
         report_title,
+        unused_units_note,
     )
 
     out = Console(highlight=False)
@@ -624,6 +625,9 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     for srow in summary["sites"]:
         t.add_row(srow["site"], srow["name"], str(srow["units"]))
     out.print(t)
+    unused = unused_units_note(opt.raw)
+    if unused is not None:
+        out.print(unused)
 
 
 def _warn_unreached(run: Any) -> None:

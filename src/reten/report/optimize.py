@@ -149,6 +149,28 @@ def no_site_reason(res: InterdictionResult) -> str | None:
     )
 
 
+def unused_units_note(res: InterdictionResult) -> str | None:
+    """Return why fewer units are placed than the budget allows (a sentence), or None.
+
+    Extra units never lower the value, so a method leaves a unit out only when no site
+    adds anything with it (proven when the status is optimal).
+    """
+    if not (res.units > 0).any() or res.sites is None:
+        return None
+    spent = float(res.sites.resource @ res.units)
+    left = float(res.budget) - spent
+    if left <= 1e-9 * max(1.0, float(res.budget)):
+        return None
+    if res.status == "optimal":
+        why = "no site adds anything with them: placed anywhere, they leave the value as it is"
+    else:
+        why = (
+            f"the best allocation found gains nothing from them (the solve stopped, "
+            f"{res.status}, before proving that no site would)"
+        )
+    return f"Units not placed: {left:g} of {float(res.budget):g}; {why}."
+
+
 def report_title(scenario_name: str, budget: float) -> str:
     """Return the report's title: the question it answers.
 
@@ -334,6 +356,7 @@ def write_optimize(
     cost_unit = getattr(problem, "cost_unit", None)
     unit = objective_unit(res.objective, cost_unit)
     why_none = no_site_reason(res)
+    unused = unused_units_note(res)
     body = [
         assumptions_box(
             net,
@@ -363,6 +386,7 @@ def write_optimize(
         f"<figure>{m}</figure>",
         "<h2>Sites</h2>",
         table(sites, floatfmt="{:,.4f}") if why_none is None else f"<p>{html.escape(why_none)}</p>",
+        *([f"<p>{html.escape(unused)}</p>"] if unused else []),
     ]
     prov = (
         dict(provenance)

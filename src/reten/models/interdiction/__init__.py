@@ -185,6 +185,9 @@ def optimize(
     >>> r.baseline, r.objective_value, r.status, round(r.increase_pct, 1)
     (2.0, 3.0, 'optimal', 50.0)
     """
+    # choices in any letter case, as the CLI takes them
+    objective = objective.lower() if isinstance(objective, str) else objective
+    method = method.lower() if isinstance(method, str) else method
     if objective not in OBJECTIVES:
         raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
     if method not in METHODS:

@@ -110,6 +110,7 @@ def build_sites(
     ``crossings``: each destination. ``regions``: each region of ``region_level`` (default
     the finest level), covering the arcs inside it.
     """
+    kind = kind.lower() if isinstance(kind, str) else kind  # as the CLI: any letter case
     if kind not in SITE_KINDS:
         raise InputError(f"sites '{kind}' unknown; valid: {', '.join(SITE_KINDS)}")
     check_site_parameters(delay=delay, max_units=max_units, resource=resource, p_detect=p_detect)
