@@ -40,9 +40,21 @@ def _content(path: Path) -> dict:
     return {k: v[:2] for k, v in snapshot(path).items()}
 
 
+def _default_sigint() -> None:
+    # a shell starts background jobs with SIGINT ignored, and children inherit that: a
+    # suite run as `make test &` would see every Ctrl-C ignored and these tests fail for
+    # the launcher's sake. Ctrl-C is what is tested, so the child gets the default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [*_exe(), *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [*_exe(), *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
     )
 
 
