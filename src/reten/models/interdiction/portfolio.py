@@ -59,10 +59,9 @@ def solve_auto(
     # the probe's own quarter of a few seconds cuts it short on national networks, where
     # its value is the incumbent the methods start from (five states, interception, K = 10:
     # 190 kg completed; auto's answer was 80 kg with the truncated greedy)
-    if objective != "capacity":
-        warm_greedy(
-            fol, sites, budget, t0 + min(GREEDY_FRACTION * time_limit, GREEDY_MAX_S), start, warm
-        )
+    warm_greedy(
+        fol, sites, budget, t0 + min(GREEDY_FRACTION * time_limit, GREEDY_MAX_S), start, warm
+    )
     probe_s = min(time_limit, max(PROBE_MIN_S, PROBE_FRACTION * time_limit))
     probe_s = max(min(probe_s, time_limit - (time.perf_counter() - t0)), 0.0)
     first = decompose(fol, sites, budget, probe_s, objective, tol, warm, start)
