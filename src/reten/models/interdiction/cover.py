@@ -3,16 +3,27 @@
 The covering decomposition asks its master, again and again, for any allocation within the
 budget that meets every stored route row; each answer is refuted by the trafficker's
 response, whose routes become new rows. Most of those questions have many answers, and a
-MILP solve from scratch (seconds late in the run) is a costly way to find one. A tabu
-search on the rows' total shortfall finds one in milliseconds when it is easy; the MILP is
-asked only when the search fails, and it alone can say that no answer exists (the proof).
+MILP solve from scratch (seconds late in the run, minutes near the optimum) is a costly way
+to find one. A row-weighting local search finds one in milliseconds when it is easy and in
+about a second when it is hard; the MILP is asked only when the search fails, and it alone
+can say that no answer exists (the proof).
+
+The search (after Gao, Weise & Li's row-weighting local search for unicost set covering)
+keeps the budget spent and moves one unit per step: it picks a random short row, takes off
+the unit whose removal loses the least weighted cover (none while the budget has room),
+and puts one on the site of that row that meets the most weighted shortfall; the weight of
+every row still short then grows by one, so rows that stay short pull the search towards
+them. The site just emptied may not be refilled, nor the one just filled emptied, at the
+next step. On a 20x40 grid at B = 8 (seed 4) the plain tabu search this replaced missed
+two covers a MILP then took 132 s to find; this one finds each in under 10,000 steps.
 
 Only the search's *answers* are used (as allocations to evaluate), never its failures, so
 it changes how fast the decomposition runs, not what it proves.
 
 References
 ----------
-Glover, F. (1989). Tabu search, part I. *ORSA Journal on Computing* 1(3), 190-206.
+Gao, C., Weise, T. & Li, J. (2015). A weighting-based local search heuristic algorithm for
+the set covering problem. *IEEE Congress on Evolutionary Computation*, 826-831.
 Israeli, E. & Wood, R. K. (2002). Shortest-path network interdiction. *Networks* 40(2),
 97-111.
 """
@@ -23,8 +34,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-#: tabu moves tried per call, at most
-STEPS = 3000
+#: moves tried per call, at most (a hard cover on a 20x40 grid needs under 10,000)
+STEPS = 20000
 
 
 def cover_search(
@@ -70,7 +81,7 @@ def cover_search(
     """
     r = rows.tocsr()
     c = r.tocsc()
-    n, ok = _tabu(
+    n, ok = _weighted(
         r.indptr.astype(np.int64),
         r.indices.astype(np.int64),
         r.data.astype(np.float64),
@@ -90,12 +101,11 @@ def cover_search(
 
 
 @numba.njit(cache=True)
-def _tabu(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed):  # type: ignore[no-untyped-def]
+def _weighted(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed):  # type: ignore[no-untyped-def]
     R = rp.size - 1
     S = cp.size - 1
     rng = np.array([np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)], dtype=np.uint64)
     tol = 1e-9
-    # a start over the budget loses units from its cheapest-value sites first (crudely: any)
     spent = 0.0
     for s in range(S):
         spent += resource[s] * n[s]
@@ -110,93 +120,104 @@ def _tabu(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed):  # t
         if n[s] > 0:
             for k in range(cp[s], cp[s + 1]):
                 cov[ci[k]] += cd[k] * n[s]
-    tabu_add = np.zeros(S, np.int64)  # step until which a site may not gain a unit
-    tabu_drop = np.zeros(S, np.int64)  # step until which a site may not lose one
-    gain = np.zeros(S)
-    touched = np.zeros(S, np.int64)
-    short = np.empty(R, np.int64)
-    best_short = 1e300
-    for step in range(steps):
-        total = 0.0
-        ns = 0
-        for i in range(R):
-            if cov[i] < 1.0 - tol:
-                total += 1.0 - cov[i]
-                short[ns] = i
-                ns += 1
-        if ns == 0:
-            return n, True
-        if total < best_short - tol:
-            best_short = total
-        spare = budget - spent
-        # move: take one unit off site s (or none, s = -1), put one on site t
-        best_delta = -1e300
-        best_s, best_t, ties = -2, -1, 0
-        units = np.flatnonzero(n > 0)
-        for a in range(-1, units.size):
-            s = -1 if a < 0 else units[a]
-            if s >= 0 and tabu_drop[s] > step:
-                continue
-            free = spare + (resource[s] if s >= 0 else 0.0)
-            loss = 0.0
-            if s >= 0:
-                for k in range(cp[s], cp[s + 1]):
-                    i = ci[k]
-                    before = max(0.0, 1.0 - cov[i])
-                    cov[i] -= cd[k]
-                    loss += max(0.0, 1.0 - cov[i]) - before
-            # gain of one more unit on t: only rows still short after the removal count
-            nt = 0
-            for i in range(R):
-                if cov[i] < 1.0 - tol:
-                    need = 1.0 - cov[i]
-                    for k in range(rp[i], rp[i + 1]):
-                        t = ri[k]
-                        if gain[t] == 0.0:
-                            touched[nt] = t
-                            nt += 1
-                        gain[t] += min(rd[k], need)
-            for j in range(nt):
-                t = touched[j]
-                g = gain[t]
-                gain[t] = 0.0
-                if t == s or n[t] >= upper[t] or resource[t] > free + tol:
-                    continue
-                delta = g - loss
-                if tabu_add[t] > step and total - delta > best_short - tol:
-                    continue  # tabu, unless it beats the best shortfall seen (aspiration)
-                if delta > best_delta + 1e-12:
-                    best_delta, best_s, best_t, ties = delta, s, t, 1
-                elif delta > best_delta - 1e-12:
-                    ties += 1
-                    if _rand(rng, ties) == 0:
-                        best_s, best_t = s, t
-            if s >= 0 and loss <= tol and best_delta < -1e-12:
-                # a unit that meets nothing alone may simply go (it frees resource for a
-                # pricier site a full budget could not otherwise afford), when no move helps
-                best_delta, best_s, best_t, ties = 0.0, s, -1, 1
-            if s >= 0:
-                for k in range(cp[s], cp[s + 1]):
-                    cov[ci[k]] += cd[k]
-        if best_s == -2:
-            break
-        if best_s >= 0:
-            n[best_s] -= 1
-            spent -= resource[best_s]
-            for k in range(cp[best_s], cp[best_s + 1]):
-                cov[ci[k]] -= cd[k]
-            tabu_add[best_s] = step + 7 + _rand(rng, 5)
-        if best_t < 0:
-            continue
-        n[best_t] += 1
-        spent += resource[best_t]
-        for k in range(cp[best_t], cp[best_t + 1]):
-            cov[ci[k]] += cd[k]
-        tabu_drop[best_t] = step + 3 + _rand(rng, 3)
+    w = np.ones(R)
+    # uncovered rows as a set: list + position
+    unc = np.empty(R, np.int64)
+    pos = -np.ones(R, np.int64)
+    nu = 0
     for i in range(R):
         if cov[i] < 1.0 - tol:
-            return n, False
-    return n, True
+            pos[i] = nu
+            unc[nu] = i
+            nu += 1
+    age = np.zeros(S, np.int64)
+    tabu_add = np.zeros(S, np.int64)
+    tabu_drop = np.zeros(S, np.int64)
+    for step in range(1, steps + 1):
+        if nu == 0:
+            return n, True
+        spare = budget - spent
+        # the row to meet: a random short row
+        i0 = unc[_rand(rng, nu)]
+        # first the unit to take off (none while the budget has room for this row's
+        # cheapest site): the one whose loss, by row weight, is least
+        best_s, best_t, best_v = -1, -1, -1e300
+        cheapest = 1e300
+        for kk in range(rp[i0], rp[i0 + 1]):
+            t = ri[kk]
+            if n[t] < upper[t] and resource[t] < cheapest:
+                cheapest = resource[t]
+        if cheapest > spare + tol:
+            best_loss = 1e300
+            for s in range(S):
+                if n[s] == 0 or tabu_drop[s] >= step:
+                    continue
+                loss = 0.0
+                for k in range(cp[s], cp[s + 1]):
+                    i = ci[k]
+                    c = cov[i]
+                    loss += w[i] * (max(0.0, 1.0 - (c - cd[k])) - max(0.0, 1.0 - c))
+                older = best_s >= 0 and age[s] < age[best_s]
+                if loss < best_loss - 1e-12 or (loss < best_loss + 1e-12 and older):
+                    best_loss, best_s = loss, s
+            if best_s < 0:
+                w[i0] += 1.0
+                continue
+            for k in range(cp[best_s], cp[best_s + 1]):
+                cov[ci[k]] -= cd[k]
+        free = spare + (resource[best_s] if best_s >= 0 else 0.0)
+        for kk in range(rp[i0], rp[i0 + 1]):
+            t = ri[kk]
+            if t == best_s or n[t] >= upper[t] or tabu_add[t] >= step:
+                continue
+            if resource[t] > free + tol:
+                continue
+            g = 0.0
+            for k in range(cp[t], cp[t + 1]):
+                i = ci[k]
+                c = cov[i]
+                if c < 1.0:
+                    g += w[i] * (1.0 - c - max(0.0, 1.0 - c - cd[k]))
+            if g > best_v + 1e-12 or (g > best_v - 1e-12 and age[t] < age[best_t]):
+                best_t, best_v = t, g
+        if best_s >= 0:
+            for k in range(cp[best_s], cp[best_s + 1]):
+                cov[ci[k]] += cd[k]
+        if best_t < 0 and not (best_s >= 0 and cheapest > free + tol):
+            # nothing in this row may take a unit: the row is noted by weight and another
+            # tried
+            w[i0] += 1.0
+            continue
+        # (with a unit off and still no room for this row's cheapest site, the unit just
+        # goes: the budget it frees lets a later step afford a pricier site)
+        for s2, d in ((best_s, -1), (best_t, 1)):
+            if s2 < 0:
+                continue
+            n[s2] += d
+            spent += d * resource[s2]
+            age[s2] = step
+            for k in range(cp[s2], cp[s2 + 1]):
+                i = ci[k]
+                cov[i] += d * cd[k]
+                short = cov[i] < 1.0 - tol
+                if short and pos[i] < 0:
+                    pos[i] = nu
+                    unc[nu] = i
+                    nu += 1
+                elif not short and pos[i] >= 0:
+                    j = pos[i]
+                    last = unc[nu - 1]
+                    unc[j] = last
+                    pos[last] = j
+                    pos[i] = -1
+                    nu -= 1
+        if best_s >= 0:
+            tabu_add[best_s] = step + 1
+        if best_t >= 0:
+            tabu_drop[best_t] = step + 1
+        for j in range(nu):
+            w[unc[j]] += 1.0
+    return n, nu == 0
 
 
 @numba.njit(cache=True)
