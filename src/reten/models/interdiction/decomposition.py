@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from reten.highs import exact_highs
 from reten.kernels.sptree import SPTree
-from reten.models.interdiction.cover import STEPS, cover_search
+from reten.models.interdiction.cover import STEPS, VALUE_STEPS, cover_search, value_search
 from reten.models.interdiction.follower import Follower, route_sites, through_paths
 from reten.models.interdiction.greedy import greedy_allocation
 from reten.models.interdiction.master import Master
@@ -418,10 +418,35 @@ def covering(
     log = [(0, lb, ub, time.perf_counter() - t0)]
     status = "time_limit"
     it = 0
-    # the search sees only the aggregated knapsack rows; with per-origin rows its covers
-    # are easy and teach little (national, 34 origins, K = 10: not proven in 150 s with it,
-    # proven in 9 masters without), so it answers single-origin masters only
-    search = not per_origin
+    # a search answers the master's question before the MILP is asked: with one origin
+    # the knapsack rows' cover search; with several the value search over the per-origin
+    # rows (the knapsack rows alone are easy to meet and their covers taught little:
+    # national, 34 origins, K = 10: not proven in 150 s with them, in 9 masters without)
+    search = True
+
+    def value_answer(
+        target: float, start_n: np.ndarray, seed: int, steps: int
+    ) -> np.ndarray | None:
+        # the per-origin rows as routes: base value and value per unit on each site
+        org = np.array([int(idx[0]) - S for idx, _, _ in z_rows], dtype=np.int64)
+        if org.size == 0 or np.bincount(org, minlength=o).min() == 0:
+            return None  # an origin with no stored route: its value is unbounded
+        order = np.argsort(org, kind="stable")
+        sizes = np.array([z_rows[j][0].size - 1 for j in order], dtype=np.int64)
+        routes = sp.csr_matrix(
+            (
+                np.concatenate([-z_rows[j][1][1:] for j in order]),
+                np.concatenate([z_rows[j][0][1:] for j in order]),
+                np.concatenate([[0], np.cumsum(sizes)]),
+            ),
+            shape=(org.size, S),
+        )
+        base = np.array([z_rows[j][2] for j in order])
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(org, minlength=o))])
+        return value_search(
+            routes, base, ptr, sites.upper, sites.resource, budget, target, start_n, seed, steps
+        )
+
     use_search, last = search, best_n.copy()
     while time.perf_counter() < deadline:
         it += 1
@@ -432,7 +457,11 @@ def covering(
         # stored knapsack row); the MILP is asked when the search finds none, or when the
         # search's answer taught nothing new last time
         n_hat, from_search = None, False
-        if use_search and knap_c:
+        if use_search and per_origin:
+            n_hat = value_answer(target, last, it, VALUE_STEPS)
+            if n_hat is None and deadline - time.perf_counter() > LONG_SEARCH:
+                n_hat = value_answer(target, last, it + 1_000_003, LONG_SEARCH * VALUE_STEPS)
+        elif use_search and knap_c:
             rows_t = _knapsack_rows(knap_c, knap_a, target, S)
             n_hat = cover_search(rows_t, sites.upper, sites.resource, budget, last, seed=it)
             if n_hat is None and deadline - time.perf_counter() > LONG_SEARCH:
