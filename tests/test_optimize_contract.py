@@ -333,9 +333,10 @@ def test_output_records_provenance_curve_and_reads_back_helpfully(tmp_path):
         "budget": 2,
         "effective_budget": 2,
         "time_limit_s": 10,
-        "max_units": 1,
     }.items():
         assert prov[k] == v, k
+    # a capacity unit removes its site: units per site, delay and detection play no part
+    assert not {"max_units", "delay", "p_detect"} & set(prov)
     for k in (
         "objective",
         "lower_bound",

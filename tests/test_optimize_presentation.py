@@ -147,7 +147,7 @@ def test_zero_baseline_has_no_percentage(net, tmp_path):
     )
     assert opt.raw.baseline == 0
     doc = json.loads(opt.to_json())
-    assert doc["increase_pct"] is None and "increase_pct_status" not in doc
+    assert doc["increase_pct"] is None and doc["increase_pct_status"] == "baseline_zero"
     out = opt.write(tmp_path / "z")
     assert json.loads((out / "result.json").read_text())["increase_pct"] is None
     report = (out / "report.html").read_text()

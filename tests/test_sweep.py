@@ -134,6 +134,20 @@ def test_sweep_equals_serial_loop_and_rerun_skips(tmp_path, cluster):
     pd.testing.assert_frame_equal(again.table, table)
 
 
+def test_relative_paths_are_recorded_resolved(tmp_path, cluster, monkeypatch):
+    """A grid given relative to the current folder (not the workers'): the sweep records
+    the grid and scenario by absolute path beside their hashes, and the tasks find them."""
+    body = GRID.replace("months = 6", "months = 1").replace("runs = 2", "runs = 1")
+    write_grid(tmp_path, body.split("[grid]")[0] + '[grid]\npolicy = ["static"]\n')
+    monkeypatch.chdir(tmp_path)
+    res = sweep("grid.toml", "out", scheduler=cluster.scheduler_address)
+    assert (res.computed, res.failed) == (1, 0)
+    prov = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert prov["grid"] == str(tmp_path.resolve() / "grid.toml")
+    assert prov["scenario"] == str(tmp_path.resolve() / "base.toml")
+    assert len(prov["grid_sha256"]) == len(prov["scenario_sha256"]) == 64
+
+
 def test_failing_task_is_recorded_and_does_not_stop_the_sweep(tmp_path, cluster):
     body = (
         GRID.split("[grid]")[0] + '[grid]\n"origins[0].municipality" = ["Culiacán", "Atlantis"]\n'

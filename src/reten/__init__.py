@@ -10,6 +10,7 @@ The public API::
     opt = reten.optimize(sc, net, budget=5, objective="cost", sites="arcs")
     g = reten.game(sc, net, checkpoints=5, sites="arcs")   # randomised, certified
     back = reten.read_run("out/run")
+    sites = reten.read_csv("out/opt/sites.csv")              # ids and codes as strings
     sim = reten.simulate(sc, net, months=180, runs=30, seed=1, policy="reactive")
     swp = reten.sweep("grid.toml", "out/sweep", workers=2)   # dask.distributed, resumable
 
@@ -24,6 +25,7 @@ from reten.api import (
     game,
     load_network,
     optimize,
+    read_csv,
     read_run,
     run,
     save_network,
@@ -59,6 +61,7 @@ __all__ = [
     "game",
     "load_network",
     "optimize",
+    "read_csv",
     "read_run",
     "run",
     "save_network",

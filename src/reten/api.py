@@ -7,6 +7,7 @@ and wraps its arrays into a result from :mod:`reten.results` (names attached the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from reten.results import (
     OptimizeResult,
     RunResult,
     ValidationResult,
+    read_csv,
     read_run,
 )
 from reten.scenario import ModelSettings, Scenario, resolve, resolve_all
@@ -37,6 +39,7 @@ __all__ = [
     "game",
     "load_network",
     "optimize",
+    "read_csv",
     "read_run",
     "run",
     "save_network",
@@ -584,6 +587,7 @@ def optimize(
             f"time_limit_s must be a positive number of seconds (got {time_limit_s!r})"
         )
     check_site_parameters(delay=delay, max_units=max_units, p_detect=p_detect)
+    budget = int(budget)  # a whole number (checked): 3, never 3.0, in every output
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
@@ -594,7 +598,7 @@ def optimize(
     # units that can do anything: a capacity unit removes its site, so one per site counts
     usable = cand.size if objective == "capacity" else int(cand.upper.sum())
     effective = int(min(budget, usable))
-    kmax, note = _curve_plan(curve, int(budget), effective)
+    kmax, note = _curve_plan(curve, budget, effective, objective)
     if kmax > 1:
         results = marginal_curve(
             net, problem, cand, kmax, objective=objective, method=method, time_limit=time_limit_s
@@ -633,16 +637,19 @@ def optimize(
         "method": res.method,
         "budget": budget,
         "effective_budget": effective,
-        "delay": delay,
-        "p_detect": p_detect,
-        "max_units": max_units,
+        # a capacity unit removes its site: delay, detection and units per site play no part
+        **(
+            {}
+            if objective == "capacity"
+            else {"delay": delay, "p_detect": p_detect, "max_units": max_units}
+        ),
         "time_limit_s": time_limit_s,
         "curve": curve,
     }
     return OptimizeResult(
         objective=res.objective,
         method=res.method,
-        budget=float(budget),
+        budget=budget,
         value=res.objective_value,
         lower_bound=res.lower_bound,
         upper_bound=res.upper_bound,
@@ -658,7 +665,7 @@ def optimize(
         provenance=prov,
         raw=res,
         curve_raw=tuple(results),
-        effective_budget=float(effective),
+        effective_budget=effective,
         curve_note=note,
     )
 
@@ -667,14 +674,18 @@ def optimize(
 MAX_CURVE_K = 30
 
 
-def _curve_plan(curve: bool, budget: int, effective: int) -> tuple[int, str]:
-    """Return the curve's last K (0: no curve) and, when it is not computed, why."""
+def _curve_plan(
+    curve: bool, budget: int, effective: int, objective: str = "cost"
+) -> tuple[int, str]:
+    """Return the curve's last K (0: no curve) and, when it is not computed, why (in the
+    objective's words: units are removals for ``capacity``)."""
     if not curve:
         return 0, "the marginal-value curve was not asked for (curve=False, --no-curve)"
     if effective > MAX_CURVE_K:
+        usable = "sites that can be removed" if objective == "capacity" else "usable units"
         return 0, (
             f"the marginal-value curve is computed up to K = {MAX_CURVE_K} (one solve per "
-            f"K); budget {budget:g} gives {effective:,} usable units, so only K = "
+            f"K); budget {budget:g} gives {effective:,} {usable}, so only K = "
             f"{effective:,} was solved"
         )
     return effective, ""
@@ -1004,7 +1015,10 @@ def validate(
     tab = v.table.assign(name=[names.get(r, "") for r in v.table.region])
     summary = v.summary() | {
         "result": label,
-        "observed": str(observed),
+        # the file read, resolved (a relative path names no file once read elsewhere),
+        # and its hash
+        "observed": str(Path(observed).resolve()),
+        "observed_sha256": hashlib.sha256(Path(observed).read_bytes()).hexdigest(),
         "value_col": value_col,
         "level": level,
         "agg": agg,

@@ -390,10 +390,12 @@ def compare_cmd(
 
 def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
     """Print the totals and the largest regional changes."""
+    from reten.report.html import share_text
+
     totals = cmp.totals
     reg = cmp.regions
     t = Table(
-        title=f"Displacement: traffickers' cost {totals['cost_increase_share']:+.1%}, "
+        title=f"Displacement: traffickers' cost {share_text(totals['cost_increase_share'])}, "
         f"seizures {totals['seized_base_kg']:,.1f} -> {totals['seized_scenario_kg']:,.1f} "
         "kg/month"
     )
@@ -578,11 +580,15 @@ def optimize_cmd(
     else:
         _print_optimize(opt, summary)
     if opt.effective_budget < opt.budget:
+        more = (
+            f"budget {opt.budget:g} is more than there are sites to remove: solved with "
+            f"{opt.effective_budget:,} removals"
+            if opt.objective == "capacity"
+            else f"budget {opt.budget:g} is more than the sites can take: solved with "
+            f"{opt.effective_budget:,} units"
+        )
         console.print(
-            f"[yellow]note:[/] budget {opt.budget:g} is more than the sites can take: solved "
-            f"with {opt.effective_budget:,.0f} units (the effective budget)",
-            highlight=False,
-            soft_wrap=True,
+            f"[yellow]note:[/] {more} (the effective budget)", highlight=False, soft_wrap=True
         )
     if opt.curve_note:
         console.print(f"[yellow]note:[/] {opt.curve_note}", highlight=False, soft_wrap=True)
@@ -594,6 +600,7 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     and % change, then the chosen sites by name (or why there are none)."""
     from reten.report.html import _num
     from reten.report.optimize import (
+        baseline_label,
         gap_text,
         increase_text,
         no_site_reason,
@@ -604,14 +611,15 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
 
     out = Console(highlight=False)
     unit = summary.get("unit", "")
-    out.print(f"[bold]{report_title(opt.baseline.name, opt.budget)}[/]")
+    out.print(f"[bold]{report_title(opt.baseline.name, opt.budget, opt.objective)}[/]")
     out.print(
         f"{objective_label(opt.objective)}: {_num(opt.value, '{:,.1f}')} {unit} ({opt.status}; "
         f"bounds {_num(opt.lower_bound, '{:,.1f}')} .. {_num(opt.upper_bound, '{:,.1f}')}, "
         f"gap {gap_text(opt)})"
     )
     out.print(
-        f"baseline (no units): {opt.raw.baseline:,.1f} {unit}; change over the baseline: "
+        f"{baseline_label(opt.objective)}: {opt.raw.baseline:,.1f} {unit}; change over the "
+        "baseline: "
         f"{increase_text(opt.raw)}"
     )
     why_none = no_site_reason(opt.raw)
@@ -621,7 +629,7 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     t = Table()
     t.add_column("site")
     t.add_column("name")
-    t.add_column("units", justify="right")
+    t.add_column("removed" if opt.objective == "capacity" else "units", justify="right")
     for srow in summary["sites"]:
         t.add_row(srow["site"], srow["name"], str(srow["units"]))
     out.print(t)

@@ -9,7 +9,6 @@ writes (:meth:`RunResult.write`), which :func:`reten.read_run` reads back unchan
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -330,7 +329,9 @@ class ComparisonResult:
     origins : DataFrame
         Per origin: ``cost_increase`` (Dell's key quantity) and crossings before and after.
     totals : dict
-        Total cost before and after, seizures, regions newly on a route, flow moved.
+        Total cost before and after, seizures, regions newly on a route, flow moved;
+        ``cost_increase_share`` is None when the base cost is 0 (a share of nothing), and
+        ``cost_increase_share_status`` says so (``"baseline_zero"``; else ``"ok"``).
 
     Examples
     --------
@@ -348,7 +349,7 @@ class ComparisonResult:
     regions: pd.DataFrame
     crossings: pd.DataFrame
     origins: pd.DataFrame
-    totals: Mapping[str, float]
+    totals: Mapping[str, Any]
     provenance: Mapping[str, Any]
 
     @property
@@ -399,10 +400,12 @@ class ComparisonResult:
         return comparison_html(self)
 
     def __repr__(self) -> str:
+        from reten.report.html import share_text
+
         t = self.totals
         return (
             f"ComparisonResult({self.name!r}: traffickers' cost "
-            f"{t['cost_increase_share']:+.1%}, {int(t['regions_newly_on_route'])} region(s) "
+            f"{share_text(t['cost_increase_share'])}, {int(t['regions_newly_on_route'])} region(s) "
             "newly on a route)"
         )
 
@@ -426,7 +429,8 @@ class OptimizeResult:
         named places, the junction's place, the crossing or the region with its state; the
         same distinct name as in every output, see
         :func:`reten.models.interdiction.site_table`), ``units``,
-        ``p_detect``, ``delay``, ``lon``, ``lat``.
+        ``p_detect``, ``delay`` (not for ``capacity``, whose unit removes the site), ``lon``,
+        ``lat``. A crossing's ``site`` is its node's input id, as in ``crossings_delta.csv``.
     curve : DataFrame
         The marginal-value curve K = 1..budget (one row when not computed; its
         ``marginal`` is then NaN unless K = 1, and :attr:`curve_note` says why).
@@ -439,9 +443,10 @@ class OptimizeResult:
         after the removals): ``origins.volume_kg`` is what each origin gets through.
     comparison : ComparisonResult
         ``response`` against ``baseline``.
-    effective_budget : float
-        The units the sites can use (``budget`` capped at ``max_units`` per site, one per
-        site for ``capacity``): what was solved.
+    budget, effective_budget : int
+        The units asked for, and those the sites can use (``budget`` capped at
+        ``max_units`` per site, one per site for ``capacity``): what was solved. Whole
+        numbers, as in ``result.json`` and ``provenance.json``.
     curve_note : str
         Why the marginal-value curve was not computed ("" when it was).
 
@@ -463,7 +468,7 @@ class OptimizeResult:
 
     objective: str
     method: str
-    budget: float
+    budget: int
     value: float
     lower_bound: float
     upper_bound: float
@@ -479,7 +484,7 @@ class OptimizeResult:
     provenance: Mapping[str, Any]
     raw: InterdictionResult = field(repr=False)
     curve_raw: tuple[InterdictionResult, ...] = field(repr=False, default=())
-    effective_budget: float = math.nan
+    effective_budget: int = 0
     curve_note: str = ""
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
@@ -491,7 +496,7 @@ class OptimizeResult:
 
         net, base = self.baseline._need("write")
         _, resp = self.response._need("write")
-        title = report_title(self.baseline.name, self.budget)
+        title = report_title(self.baseline.name, self.budget, self.objective)
         return write_optimize(
             out,
             net,
@@ -515,12 +520,12 @@ class OptimizeResult:
         ``seconds``, ``sites``, ``baseline``, ``increase_pct``, ..., ``budget`` (as asked),
         ``effective_budget`` (the units the sites can use), ``curve`` (one record per row of
         :attr:`curve`) and ``curve_note`` (why the curve was not computed, else "")."""
-        from reten.report.optimize import result_json
+        from reten.report.optimize import result_json, whole
 
         net, base = self.baseline._need("write")
         out = result_json(self.raw, net, base.problem)
-        out["budget"] = self.budget
-        out["effective_budget"] = self.effective_budget
+        out["budget"] = whole(self.budget)
+        out["effective_budget"] = whole(self.effective_budget)
         out["curve"] = self.curve.to_dict(orient="records")
         out["curve_note"] = self.curve_note
         return out
@@ -612,6 +617,44 @@ class ValidationResult:
 # ----------------------------------------------------------------------------- reading back
 
 
+def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Return a CSV table reten wrote (any command's), with its ids and codes as strings.
+
+    A CSV file holds text only, and ``pandas.read_csv`` guesses each column's type: a
+    column of region codes such as ``"08037"`` comes back as the integers 8037 (the zero
+    lost), a column of numeric node ids as integers, so they no longer equal the ids in
+    ``result.json``, in memory or in the GeoJSON. Quoting the cells would not help (pandas
+    ignores quotes when it guesses). This reader knows reten's id, code and name columns
+    (``site``, ``sites``, ``region``, ``node``, ``origin``, ``crossing``, ``name``, ...;
+    :data:`reten.report.exports.STRING_COLUMNS`) and reads them as strings; with pandas
+    alone, give them as ``dtype``: ``pd.read_csv(path, dtype={"site": str})`` for
+    ``sites.csv``, ``dtype={"region": str}`` for the region tables.
+
+    Parameters
+    ----------
+    path : path
+        A CSV file written by ``reten`` (``sites.csv``, ``regions.csv``,
+        ``regions_delta.csv``, ``coverage.csv``, ...).
+
+    Returns
+    -------
+    DataFrame
+        Id, code and name columns as strings (an empty cell is ``""``); every other column
+        as pandas reads it (an empty cell is NaN).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd, reten
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sites.csv"
+    >>> _ = p.write_text("site,name,units\\n08037,Juárez,1\\n")
+    >>> reten.read_csv(p).site.tolist(), pd.read_csv(p).site.tolist()
+    (['08037'], [8037])
+    """
+    from reten.report.exports import read_table
+
+    return read_table(Path(path))
+
+
 def read_run(path: str | os.PathLike[str]) -> RunResult:
     """Return the run written in directory ``path`` (by ``reten run`` or ``RunResult.write``).
 
@@ -668,13 +711,15 @@ def read_run(path: str | os.PathLike[str]) -> RunResult:
 _READ_OTHER = {
     "optimize": "an optimize output (reten optimize / OptimizeResult.write): read result.json "
     "with json (summary, curve, provenance) and sites.csv, curve.csv, regions_delta.csv, "
-    "crossings_delta.csv with pandas; reten.optimize(...) gives the OptimizeResult",
+    "crossings_delta.csv with reten.read_csv (ids and codes as strings); reten.optimize(...) "
+    "gives the OptimizeResult",
     "game": "a game output (reten game / GameResult.write): read result.json with json and "
-    "coverage.csv, support.csv, routes.csv with pandas",
+    "coverage.csv, support.csv, routes.csv with reten.read_csv",
     "compare": "a comparison output (reten compare): read regions_delta.csv, "
-    "crossings_delta.csv, origins_delta.csv with pandas, or the two run directories with "
-    "read_run",
-    "validation": "a validation output: read validation.json with json and matched.csv with pandas",
+    "crossings_delta.csv, origins_delta.csv with reten.read_csv, or the two run directories "
+    "with read_run",
+    "validation": "a validation output: read validation.json with json and matched.csv with "
+    "reten.read_csv",
     "demo": "the demo's folder: each scenario's run is a sub-folder, e.g. read_run(DIR / "
     "'baseline')",
     "network": "a saved network: load it with reten.load_network",

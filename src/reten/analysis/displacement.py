@@ -7,6 +7,7 @@ increase in traffickers' least costs; this module computes both, by region and c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ class Comparison:
     regions: pd.DataFrame
     crossings: pd.DataFrame
     origins: pd.DataFrame
-    totals: dict[str, float]
+    totals: dict[str, Any]
 
 
 def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
@@ -89,9 +90,11 @@ def compare(net: Network, base: RouteResult, scen: RouteResult) -> Comparison:
         "cost_base": base.total_cost,
         "cost_scenario": scen.total_cost,
         "cost_increase": scen.total_cost - base.total_cost,
+        # a share of a zero cost is no number: null, and the status says why
         "cost_increase_share": (scen.total_cost / base.total_cost - 1.0)
         if base.total_cost
-        else 0.0,
+        else None,
+        "cost_increase_share_status": "ok" if base.total_cost else "baseline_zero",
         "seized_base_kg": base.total_seized_kg,
         "seized_scenario_kg": scen.total_seized_kg,
         "regions_newly_on_route": int(regions.spillover.sum()),

@@ -205,8 +205,12 @@ def value_curve(
     title: str,
     unit: str,
     proven: np.ndarray | None = None,
+    noun: str = "unit",
 ) -> str:
     """Return the value of the best allocation against the number of units (HTML fragment).
+
+    ``noun`` is what one unit is called on the axes (``"removal"`` for the ``capacity``
+    objective).
 
     Line and points: the value found for each budget (hollow where not ``proven`` optimal);
     whiskers up to the certified upper bound, drawn only where the bound exceeds the value
@@ -244,7 +248,7 @@ def value_curve(
         height=280,
         title=title,
         tools="pan,wheel_zoom,box_zoom,reset,save",
-        x_axis_label="units available (K)",
+        x_axis_label=f"{noun}s available (K)",
         y_axis_label=unit,
         y_range=Range1d(lo, hi),
         name="chart",
@@ -296,10 +300,10 @@ def value_curve(
         height=200,
         x_range=fig.x_range,
         y_range=Range1d(mlo, mhi),
-        title="What each extra unit adds (marginal value)",
+        title=f"What each extra {noun} adds (marginal value)",
         tools="save",
         toolbar_location=None,
-        x_axis_label="units available (K)",
+        x_axis_label=f"{noun}s available (K)",
         y_axis_label=unit.split(", ")[-1],  # the short chart has room for the unit only
         name="chart",
     )

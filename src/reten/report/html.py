@@ -69,6 +69,18 @@ def kpis(items: list[tuple[str, str]]) -> str:
     )
 
 
+def share_text(share: float | None) -> str:
+    """Return a relative change as a signed percentage, ``"n/a (baseline 0)"`` when it has
+    none (None: a share of a zero baseline).
+
+    Examples
+    --------
+    >>> share_text(0.125), share_text(None)
+    ('+12.5%', 'n/a (baseline 0)')
+    """
+    return "n/a (baseline 0)" if share is None else f"{share:+.1%}"
+
+
 def _num(v: float, fmt: str) -> str:
     """Return ``v`` formatted for a reader: ``∞``/``−∞``, ``—`` for NaN (no value), and no
     minus sign on a number that rounds to zero (``-0.00`` reads as a loss).
@@ -136,12 +148,15 @@ def run_layout(
     base: RouteResult | None = None,
     region_change: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
     sites: tuple[np.ndarray, np.ndarray, list[str], np.ndarray] | None = None,
+    sites_layer: tuple[str, str] = ("Checkpoint sites", "units"),
 ) -> Any:
     """Return the interactive map of a run (Bokeh layout): states, roads, routes, places.
 
     With ``base`` the baseline routes and the change are extra layers and the first view
     is fitted to the change; ``region_change`` is (region rows, kg/month change, labels)
-    for a municipality choropleth; ``sites`` (lon, lat, names, units) are checkpoint sites.
+    for a municipality choropleth; ``sites`` (lon, lat, names, units) are checkpoint sites,
+    drawn as layer ``sites_layer[0]`` with values in ``sites_layer[1]`` (removed sites for
+    the ``capacity`` objective).
     """
     m = maps.MapBuilder(net, title, basemap=basemap)
     m.add_states()
@@ -193,8 +208,8 @@ def run_layout(
             lat,
             units,
             [str(n).replace("->", " → ") for n in names],
-            layer="Checkpoint sites",
-            unit="units",
+            layer=sites_layer[0],
+            unit=sites_layer[1],
             color=maps.SITE,
             marker="diamond",
             label_top=40,
@@ -398,7 +413,7 @@ def compare_report(
         ),
         kpis(
             [
-                ("traffickers' cost increase", f"{t['cost_increase_share']:+.1%}"),
+                ("traffickers' cost increase", share_text(t["cost_increase_share"])),
                 (
                     "expected seizures, kg/month",
                     f"{t['seized_base_kg']:,.1f} → {t['seized_scenario_kg']:,.1f}",
@@ -557,7 +572,7 @@ def demo_index(
             layout = _small_change_maps([c for _, c, _ in cmps], [r.name for r, _, _ in cmps])
             caps = "".join(
                 f'<div style="flex:1">{html.escape(d)}. '
-                f"Traffickers' cost {c.totals['cost_increase_share']:+.1%}; seizures "
+                f"Traffickers' cost {share_text(c.totals['cost_increase_share'])}; seizures "
                 f"{c.totals['seized_scenario_kg']:,.1f} kg/month"
                 + ("; no route moved." if c.totals["arc_flow_moved_kg_km"] == 0 else ".")
                 + "</div>"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reten.report.html import kpis, table
+from reten.report.html import kpis, share_text, table
 
 if TYPE_CHECKING:
     from reten.results import ComparisonResult, OptimizeResult, RunResult, ValidationResult
@@ -90,7 +90,7 @@ def comparison_html(cmp: ComparisonResult) -> str:
         [
             kpis(
                 [
-                    ("traffickers' cost increase", f"{t['cost_increase_share']:+.1%}"),
+                    ("traffickers' cost increase", share_text(t["cost_increase_share"])),
                     (
                         "seizures, kg/month",
                         f"{t['seized_base_kg']:,.1f} → {t['seized_scenario_kg']:,.1f}",
@@ -106,6 +106,7 @@ def comparison_html(cmp: ComparisonResult) -> str:
 def optimize_html(opt: OptimizeResult) -> str:
     """Return the HTML summary of an optimisation: bounds and chosen sites."""
     from reten.report.optimize import (
+        baseline_label,
         gap_text,
         increase_text,
         no_site_reason,
@@ -116,7 +117,7 @@ def optimize_html(opt: OptimizeResult) -> str:
     unit = objective_unit(opt.objective, _cost_unit(opt))
     why_none = no_site_reason(opt.raw)
     return _box(
-        report_title(opt.baseline.name, opt.budget),
+        report_title(opt.baseline.name, opt.budget, opt.objective),
         [
             kpis(
                 [
@@ -125,7 +126,7 @@ def optimize_html(opt: OptimizeResult) -> str:
                     ("upper bound", f"{opt.upper_bound:,.1f}"),
                     ("gap", gap_text(opt)),
                     ("status", opt.status),
-                    (f"baseline (no units), {unit}", f"{opt.raw.baseline:,.1f}"),
+                    (f"{baseline_label(opt.objective)}, {unit}", f"{opt.raw.baseline:,.1f}"),
                     ("change over the baseline", increase_text(opt.raw)),
                 ]
             ),

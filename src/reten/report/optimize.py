@@ -47,6 +47,9 @@ def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataF
     """Return the chosen sites: id, name (the road between two named places, the junction,
     crossing or region), units, detection per covered arc, delay, lon/lat (EPSG:4326).
 
+    For the ``capacity`` objective a unit removes its site, so there is no ``p_detect`` or
+    ``delay`` column (they play no part in it).
+
     ``lon``/``lat`` is a point on the site's shape (:func:`reten.report.geodata.
     site_geometries`): the node, the point halfway along the road, a point inside the
     region (the mean of its roads' midpoints when the network has no outline for it).
@@ -57,17 +60,15 @@ def sites_frame(res: InterdictionResult, net: Network, problem: Any) -> pd.DataF
     named = site_table(net, problem, s).iloc[chosen].reset_index(drop=True)
     geom = site_geometries(net, s, chosen, named.lon.to_numpy(float), named.lat.to_numpy(float))
     named["lon"], named["lat"] = representative_points(geom)
-    return pd.DataFrame(
-        {
-            "site": s.label[chosen].astype(str),
-            "name": named.name.to_numpy(dtype=object),
-            "units": res.units[chosen],
-            "p_detect": -np.expm1(-s.logsurv[chosen] * res.units[chosen]),
-            "delay": s.delay[chosen] * res.units[chosen],
-            "lon": named.lon.to_numpy(),
-            "lat": named.lat.to_numpy(),
-        }
-    )
+    cols: dict[str, Any] = {
+        "site": s.label[chosen].astype(str),
+        "name": named.name.to_numpy(dtype=object),
+        "units": res.units[chosen],
+    }
+    if res.objective != "capacity":  # a removal closes its site: no delay, no detection
+        cols["p_detect"] = -np.expm1(-s.logsurv[chosen] * res.units[chosen])
+        cols["delay"] = s.delay[chosen] * res.units[chosen]
+    return pd.DataFrame(cols | {"lon": named.lon.to_numpy(), "lat": named.lat.to_numpy()})
 
 
 def increase_pct(res: InterdictionResult) -> float | None:
@@ -77,6 +78,29 @@ def increase_pct(res: InterdictionResult) -> float | None:
     if not math.isfinite(base) or base == 0 or not math.isfinite(res.objective_value):
         return None
     return float(res.increase_pct)
+
+
+def increase_status(res: InterdictionResult) -> str:
+    """Return why :func:`increase_pct` is what it is: ``"ok"`` (a number),
+    ``"baseline_zero"`` (a percentage of nothing), ``"baseline_not_finite"`` or
+    ``"objective_not_finite"``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> increase_status(NS(baseline=0.0, objective_value=5.0, increase_pct=float("nan")))
+    'baseline_zero'
+    >>> increase_status(NS(baseline=8.0, objective_value=10.0, increase_pct=25.0))
+    'ok'
+    """
+    base = float(res.baseline)
+    if not math.isfinite(base):
+        return "baseline_not_finite"
+    if base == 0:
+        return "baseline_zero"
+    if not math.isfinite(res.objective_value):
+        return "objective_not_finite"
+    return "ok"
 
 
 def increase_text(res: InterdictionResult) -> str:
@@ -133,10 +157,44 @@ def objective_label(objective: str) -> str:
     }.get(objective, objective)
 
 
+def unit_noun(objective: str, n: float = 2) -> str:
+    """Return what the units are called: checkpoints, or removals for ``capacity`` (whose
+    unit removes its site: the roads it covers are closed).
+
+    Examples
+    --------
+    >>> unit_noun("cost"), unit_noun("capacity"), unit_noun("capacity", 1)
+    ('checkpoints', 'removals', 'removal')
+    """
+    word = "removal" if objective == "capacity" else "checkpoint"
+    return word if float(n) == 1 else f"{word}s"
+
+
+def baseline_label(objective: str) -> str:
+    """Return the baseline's label: no units placed, or nothing removed for ``capacity``.
+
+    Examples
+    --------
+    >>> baseline_label("cost"), baseline_label("capacity")
+    ('baseline (no units)', 'baseline (nothing removed)')
+    """
+    return "baseline (nothing removed)" if objective == "capacity" else "baseline (no units)"
+
+
 def no_site_reason(res: InterdictionResult) -> str | None:
     """Return why no site was chosen (a sentence), or None when some were."""
     if (res.units > 0).any():
         return None
+    if res.objective == "capacity":
+        if res.status != "optimal":
+            return (
+                f"No site was removed: the solve stopped ({res.status}) before it found "
+                "removals that lower the volume that can still cross; give a longer time limit."
+            )
+        return (
+            f"No site was removed: no removal of up to {float(res.budget):g} sites lowers the "
+            "volume that can still cross (the flow has enough other ways round any of them)."
+        )
     if res.status != "optimal":
         return (
             f"No site was chosen: the solve stopped ({res.status}) before it found an "
@@ -161,6 +219,14 @@ def unused_units_note(res: InterdictionResult) -> str | None:
     left = float(res.budget) - spent
     if left <= 1e-9 * max(1.0, float(res.budget)):
         return None
+    if res.objective == "capacity":
+        why = (
+            "no further removal lowers the volume that can still cross"
+            if res.status == "optimal"
+            else f"the best removals found gain nothing from them (the solve stopped, "
+            f"{res.status}, before proving that no further removal would)"
+        )
+        return f"Removals not used: {left:g} of {float(res.budget):g}; {why}."
     if res.status == "optimal":
         why = "no site adds anything with them: placed anywhere, they leave the value as it is"
     else:
@@ -171,15 +237,20 @@ def unused_units_note(res: InterdictionResult) -> str | None:
     return f"Units not placed: {left:g} of {float(res.budget):g}; {why}."
 
 
-def report_title(scenario_name: str, budget: float) -> str:
-    """Return the report's title: the question it answers.
+def report_title(scenario_name: str, budget: float, objective: str = "cost") -> str:
+    """Return the report's title: the question it answers (for ``capacity``, which sites
+    to remove).
 
     Examples
     --------
     >>> report_title("Baseline", 3), report_title("Baseline", 1)
     ('Where 3 checkpoints go: Baseline', 'Where 1 checkpoint goes: Baseline')
+    >>> report_title("Base", 3, "capacity"), report_title("Base", 1, "capacity")
+    ('Which 3 sites to remove: Base', 'Which site to remove: Base')
     """
     one = float(budget) == 1
+    if objective == "capacity":
+        return f"Which {'site' if one else f'{budget:g} sites'} to remove: {scenario_name}"
     return (
         f"Where {budget:g} checkpoint{'' if one else 's'} go{'es' if one else ''}: {scenario_name}"
     )
@@ -193,9 +264,10 @@ def subtitle(res: InterdictionResult) -> str:
         "capacity": "minimise the volume that can still cross",
     }.get(res.objective, res.objective)
     kind = res.sites.kind if res.sites is not None else ""
+    budget = f"{res.budget:g} removals" if res.objective == "capacity" else f"{res.budget:g}"
     return (
         f"reten enforcement optimisation (network interdiction): {goal}; candidate sites: "
-        f"{kind}; budget {res.budget:g}; method {res.method}"
+        f"{kind}; budget {budget}; method {res.method}"
     )
 
 
@@ -204,7 +276,10 @@ def result_json(res: InterdictionResult, net: Network, problem: Any) -> dict[str
 
     The keys ``objective``, ``lower_bound``, ``upper_bound``, ``seconds`` and ``sites``
     (``{"site": id, "units": n, "name": ...}``) are the fixed interface; ``increase_pct``
-    is null when the baseline is 0.
+    is null when the baseline is 0, and ``increase_pct_status`` says why
+    (:func:`increase_status`: ``"ok"`` when it is a number). ``units_are`` names what a
+    unit is (``"checkpoints"``, or ``"removals"`` for ``capacity``). A whole budget is an
+    integer, as in ``provenance.json``.
     """
     s = res.sites
     assert s is not None
@@ -221,14 +296,29 @@ def result_json(res: InterdictionResult, net: Network, problem: Any) -> dict[str
         ],
         "baseline": res.baseline,
         "increase_pct": increase_pct(res),
+        "increase_pct_status": increase_status(res),
         "objective_name": res.objective,
         "unit": objective_unit(res.objective, getattr(problem, "cost_unit", None)),
+        "units_are": unit_noun(res.objective),
         "method": res.method,
-        "budget": res.budget,
+        "budget": whole(res.budget),
         "status": res.status,
         "gap": res.gap,
         "site_kind": s.kind,
     }
+
+
+def whole(x: float) -> float | int:
+    """Return ``x`` as an int when it is a whole number (a budget of 3 is ``3`` in every
+    output, never ``3.0`` in one and ``3`` in another), else unchanged.
+
+    Examples
+    --------
+    >>> whole(3.0), whole(2.5), whole(float("inf"))
+    (3, 2.5, inf)
+    """
+    f = float(x)
+    return int(f) if f.is_integer() else x
 
 
 def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
@@ -285,23 +375,37 @@ def curve_chart(
         proven = np.r_[True, proven]
     obj = curve[0].objective if curve else "cost"
     unit = f"{objective_label(obj)}, {objective_unit(obj, cost_unit)}"
+    noun = unit_noun(obj, 1)
     return charts.value_curve(
-        b, v, u, title="Value of the best allocation of K units", unit=unit, proven=proven
+        b,
+        v,
+        u,
+        title=f"Value of the best allocation of K {noun}s",
+        unit=unit,
+        proven=proven,
+        noun=noun,
     )
 
 
-def _displacement(cmp: Comparison) -> list[str]:
+def _displacement(cmp: Comparison, objective: str = "cost") -> list[str]:
     """Regions whose flow changed and crossings in use, or a sentence when no route moved."""
     reg = cmp.regions[cmp.regions.delta_kg != 0]
     cr = cmp.crossings
     cr = cr[(cr.flow_kg_base > 0) | (cr.flow_kg_scenario > 0)]
+    cap = objective == "capacity"
     out = [
-        '<p class="legend">Baseline: the scenario without the chosen sites; scenario: with '
-        "them. All rows are in regions_delta.csv and crossings_delta.csv.</p>"
+        '<p class="legend">Baseline: the least-cost maximum flow with nothing removed; '
+        "scenario: with the chosen sites removed. All rows are in regions_delta.csv and "
+        "crossings_delta.csv.</p>"
+        if cap
+        else '<p class="legend">Baseline: the scenario without the chosen sites; scenario: '
+        "with them. All rows are in regions_delta.csv and crossings_delta.csv.</p>"
     ]
     if reg.empty:
         out.append(
-            "<p>No route moved: the chosen sites raise the traffickers' cost or seize "
+            "<p>No route moved: the removals leave the flow through every region as it was.</p>"
+            if cap
+            else "<p>No route moved: the chosen sites raise the traffickers' cost or seize "
             "shipments without diverting flow to other regions.</p>"
         )
     else:
@@ -338,10 +442,14 @@ def write_optimize(
     sites = sites_frame(res, net, problem)
     from reten.report.html import route_map
 
+    cap = res.objective == "capacity"  # a unit removes its site: say removal, not checkpoint
+
     m = route_map(
         net,
         response,
-        "Chosen sites and the traffickers' best response",
+        "Removed sites and the maximum flow after the removals"
+        if cap
+        else "Chosen sites and the traffickers' best response",
         basemap=basemap,
         base=base,
         sites=(
@@ -350,6 +458,7 @@ def write_optimize(
             [str(x) for x in sites.name],
             sites.units.to_numpy(float),
         ),
+        sites_layer=("Removed sites", "removed") if cap else ("Checkpoint sites", "units"),
     )
     curve_df = curve_frame(curve)
     log_df = log_frame(curve)
@@ -371,20 +480,34 @@ def write_optimize(
                 ("gap", gap_text(res)),
                 ("status", res.status),
                 (
-                    "budget (effective: units the sites can take)",
+                    "budget (effective: sites that can be removed)"
+                    if cap
+                    else "budget (effective: units the sites can take)",
                     _budget_text(res.budget, (summary or {}).get("budget", res.budget)),
                 ),
-                (f"baseline (no units), {unit}", f"{res.baseline:,.1f}"),
+                (f"{baseline_label(res.objective)}, {unit}", f"{res.baseline:,.1f}"),
                 ("change over the baseline", increase_text(res)),
                 ("seconds", f"{res.seconds:.1f}"),
             ]
         ),
-        "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
-        '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size by '
-        "units. Grey: the routes before; dark red: the traffickers' best response to the "
-        "sites; red/blue: the change. Orange squares: origins; purple circles: crossings.</p>",
+        *(
+            [
+                "<h2>Removed sites and the maximum flow after the removals</h2>",
+                '<p class="legend">Black diamonds: the removed sites, named. Grey: the '
+                "least-cost maximum flow before; dark red: after the removals; red/blue: the "
+                "change. Orange squares: origins; purple circles: crossings.</p>",
+            ]
+            if cap
+            else [
+                "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
+                '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size '
+                "by units. Grey: the routes before; dark red: the traffickers' best response "
+                "to the sites; red/blue: the change. Orange squares: origins; purple "
+                "circles: crossings.</p>",
+            ]
+        ),
         f"<figure>{m}</figure>",
-        "<h2>Sites</h2>",
+        "<h2>Sites removed</h2>" if cap else "<h2>Sites</h2>",
         table(sites, floatfmt="{:,.4f}") if why_none is None else f"<p>{html.escape(why_none)}</p>",
         *([f"<p>{html.escape(unused)}</p>"] if unused else []),
     ]
@@ -394,14 +517,14 @@ def write_optimize(
         else {
             "method": res.method,
             "objective": res.objective,
-            "budget": res.budget,
+            "budget": whole(res.budget),
             **{k: v for k, v in base.provenance.items() if k != "seconds"},
         }
     )
     prov = {k: v for k, v in prov.items() if k != "seconds"}
     if len(curve) > 1:
         body += [
-            "<h2>Marginal value: what each extra unit buys</h2>",
+            f"<h2>Marginal value: what each extra {unit_noun(res.objective, 1)} buys</h2>",
             curve_chart(
                 curve, base.total_cost if res.objective == "cost" else None, cost_unit=cost_unit
             ),
@@ -413,8 +536,10 @@ def write_optimize(
             f'<p class="note">Not computed: {html.escape(curve_note)}.</p>',
         ]
     body += [
-        "<h2>Displacement caused by the chosen sites</h2>",
-        *_displacement(cmp),
+        "<h2>Displacement caused by the removals</h2>"
+        if cap
+        else "<h2>Displacement caused by the chosen sites</h2>",
+        *_displacement(cmp, res.objective),
         "<h2>Solve log</h2>",
         table(log_df, max_rows=200, floatfmt="{:,.3f}"),
         prov_block(prov),

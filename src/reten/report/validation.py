@@ -128,7 +128,11 @@ def validation_report(v: ValidationResult) -> str:
         "<h2>Regions</h2>",
         table(v.table, max_rows=60, floatfmt="{:,.3f}"),
     ]
-    return page("Predictions against observations", f"{s['result']} vs {s['observed']}", body)
+    return page(
+        "Predictions against observations",
+        f"{s['result']} vs {Path(str(s['observed'])).name}",
+        body,
+    )
 
 
 def write_validation_files(directory: Path, v: ValidationResult) -> None:

@@ -31,6 +31,7 @@ class _Lines:
                 counts[name] = counts.get(name, -1) + 1
                 table = f"{name}[{counts[name]}]"
                 self.lines.setdefault(table, i)
+                self.lines.setdefault(name, i)  # the array itself: its first table
             elif ln.startswith("["):
                 table = ln.strip("[] ").split("#")[0].strip()
                 self.lines.setdefault(table, i)
@@ -39,6 +40,9 @@ class _Lines:
                 self.lines.setdefault(f"{table}.{key}" if table else key, i)
 
     def line(self, path: str) -> int | None:
+        """Return the line of ``path`` (or of the nearest table holding it), or None when
+        the file does not write it: a message then names the file and the field, never a
+        line that is not the field's."""
         p = path
         while p:
             if p in self.lines:
@@ -47,7 +51,7 @@ class _Lines:
                 p = p[: p.rindex("[")]
             else:
                 p = p.rsplit(".", 1)[0] if "." in p else ""
-        return 1 if self.lines else None
+        return None
 
 
 def _canonical_hash(data: Mapping[str, Any]) -> str:
@@ -399,6 +403,13 @@ class Scenario:
         return "scenario" if self.path.startswith("<") else Path(self.path).stem
 
     @property
+    def source(self) -> str:
+        """Where the scenario came from, as provenance records it beside its hash: the file
+        resolved to an absolute path (a relative path would not say which file once the
+        output is read elsewhere), or ``<dict>``/``<scenario>`` for one built in Python."""
+        return self.path if self.path.startswith("<") else str(Path(self.path).resolve())
+
+    @property
     def base_dir(self) -> Path:
         """The directory a relative ``network.path`` is read from."""
         return Path(self.path).parent if not self.path.startswith("<") else Path(".")
@@ -419,7 +430,7 @@ class Scenario:
 
 def _err(path: str, lines: _Lines) -> schema.Err:
     def make(field: str, msg: str) -> InputError:
-        line = lines.line(field) if field else (1 if lines.lines else None)
+        line = lines.line(field) if field else None
         where = f"{path}:{line}" if line is not None else path
         return InputError(f"{where}: {field}: {msg}" if field else f"{where}: {msg}")
 

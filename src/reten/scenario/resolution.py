@@ -249,7 +249,7 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
     for i, e in enumerate(d.get("enforcement", [])):
         apply_measure(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
     prov = {
-        "scenario": sc.path,
+        "scenario": sc.source,
         "scenario_name": sc.name,
         "scenario_sha256": sc.sha256,
         "network_hash": network_hash or net.content_hash(),

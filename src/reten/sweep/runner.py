@@ -146,7 +146,7 @@ def _specs(g: Grid, tasks_dir: Path, network_hash: str) -> list[dict[str, Any]]:
             {
                 "name": t.name,
                 "stem": str(tasks_dir / f"{t.name}-{fp}"),
-                "scenario": str(g.scenario),
+                "scenario": str(g.scenario.resolve()),
                 "changes": changes,
                 "policy": policy,
                 "params": params,
@@ -255,14 +255,16 @@ def sweep(
             raise InputError(f"-o '{out}' exists and is not a reten sweep folder; {hint}")
         if overwrite:
             shutil.rmtree(out / "tasks", ignore_errors=True)
-    tasks_dir = out / "tasks"
+    # workers may run in another folder (or machine, on a shared disk): every path they are
+    # given is absolute
+    tasks_dir = out.resolve() / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
     net_hash = _network_hash(g)
     specs = _specs(g, tasks_dir, net_hash)
     prov = {
-        "grid": str(g.path),
+        "grid": str(g.path.resolve()),
         "grid_sha256": g.text_hash,
-        "scenario": str(g.scenario),
+        "scenario": str(g.scenario.resolve()),
         "scenario_sha256": _sha(g.scenario),
         "network_hash": net_hash,
         "keys": list(g.keys),

@@ -106,9 +106,11 @@ def build_sites(
 
     ``arcs``: each road (an arc and its reverse together; a one-way arc alone), labelled
     ``"source->target"`` in input node ids; per-arc ``delay`` and ``p_detect`` attributes of
-    the network override the defaults. ``nodes``: each node, covering the arcs entering it.
-    ``crossings``: each destination. ``regions``: each region of ``region_level`` (default
-    the finest level), covering the arcs inside it.
+    the network override the defaults. ``nodes``: each node (labelled by its input id),
+    covering the arcs entering it. ``crossings``: each destination, labelled by its node's
+    input id as in ``crossings_delta.csv`` (its port's name is :func:`site_table`'s
+    ``name``). ``regions``: each region of ``region_level`` (default the finest level),
+    labelled by its code, covering the arcs inside it.
     """
     kind = kind.lower() if isinstance(kind, str) else kind  # as the CLI: any letter case
     if kind not in SITE_KINDS:
@@ -148,7 +150,7 @@ def build_sites(
     elif kind == "crossings":
         for j in range(k):
             rows.append(np.array([m + j]))
-            labels.append(str(problem.sink_label[j] if problem.sink_label.size else j))
+            labels.append(str(keys[problem.sink_node[j]]))
             anchors.append((int(problem.sink_node[j]), -1))
             d_site.append(delay)
             w_site.append(w_default)
@@ -375,7 +377,10 @@ def site_table(net: Network, problem: Problem, sites: Sites) -> pd.DataFrame:
     elif sites.kind == "nodes":
         names = [f"junction in {x}" for x in a]
     elif sites.kind == "crossings":
-        names = [crossing_name(str(lab)) for lab in sites.label]
+        # a crossing site covers its crossing's arc alone (m + j): its port names it
+        j = inc.indices[inc.indptr[:-1]] - net.n_arcs
+        ports = problem.sink_label[j] if problem.sink_label.size else a
+        names = [crossing_name(str(x)) for x in ports]
     else:
         names = [
             region_name(net, int(r)) if r >= 0 else str(c)
