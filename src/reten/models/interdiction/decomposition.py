@@ -26,6 +26,8 @@ NEAR_ROUTES = 20
 PROBE = 60
 #: a failed cover search is tried again this many times as long before the MILP master
 LONG_SEARCH = 10
+#: the covering master drops dominated sites when their pairwise count is at most this
+DOMINANCE_MAX_PAIRS = 20_000_000
 #: origins up to which the covering master has per-origin rows / near routes are added
 PER_ORIGIN_MAX = 64
 BENDERS_PER_ORIGIN_MAX = 5000
@@ -373,6 +375,14 @@ def covering(
         # rather than prove it least (on a 20x40 grid at B = 8, 37 s instead of 45 s)
         h.setOptionValue("objective_target", float(budget) + 1e-9 * max(1.0, budget))
         knap = _knapsack_rows(knap_c, knap_a, target, S)
+        if not per_origin:
+            # with knapsack rows only, dominated sites go (on a 20x40 grid at B = 8, 470
+            # of the 682 sites in a row; the proof's MILP ~25% faster)
+            gone = np.flatnonzero(_dominated(knap, sites.resource, sites.upper))
+            if gone.size:
+                h.changeColsBounds(
+                    gone.size, gone.astype(np.int32), np.zeros(gone.size), np.zeros(gone.size)
+                )
         starts = [0, *knap.indptr[1:].tolist()]
         idx_all, val_all = [knap.indices], [knap.data]
         lo_all, up_all = [1.0] * knap.shape[0], [inf] * knap.shape[0]
@@ -623,6 +633,40 @@ def _knapsack_rows(
     sizes = np.array([knap_a[i].indices.size for i in live], dtype=np.int64)
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     return sp.csr_matrix((val, idx, indptr), shape=(live.size, n_sites))
+
+
+def _dominated(rows: sp.csr_matrix, resource: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Sites the covering master may leave out: (S,) bool.
+
+    Site ``j`` is dominated by a kept site ``k`` with ``resource[k] <= resource[j]`` and
+    ``upper[k] >= 1`` when one unit on ``k`` alone meets every row ``j`` is in (scaled
+    coefficient 1). Any allocation meeting the rows then has one that leaves ``j`` empty:
+    ``j``'s units move to an empty ``k`` (within the budget), or go when ``k`` holds one,
+    whose rows ``j`` added nothing to. Each site left out has a kept dominator when it is
+    dropped, and dominance chains (``k`` later dropped for ``l``, which meets every row of
+    ``k``), so the master's answer, and its proof that none exists, are unchanged.
+    Returns no site when the pairwise count would be large (over ``DOMINANCE_MAX_PAIRS``).
+    """
+    S = rows.shape[1]
+    out = np.zeros(S, dtype=bool)
+    supp = rows.copy()
+    supp.data = np.ones_like(supp.data)
+    sizes = np.diff(supp.indptr)
+    if int(sizes @ sizes) > DOMINANCE_MAX_PAIRS:
+        return out
+    full = rows.copy()
+    full.data = (full.data >= 1.0 - 1e-12).astype(np.float64)
+    full.eliminate_zeros()
+    cnt = (supp.T.tocsr() @ full).tocsr()  # cnt[j, k]: rows of j that k alone meets
+    need = np.asarray(supp.sum(axis=0)).ravel()
+    ok_dom = upper >= 1
+    for j in np.flatnonzero(need > 0):
+        a, b = cnt.indptr[j], cnt.indptr[j + 1]
+        ks = cnt.indices[a:b][cnt.data[a:b] >= need[j] - 0.5]
+        ks = ks[(ks != j) & ~out[ks] & ok_dom[ks] & (resource[ks] <= resource[j])]
+        if ks.size:
+            out[j] = True
+    return out
 
 
 def _signature(fol: Follower, sites: Sites) -> str:
