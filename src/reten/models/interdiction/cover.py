@@ -34,8 +34,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-#: moves tried per call, at most (a hard cover on a 20x40 grid needs under 10,000)
-STEPS = 20000
+#: moves tried per call, at most (hard covers of a 20x40 grid at B = 8: 2,000 to 10,000)
+STEPS = 10000
 #: moves of the several-origin search per call, at most
 VALUE_STEPS = 400
 #: steps without a better value after which the several-origin search kicks a unit out

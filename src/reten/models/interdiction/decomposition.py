@@ -24,8 +24,9 @@ FILL_S = 1.0
 #: near-shortest routes added per origin and master iteration (covering decomposition)
 NEAR_ROUTES = 20
 PROBE = 60
-#: a failed cover search is tried again this many times as long before the MILP master
-LONG_SEARCH = 10
+#: a failed search is tried again this many times as long before the MILP master (a failed
+#: search costs ~1 s per 10,000 steps on a 20x40 grid master: it is paid at every proof)
+LONG_SEARCH = 3
 #: the covering master drops dominated sites when their pairwise count is at most this
 DOMINANCE_MAX_PAIRS = 20_000_000
 #: origins up to which the covering master has per-origin rows / near routes are added
@@ -469,13 +470,13 @@ def covering(
         n_hat, from_search = None, False
         if use_search and per_origin:
             n_hat = value_answer(target, last, it, VALUE_STEPS)
-            if n_hat is None and deadline - time.perf_counter() > LONG_SEARCH:
+            if n_hat is None and deadline - time.perf_counter() > 10.0:
                 n_hat = value_answer(target, last, it + 1_000_003, LONG_SEARCH * VALUE_STEPS)
         elif use_search and knap_c:
             rows_t = _knapsack_rows(knap_c, knap_a, target, S)
             n_hat = cover_search(rows_t, sites.upper, sites.resource, budget, last, seed=it)
-            if n_hat is None and deadline - time.perf_counter() > LONG_SEARCH:
-                # a hard cover: ten times as long a search still costs seconds where the
+            if n_hat is None and deadline - time.perf_counter() > 10.0:
+                # a hard cover: a longer search still costs seconds where the
                 # MILP takes minutes to find one (20x40 grid, B = 8, seed 4: 132 s); it is
                 # wasted on the master that proves the target out of reach (once per run)
                 # and when it misses a cover the MILP then finds
