@@ -6,6 +6,7 @@ import functools
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,20 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         cwd=cwd,
         timeout=600,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory):
+    """``reten demo`` run once (a real process) per test process: (folder, seconds taken).
+
+    Read-only for the tests that use it; a test that writes over a demo copies it first.
+    """
+    out = tmp_path_factory.mktemp("demo-output") / "demo"
+    t = time.perf_counter()
+    proc = run_cli("demo", "-o", str(out))
+    seconds = time.perf_counter() - t
+    assert proc.returncode == 0, proc.stderr
+    return out, seconds
 
 
 @pytest.fixture(scope="session")
