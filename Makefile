@@ -36,8 +36,10 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version 2>/dev/null | head -1
 
+# two worker processes (pytest-xdist; the machines have 2 cores); a module with a
+# module-scoped fixture stays on one worker (tests/conftest.py, --dist loadgroup)
 test: $(STAMP) browser
-	RETEN_REQUIRE_BROWSER=1 $(BIN)/pytest
+	RETEN_REQUIRE_BROWSER=1 $(BIN)/pytest -n 2
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run_all.py

@@ -18,6 +18,7 @@ towards its end, where the swap happens.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,11 @@ import numpy as np
 import pytest
 
 from clikit import SCENARIO, litter, snapshot, tiny_project
+
+# under `pytest -n 2` these tests run one after another on one worker: each times reten
+# runs and kills them at moments drawn from those times, and two of them side by side
+# would load the machine for each other between the timing and the kills
+pytestmark = pytest.mark.xdist_group("test_cli_kill")
 
 
 def _exe() -> list[str]:
@@ -91,6 +97,25 @@ def _kill_at(p: subprocess.Popen, delay: float, sig: int) -> bool:
     return p.returncode != 0
 
 
+def _kill_mid_transaction(p: subprocess.Popen, parent: Path, sig: int) -> bool:
+    """Send ``sig`` once reten's temporary output exists in ``parent``; True when killed.
+
+    The temporary folder exists only inside the output transaction, after reten has set its
+    signal handlers and before the swap: a moment mid-run whatever the machine's load (half
+    the measured run time, as used before, fell after the end or in interpreter start-up or
+    shut-down when the load changed between the timed run and this one).
+    """
+    old = set(os.listdir(parent))
+    t0 = time.perf_counter()
+    while p.poll() is None and time.perf_counter() - t0 < 600:
+        if any(".reten-tmp-" in n for n in set(os.listdir(parent)) - old):
+            p.send_signal(sig)
+            break
+        time.sleep(0.01)
+    p.communicate(timeout=600)
+    return p.returncode != 0
+
+
 @pytest.mark.parametrize(
     "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["INT", "TERM", "KILL"]
 )
@@ -136,12 +161,14 @@ def test_killed_run_leaves_old_or_new_output(two_runs, sig):
     assert killed >= 3, "the kills came after the runs had finished"
 
 
-def test_killed_demo_leaves_old_or_new_output(tmp_path):
+def test_killed_demo_leaves_old_or_new_output(tmp_path, demo_output):
     """`reten demo` is one transaction: after a kill the folder is the whole demo, old or new.
 
     The demo is deterministic, so old and new are the same bytes: the first complete demo.
     """
-    _timed(["demo", "-o", "demo"], tmp_path)  # a cold start (caches) takes ~2x a warm one
+    # a complete demo to start from, written by an earlier `reten demo` of this test process
+    # (which also warmed the caches: a cold start takes ~2x a warm one)
+    shutil.copytree(demo_output[0], tmp_path / "demo", symlinks=True)
     full = _timed(["demo", "-o", "demo", "--overwrite"], tmp_path)
     ref = _content(tmp_path / "demo")
     rng = np.random.default_rng(7)
@@ -152,7 +179,7 @@ def test_killed_demo_leaves_old_or_new_output(tmp_path):
             assert p.returncode in (130, -signal.SIGINT), p.returncode
         elif sig == signal.SIGINT:  # the demo finished first: a sure Ctrl-C mid-demo
             p = _start(["demo", "-o", "demo", "--overwrite"], tmp_path)
-            assert _kill_at(p, full * 0.5, sig) and p.returncode == 130, p.returncode
+            assert _kill_mid_transaction(p, tmp_path, sig) and p.returncode == 130, p.returncode
         assert _content(tmp_path / "demo") == ref, f"partial demo after {sig!r} at {delay:.2f}s"
         if sig != signal.SIGKILL:
             assert not litter(tmp_path), litter(tmp_path)

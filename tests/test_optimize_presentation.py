@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reten
+from clikit import call
 from conftest import run_cli
 from reten.models.interdiction import build_sites, site_table
 from reten.models.interdiction.sites import distinct_names
@@ -241,20 +242,22 @@ SCEN = '[network]\ndefault = true\n[[origins]]\nstate = "Sinaloa"\nvolume_kg = 9
 
 
 def test_messages_name_the_problem(tmp_path):
+    # in this process (clikit.call, cwd tmp_path): `reten optimize` in a process of its own
+    # is tested above and below
     (tmp_path / "s.toml").write_text(SCEN)
     s = str(tmp_path / "s.toml")
-    assert run_cli("run", s, "-o", str(tmp_path / "r")).returncode == 0
+    assert call("run", s, "-o", str(tmp_path / "r")).code == 0
     opt = ("optimize", s, "--budget", "1", "--sites", "crossings", "--no-curve")
-    p = run_cli(*opt, "-o", str(tmp_path / "r"))
-    assert p.returncode == 2 and "not an optimize output" in p.stderr
-    p = run_cli(*opt, "-o", "")
-    assert p.returncode == 2 and "'-o' / '--out': is empty" in p.stderr and "'.'" not in p.stderr
+    p = call(*opt, "-o", str(tmp_path / "r"))
+    assert p.code == 2 and "not an optimize output" in p.err
+    p = call(*opt, "-o", "")
+    assert p.code == 2 and "'-o' / '--out': is empty" in p.err and "'.'" not in p.err
     (tmp_path / "roads.shp").write_bytes(b"\x00\x00\x27\x0a\xe8" * 20)
-    p = run_cli("optimize", str(tmp_path / "roads.shp"), "--budget", "1", "-o", "x")
-    assert p.returncode == 2 and "a shapefile, not a scenario TOML file" in p.stderr
+    p = call("optimize", str(tmp_path / "roads.shp"), "--budget", "1", "-o", "x", cwd=tmp_path)
+    assert p.code == 2 and "a shapefile, not a scenario TOML file" in p.err
     (tmp_path / "blob").write_bytes(b"\x00\xe8binary")
-    p = run_cli("optimize", str(tmp_path / "blob"), "--budget", "1", "-o", "x")
-    assert p.returncode == 2 and "binary content, not a scenario TOML file" in p.stderr
+    p = call("optimize", str(tmp_path / "blob"), "--budget", "1", "-o", "x", cwd=tmp_path)
+    assert p.code == 2 and "binary content, not a scenario TOML file" in p.err
     assert not (tmp_path / "x").exists()
 
 

@@ -222,11 +222,8 @@ def _zoom_and_hover(page, m, *, hover_at=None, expect: str | None = None):
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    proc = run_cli("demo", "-o", str(out))
-    assert proc.returncode == 0, proc.stderr
-    return out
+def demo_dir(demo_output):
+    return demo_output[0]  # `reten demo`, run once per test process (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -865,17 +865,18 @@ def _short_name(target: Path) -> str:
 def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterator[Path]:
     mask = umask()
     made = _make_parents(target)
-    try:
-        lock, fd = _acquire(target)
-    except BaseException:
-        _remove_made(made)
-        raise
+    held: tuple[Path, int] | None = None
     tmp: Path | None = None
     ok = False
     token = None
     try:
+        # signals are held back from creating the lock file (and the temporary folder) until
+        # its name is kept for the clean-up below: a Ctrl-C in between once left it behind
+        with _blocked_signals():
+            held = _acquire(target)
         sweep(target.parent, holding=_key(target.name))
-        tmp = _mkdir_tmp(target.parent, _key(target.name))
+        with _blocked_signals():
+            tmp = _mkdir_tmp(target.parent, _key(target.name))
         token = _OPEN.set((*_OPEN.get(), _Txn(target=target, given=given, tmp=tmp)))
         yield tmp
         _OPEN.reset(token)
@@ -895,7 +896,8 @@ def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterato
         with _blocked_signals():
             if not ok and tmp is not None:
                 _rmtree(tmp)
-            _unlock(lock, fd)
+            if held is not None:
+                _unlock(*held)
             if not ok:
                 _remove_made(made)
 
