@@ -110,20 +110,8 @@ def _weighted(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed): 
     S = cp.size - 1
     rng = np.array([np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)], dtype=np.uint64)
     tol = 1e-9
-    spent = 0.0
-    for s in range(S):
-        spent += resource[s] * n[s]
-    s = 0
-    while spent > budget + tol and s < S:
-        while n[s] > 0 and spent > budget + tol:
-            n[s] -= 1
-            spent -= resource[s]
-        s += 1
-    cov = np.zeros(R)
-    for s in range(S):
-        if n[s] > 0:
-            for k in range(cp[s], cp[s + 1]):
-                cov[ci[k]] += cd[k] * n[s]
+    spent = _fit_budget(n, resource, budget)
+    cov = _add_columns(cp, ci, cd, n, np.zeros(R))
     w = np.ones(R)
     # uncovered rows as a set: list + position
     unc = np.empty(R, np.int64)
@@ -222,6 +210,33 @@ def _weighted(rp, ri, rd, cp, ci, cd, upper, resource, budget, n, steps, seed): 
         for j in range(nu):
             w[unc[j]] += 1.0
     return n, nu == 0
+
+
+@numba.njit(cache=True)
+def _fit_budget(n, resource, budget):  # type: ignore[no-untyped-def]
+    """Drop units of ``n`` (in place, lowest sites first) until it fits the budget; return
+    the resource it then uses."""
+    tol = 1e-9
+    spent = 0.0
+    for s in range(n.size):
+        spent += resource[s] * n[s]
+    s = 0
+    while spent > budget + tol and s < n.size:
+        while n[s] > 0 and spent > budget + tol:
+            n[s] -= 1
+            spent -= resource[s]
+        s += 1
+    return spent
+
+
+@numba.njit(cache=True)
+def _add_columns(cp, ci, cd, n, out):  # type: ignore[no-untyped-def]
+    """Add ``n[s]`` times column ``s`` (CSC ``cp, ci, cd``) to ``out``; return it."""
+    for s in range(cp.size - 1):
+        if n[s] > 0:
+            for k in range(cp[s], cp[s + 1]):
+                out[ci[k]] += cd[k] * n[s]
+    return out
 
 
 @numba.njit(cache=True)
@@ -428,20 +443,8 @@ def _value_tabu(
     rng = np.array([np.uint64(seed) * np.uint64(2654435761) + np.uint64(1)], dtype=np.uint64)
     tol = 1e-9
     org = _origin_of(origin_ptr, R)
-    spent = 0.0
-    for s in range(S):
-        spent += resource[s] * n[s]
-    s = 0
-    while spent > budget + tol and s < S:
-        while n[s] > 0 and spent > budget + tol:
-            n[s] -= 1
-            spent -= resource[s]
-        s += 1
-    val = base.copy()
-    for s in range(S):
-        if n[s] > 0:
-            for k in range(cp[s], cp[s + 1]):
-                val[ci[k]] += cd[k] * n[s]
+    spent = _fit_budget(n, resource, budget)
+    val = _add_columns(cp, ci, cd, n, base.copy())
     m = np.full(n_org, 1e300)
     for r in range(R):
         if val[r] < m[org[r]]:
