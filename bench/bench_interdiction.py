@@ -7,7 +7,8 @@ instance and method in a fresh process with the same limit (``RETEN_BENCH_GRID_L
 default 120 s). The full family is 4 x 9 x 5 x 2 runs of up to 120 s (up to 12 h), so
 ``RETEN_BENCH_GRIDS`` picks a subset, e.g. ``"20x40:6,8"`` (sizes and budgets; ``;``
 between sizes) and ``RETEN_BENCH_SEEDS`` the seeds (default ``1,2,3,4,5``). Every run is
-kept in ``bench/_work/interdiction_grids.jsonl``, and the table states how many seeds ran.
+kept in ``bench/_work/interdiction_grids.jsonl`` with the commit it ran on (a run is reused
+only for the same commit), and the table states how many seeds ran.
 
 National (``RETEN_BENCH_NATIONAL=1``): the DCW network, cost = km, every road a site (one
 unit adds 50 km-equivalents of delay, p_detect 0.1): the 34 Sinaloa and Golden-Triangle
@@ -58,12 +59,26 @@ def _grid(rows: int, cols: int, budget: int, seed: int, method: str, limit: floa
     }
 
 
+def _commit() -> str:
+    """The code's commit (``+dirty`` with uncommitted changes): a stored run is reused only
+    for the same commit, so a re-run after a change measures the change."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    git = ["git", "-C", here]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "../src"], capture_output=True)
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+COMMIT = _commit()
+
+
 def _load() -> dict[tuple, dict]:
     runs: dict[tuple, dict] = {}
     if LOG.exists():
         for line in LOG.read_text().splitlines():
             r = json.loads(line)
-            runs[(r["size"], r["B"], r["seed"], r["method"], r["limit"])] = r
+            if r.get("commit") == COMMIT:
+                runs[(r["size"], r["B"], r["seed"], r["method"], r["limit"])] = r
     return runs
 
 
@@ -111,6 +126,7 @@ def run_grids(limit: float) -> list[str]:
                 res["peak_mib"] = peak
                 res["limit"] = limit
                 res["load1"] = load[-1]
+                res["commit"] = COMMIT
                 runs[key] = res
                 with LOG.open("a") as fh:
                     fh.write(json.dumps(res) + "\n")
