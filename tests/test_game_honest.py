@@ -287,6 +287,17 @@ def test_provenance_records_the_effective_pure_time_limit():
     assert h.provenance["pure_time_limit_s"] == 7.0
 
 
+def test_the_gap_asked_and_the_gap_reached_have_their_own_names():
+    # provenance records the parameter (``gap_asked``); the result's ``gap`` is the one
+    # reached, from the bounds
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 90}]})
+    g = reten.game(sc, checkpoints=1, sites="crossings", p_detect=0.5, gap=0.25)
+    assert g.provenance["gap_asked"] == 0.25 and "gap" not in g.provenance
+    ub, lb = g.upper_bound, g.lower_bound
+    assert g.gap == pytest.approx((ub - lb) / max(abs(ub), abs(lb), 1e-12), abs=1e-12)
+    assert json.loads(g.to_json())["gap"] == pytest.approx(g.gap)
+
+
 def test_a_stopped_marginal_lp_gives_only_the_trivial_bound():
     from reten.models.game.marginals import marginal_lp
 

@@ -325,3 +325,25 @@ def test_provenance_names_the_scenario_by_its_absolute_path(tmp_path, monkeypatc
     assert reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 1}]}).source == (
         "<dict>"
     )
+
+
+def test_network_sources_are_recorded_as_absolute_paths(tmp_path, monkeypatch):
+    # a network built from a relative path names its file wherever the build ran from,
+    # for every file reader (edge CSV, DIMACS, vector lines)
+    from shapely.geometry import LineString
+
+    from reten.network.interchange import read_dimacs, read_edge_csv
+    from reten.network.lines import from_lines
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.csv").write_text("source,target,length_m\na,b,10\nb,c,5\n")
+    (tmp_path / "g.gr").write_text("p sp 2 1\na 1 2 7\n")
+    gpd.GeoDataFrame(
+        {"geometry": [LineString([(-107.4, 24.8), (-107.3, 24.8)])]}, crs="EPSG:4326"
+    ).to_file(tmp_path / "r.gpkg")
+    for net, name in (
+        (read_edge_csv("e.csv"), "e.csv"),
+        (read_dimacs("g.gr"), "g.gr"),
+        (from_lines("r.gpkg"), "r.gpkg"),
+    ):
+        assert net.meta["source"] == str(tmp_path.resolve() / name)

@@ -847,7 +847,8 @@ def game(
         "model": "security game (double oracle)",
         "checkpoints": int(checkpoints),
         "sites": sites,
-        "gap": float(gap),
+        # the gap asked for; the result's ``gap`` is the one reached
+        "gap_asked": float(gap),
         "time_limit_s": float(time_limit_s),
         # the limit the pure optimum ran with (None means the game's own)
         "pure_time_limit_s": float(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -299,7 +300,7 @@ def read_edge_csv(
         toll=toll,
         arc_attrs=extra,
         node_key=_public_keys(keys),
-        meta={"source": ep},
+        meta={"source": str(Path(ep).resolve())},
     )
 
 
@@ -445,7 +446,7 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
         lon,
         lat,
         node_key=np.arange(1, n + 1, dtype=np.int64),
-        meta={"source": p},
+        meta={"source": str(Path(p).resolve())},
     )
 
 

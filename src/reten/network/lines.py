@@ -46,10 +46,12 @@ How line features become a network
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -347,7 +349,7 @@ def from_lines(
     ``columns`` is a ColumnMap or a preset name (``"inegi"``, ``"osm"``).
     """
     gdf = read_vector_file(path, layer)
-    return from_geodataframe(
+    net = from_geodataframe(
         gdf,
         snap_m=snap_m,
         split_interior=split_interior,
@@ -356,6 +358,9 @@ def from_lines(
         crs=crs,
         where=str(path) + (f" layer {layer}" if layer else ""),
     )
+    # the record names the file wherever the build ran from (errors keep the path as given)
+    source = str(Path(path).resolve()) + (f" layer {layer}" if layer else "")
+    return dataclasses.replace(net, meta={**net.meta, "source": source})
 
 
 def _find_column(gdf: Any, want: Columns, role: str, where: str) -> str | None:

@@ -21,6 +21,7 @@ import warnings
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -369,7 +370,7 @@ def from_osm(
         "roads": int(r_start.size),
     }
     meta: dict[str, Any] = {
-        "source": p,
+        "source": str(Path(p).resolve()),
         "osm": counts,
         "simplified_nodes": counts["contracted_nodes"],
         "dropped": {
