@@ -10,6 +10,13 @@ proven there), and otherwise races both on separate processes for the rest of th
 the first proof ends the race, and the answer combines both (the best incumbent of either,
 the least upper bound of either), so ``auto`` is never much slower than the better of the
 two (at most the probe plus a process start, ~2 s).
+
+The MILP racer runs at the lowest priority (nice 19). Each solver's HiGHS uses both cores
+(on a 20x40 grid master, 4,358 nodes in 40 s with two threads against 1,836 with one), so
+racing as equals halved the decomposition's proofs: its final proof on a 20x40 grid at
+B = 8 (seed 4) ended at 104 s alone and not within 120 s in the race. At nice 19 the MILP
+gets the cycles the decomposition leaves (its single-threaded steps between masters):
+national, 34 origins, K = 10, proven in 52 s (`bench/RESULTS.md`), against 84 s at stop 17.
 """
 
 from __future__ import annotations
@@ -156,8 +163,10 @@ def _racer(
             # on a 20x40 grid at B = 8 (seed 4) unfinished at 120 s where, alone, it ends
             # at 104 s; the decomposition is single-threaded between its masters, and the
             # MILP runs then
-            with contextlib.suppress(OSError):
-                os.nice(19)
+            nice = getattr(os, "nice", None)  # not on Windows
+            if nice is not None:
+                with contextlib.suppress(OSError):
+                    nice(19)
         fol = Follower(net, problem, sites, objective)
         time_limit = max(deadline - time.time(), 0.1)
         if name == "milp":
