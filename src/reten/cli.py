@@ -64,13 +64,14 @@ def _number(
             v = float(value)
         except OverflowError:  # an integer of hundreds of digits
             v = math.inf
-        ok = math.isfinite(v)
+        ok = math.isfinite(v) and (not integer or v == int(v))
         if ok and lo is not None:
             ok = v > lo if lo_open else v >= lo
         if ok and hi is not None:
             ok = v < hi if hi_open else v <= hi
         if not ok:
-            raise typer.BadParameter(f"must be {what} {rng} (got {value})")
+            got = f"{value:g}" if isinstance(value, float) and math.isfinite(value) else value
+            raise typer.BadParameter(f"must be {what} {rng} (got {got})")
         return value
 
     return check
@@ -495,7 +496,10 @@ def optimize_cmd(
     budget: Annotated[
         float,
         typer.Option(
-            "--budget", help="Units available (B, > 0)", callback=_number(0, lo_open=True)
+            "--budget",
+            help="Units available (B, a whole number >= 1)",
+            metavar="INTEGER",
+            callback=_number(1, integer=True),
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
