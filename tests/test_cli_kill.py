@@ -187,3 +187,44 @@ def test_killed_demo_leaves_old_or_new_output(tmp_path, demo_output):
     assert subprocess.run([*_exe(), "demo", "-o", "demo"], cwd=tmp_path).returncode == 0
     assert _content(tmp_path / "demo") == ref
     assert not litter(tmp_path), litter(tmp_path)
+
+
+RACER = """
+import multiprocessing as mp, sys, time
+from reten.models.interdiction.portfolio import _die_with_parent
+
+def child(path):
+    _die_with_parent()
+    open(path, "w").write("up")
+    time.sleep(60)
+
+if __name__ == "__main__":
+    p = mp.get_context("spawn").Process(target=child, args=(sys.argv[1],))
+    p.start()
+    print(p.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_racer_stops_when_its_parent_is_killed(tmp_path):
+    # kill -9 of reten runs no clean-up in it: auto's racers must stop on their own (Linux's
+    # parent-death signal) rather than solve on, orphaned, to their deadline
+    psutil = pytest.importorskip("psutil")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    (tmp_path / "race.py").write_text(RACER)
+    up = tmp_path / "up"
+    proc = subprocess.Popen(
+        [sys.executable, str(tmp_path / "race.py"), str(up)], stdout=subprocess.PIPE
+    )
+    child = psutil.Process(int(proc.stdout.readline()))
+    t0 = time.monotonic()
+    while not up.exists() and time.monotonic() - t0 < 30:
+        time.sleep(0.05)
+    assert up.exists() and child.is_running()
+    proc.kill()
+    proc.wait()
+    gone, alive = psutil.wait_procs([child], timeout=5)
+    for p in alive:
+        p.kill()
+    assert not alive

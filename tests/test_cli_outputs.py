@@ -513,3 +513,17 @@ def test_geojson_export_is_the_same_bytes_twice(proj):
         assert call(*args, cwd=proj).code == 0
     assert (proj / "a.geojson").read_bytes() == (proj / "b.geojson").read_bytes()
     assert '"name": "arcs"' in (proj / "a.geojson").read_text()
+
+
+@pytest.mark.parametrize("mode", [0o700, 0o750, 0o755])
+def test_a_replaced_folder_keeps_its_permissions(tmp_path, mode):
+    # a folder the user made private stays private when reten writes its output there
+    from reten.atomic import output_dir
+
+    target = tmp_path / "private"
+    target.mkdir()
+    target.chmod(mode)
+    with output_dir(target) as tmp:
+        (tmp / "result.json").write_text("{}")
+    assert (target / "result.json").exists()
+    assert target.stat().st_mode & 0o777 == mode

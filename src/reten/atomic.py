@@ -852,6 +852,18 @@ def output_file(
             raise RuntimeError(f"the writer of {target} wrote nothing")
 
 
+def _keep_mode(target: Path, new: Path) -> None:
+    """Give ``new`` the permissions of the ``target`` it replaces, if any: a folder the user
+    made private (``chmod 700``) stays private when reten writes its output there."""
+    try:
+        st = os.stat(target, follow_symlinks=False)
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode) == new.is_dir():
+        with contextlib.suppress(OSError):
+            os.chmod(new, stat.S_IMODE(st.st_mode))
+
+
 def _short_name(target: Path) -> str:
     """Return a short name with ``target``'s suffix, for a file written in a temp folder.
 
@@ -882,12 +894,11 @@ def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterato
         _OPEN.reset(token)
         token = None
         with _blocked_signals():
-            if file_name is None:
-                _fix_modes(tmp, mask)
-                _swap_in(tmp, target)
-            else:
-                _fix_modes(tmp / file_name, mask)
-                _swap_in(tmp / file_name, target)
+            new = tmp if file_name is None else tmp / file_name
+            _fix_modes(new, mask)
+            _keep_mode(target, new)
+            _swap_in(new, target)
+            if file_name is not None:
                 _rmtree(tmp)
             ok = True
     finally:

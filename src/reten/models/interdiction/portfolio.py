@@ -25,6 +25,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -156,6 +157,7 @@ def _racer(
 ) -> None:
     """Run one method in a child process until the wall-clock ``deadline`` (``time.time``)
     and send ``(result, warm)`` back."""
+    _die_with_parent()
     try:
         if name == "milp":
             # the MILP racer gets only the time the decomposition leaves: both solvers'
@@ -174,10 +176,27 @@ def _racer(
         else:
             res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
         conn.send((res, warm))
+    except (BrokenPipeError, EOFError):
+        pass  # the parent is gone (killed): nobody to answer, and nothing to say
     except Exception as exc:  # noqa: BLE001 - a failed racer proves nothing; say why
-        conn.send(repr(exc))
+        with contextlib.suppress(OSError, EOFError):
+            conn.send(repr(exc))
     finally:
         conn.close()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop this racer when its parent dies (even by ``kill -9``, which no
+    ``finally`` sees): otherwise it solves on, orphaned, to its deadline. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the request: stop now
+        os._exit(0)
 
 
 def _combine(
