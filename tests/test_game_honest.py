@@ -8,6 +8,7 @@ guarantees. Checked against the enumeration oracle of ``test_game``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -350,3 +351,27 @@ def test_report_cosmetics_legends_span_the_data_and_routes_are_ordered(tmp_path)
                 seen.append(str(inst_sites.label[site_of[e]]))
         assert row.sites_in_route_order == ";".join(seen)
         assert int(row.n_road_arcs) == arcs.size - 1
+
+
+@functools.cache
+def _scaled_game(v: float) -> tuple[float, float]:
+    sc = reten.Scenario.from_dict(
+        {
+            "origins": [
+                {"state": "Sinaloa", "volume_kg": v},
+                {"state": "Durango", "volume_kg": 2 * v},
+            ]
+        }
+    )
+    g = reten.game(sc, checkpoints=2, sites="arcs", p_detect=0.3, time_limit_s=60)
+    assert g.status == "optimal" and g.lower_bound <= g.upper_bound
+    return g.value, g.gap
+
+
+@pytest.mark.parametrize("factor", [1e7, 1e12])
+def test_the_game_value_scales_with_the_volumes(factor):
+    # the payoff is linear in the volumes: scaled volumes give the same value scaled (it
+    # once ended in "master LP: HiGHS status Not Set" from 1e7 kg on)
+    base, _ = _scaled_game(90.0)
+    big, gap = _scaled_game(90.0 * factor)
+    assert big == pytest.approx(base * factor, rel=1e-4 + gap)

@@ -33,10 +33,14 @@ class Master:
         self.h.setOptionValue("dual_feasibility_tolerance", 1e-10)
         self.o = int(volume.size)
         self.volume = np.asarray(volume, dtype=float)
+        # the objective is in units of the largest volume: with volumes of 1e7 kg and more,
+        # duals at that scale missed the 1e-10 tolerance and HiGHS stopped ("Not Set")
+        top = float(self.volume.max()) if self.o else 0.0
+        self.scale = top if np.isfinite(top) and top > 0 else 1.0
         inf = highspy.kHighsInf
         for i in range(self.o):
             self.h.addVar(-inf, inf)
-            self.h.changeColCost(i, float(self.volume[i]))
+            self.h.changeColCost(i, float(self.volume[i] / self.scale))
         # row 0: sum sigma = 1 (no columns yet)
         self.h.addRow(1.0, 1.0, 0, np.zeros(0, np.int32), np.zeros(0))
         self.n_sets = 0
@@ -81,7 +85,7 @@ class Master:
         sigma = sigma / sigma.sum()
         y = np.abs(np.asarray(sol.row_dual)[1:])
         ro = np.asarray(self.row_origin, dtype=np.int64)
-        y[y < 1e-14 * max(1.0, float(self.volume.max()))] = 0.0
+        y[y < 1e-14] = 0.0  # duals are in units of the largest volume
         tot = np.bincount(ro, weights=y, minlength=self.o)
         for o in np.flatnonzero(tot <= 0):  # degenerate: any route of the origin
             first = np.flatnonzero(ro == o)
@@ -89,5 +93,5 @@ class Master:
                 y[first[0]] = 1.0
         tot = np.bincount(ro, weights=y, minlength=self.o)
         y = y / tot[ro] * self.volume[ro]
-        value = float(self.h.getInfo().objective_function_value)
+        value = float(self.h.getInfo().objective_function_value) * self.scale
         return value, sigma, z, y
