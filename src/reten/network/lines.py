@@ -46,7 +46,6 @@ How line features become a network
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
@@ -349,7 +348,7 @@ def from_lines(
     ``columns`` is a ColumnMap or a preset name (``"inegi"``, ``"osm"``).
     """
     gdf = read_vector_file(path, layer)
-    net = from_geodataframe(
+    return from_geodataframe(
         gdf,
         snap_m=snap_m,
         split_interior=split_interior,
@@ -357,10 +356,9 @@ def from_lines(
         columns=columns,
         crs=crs,
         where=str(path) + (f" layer {layer}" if layer else ""),
+        # the record names the file wherever the build ran from (errors keep the path as given)
+        source=str(Path(path).resolve()) + (f" layer {layer}" if layer else ""),
     )
-    # the record names the file wherever the build ran from (errors keep the path as given)
-    source = str(Path(path).resolve()) + (f" layer {layer}" if layer else "")
-    return dataclasses.replace(net, meta={**net.meta, "source": source})
 
 
 def _find_column(gdf: Any, want: Columns, role: str, where: str) -> str | None:
@@ -420,6 +418,7 @@ def from_geodataframe(
     columns: ColumnMap | str | None = None,
     crs: str | None = None,
     where: str = "GeoDataFrame",
+    source: str | None = None,
 ) -> Network:
     """Return a Network from a GeoDataFrame of (multi)line strings.
 
@@ -440,6 +439,8 @@ def from_geodataframe(
         The CRS of the coordinates, overriding the data's own.
     where : str
         How to name the data in messages.
+    source : str or None
+        What ``meta["source"]`` records (default: ``where``).
 
     Returns
     -------
@@ -468,7 +469,7 @@ def from_geodataframe(
         snap_m = float("nan")
     if not np.isfinite(snap_m) or snap_m < 0:
         raise InputError(f"{where}: snap tolerance must be a non-negative number of metres")
-    meta: dict[str, Any] = {"source": where, "snap_m": float(snap_m)}
+    meta: dict[str, Any] = {"source": where if source is None else source, "snap_m": float(snap_m)}
     meta["split_interior"] = bool(split_interior)
     meta["columns"] = {k: v for k, v in cols.items() if v is not None}
     notes: list[str] = []

@@ -160,11 +160,7 @@ def _racer(
     _die_with_parent()
     try:
         if name == "milp":
-            # the MILP racer gets only the time the decomposition leaves: both solvers'
-            # HiGHS use every core, and racing as equals left the decomposition's proof
-            # on a 20x40 grid at B = 8 (seed 4) unfinished at 120 s where, alone, it ends
-            # at 104 s; the decomposition is single-threaded between its masters, and the
-            # MILP runs then
+            # the lowest priority: see the module docstring
             nice = getattr(os, "nice", None)  # not on Windows
             if nice is not None:
                 with contextlib.suppress(OSError):
