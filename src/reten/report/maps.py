@@ -62,6 +62,41 @@ def projection(net: Network, basemap: str | None) -> Projection:
     return Projection(float(np.cos(np.radians(lat0))))
 
 
+def no_map_reason(net: Network) -> str | None:
+    """Return why ``net`` cannot be mapped (one sentence), or None when every node has a
+    position.
+
+    A network built from an edge list without a node table (or DIMACS without ``.co``)
+    knows no node's position: reten draws no map of it rather than one at made-up places.
+
+    Examples
+    --------
+    >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
+    ...                         np.full(2, np.nan), np.full(2, np.nan))
+    >>> no_map_reason(net)[:44]
+    'No map: the network has no node coordinates '
+    """
+    if net.has_coordinates:
+        return None
+    missing = int(net.n_nodes - net.located.sum())
+    if missing == net.n_nodes:
+        what = "the network has no node coordinates (an edge list built without --nodes)"
+    else:
+        what = f"{missing:,} of the network's {net.n_nodes:,} nodes have no coordinates"
+    return (
+        f"No map: {what}; the tables and files hold every figure. Rebuild the network with "
+        "a node table (--nodes id,lon,lat) for maps."
+    )
+
+
+def no_map_html(net: Network) -> str | None:
+    """Return :func:`no_map_reason` as a report paragraph, or None when a map can be drawn."""
+    import html
+
+    why = no_map_reason(net)
+    return None if why is None else f'<p class="note" id="no-map">{html.escape(why)}</p>'
+
+
 @functools.lru_cache(maxsize=1)
 def _mx_states() -> list[tuple[str, str, Any]]:
     """The embedded simplified INEGI 2020 state outlines: (code, name, shapely geometry)."""
@@ -327,6 +362,9 @@ class MapBuilder:
         )
         from bokeh.plotting import figure
 
+        why = no_map_reason(net)
+        if why is not None:
+            raise ValueError(why)  # callers check no_map_html() first: never a map at NaN
         self.net = net
         self.proj = projection(net, basemap)
         wheel = WheelZoomTool()

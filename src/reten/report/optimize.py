@@ -26,7 +26,7 @@ from reten.report.geodata import (
     sites_geoframe,
     write_layers,
 )
-from reten.report.html import _num, kpis, page, table
+from reten.report.html import _num, kpis, map_legend, page, table
 from reten.report.html import provenance as prov_block
 
 
@@ -493,17 +493,22 @@ def write_optimize(
         *(
             [
                 "<h2>Removed sites and the maximum flow after the removals</h2>",
-                '<p class="legend">Black diamonds: the removed sites, named. Grey: the '
-                "least-cost maximum flow before; dark red: after the removals; red/blue: the "
-                "change. Orange squares: origins; purple circles: crossings.</p>",
+                map_legend(
+                    net,
+                    "Black diamonds: the removed sites, named. Grey: the least-cost maximum "
+                    "flow before; dark red: after the removals; red/blue: the change. Orange "
+                    "squares: origins; purple circles: crossings.",
+                ),
             ]
             if cap
             else [
                 "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
-                '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size '
-                "by units. Grey: the routes before; dark red: the traffickers' best response "
-                "to the sites; red/blue: the change. Orange squares: origins; purple "
-                "circles: crossings.</p>",
+                map_legend(
+                    net,
+                    "Black diamonds: the chosen checkpoint sites, named, size by units. Grey: "
+                    "the routes before; dark red: the traffickers' best response to the sites; "
+                    "red/blue: the change. Orange squares: origins; purple circles: crossings.",
+                ),
             ]
         ),
         f"<figure>{m}</figure>",
