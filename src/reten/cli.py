@@ -355,8 +355,7 @@ def run_cmd(
     _warn_no_coordinates(
         res.network,
         "the report has no map; routes.geojson, origins.geojson|parquet and arcs.parquet "
-        "have no geometry for them"
-        + ("; no figures were drawn" if figures else ""),
+        "have no geometry for them" + ("; no figures were drawn" if figures else ""),
     )
     console.print(f"[green]wrote[/] {out}/report.html")
 

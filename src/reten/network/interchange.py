@@ -32,9 +32,7 @@ def to_networkx(net: Network, *, attrs: tuple[str, ...] = _ARC_FIELDS) -> Any:
     kinds = [NODE_KINDS[k] for k in net.node_kind.tolist()]
     located = net.located.tolist()
     for i, k in enumerate(keys):
-        where = (
-            {"lon": float(net.node_lon[i]), "lat": float(net.node_lat[i])} if located[i] else {}
-        )
+        where = {"lon": float(net.node_lon[i]), "lat": float(net.node_lat[i])} if located[i] else {}
         g.add_node(k, **where, kind=kinds[i], name=str(net.node_name[i]))
     cols = {a: getattr(net, a).tolist() for a in attrs}
     cols.update({k: v.tolist() for k, v in net.arc_attrs.items()})
