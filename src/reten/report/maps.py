@@ -73,14 +73,14 @@ def no_map_reason(net: Network) -> str | None:
     --------
     >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
     ...                         np.full(2, np.nan), np.full(2, np.nan))
-    >>> no_map_reason(net)[:44]
-    'No map: the network has no node coordinates '
+    >>> no_map_reason(net)[:50]
+    "No map: the network's nodes have no coordinates (a"
     """
     if net.has_coordinates:
         return None
     missing = int(net.n_nodes - net.located.sum())
     if missing == net.n_nodes:
-        what = "the network has no node coordinates (an edge list built without --nodes)"
+        what = "the network's nodes have no coordinates (an edge list built without --nodes)"
     else:
         what = f"{missing:,} of the network's {net.n_nodes:,} nodes have no coordinates"
     return (
