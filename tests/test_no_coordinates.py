@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from clikit import assert_one_line_error, call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clikit import assert_one_line_error, call
 from reten.models.interdiction.sites import distinct_names
 from reten.network.build import summary
 from reten.network.interchange import (

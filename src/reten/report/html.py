@@ -203,21 +203,53 @@ def run_layout(
     )
     if sites is not None:
         lon, lat, names, units = sites
+        # numbered on the map (names are long and sites cluster, as round Culiacán), named
+        # in hover and in the report's table under the same number (site_numbers)
+        nums = site_numbers(len(names))
         m.add_points(
             lon,
             lat,
             units,
-            [str(n).replace("->", " → ") for n in names],
+            [f"{k}. {str(n).replace('->', ' → ')}" for k, n in zip(nums, names, strict=True)],
             layer=sites_layer[0],
             unit=sites_layer[1],
             color=maps.SITE,
             marker="diamond",
-            label_top=40,
+            label_top=len(names),
             max_size=16,
             prio=100,
+            label_text=nums,
+            group_labels=True,
         )
         m.set_focus(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return m
+
+
+def site_numbers(n: int) -> list[str]:
+    """Return the labels of ``n`` sites on a map: ``"1"``, ``"2"``, ... in table order.
+
+    Site names are long (``"road within Culiacán, Sinaloa at 24.59°N 107.44°W"``) and the
+    sites of one answer often lie a few kilometres apart, so the map labels each with its
+    number (short enough to sit beside its marker), hover shows the name, and the report's
+    table lists the names under the same numbers (:func:`numbered`).
+
+    Examples
+    --------
+    >>> site_numbers(3)
+    ['1', '2', '3']
+    """
+    return [str(k) for k in range(1, n + 1)]
+
+
+def numbered(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with a first column ``map``: each row's number on the map (1, 2, ...).
+
+    Examples
+    --------
+    >>> numbered(pd.DataFrame({"site": ["a", "b"]})).columns.tolist()
+    ['map', 'site']
+    """
+    return df.reset_index(drop=True).assign(map=site_numbers(len(df)))[["map", *df.columns]]
 
 
 def map_legend(net: Network, text: str) -> str:
