@@ -297,7 +297,7 @@ def null_unlocated(geoms: Any) -> tuple[np.ndarray, int]:
     --------
     >>> import shapely
     >>> g, n = null_unlocated([shapely.Point(1, 2), shapely.Point(np.nan, np.nan), None,
-    ...                        shapely.LineString([(0, 0), (np.nan, 1)])])
+    ...                        shapely.Point(0, np.inf)])
     >>> [x if x is None else x.wkt for x in g], n
     (['POINT (1 2)', None, None, None], 2)
     """
