@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reten.report.maps import _SPOTS, _thin, marker_size
@@ -83,3 +83,93 @@ def test_key_sizes_are_the_map_sizes():
         v = float(label.replace(",", ""))
         assert kind == "marker" and v <= 900 and np.isclose(px, marker_size(v, 900.0, 26.0))
     assert [it[4] for it in group.items] == ["900", "100"]
+
+
+# ------------------------------------------------------------------ numbered, grouped site labels
+@settings(deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0, 200), st.floats(0, 200)), min_size=1, max_size=30),
+)
+def test_grouped_labels_partition_the_numbers_and_groups_stay_apart(pts):
+    """Every number is in exactly one label, in order; points of different labels are at
+    least GROUP_PX apart on screen and each label's points are linked by steps shorter
+    than that (single linkage, checked by brute force)."""
+    from reten.report.maps import GROUP_PX, group_labels
+
+    rows = [(x, y, str(k + 1), 100 + k / 1000, "bold") for k, (x, y) in enumerate(pts)]
+    out = group_labels(rows, (0.0, 200.0, 0.0, 200.0), (200, 200))  # 1 unit = 1 px
+    groups = [[int(t) for t in r[2].split(", ")] for r in out]
+    assert sorted(n for g in groups for n in g) == list(range(1, len(pts) + 1))
+    assert all(g == sorted(g) for g in groups)
+
+    def d(a, b):
+        return float(np.hypot(pts[a - 1][0] - pts[b - 1][0], pts[a - 1][1] - pts[b - 1][1]))
+
+    for i, g in enumerate(groups):
+        assert out[i][:2] == pts[g[0] - 1]  # at its first member
+        for h in groups[i + 1 :]:
+            assert all(d(a, b) >= GROUP_PX - 1e-9 for a in g for b in h)
+        reached, todo = {g[0]}, [g[0]]
+        while todo:
+            a = todo.pop()
+            for b in g:
+                if b not in reached and d(a, b) < GROUP_PX:
+                    reached.add(b)
+                    todo.append(b)
+        assert reached == set(g)
+
+
+def _site_map(group: bool):
+    """A national-scale map with four sites a few km apart round Culiacán and three far
+    off, numbered as the optimize report numbers them; returns the shown label texts."""
+    from reten.network.model import Network
+    from reten.report.maps import SITE, MapBuilder
+
+    lon = np.array([-117.0, -86.7, -107.4, -104.4])  # Tijuana .. Cancún, Culiacán, Ojinaga
+    lat = np.array([32.5, 21.2, 24.8, 29.6])
+    net = Network.from_arcs(np.array([0, 1, 2]), np.array([1, 2, 3]), np.ones(3), lon, lat)
+    slon = np.array([-107.44, -107.34, -107.34, -107.39, -106.81, -102.85, -104.40])
+    slat = np.array([24.60, 24.59, 24.71, 24.80, 24.03, 28.89, 29.56])
+    m = MapBuilder(net, "sites")
+    nums = [str(k) for k in range(1, slon.size + 1)]
+    m.add_points(slon, slat, np.ones(slon.size), [f"{k}. road" for k in nums], layer="Sites",
+                 unit="units", color=SITE, marker="diamond", label_top=slon.size, prio=100,
+                 label_text=nums, group_labels=group)  # fmt: skip
+    m.set_focus(slon, slat)
+    m.figure()
+    shown = []
+    for r in m.fig.renderers + list(m.fig.center):
+        src = getattr(r, "source", None)
+        if getattr(r, "name", "") == "labels-bold" and src is not None:
+            shown += [t for t, a in zip(src.data["text"], src.data["a"], strict=True) if a > 0]
+    return shown
+
+
+def test_every_site_number_shows_where_sites_crowd():
+    shown = _site_map(group=True)
+    numbers = [int(n) for t in shown for n in t.split(", ")]
+    assert sorted(numbers) == list(range(1, 8)), shown
+    # the rule it replaces: one label per site, and the crowd round Culiacán hides some
+    assert len(_site_map(group=False)) < 7
+
+
+def test_optimize_report_numbers_sites_as_its_table_does(tmp_path):
+    """The table's ``map`` column numbers the sites 1..k in order; the map's hover names
+    carry the same number before each site's name."""
+    import json
+    import re
+
+    from clikit import call, tiny_project
+
+    tiny_project(tmp_path)
+    r = call("optimize", "s.toml", "--budget", "2", "--method", "greedy", "--no-curve",
+             "-o", "opt", cwd=tmp_path)  # fmt: skip
+    assert r.code == 0, r.err
+    html = (tmp_path / "opt" / "report.html").read_text()
+    names = [s["name"] for s in json.loads((tmp_path / "opt" / "result.json").read_text())["sites"]]
+    assert names and "<th>map</th>" in html
+    rows = re.findall(r"<tr><td[^>]*>(\d+)</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>", html)
+    assert [(int(k), nm) for k, nm in rows[: len(names)]] == list(enumerate(names, 1))
+    for k, nm in enumerate(names, 1):
+        # hover: number and name (in Bokeh's JSON inside a script string: escaped twice)
+        assert json.dumps(f"{k}. {nm}")[1:-1].replace("\\", "\\\\") in html

@@ -248,6 +248,11 @@ def network_build(
         f"largest component {s['largest_component_share']:.1%}, "
         f"region coverage {s['region_coverage']:.1%}"
     )
+    _warn_no_coordinates(
+        net,
+        "reports of runs on it have no maps and their geodata no geometry for them "
+        "(nothing is placed at made-up coordinates)",
+    )
     for title, counts in (("dropped", s["dropped"]), ("changed", s["changed"])):
         for k, v in counts.items():
             console.print(f"  {title} {v:,} {k.replace('_', ' ')}: {s['why'].get(k, '')}")
@@ -297,6 +302,8 @@ def network_export(
     with output_file(out, overwrite=overwrite, inputs=inputs) as tmp:
         net = _network(path, default)
         export(net, tmp, fmt)
+    if fmt != "graphml":
+        _warn_no_coordinates(net, f"their features in {out.name} have no geometry (null)")
     console.print(f"[green]wrote[/] {out}")
 
 
@@ -345,6 +352,11 @@ def run_cmd(
         if figures:
             res.figures(out / "figures", figures)
     _print_run(res)
+    _warn_no_coordinates(
+        res.network,
+        "the report has no map; routes.geojson, origins.geojson|parquet and arcs.parquet "
+        "have no geometry for them" + ("; no figures were drawn" if figures else ""),
+    )
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
@@ -386,6 +398,11 @@ def compare_cmd(
         if figures:
             cmp.figures(out / "figures", figures)
     _print_compare(cmp)
+    _warn_no_coordinates(
+        cmp.base.network,
+        "the report has no map; its geodata files have no geometry for them"
+        + ("; only the crossing chart was drawn as a figure" if figures else ""),
+    )
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
@@ -578,6 +595,11 @@ def optimize_cmd(
         )
         opt.write(out)
     _warn_unreached(opt.baseline)
+    _warn_no_coordinates(
+        opt.baseline.network,
+        "the report has no map, sites are named by node ids, and sites.geojson|gpkg and "
+        "origin_routes.geojson|gpkg have no geometry for them",
+    )
     summary = opt.summary
     if as_json:
         print(jsonio.dumps(summary))
@@ -640,6 +662,19 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
     unused = unused_units_note(opt.raw)
     if unused is not None:
         out.print(unused)
+
+
+def _warn_no_coordinates(net: Network | None, what: str) -> None:
+    """Print one line when ``net``'s nodes lack coordinates: ``what`` lost its geometry."""
+    if net is None or net.has_coordinates:
+        return
+    missing = int(net.n_nodes - net.located.sum())
+    console.print(
+        f"[yellow]warning:[/] {missing:,} of {net.n_nodes:,} nodes have no coordinates "
+        f"(an edge list built without --nodes id,lon,lat?): {what}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _warn_unreached(run: Any) -> None:
@@ -729,6 +764,9 @@ def game_cmd(
         )
         g.write(out)
     _warn_unreached(g.baseline)
+    _warn_no_coordinates(
+        g.baseline.network, "the report has no map and sites are named by node ids"
+    )
     for note in g.raw.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     if as_json:

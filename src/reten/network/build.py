@@ -99,6 +99,13 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
         net = read_dimacs(str(spec.dimacs))
         if spec.largest_component:
             net = keep_largest_component(net)
+    if (spec.regions or spec.terminals) and not net.located.any():
+        what = "--regions" if spec.regions else f"--{_TERMINAL_OPTION[spec.terminals[0].kind]}"
+        raise InputError(
+            f"{what} places things by longitude/latitude, but the network's nodes have no "
+            "coordinates; give the edge list a node table (--nodes id,lon,lat)"
+            + (" or the DIMACS file its .co coordinates" if spec.dimacs else "")
+        )
     if spec.regions:
         from reten.network.regions import attach_regions, read_regions
 
@@ -110,6 +117,8 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
         net = add_terminals(net, t)
     return net
 
+
+_TERMINAL_OPTION = {"border": "ports", "seaport": "seaports", "place": "places"}
 
 _NAME_COLS = ("name", "port_name", "main port name", "nombre")
 _LON_COLS = ("lon", "longitude", "long", "x")
@@ -222,6 +231,10 @@ WHY: dict[str, str] = {
 def summary(net: Network) -> dict[str, Any]:
     """Return a JSON-able summary: counts, components, region coverage, bounding box.
 
+    ``bbox`` (``[lon_min, lat_min, lon_max, lat_max]``) spans the nodes with a known
+    position, None when no node has one; ``nodes_without_coordinates`` counts the others
+    (an edge list built without ``--nodes``: all of them).
+
     ``dropped`` and ``changed`` give the non-zero counts of what the build removed or
     altered (``meta["dropped"]``, ``meta["changed"]``) and ``why`` says why, per count.
     """
@@ -234,6 +247,7 @@ def summary(net: Network) -> dict[str, Any]:
     share = float(np.bincount(labels).max() / net.n_nodes) if net.n_nodes else 0.0
     kinds = np.bincount(net.node_kind, minlength=len(NODE_KINDS))
     lv = net.regions.level
+    located = net.located
     dropped = {k: v for k, v in dict(net.meta.get("dropped", {})).items() if v}
     changed = {k: v for k, v in dict(net.meta.get("changed", {})).items() if v}
     return {
@@ -248,13 +262,14 @@ def summary(net: Network) -> dict[str, Any]:
         "node_kinds": {NODE_KINDS[i]: int(c) for i, c in enumerate(kinds) if c},
         "length_km": round(float(net.length_m.sum()) / 1000.0, 3),
         "bbox": [
-            round(float(net.node_lon.min()), 6),
-            round(float(net.node_lat.min()), 6),
-            round(float(net.node_lon.max()), 6),
-            round(float(net.node_lat.max()), 6),
+            round(float(net.node_lon[located].min()), 6),
+            round(float(net.node_lat[located].min()), 6),
+            round(float(net.node_lon[located].max()), 6),
+            round(float(net.node_lat[located].max()), 6),
         ]
-        if net.n_nodes
+        if located.any()
         else None,
+        "nodes_without_coordinates": int(net.n_nodes - located.sum()),
         "geometry": net.geom_offsets is not None,
         "dropped": dropped,
         "changed": changed,

@@ -283,3 +283,29 @@ def describe_crs(crs: CRS) -> str:
     """
     code: Any = crs.to_epsg()
     return f"EPSG:{code}" if code else str(crs.name)
+
+
+def null_unlocated(geoms: Any) -> tuple[np.ndarray, int]:
+    """Return ``geoms`` with every geometry holding a NaN or infinite coordinate as None,
+    and how many there were.
+
+    A node without a known position has NaN ``lon``/``lat``; a point or line through it has
+    no place on the ground. It is written with no geometry (GeoJSON ``null``, GeoPackage
+    NULL), never at a made-up position. Empty and missing geometries are kept as they are.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g, n = null_unlocated([shapely.Point(1, 2), shapely.Point(np.nan, np.nan), None,
+    ...                        shapely.Point(0, np.inf)])
+    >>> [x if x is None else x.wkt for x in g], n
+    (['POINT (1 2)', None, None, None], 2)
+    """
+    import shapely
+
+    g = np.empty(len(geoms), dtype=object)
+    g[:] = list(geoms)
+    xy, idx = shapely.get_coordinates(g, return_index=True)
+    bad_rows = np.unique(idx[~np.isfinite(xy).all(axis=1)])
+    g[bad_rows] = None
+    return g, int(bad_rows.size)

@@ -22,21 +22,18 @@ _ARC_FIELDS = ("length_m", "road_class", "speed_kmh", "time_h", "toll", "arc_reg
 def to_networkx(net: Network, *, attrs: tuple[str, ...] = _ARC_FIELDS) -> Any:
     """Return a ``networkx.DiGraph`` with node keys as node ids and arc fields as attributes.
 
-    Node attributes: ``lon``, ``lat``, ``kind`` (a name from NODE_KINDS), ``name``.
+    Node attributes: ``lon``, ``lat`` (absent for a node whose position is unknown),
+    ``kind`` (a name from NODE_KINDS), ``name``.
     """
     import networkx as nx
 
     g = nx.DiGraph()
     keys = net.node_key.tolist()
     kinds = [NODE_KINDS[k] for k in net.node_kind.tolist()]
+    located = net.located.tolist()
     for i, k in enumerate(keys):
-        g.add_node(
-            k,
-            lon=float(net.node_lon[i]),
-            lat=float(net.node_lat[i]),
-            kind=kinds[i],
-            name=str(net.node_name[i]),
-        )
+        where = {"lon": float(net.node_lon[i]), "lat": float(net.node_lat[i])} if located[i] else {}
+        g.add_node(k, **where, kind=kinds[i], name=str(net.node_name[i]))
     cols = {a: getattr(net, a).tolist() for a in attrs}
     cols.update({k: v.tolist() for k, v in net.arc_attrs.items()})
     src = net.arc_source.tolist()
@@ -53,8 +50,8 @@ def from_networkx(
 
     Every edge is kept, parallel edges of a ``MultiGraph``/``MultiDiGraph`` included (see
     :meth:`Network.from_arcs` for how parallel roads are stored); self-loops are dropped
-    and counted. Node attributes ``lon``/``lat`` (or ``x``/``y``) give coordinates (0 if
-    absent). The edge attribute ``length`` (metres, finite, ``>= 0``) is required unless
+    and counted. Node attributes ``lon``/``lat`` (or ``x``/``y``) give coordinates (NaN,
+    unknown, if absent). The edge attribute ``length`` (metres, finite, ``>= 0``) is required unless
     ``default_length`` is given. Other numeric edge attributes are kept in ``arc_attrs``.
     Node ids that are neither integers nor strings (tuples, say) become their ``str``.
 
@@ -135,15 +132,21 @@ def from_networkx(
 
 def _coord(d: Any, a: str, b: str) -> float:
     try:
-        return float(d.get(a, d.get(b, 0.0)))
+        return float(d.get(a, d.get(b, math.nan)))
     except (TypeError, ValueError):
         return math.nan
 
 
 def to_geodataframe(net: Network, *, what: str = "arcs") -> Any:
-    """Return a GeoDataFrame (EPSG:4326) of the network's ``arcs`` or ``nodes``."""
+    """Return a GeoDataFrame (EPSG:4326) of the network's ``arcs`` or ``nodes``.
+
+    A node whose position is unknown (NaN ``lon``/``lat``), and an arc with such an end
+    (without stored geometry), has no geometry (None): never a made-up position.
+    """
     import geopandas as gpd
     import shapely
+
+    from reten.network.geo import null_unlocated
 
     if what == "nodes":
         df = pd.DataFrame(
@@ -156,12 +159,16 @@ def to_geodataframe(net: Network, *, what: str = "arcs") -> Any:
                 **{k: v for k, v in net.node_attrs.items()},
             }
         )
-        return gpd.GeoDataFrame(df, geometry=shapely.points(net.node_lon, net.node_lat), crs=4326)
+        pts = np.full(net.n_nodes, None, dtype=object)
+        ok = net.located
+        pts[ok] = shapely.points(net.node_lon[ok], net.node_lat[ok])
+        return gpd.GeoDataFrame(df, geometry=pts, crs=4326)
     if net.geom_offsets is not None and net.geom_xy is not None:
         idx = np.repeat(np.arange(net.n_arcs), np.diff(net.geom_offsets))
         geom = shapely.linestrings(net.geom_xy, indices=idx)
     else:
-        s, t = net.arc_source, net.arc_target
+        ok = net.located[net.arc_source] & net.located[net.arc_target]
+        s, t = net.arc_source[ok], net.arc_target[ok]
         xy = np.stack(
             [
                 np.column_stack([net.node_lon[s], net.node_lat[s]]),
@@ -169,7 +176,8 @@ def to_geodataframe(net: Network, *, what: str = "arcs") -> Any:
             ],
             axis=1,
         )
-        geom = shapely.linestrings(xy)
+        geom = np.full(net.n_arcs, None, dtype=object)
+        geom[ok] = shapely.linestrings(xy.reshape(-1, 2, 2))
     df = pd.DataFrame(
         {
             "arc": np.arange(net.n_arcs),
@@ -184,7 +192,7 @@ def to_geodataframe(net: Network, *, what: str = "arcs") -> Any:
             **{k: v for k, v in net.arc_attrs.items()},
         }
     )
-    return gpd.GeoDataFrame(df, geometry=geom, crs=4326)
+    return gpd.GeoDataFrame(df, geometry=null_unlocated(geom)[0], crs=4326)
 
 
 def _region_codes(net: Network, rows: np.ndarray) -> np.ndarray:
@@ -218,8 +226,10 @@ def read_edge_csv(
     no limit), ``delay`` (>= 0), and any other column whose cells are all numbers (kept as an
     arc attribute). Each row is one directed arc; every row is kept, parallel roads and
     zero-length arcs included, self-loops are dropped and counted. ``NODES.csv``:
-    ``id,lon,lat`` in degrees. Node keys are the ids as written (integers when every id is
-    one), compared in Unicode NFC. Spreadsheet dialects are read (:mod:`reten.tabular`).
+    ``id,lon,lat`` in degrees. Without ``NODES.csv`` every node's ``lon``/``lat`` is NaN
+    (unknown: :attr:`Network.has_coordinates` is False; reports have no maps and geodata no
+    geometry). Node keys are the ids as written (integers when every id is one), compared
+    in Unicode NFC. Spreadsheet dialects are read (:mod:`reten.tabular`).
 
     Raises
     ------
@@ -261,8 +271,8 @@ def read_edge_csv(
     else:
         keys = list(dict.fromkeys(src_keys + dst_keys))
         index = {k: i for i, k in enumerate(keys)}
-        lon = np.zeros(len(keys))
-        lat = np.zeros(len(keys))
+        lon = np.full(len(keys), np.nan)  # no node table: positions unknown, never 0,0
+        lat = np.full(len(keys), np.nan)
     src = np.array([index[k] for k in src_keys], dtype=np.int64)
     dst = np.array([index[k] for k in dst_keys], dtype=np.int64)
     rc = spd = toll = None
@@ -352,7 +362,8 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
     lines ``a U V W`` with node ids ``1..N`` and a weight ``W >= 0`` taken as metres (an
     integer, or a decimal number). Every arc is kept, parallel and zero-weight arcs
     included; self-loops are dropped and counted. An optional ``.co`` file (``v ID X Y``,
-    millionths of a degree) gives coordinates.
+    millionths of a degree) gives coordinates; nodes it does not list (all of them without
+    one) have NaN ``lon``/``lat`` (unknown).
 
     Raises
     ------
@@ -435,8 +446,8 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
             f"{p}: line {p_line}: the problem line declares {m_decl} arcs but the file "
             f"holds {len(src)}"
         )
-    lon = np.zeros(n)
-    lat = np.zeros(n)
+    lon = np.full(n, np.nan)  # positions unknown unless the .co file gives them
+    lat = np.full(n, np.nan)
     if coordinates is not None:
         _read_dimacs_coordinates(str(coordinates), n, lon, lat)
     return Network.from_arcs(

@@ -119,7 +119,9 @@ class Network:
     ``rev_arc[rev_indptr[v]:rev_indptr[v + 1]]``. Undirected roads are two arcs.
 
     Units are in the names: ``length_m`` metres, ``speed_kmh`` km/h, ``time_h`` hours.
-    Region indices point into ``regions`` (-1: none).
+    Region indices point into ``regions`` (-1: none). ``node_lon``/``node_lat`` are degrees
+    (EPSG:4326), NaN for a node whose position is not known (an edge list read without a
+    node table, a DIMACS file without ``.co``): reten never invents a coordinate.
     """
 
     node_lon: np.ndarray
@@ -159,6 +161,24 @@ class Network:
     def n_nodes(self) -> int:
         """Number of nodes."""
         return int(self.node_lon.shape[0])
+
+    @property
+    def located(self) -> np.ndarray:
+        """Bool per node: True where the node has a finite longitude and latitude.
+
+        Examples
+        --------
+        >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
+        ...                         np.array([-100.0, np.nan]), np.array([20.0, np.nan]))
+        >>> net.located.tolist(), net.has_coordinates
+        ([True, False], False)
+        """
+        return np.isfinite(self.node_lon) & np.isfinite(self.node_lat)
+
+    @property
+    def has_coordinates(self) -> bool:
+        """True when every node has a position (``located``); maps need it."""
+        return bool(self.n_nodes) and bool(self.located.all())
 
     @property
     def n_arcs(self) -> int:
@@ -211,7 +231,8 @@ class Network:
             Arc lengths, metres; finite and ``>= 0``. Arcs of length 0 between two distinct
             nodes (connectors, Braess links) are kept.
         node_lon, node_lat : float (n,)
-            Node coordinates, degrees.
+            Node coordinates, degrees; NaN where unknown (a split node on a road between
+            two such nodes is then NaN too).
         road : int (m,), optional
             Road id of each arc (any hashable values): the two directions of one undirected
             road share it; arcs of one id between different pairs of nodes are different
@@ -576,8 +597,8 @@ def spatial_order(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """
     lon = np.asarray(lon, np.float64)
     lat = np.asarray(lat, np.float64)
-    if lon.size == 0:
-        return np.zeros(0, np.int64)
+    if lon.size == 0 or not (np.isfinite(lon).any() and np.isfinite(lat).any()):
+        return np.arange(lon.size, dtype=np.int64)  # nothing to order by: keep the order
 
     def scale(a: np.ndarray) -> np.ndarray:
         lo, hi = np.nanmin(a), np.nanmax(a)

@@ -205,6 +205,11 @@ def attach_regions(
     ``node_attrs["region_dist_m"]`` records, per node, how far outside its region it lay
     (0 inside; NaN unassigned). Coverage figures go to ``meta["regions"]``.
     """
+    if net.n_nodes and not net.located.any():
+        raise InputError(
+            "regions are placed by longitude/latitude, but the network's nodes have no "
+            "coordinates (build it with a node table, --nodes id,lon,lat)"
+        )
     nrow, ndist = assign_points(net.node_lon, net.node_lat, polygons, nearest_m=nearest_m)
     mlon, mlat = arc_midpoints(net)
     arow, _ = assign_points(mlon, mlat, polygons, nearest_m=nearest_m)

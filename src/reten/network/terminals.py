@@ -33,14 +33,21 @@ def snap_points(
 ) -> Snapped:
     """Return the nearest node (among ``candidates``, default all) of each point.
 
-    Distances are ellipsoidal metres. Raises ``InputError`` listing every point farther than
-    ``max_m`` from the network.
+    Distances are ellipsoidal metres. Nodes whose position is unknown (NaN) are never
+    snapped to. Raises ``InputError`` listing every point farther than ``max_m`` from the
+    network, or when no candidate node has a position.
     """
     lon = np.asarray(lon, np.float64)
     lat = np.asarray(lat, np.float64)
     cand = np.arange(net.n_nodes) if candidates is None else np.asarray(candidates, np.int64)
     if cand.size == 0:
         raise InputError(f"{where}: the network has no nodes to snap to")
+    cand = cand[net.located[cand]]
+    if cand.size == 0:
+        raise InputError(
+            f"{where}: the network's nodes have no coordinates, so points cannot be snapped "
+            "to them (build it with a node table, --nodes id,lon,lat)"
+        )
     crs = local_metric_crs(
         np.concatenate([net.node_lon[cand], lon]), np.concatenate([net.node_lat[cand], lat])
     )

@@ -97,7 +97,11 @@ def arcs_geoframe(net: Network, r: RouteResult) -> Any:
 def _geo_points(df: pd.DataFrame) -> Any:
     import geopandas as gpd
 
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs=4326)
+    lon, lat = df.lon.to_numpy(float), df.lat.to_numpy(float)
+    ok = np.isfinite(lon) & np.isfinite(lat)  # an unknown position has no geometry
+    pts = np.full(len(df), None, dtype=object)
+    pts[ok] = gpd.points_from_xy(lon[ok], lat[ok])
+    return gpd.GeoDataFrame(df, geometry=pts, crs=4326)
 
 
 STRING_COLUMNS = frozenset(

@@ -194,7 +194,9 @@ def write_figures(result: RunResult | ComparisonResult, out: str | Path, fmt: st
     """Write a result's main figures into directory ``out`` (atomically); return it.
 
     A run gives ``routes.FMT``; a comparison ``displacement.FMT``, ``crossings.FMT`` and
-    the scenario's ``routes.FMT``.
+    the scenario's ``routes.FMT``. The maps (``routes``, ``displacement``) are left out
+    when no road has a position (a network without node coordinates); a run then has no
+    figure and ``out`` is not written.
 
     Raises
     ------
@@ -210,12 +212,16 @@ def write_figures(result: RunResult | ComparisonResult, out: str | Path, fmt: st
 
     _check(fmt)
     figs: dict[str, Any] = {}
+    run = result.scenario if isinstance(result, ComparisonResult) else result
+    mappable = bool(run.arcs.geometry.notna().any()) if len(run.arcs) else False
     if isinstance(result, ComparisonResult):
-        figs["displacement"] = comparison_figure(result)
+        if mappable:
+            figs["displacement"] = comparison_figure(result)
         figs["crossings"] = crossings_figure(result)
-        figs["routes"] = run_figure(result.scenario)
-    else:
-        figs["routes"] = run_figure(result)
+    if mappable:
+        figs["routes"] = run_figure(run)
+    if not figs:
+        return Path(out)
     meta = {"Creator": "reten"} if fmt == "pdf" else ({"Date": None} if fmt == "svg" else {})
     with atomic_dir(out) as tmp:
         for name, fig in figs.items():

@@ -258,7 +258,10 @@ def game_map(
     basemap: str | None = None,
 ) -> str:
     """Return the map: the attacker's equilibrium routes (expected kg/month), origins,
-    crossings, and each site's coverage probability (diamonds sized by probability)."""
+    crossings, and each site's coverage probability (diamonds sized by probability); one
+    paragraph instead when the network has no node coordinates."""
+    if (none := maps.no_map_html(net)) is not None:
+        return none
     p = base.problem
     mb = maps.MapBuilder(
         net, "Coverage probabilities and the traffickers' mixed routes", basemap=basemap

@@ -19,6 +19,7 @@ import shapely
 
 from reten.models.interdiction import Sites
 from reten.models.routes import RouteResult
+from reten.network.geo import null_unlocated
 from reten.network.model import Network
 
 #: geometry families; a GeoPackage layer holds one (see :func:`write_layers`)
@@ -72,12 +73,15 @@ def _leg(net: Network, u: int, w: int) -> np.ndarray:
 
 
 def _join(parts: list[np.ndarray]) -> Any:
-    """Return one LineString through the polylines ``parts`` (shared joints kept once)."""
+    """Return one LineString through the polylines ``parts`` (shared joints kept once), or
+    None when a point of it has no known position (NaN)."""
     xy = [np.asarray(parts[0], np.float64).reshape(-1, 2)]
     for p in parts[1:]:
         p = np.asarray(p, np.float64).reshape(-1, 2)
         xy.append(p[1:] if len(p) and np.array_equal(p[0], xy[-1][-1]) else p)
     coords = np.concatenate(xy)
+    if not np.isfinite(coords).all():
+        return None
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return shapely.linestrings(coords)
@@ -157,7 +161,8 @@ def site_geometries(
         ``arcs``: LineString of the road (:func:`road_line`); ``nodes`` and ``crossings``:
         Point at the node; ``regions``: Polygon or MultiPolygon of the region's outline
         (simplified to about 500 m when the regions were read), or a Point at ``lon``/
-        ``lat`` when the network stores no outline for it.
+        ``lat`` when the network stores no outline for it. None (no geometry) where a
+        node of the shape has no known position.
 
     Examples
     --------
@@ -182,17 +187,23 @@ def site_geometries(
         if sites.kind == "arcs":
             out[i] = road_line(net, int(cover.min()), a, b)
         elif sites.kind in ("nodes", "crossings") and a >= 0:
-            out[i] = shapely.Point(float(net.node_lon[a]), float(net.node_lat[a]))
+            out[i] = _point(float(net.node_lon[a]), float(net.node_lat[a]))
         elif sites.kind == "regions" and b >= 0 and (shape := _region_shape(net, b)) is not None:
             out[i] = shape
         else:
-            out[i] = shapely.Point(float(lon[i]), float(lat[i]))
+            out[i] = _point(float(lon[i]), float(lat[i]))
     return out
+
+
+def _point(lon: float, lat: float) -> Any:
+    """Return a Point, or None when the position is unknown (NaN)."""
+    return shapely.Point(lon, lat) if np.isfinite(lon) and np.isfinite(lat) else None
 
 
 def representative_points(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return a lon/lat point on each geometry: a Point itself, a line's point halfway along
-    it (in lon/lat), a polygon's :func:`shapely.point_on_surface` (inside it).
+    it (in lon/lat), a polygon's :func:`shapely.point_on_surface` (inside it); NaN for a
+    missing geometry.
 
     Examples
     --------
@@ -220,7 +231,8 @@ def sites_geoframe(net: Network, sites: Sites, rows: np.ndarray, table: pd.DataF
 
 def route_line(net: Network, r: RouteResult, origin: int) -> Any:
     """Return origin ``origin``'s route in ``r`` as a LineString from the origin to its
-    crossing, or None when it has no route or starts at its crossing."""
+    crossing, or None when it has no route, starts at its crossing or passes a node whose
+    position is unknown."""
     arcs = r.path(origin)
     if arcs.size == 0:
         return None
@@ -288,9 +300,11 @@ def write_layers(gdf: Any, folder: Path, stem: str) -> list[str]:
     lines or polygons, single and multi parts together as multi), and otherwise there is one
     layer per family, ``STEM_point``, ``STEM_line`` and ``STEM_polygon`` (rows with no
     geometry go with the first). NaN and infinite values are written as null
-    (:func:`finite_or_null`).
+    (:func:`finite_or_null`), and so is a geometry through a node whose position is unknown
+    (:func:`reten.network.geo.null_unlocated`).
     """
     gdf = finite_or_null(gdf)
+    gdf = gdf.set_geometry(list(null_unlocated(gdf.geometry.to_numpy())[0]), crs=gdf.crs)
     gdf.to_file(folder / f"{stem}.geojson", driver="GeoJSON", engine="pyogrio")
     fam = gdf.geometry.geom_type.map(_FAMILY)
     present = sorted(set(fam.dropna()))

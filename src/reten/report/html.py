@@ -203,27 +203,67 @@ def run_layout(
     )
     if sites is not None:
         lon, lat, names, units = sites
+        # numbered on the map (names are long and sites cluster, as round Culiacán), named
+        # in hover and in the report's table under the same number (site_numbers)
+        nums = site_numbers(len(names))
         m.add_points(
             lon,
             lat,
             units,
-            [str(n).replace("->", " → ") for n in names],
+            [f"{k}. {str(n).replace('->', ' → ')}" for k, n in zip(nums, names, strict=True)],
             layer=sites_layer[0],
             unit=sites_layer[1],
             color=maps.SITE,
             marker="diamond",
-            label_top=40,
+            label_top=len(names),
             max_size=16,
             prio=100,
+            label_text=nums,
+            group_labels=True,
         )
         m.set_focus(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return m
 
 
+def site_numbers(n: int) -> list[str]:
+    """Return the labels of ``n`` sites on a map: ``"1"``, ``"2"``, ... in table order.
+
+    Site names are long (``"road within Culiacán, Sinaloa at 24.59°N 107.44°W"``) and the
+    sites of one answer often lie a few kilometres apart, so the map labels each with its
+    number (short enough to sit beside its marker), hover shows the name, and the report's
+    table lists the names under the same numbers (:func:`numbered`).
+
+    Examples
+    --------
+    >>> site_numbers(3)
+    ['1', '2', '3']
+    """
+    return [str(k) for k in range(1, n + 1)]
+
+
+def numbered(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with a first column ``map``: each row's number on the map (1, 2, ...).
+
+    Examples
+    --------
+    >>> numbered(pd.DataFrame({"site": ["a", "b"]})).columns.tolist()
+    ['map', 'site']
+    """
+    return df.reset_index(drop=True).assign(map=site_numbers(len(df)))[["map", *df.columns]]
+
+
+def map_legend(net: Network, text: str) -> str:
+    """Return a map's legend paragraph (``text`` is HTML), or "" when ``net`` has no map."""
+    return "" if maps.no_map_reason(net) else f'<p class="legend">{text}</p>'
+
+
 def route_map(
     net: Network, r: RouteResult, title: str, *, basemap: str | None = None, **kw: Any
 ) -> str:
-    """Return the interactive map of a run as an HTML fragment (see :func:`run_layout`)."""
+    """Return the interactive map of a run as an HTML fragment (see :func:`run_layout`),
+    or one paragraph saying why there is none (:func:`maps.no_map_reason`)."""
+    if (none := maps.no_map_html(net)) is not None:
+        return none
     m = run_layout(net, r, title, basemap=basemap, **kw)
     notes = " ".join(m.notes)
     return maps.embed(m.figure())[0] + (
@@ -265,9 +305,11 @@ def run_report(
             ]
         ),
         "<h2>Routes</h2>",
-        '<p class="legend">Red lines: trafficking routes, width by kg/month. Orange squares: '
-        "origins by volume. Purple circles: ports of entry by volume. Grey: the road "
-        "network.</p>",
+        map_legend(
+            net,
+            "Red lines: trafficking routes, width by kg/month. Orange squares: origins by "
+            "volume. Purple circles: ports of entry by volume. Grey: the road network.",
+        ),
         f"<figure>{route_map(net, r, title, basemap=basemap)}</figure>",
         "<h2>Crossing shares</h2>",
         charts.bar_chart(
@@ -310,30 +352,14 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
             charts.gap_chart(r.convergence, title=""),
         ]
     if r.inbound is not None:
-        p = r.problem
-        inflow = r.inbound.seaport_flow_kg
-        share = inflow / max(inflow.sum(), 1e-12)
-        m = maps.MapBuilder(net, "The precursor leg: seaports to labs", basemap=basemap)
-        m.add_states()
-        m.add_roads()
-        sc = m.add_flows(r.inbound.arc_flow_kg, "Precursor flows", color=PRECURSOR)
-        m.width_legend(sc)
-        m.add_points(
-            net.node_lon[p.source_node],
-            net.node_lat[p.source_node],
-            inflow,
-            [f"{p.source_label[i]} {share[i]:.0%}" for i in range(p.source_node.size)],
-            layer="Entry seaports",
-            unit="kg/month",
-            color=PRECURSOR,
-            prio=200,
-        )
         out += [
             "<h2>The precursor leg: seaports to labs</h2>",
-            '<p class="legend">Teal lines: precursor flows, width by kg/month; teal '
-            "circles: entry seaports by volume, labelled with their share. The product leg "
-            "is on the map above.</p>",
-            "<figure>" + maps.embed(m.figure())[0] + "</figure>",
+            map_legend(
+                net,
+                "Teal lines: precursor flows, width by kg/month; teal circles: entry seaports "
+                "by volume, labelled with their share. The product leg is on the map above.",
+            ),
+            "<figure>" + _precursor_map(net, r, basemap=basemap) + "</figure>",
         ]
     if r.relocation is not None:
         from reten.report.exports import production_frame
@@ -354,6 +380,32 @@ def _extension_sections(net: Network, r: RouteResult, *, basemap: str | None) ->
             table(prod, max_rows=40),
         ]
     return out
+
+
+def _precursor_map(net: Network, r: RouteResult, *, basemap: str | None) -> str:
+    """Return the map of the precursor leg (seaports to labs), or why there is none."""
+    if (none := maps.no_map_html(net)) is not None:
+        return none
+    assert r.inbound is not None
+    p = r.problem
+    inflow = r.inbound.seaport_flow_kg
+    share = inflow / max(inflow.sum(), 1e-12)
+    m = maps.MapBuilder(net, "The precursor leg: seaports to labs", basemap=basemap)
+    m.add_states()
+    m.add_roads()
+    sc = m.add_flows(r.inbound.arc_flow_kg, "Precursor flows", color=PRECURSOR)
+    m.width_legend(sc)
+    m.add_points(
+        net.node_lon[p.source_node],
+        net.node_lat[p.source_node],
+        inflow,
+        [f"{p.source_label[i]} {share[i]:.0%}" for i in range(p.source_node.size)],
+        layer="Entry seaports",
+        unit="kg/month",
+        color=PRECURSOR,
+        prio=200,
+    )
+    return str(maps.embed(m.figure())[0])
 
 
 def region_change(net: Network, regions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -423,13 +475,16 @@ def compare_report(
             ]
         ),
         "<h2>Displacement map</h2>",
-        '<p class="legend">Layers: baseline routes (grey), scenario routes (dark red) and '
-        "the change (red: more flow than in the baseline, blue: less; width by kg/month). "
-        "Municipalities, when the network carries their outlines, are filled by the change "
-        "in volume entering them; the most-changed are labelled with that change in "
-        "kg/month. Purple circles: crossings by scenario volume; orange squares: origins. "
-        "The first view shows where the flow changed; <i>Whole network</i> shows the "
-        "national context.</p>",
+        map_legend(
+            net,
+            "Layers: baseline routes (grey), scenario routes (dark red) and the change (red: "
+            "more flow than in the baseline, blue: less; width by kg/month). Municipalities, "
+            "when the network carries their outlines, are filled by the change in volume "
+            "entering them; the most-changed are labelled with that change in kg/month. "
+            "Purple circles: crossings by scenario volume; orange squares: origins. The first "
+            "view shows where the flow changed; <i>Whole network</i> shows the national "
+            "context.",
+        ),
         f"<figure>{disp_map}</figure>",
         "<h2>Crossing shares before and after</h2>",
         chart,

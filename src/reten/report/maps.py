@@ -62,6 +62,41 @@ def projection(net: Network, basemap: str | None) -> Projection:
     return Projection(float(np.cos(np.radians(lat0))))
 
 
+def no_map_reason(net: Network) -> str | None:
+    """Return why ``net`` cannot be mapped (one sentence), or None when every node has a
+    position.
+
+    A network built from an edge list without a node table (or DIMACS without ``.co``)
+    knows no node's position: reten draws no map of it rather than one at made-up places.
+
+    Examples
+    --------
+    >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
+    ...                         np.full(2, np.nan), np.full(2, np.nan))
+    >>> no_map_reason(net)[:50]
+    "No map: the network's nodes have no coordinates (a"
+    """
+    if net.has_coordinates:
+        return None
+    missing = int(net.n_nodes - net.located.sum())
+    if missing == net.n_nodes:
+        what = "the network's nodes have no coordinates (an edge list built without --nodes)"
+    else:
+        what = f"{missing:,} of the network's {net.n_nodes:,} nodes have no coordinates"
+    return (
+        f"No map: {what}; the tables and files hold every figure. Rebuild the network with "
+        "a node table (--nodes id,lon,lat) for maps."
+    )
+
+
+def no_map_html(net: Network) -> str | None:
+    """Return :func:`no_map_reason` as a report paragraph, or None when a map can be drawn."""
+    import html
+
+    why = no_map_reason(net)
+    return None if why is None else f'<p class="note" id="no-map">{html.escape(why)}</p>'
+
+
 @functools.lru_cache(maxsize=1)
 def _mx_states() -> list[tuple[str, str, Any]]:
     """The embedded simplified INEGI 2020 state outlines: (code, name, shapely geometry)."""
@@ -327,6 +362,9 @@ class MapBuilder:
         )
         from bokeh.plotting import figure
 
+        why = no_map_reason(net)
+        if why is not None:
+            raise ValueError(why)  # callers check no_map_html() first: never a map at NaN
         self.net = net
         self.proj = projection(net, basemap)
         wheel = WheelZoomTool()
@@ -350,6 +388,8 @@ class MapBuilder:
         self.layers: list[tuple[str, list[Any]]] = []
         self.key: list[_KeyGroup] = []
         self.label_rows: list[tuple[float, float, str, float, str]] = []
+        # short labels (site numbers) that share one label where their points crowd
+        self.group_rows: list[tuple[float, float, str, float, str]] = []
         self.notes: list[str] = []
         self.focus_pts: list[tuple[np.ndarray, np.ndarray]] = []
         self.change_pts: list[tuple[np.ndarray, np.ndarray]] = []
@@ -620,13 +660,17 @@ class MapBuilder:
         prio: float = 200,
         legend_at: str | None = None,
         label_text: list[str] | None = None,
+        group_labels: bool = False,
     ) -> None:
         """Draw points sized by ``values`` (area), hover with name and value; label the top.
 
         Up to ``label_top`` of the largest are label candidates at priority ``prio`` (lower
         first); labels that would overlap a higher-priority one are hidden until zoomed.
         ``legend_at`` is ignored (sizes are shown in the key under the map). ``label_text``
-        (one per point) replaces ``names`` on the map labels; hover shows ``names``.
+        (one per point) replaces ``names`` on the map labels; hover shows ``names``. With
+        ``group_labels`` (short labels such as site numbers), points closer than
+        ``GROUP_PX`` pixels in the first view share one label listing theirs
+        (:func:`group_labels`), so a crowded town shows every number.
         """
         from bokeh.models import ColumnDataSource, HoverTool
 
@@ -658,7 +702,7 @@ class MapBuilder:
         top = np.argsort(-np.abs(v[ok]), kind="stable")[:label_top]
         top = top[np.abs(v[ok][top]) > 0]
         lt = nm if label_text is None else [n for n, k in zip(label_text, ok, strict=True) if k]
-        self._labels(x[top], y[top], [lt[i] for i in top], prio=prio)
+        self._labels(x[top], y[top], [lt[i] for i in top], prio=prio, grouped=group_labels)
         used = np.abs(v[ok]) > 0
         if used.any():
             self.extent_pts.append((x[used], y[used]))
@@ -677,10 +721,20 @@ class MapBuilder:
         if items:
             self.key.append(_KeyGroup(f"{layer}, {unit}", items))
 
-    def _labels(self, x: Any, y: Any, text: list[str], *, prio: float, style: str = "bold") -> None:
+    def _labels(
+        self,
+        x: Any,
+        y: Any,
+        text: list[str],
+        *,
+        prio: float,
+        style: str = "bold",
+        grouped: bool = False,
+    ) -> None:
         """Add label candidates (priority ``prio``, then their order; lower shows first)."""
+        rows = self.group_rows if grouped else self.label_rows
         for k, (xi, yi, t) in enumerate(zip(list(x), list(y), text, strict=True)):
-            self.label_rows.append((float(xi), float(yi), str(t), prio + k / 1000, style))
+            rows.append((float(xi), float(yi), str(t), prio + k / 1000, style))
 
     def width_legend(self, scale: float, unit: str = "kg/month") -> None:
         """Add route widths with numbers to the key (routes drawn with ``scale``)."""
@@ -730,7 +784,8 @@ class MapBuilder:
         return self.whole, "Whole network"
 
     def _label_sets(self, view: tuple[float, float, float, float]) -> list[Any]:
-        return label_layer(self.fig, self.label_rows, frame=self.frame, view=view)
+        rows = self.label_rows + group_labels(self.group_rows, view, self.frame)
+        return label_layer(self.fig, rows, frame=self.frame, view=view)
 
     def key_figure(self, width: int | None = None) -> Any:
         """Return the map's key (Bokeh figure): widths, sizes and colours with numbers.
@@ -801,6 +856,54 @@ class MapBuilder:
         if key and self.key:
             parts.append(self.key_figure())
         return column(*parts) if len(parts) > 1 else self.fig
+
+
+GROUP_PX = 16.0
+"""Points of grouped labels closer than this (pixels, first view) share one label."""
+
+
+def group_labels(
+    rows: list[tuple[float, float, str, float, str]],
+    view: tuple[float, float, float, float],
+    frame: tuple[int, int],
+) -> list[tuple[float, float, str, float, str]]:
+    """Return label rows with those whose points lie within ``GROUP_PX`` pixels of each
+    other in ``view`` (single linkage) merged into one: their texts joined by ``", "`` in
+    their order, at the point and priority of the first of them.
+
+    Site numbers round a town are a few pixels apart in a national view: one label
+    ``"2, 3, 4, 6"`` beside them shows every number where four would hide each other.
+
+    Examples
+    --------
+    >>> rows = [(0.0, 0.0, "1", 100.0, "bold"), (5.0, 0.0, "2", 100.001, "bold"),
+    ...         (500.0, 0.0, "3", 100.002, "bold")]
+    >>> [r[2] for r in group_labels(rows, (0.0, 1000.0, -500.0, 500.0), (1000, 1000))]
+    ['1, 2', '3']
+    """
+    if len(rows) < 2:
+        return list(rows)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    x0, x1, y0, y1 = view
+    px = np.column_stack(
+        [
+            [(r[0] - x0) / (x1 - x0) * frame[0] for r in rows],
+            [(y1 - r[1]) / (y1 - y0) * frame[1] for r in rows],
+        ]
+    )
+    pairs = cKDTree(px).query_pairs(r=GROUP_PX, output_type="ndarray")
+    n = len(rows)
+    g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, comp = connected_components(g, directed=False)
+    out = []
+    for c in dict.fromkeys(comp.tolist()):  # in order of each group's first member
+        members = [i for i in range(n) if comp[i] == c]
+        first = rows[members[0]]
+        out.append((first[0], first[1], ", ".join(rows[i][2] for i in members), *first[3:]))
+    return out
 
 
 def label_layer(

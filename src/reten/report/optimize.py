@@ -26,7 +26,7 @@ from reten.report.geodata import (
     sites_geoframe,
     write_layers,
 )
-from reten.report.html import _num, kpis, page, table
+from reten.report.html import _num, kpis, map_legend, numbered, page, table
 from reten.report.html import provenance as prov_block
 
 
@@ -493,22 +493,36 @@ def write_optimize(
         *(
             [
                 "<h2>Removed sites and the maximum flow after the removals</h2>",
-                '<p class="legend">Black diamonds: the removed sites, named. Grey: the '
-                "least-cost maximum flow before; dark red: after the removals; red/blue: the "
-                "change. Orange squares: origins; purple circles: crossings.</p>",
+                map_legend(
+                    net,
+                    "Black diamonds: the removed sites, numbered as in the table below "
+                    "(hover for the name). Grey: the least-cost maximum "
+                    "flow before; dark red: after the removals; red/blue: the change. Orange "
+                    "squares: origins; purple circles: crossings.",
+                ),
             ]
             if cap
             else [
                 "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
-                '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size '
-                "by units. Grey: the routes before; dark red: the traffickers' best response "
-                "to the sites; red/blue: the change. Orange squares: origins; purple "
-                "circles: crossings.</p>",
+                map_legend(
+                    net,
+                    "Black diamonds: the chosen checkpoint sites, numbered as in the table "
+                    "below (hover for the name), size by units. Grey: "
+                    "the routes before; dark red: the traffickers' best response to the sites; "
+                    "red/blue: the change. Orange squares: origins; purple circles: crossings.",
+                ),
             ]
         ),
         f"<figure>{m}</figure>",
         "<h2>Sites removed</h2>" if cap else "<h2>Sites</h2>",
-        table(sites, floatfmt="{:,.4f}") if why_none is None else f"<p>{html.escape(why_none)}</p>",
+        # every site, numbered as on the map (when there is one)
+        table(
+            numbered(sites) if net.has_coordinates else sites,
+            max_rows=max(25, len(sites)),
+            floatfmt="{:,.4f}",
+        )
+        if why_none is None
+        else f"<p>{html.escape(why_none)}</p>",
         *([f"<p>{html.escape(unused)}</p>"] if unused else []),
     ]
     prov = (

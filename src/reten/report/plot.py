@@ -22,6 +22,15 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
+def _need_geometry(arcs: Any) -> None:
+    """Raise InputError when no arc has a geometry: there is no map to draw."""
+    if not (len(arcs) and bool(arcs.geometry.notna().any())):
+        raise InputError(
+            "nothing to plot: the network's nodes have no coordinates (an edge list built "
+            "without --nodes id,lon,lat), so no road has a position"
+        )
+
+
 def _segments(arcs: Any, keep: np.ndarray) -> list[np.ndarray]:
     import shapely
 
@@ -33,11 +42,17 @@ def plot_run(res: RunResult, *, ax: Any = None, max_width: float = 6.0) -> Any:
     """Draw roads (grey), routes (red, width by flow), origins and crossings; return the Axes.
 
     Works for a run and for a run directory read back (it uses the tables only).
+
+    Raises
+    ------
+    InputError
+        No arc has a geometry (a network without node coordinates): nothing to draw.
     """
     from matplotlib.collections import LineCollection
 
-    ax = _axes(ax)
     arcs = res.arcs
+    _need_geometry(arcs)
+    ax = _axes(ax)
     flow = arcs.flow_kg.to_numpy(float)
     ax.add_collection(
         LineCollection(_segments(arcs, np.ones(len(arcs), bool)), colors="#c8ced3", linewidths=0.4)
@@ -63,8 +78,9 @@ def plot_comparison(cmp: ComparisonResult, *, ax: Any = None, max_width: float =
     """Draw the change in flow per arc: red where it grew, blue where it shrank."""
     from matplotlib.collections import LineCollection
 
-    ax = _axes(ax)
     a, b = cmp.base.arcs, cmp.scenario.arcs
+    _need_geometry(a)
+    ax = _axes(ax)
     delta = b.flow_kg.to_numpy(float) - a.flow_kg.to_numpy(float)
     ax.add_collection(
         LineCollection(_segments(a, np.ones(len(a), bool)), colors="#c8ced3", linewidths=0.4)

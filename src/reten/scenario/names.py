@@ -227,6 +227,12 @@ class Names:
         """Return the node nearest (lon, lat) within ``max_km`` km on the ground."""
         from reten.network.terminals import snap_points
 
+        if not self.net.located.any():
+            raise sc.err(
+                field,
+                "the network's nodes have no coordinates (an edge list built without "
+                "--nodes), so lon/lat cannot be placed; give the node's id (node = ...)",
+            )
         try:
             return int(
                 snap_points(self.net, np.array([lon]), np.array([lat]), max_m=max_km * 1000).node[0]

@@ -424,13 +424,17 @@ def _position(lon: float, lat: float, decimals: int) -> str:
 def distinct_names(names: list[str], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Return ``names`` made distinct: each name shared by several sites gets the site's
     position (2 to 5 decimals of a degree, as few as tell the sites apart), then ``#2``,
-    ``#3``, ... for sites at the same position. Unique names are kept as they are.
+    ``#3``, ... for sites at the same position. Unique names are kept as they are. A site
+    whose position is unknown (NaN: a network without node coordinates) gets no position,
+    only its number: ``"road between a and c #2"``.
 
     Examples
     --------
     >>> lon, lat = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 1.0])
     >>> distinct_names(["a", "b", "a"], lon, lat).tolist()
     ['a at 1.00°N 0.00°E', 'b', 'a at 1.00°N 2.00°E']
+    >>> distinct_names(["a", "b", "a"], np.full(3, np.nan), np.full(3, np.nan)).tolist()
+    ['a', 'b', 'a #2']
     """
     out = np.array(names, dtype=object)
     groups: dict[str, list[int]] = {}
@@ -440,7 +444,12 @@ def distinct_names(names: list[str], lon: np.ndarray, lat: np.ndarray) -> np.nda
         if len(rows) < 2:
             continue
         for dec in range(2, 6):
-            cand = [f"{nm} {_position(float(lon[i]), float(lat[i]), dec)}" for i in rows]
+            cand = [
+                f"{nm} {_position(float(lon[i]), float(lat[i]), dec)}"
+                if np.isfinite(lon[i]) and np.isfinite(lat[i])
+                else nm
+                for i in rows
+            ]
             if len(set(cand)) == len(cand):
                 break
         seen: dict[str, int] = {}
