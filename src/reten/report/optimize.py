@@ -447,7 +447,7 @@ def write_optimize(
     provenance.json. ``curve_note`` says in the report why the curve was not computed.
     """
     sites = sites_frame(res, net, problem)
-    from reten.report.html import route_map
+    from reten.report.html import flow_legend, route_map
 
     cap = res.objective == "capacity"  # a unit removes its site: say removal, not checkpoint
 
@@ -500,17 +500,28 @@ def write_optimize(
         *(
             [
                 "<h2>Removed sites and the maximum flow after the removals</h2>",
-                '<p class="legend">Black diamonds: the removed sites, named. Grey: the '
-                "least-cost maximum flow before; dark red: after the removals; red/blue: the "
-                "change. Orange squares: origins; purple circles: crossings.</p>",
+                '<p class="legend">Black diamonds: the removed sites, named. '
+                + html.escape(
+                    flow_legend(
+                        base, response, "the least-cost maximum flow before", "after the removals"
+                    )
+                )
+                + " Orange squares: origins; purple circles: crossings.</p>",
             ]
             if cap
             else [
                 "<h2>Chosen sites and the traffickers' re-routed best response</h2>",
                 '<p class="legend">Black diamonds: the chosen checkpoint sites, named, size '
-                "by units. Grey: the routes before; dark red: the traffickers' best response "
-                "to the sites; red/blue: the change. Orange squares: origins; purple "
-                "circles: crossings.</p>",
+                "by units. "
+                + html.escape(
+                    flow_legend(
+                        base,
+                        response,
+                        "the routes before",
+                        "the traffickers' best response to the sites",
+                    )
+                )
+                + " Orange squares: origins; purple circles: crossings.</p>",
             ]
         ),
         f"<figure>{m}</figure>",
