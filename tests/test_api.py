@@ -161,6 +161,10 @@ def test_provenance_records_inputs_and_version(runs):
     assert p["reten_version"] == reten.__version__
     assert len(p["scenario_sha256"]) == 64 and p["network_hash"] == NET.content_hash()
     json.dumps(runs["opt"].provenance)
+    # the network named by what it was built from, besides its hash
+    for prov in (p, runs["opt"].provenance):
+        assert prov["network_name"] == "default"
+        assert prov["network_source"] == NET.meta["source"] == NET.source()
 
 
 def test_plot_and_explore_work_offline(runs, tmp_path):

@@ -194,3 +194,54 @@ def test_build_dcw_with_regions(tmp_path):
     info = json.loads(run_cli("network", "info", str(out), "--json").stdout)
     assert info["components"] == 1 and info["region_coverage"] >= 0.99
     assert info["dropped"]["outside_largest_component_nodes"] > 0
+
+
+def test_build_writes_provenance_like_every_command(tmp_path):
+    """`network build` writes provenance.json: inputs with their SHA-256, the parameters,
+    reten's version and the network's hash, as run/optimize/game do."""
+    import hashlib
+
+    import reten
+
+    (tmp_path / "e.csv").write_text("source,target,length_m\nA,B,10\nB,C,5\nC,A,7\n")
+    (tmp_path / "n.csv").write_text("id,lon,lat\nA,0,0\nB,0.1,0\nC,0.1,0.1\n")
+    (tmp_path / "p.csv").write_text("port_name,lon,lat\nPuerto,0.001,0.001\n")
+    out = tmp_path / "net"
+    proc = run_cli(
+        "network",
+        "build",
+        "--edges",
+        str(tmp_path / "e.csv"),
+        "--nodes",
+        str(tmp_path / "n.csv"),
+        "--ports",
+        str(tmp_path / "p.csv"),
+        "--snap-m",
+        "2",
+        "--terminal-max-km",
+        "5",
+        "-o",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    prov = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    for role, name in (("edges", "e.csv"), ("nodes", "n.csv"), ("border", "p.csv")):
+        f = tmp_path / name
+        assert prov["inputs"][role] == {
+            "path": str(f.resolve()),
+            "sha256": hashlib.sha256(f.read_bytes()).hexdigest(),
+        }
+    assert prov["parameters"]["snap_m"] == 2.0
+    assert prov["parameters"]["terminal_max_km"] == 5.0
+    assert prov["reten_version"] == reten.__version__
+    net = reten.load_network(out)
+    assert prov["network_hash"] == net.content_hash()
+    assert prov["network_source"] == str((tmp_path / "e.csv").resolve()) == net.source()
+    assert (prov["nodes"], prov["arcs"]) == (net.n_nodes, net.n_arcs)
+    assert "network_name" not in prov  # only the embedded network has a name
+    # a network folder holding provenance.json is still one reten may replace
+    again = run_cli(
+        "network", "build", "--edges", str(tmp_path / "e.csv"), "-o", str(out), "--overwrite"
+    )
+    assert again.returncode == 0, again.stderr
+    assert "nodes" not in json.loads((out / "provenance.json").read_text())["inputs"]

@@ -147,6 +147,8 @@ def test_api_names_sites_and_schedules_are_seeded():
     c = reten.game(sc, net, checkpoints=2, sites="crossings", p_detect=0.5, schedules=200, seed=1)
     assert not c.schedules.sites.equals(a.schedules.sites) or len(a.support) == 1
     assert a.provenance["seed"] == 11 and "network_hash" in a.provenance
+    assert a.provenance["network_name"] == "default"
+    assert a.provenance["network_source"] == net.meta["source"]
     assert a.coverage.name.str.endswith(" crossing").all()
     assert a.lower_bound <= a.upper_bound + 1e-9 and a.value_of_randomisation >= 0
     assert "GameResult(2 checkpoints" in repr(a) and "value" in a._repr_html_()

@@ -187,6 +187,24 @@ def test_cli_optimize_json(tmp_path):
     assert abs(curve.marginal[0] - (curve.objective[0] - res["baseline"])) < 1e-6
     assert abs(curve.marginal.sum() - (res["objective"] - res["baseline"])) < 1e-6
     assert curve.seconds.sum() <= res["seconds"] + 1e-6  # per K, not cumulative
+    # log.csv: the old columns kept, each row names its solver, each K's rows in time order
+    # and never with crossed bounds
+    from reten.models.interdiction.result import LOG_SOLVERS
+
+    log = pd.read_csv(tmp_path / "o" / "log.csv")
+    assert log.columns.tolist() == [
+        "K",
+        "iteration",
+        "lower_bound",
+        "upper_bound",
+        "seconds",
+        "solver",
+    ]
+    assert set(log.K) == {1, 2} and set(log.solver) <= set(LOG_SOLVERS)
+    assert (log.lower_bound <= log.upper_bound).all()
+    for _, part in log.groupby("K"):
+        assert part.seconds.is_monotonic_increasing
+        assert part.solver.iloc[0] == "greedy"  # auto's greedy start comes first
 
 
 @pytest.mark.parametrize(

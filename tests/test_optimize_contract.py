@@ -326,6 +326,8 @@ def test_output_records_provenance_curve_and_reads_back_helpfully(tmp_path):
     assert doc["provenance"] == prov
     assert prov["scenario_sha256"] == sc.sha256
     assert prov["network_hash"] == NET.content_hash()
+    # the network named by what it was built from, besides its hash
+    assert prov["network_name"] == "default" and prov["network_source"] == NET.meta["source"]
     assert prov["reten_version"] == reten.__version__
     for k, v in {
         "objective": "capacity",

@@ -276,8 +276,11 @@ def test_optimize_writes_sites_and_routes_as_geodata(default_net, tmp_path, kind
     curve = pd.read_csv(out / "curve.csv")
     assert log.K.unique().tolist() == curve.K.tolist() == [1, 2]
     for k, raw in zip(curve.K, opt.curve_raw, strict=True):
-        part = log[log.K == k][["iteration", "lower_bound", "upper_bound", "seconds"]]
-        np.testing.assert_allclose(part.to_numpy(float), np.array(raw.log, float), rtol=1e-15)
+        part = log[log.K == k]
+        num = ["iteration", "lower_bound", "upper_bound", "seconds"]
+        raw_num = np.array([row[:4] for row in raw.log], float)
+        np.testing.assert_allclose(part[num].to_numpy(float), raw_num, rtol=1e-15)
+        assert part.solver.tolist() == [row.solver for row in raw.log]
     pd.testing.assert_frame_equal(opt.log.reset_index(drop=True), log, check_dtype=False)
 
 

@@ -331,6 +331,7 @@ _NETWORK_FILES = (
     "geometry.parquet",
     "geometry_offsets.parquet",
     "meta.json",
+    "provenance.json",
 )
 
 

@@ -436,7 +436,9 @@ class OptimizeResult:
         ``marginal`` is then NaN unless K = 1, and :attr:`curve_note` says why).
     log : DataFrame
         The solve of every K of the curve: ``K``, ``iteration``, ``lower_bound``,
-        ``upper_bound``, ``seconds`` (since that K's solve began); ``log.csv``.
+        ``upper_bound``, ``seconds`` (since that K's solve began; each K's rows in that
+        order), ``solver`` (``greedy``, ``probe``, ``decomposition`` or ``milp``: see
+        :func:`reten.report.optimize.log_frame`); ``log.csv``.
     baseline, response : RunResult
         Routes before the units, and the traffickers' best response to them. For
         ``capacity`` both are a least-cost maximum flow under the capacities (before and

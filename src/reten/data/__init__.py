@@ -84,7 +84,7 @@ def default_network() -> Network:
             k: np.array([r[k] for r in nodes], dtype=object)
             for k in ("cve_ent", "cvegeo", "municipality", "us_port_name", "cbp_port_code")
         },
-        meta={"source": "reten embedded Mexico skeleton (reten/data/mx_*.csv)"},
+        meta={"name": "default", "source": "reten embedded Mexico skeleton (reten/data/mx_*.csv)"},
     )
     # regions: municipalities of the nodes, then the 32 states
     munis: dict[str, str] = {}

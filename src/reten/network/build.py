@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,7 +118,60 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
         net = attach_regions(net, regs, polys, nearest_m=spec.regions_nearest_m)
     for t in spec.terminals:
         net = add_terminals(net, t)
-    return net
+    meta = dict(net.meta)
+    meta["build"] = build_record(spec)
+    return dataclasses.replace(net, meta=meta)
+
+
+_INPUT_ROLES = ("lines", "osm", "edges", "nodes", "dimacs", "regions")
+
+
+def build_record(spec: BuildSpec) -> dict[str, Any]:
+    """Return what a build read and how: ``inputs`` (role -> ``path``, ``sha256``) and
+    ``parameters`` (every other option), for ``provenance.json``.
+
+    A terminal file's role is its kind (``border``: ``--ports``, ``seaport``, ``place``);
+    a directory input (a File Geodatabase) is hashed over its files' names and contents.
+    """
+    inputs: dict[str, dict[str, str]] = {}
+    for role in _INPUT_ROLES:
+        p = getattr(spec, role)
+        if p:
+            inputs[role] = {"path": str(Path(p).resolve()), "sha256": input_sha256(p)}
+    for t in spec.terminals:
+        inputs[t.kind] = {"path": str(Path(t.path).resolve()), "sha256": input_sha256(t.path)}
+    params = {
+        f.name: getattr(spec, f.name)
+        for f in dataclasses.fields(spec)
+        if f.name not in _INPUT_ROLES and f.name != "terminals"
+    }
+    if spec.terminals:
+        params["terminal_max_km"] = spec.terminals[0].max_m / 1000.0
+    return {"inputs": inputs, "parameters": params}
+
+
+def input_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 hex digest of a file, or of a directory's files (sorted relative
+    names and contents).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = f.write_text("abc")
+    >>> input_sha256(f)[:16]
+    'ba7816bf8f01cfea'
+    """
+    p = Path(path)
+    files = [p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file())
+    h = hashlib.sha256()
+    for q in files:
+        if p.is_dir():
+            h.update(f"{q.relative_to(p).as_posix()}\0{q.stat().st_size}\0".encode())
+        with q.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
 
 
 _TERMINAL_OPTION = {"border": "ports", "seaport": "seaports", "place": "places"}

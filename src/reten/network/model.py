@@ -557,6 +557,25 @@ class Network:
         anc = self.regions.ancestor_at_level(rows, str(level))
         return anc == region
 
+    def source(self) -> str | None:
+        """Return what the network was built from, as provenance names it: ``meta["source"]``
+        (the input file, "networkx", the embedded skeleton's description), else the
+        embedded name ``meta["name"]``, else None (arrays given directly).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.ones(1),
+        ...                         np.zeros(2), np.zeros(2), meta={"source": "roads.shp"})
+        >>> net.source()
+        'roads.shp'
+        """
+        for key in ("source", "name"):
+            got = self.meta.get(key)
+            if got:
+                return str(got)
+        return None
+
     def content_hash(self) -> str:
         """Return a SHA-256 hex digest over every array, table and attribute of the network."""
         h = hashlib.sha256()

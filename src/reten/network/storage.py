@@ -41,8 +41,9 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
     """Write ``net`` to directory ``path`` atomically and return the path.
 
     Files: ``nodes.parquet``, ``arcs.parquet``, ``rev.parquet`` (reverse CSR),
-    ``regions.parquet``, ``geometry.parquet`` (when present) and ``meta.json`` (format,
-    version, counts, content hash, build metadata).
+    ``regions.parquet``, ``geometry.parquet`` (when present), ``meta.json`` (format,
+    version, counts, content hash, build metadata) and ``provenance.json``
+    (:func:`provenance`: the inputs with their SHA-256, the parameters, reten's version).
     """
     path = Path(path)
     with atomic_dir(path, kind="network") as tmp:
@@ -85,7 +86,38 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
             "meta": _jsonable(dict(net.meta)),
         }
         (tmp / "meta.json").write_text(jsonio.dumps(meta, indent=2, sort_keys=True) + "\n")
+        (tmp / "provenance.json").write_text(
+            jsonio.dumps(provenance(net), indent=2, sort_keys=True) + "\n"
+        )
     return path
+
+
+def provenance(net: Network) -> dict[str, Any]:
+    """Return what ``provenance.json`` of a saved network holds, as every reten output's
+    does: ``network_hash`` (:meth:`Network.content_hash`), ``network_source``
+    (:meth:`Network.source`), ``network_name`` (the embedded network's name, such as
+    ``"default"``; absent otherwise), ``reten_version``, ``nodes``, ``arcs`` and, for a network
+    :func:`reten.build_network` built, ``inputs`` (role -> ``path``, ``sha256``) and
+    ``parameters`` (empty otherwise).
+
+    Examples
+    --------
+    >>> from reten.data import default_network
+    >>> p = provenance(default_network())
+    >>> p["network_name"], p["inputs"], len(p["network_hash"])
+    ('default', {}, 64)
+    """
+    build = dict(net.meta.get("build") or {})
+    return {
+        "network_hash": net.content_hash(),
+        "network_source": net.source(),
+        **({"network_name": str(net.meta["name"])} if net.meta.get("name") else {}),
+        "reten_version": __version__,
+        "nodes": net.n_nodes,
+        "arcs": net.n_arcs,
+        "inputs": _jsonable(build.get("inputs", {})),
+        "parameters": _jsonable(build.get("parameters", {})),
+    }
 
 
 def _jsonable(x: Any) -> Any:

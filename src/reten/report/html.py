@@ -166,14 +166,18 @@ def run_layout(
         m.add_municipalities(rows, delta, "kg/month change", names=labels)
     m.add_roads()
     scale = max(float(r.arc_flow_kg.max(initial=0)), 1e-9)
-    if base is not None:
+    more, less = flow_change(base, r)
+    # with no route moved, the baseline lies exactly under the scenario and the change is
+    # empty: neither is drawn (nor named in the caption, see flow_legend)
+    if base is not None and (more or less):
         scale = max(scale, float(base.arc_flow_kg.max(initial=0)))
         m.add_flows(base.arc_flow_kg, "Baseline routes", color=maps.FLOW_BASE, scale=scale)
     m.add_flows(
         r.arc_flow_kg, "Scenario routes" if base else "Routes", color=maps.FLOW_SCEN, scale=scale
     )
-    if base is not None:
-        m.add_flows(r.arc_flow_kg - base.arc_flow_kg, "Change (red more, blue less)", scale=scale)
+    if base is not None and (more or less):
+        signs = ", ".join(s for s, on in (("red more", more), ("blue less", less)) if on)
+        m.add_flows(r.arc_flow_kg - base.arc_flow_kg, f"Change ({signs})", scale=scale)
     m.width_legend(scale)
     m.add_points(
         net.node_lon[p.origin_node],
@@ -255,6 +259,40 @@ def numbered(df: pd.DataFrame) -> pd.DataFrame:
 def map_legend(net: Network, text: str) -> str:
     """Return a map's legend paragraph (``text`` is HTML), or "" when ``net`` has no map."""
     return "" if maps.no_map_reason(net) else f'<p class="legend">{text}</p>'
+
+
+def flow_change(base: RouteResult | None, r: RouteResult) -> tuple[bool, bool]:
+    """Return whether the map's change layer draws any arc with more flow than ``base``
+    (red) and any with less (blue); ``(False, False)`` without ``base``."""
+    if base is None:
+        return False, False
+    change = r.arc_flow_kg - base.arc_flow_kg
+    shown = maps.drawn(change)
+    return bool((shown & (change > 0)).any()), bool((shown & (change < 0)).any())
+
+
+def flow_legend(base: RouteResult, r: RouteResult, before: str, after: str) -> str:
+    """Return the caption's sentence on the flow layers of :func:`run_layout` with ``base``,
+    naming only the layers and colours drawn: no grey baseline or red/blue change when no
+    route moved, no red when flow only fell (a removal), no blue when it only grew.
+
+    ``before`` and ``after`` describe the baseline (grey) and the scenario (dark red).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> a = NS(arc_flow_kg=np.array([1.0, 0.0]))
+    >>> flow_legend(a, a, "the routes before", "the routes after")
+    'Dark red: the routes after, the same as the routes before: no route moved.'
+    >>> b = NS(arc_flow_kg=np.array([0.0, 1.0]))
+    >>> flow_legend(a, b, "the routes before", "the routes after")
+    'Grey: the routes before; dark red: the routes after; the change: red more flow, blue less.'
+    """
+    more, less = flow_change(base, r)
+    if not (more or less):
+        return f"Dark red: {after}, the same as {before}: no route moved."
+    signs = "red more flow, blue less" if more and less else "red more flow" if more else ""
+    return f"Grey: {before}; dark red: {after}; the change: {signs or 'blue less flow'}."
 
 
 def route_map(
@@ -477,13 +515,17 @@ def compare_report(
         "<h2>Displacement map</h2>",
         map_legend(
             net,
-            "Layers: baseline routes (grey), scenario routes (dark red) and the change (red: "
-            "more flow than in the baseline, blue: less; width by kg/month). Municipalities, "
-            "when the network carries their outlines, are filled by the change in volume "
-            "entering them; the most-changed are labelled with that change in kg/month. "
-            "Purple circles: crossings by scenario volume; orange squares: origins. The first "
-            "view shows where the flow changed; <i>Whole network</i> shows the national "
-            "context.",
+            html.escape(flow_legend(base, scen, "the baseline routes", "the scenario routes"))
+            + " Width by kg/month. Municipalities, when the network carries their outlines, "
+            "are filled by the change in volume entering them; the most-changed are labelled "
+            "with that change in kg/month. Purple circles: crossings by scenario volume; "
+            "orange squares: origins. "
+            + (
+                "The first view shows where the flow changed; "
+                if any(flow_change(base, scen))
+                else "The first view shows the routes; "
+            )
+            + "<i>Whole network</i> shows the national context.",
         ),
         f"<figure>{disp_map}</figure>",
         "<h2>Crossing shares before and after</h2>",

@@ -190,6 +190,19 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1 else f"{v:.2g}"
 
 
+def drawn(flow: Any) -> np.ndarray:
+    """Return which arcs a flow layer draws: (m,) bool, ``|flow|`` above float noise
+    (``1e-9`` of the largest, at least ``1e-9`` kg/month).
+
+    Examples
+    --------
+    >>> drawn(np.array([0.0, 5.0, -1e-12, -2.0])).tolist()
+    [False, True, False, True]
+    """
+    f = np.abs(np.asarray(flow, dtype=float))
+    return f > 1e-9 * max(float(f.max(initial=0)), 1)
+
+
 def marker_size(value: Any, vmax: float, max_size: float) -> Any:
     """Marker diameter in screen pixels: 6 px plus a part growing as ``sqrt(|value|)``.
 
@@ -589,7 +602,7 @@ class MapBuilder:
         """
         from bokeh.models import ColumnDataSource, HoverTool
 
-        keep = np.flatnonzero(np.abs(flow) > 1e-9 * max(float(np.abs(flow).max(initial=0)), 1))
+        keep = np.flatnonzero(drawn(flow))
         if keep.size == 0:
             return scale or 1.0
         scale = scale or float(np.abs(flow[keep]).max())
@@ -631,15 +644,13 @@ class MapBuilder:
         pts = np.concatenate([np.column_stack([x, y]) for x, y in zip(xs, ys, strict=True)])
         if color is None:
             self.change_pts.append((pts[:, 0], pts[:, 1]))
-            self.key.append(
-                _KeyGroup(
-                    "Change in flow",
-                    [
-                        ("line", 4.0, FLOW_SCEN, "", "more than baseline"),
-                        ("line", 4.0, FLOW_LESS, "", "less than baseline"),
-                    ],
-                )
-            )
+            # only the signs drawn: a change that only removes flow has no red
+            entries: list[Any] = []
+            if (f > 0).any():
+                entries.append(("line", 4.0, FLOW_SCEN, "", "more than baseline"))
+            if (f < 0).any():
+                entries.append(("line", 4.0, FLOW_LESS, "", "less than baseline"))
+            self.key.append(_KeyGroup("Change in flow", entries))
         else:
             self.extent_pts.append((pts[:, 0], pts[:, 1]))
         return scale

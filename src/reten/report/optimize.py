@@ -15,6 +15,7 @@ from reten.analysis.displacement import Comparison
 from reten.atomic import atomic_dir
 from reten.models.interdiction import InterdictionResult, Sites, site_table
 from reten.models.interdiction import curve_frame as interdiction_curve_frame
+from reten.models.interdiction.result import LogRow
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
@@ -327,28 +328,34 @@ def curve_frame(curve: list[InterdictionResult]) -> pd.DataFrame:
 
 
 def log_frame(curve: InterdictionResult | list[InterdictionResult]) -> pd.DataFrame:
-    """Return the solve log of every K solved: K, iteration, lower_bound, upper_bound, seconds.
+    """Return the solve log of every K solved: K, iteration, lower_bound, upper_bound,
+    seconds, solver.
 
     ``curve`` is the results of the marginal-value curve, K = 1..B (or one result). Each
-    row is one step of that K's solve: ``iteration`` counts from 0 per K and per solver
-    (a raced solve logs both), ``lower_bound``/``upper_bound`` are the bounds on that K's
-    optimum then (``inf`` before the first bound) and ``seconds`` the time since that K's
-    solve began.
+    row is one step of that K's solve, the rows of a K in the order of ``seconds`` (the
+    time since that K's solve began). ``solver`` names the solver that logged the row
+    (:data:`reten.models.interdiction.result.LOG_SOLVERS`: ``greedy``, ``probe``,
+    ``decomposition``, ``milp``; ``auto`` logs its greedy start, its probe and both
+    racers) and ``iteration`` counts that solver's steps (from 0 or 1 for each K and
+    each solver). ``lower_bound``/``upper_bound`` are that solver's bounds on that K's
+    optimum then (``inf`` before the first bound), ``lower_bound <= upper_bound``.
 
     Examples
     --------
     >>> log_frame([]).columns.tolist()
-    ['K', 'iteration', 'lower_bound', 'upper_bound', 'seconds']
+    ['K', 'iteration', 'lower_bound', 'upper_bound', 'seconds', 'solver']
     """
     results = [curve] if isinstance(curve, InterdictionResult) else list(curve)
-    cols = ["iteration", "lower_bound", "upper_bound", "seconds"]
+    cols = list(LogRow._fields)
     parts = []
     for r in results:
         part = pd.DataFrame(r.log, columns=cols)
         part.insert(0, "K", int(r.budget) if float(r.budget).is_integer() else r.budget)
         parts.append(part)
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in ["K", *cols]})
+        empty = {c: pd.Series(dtype=float) for c in ["K", *cols]}
+        empty["solver"] = pd.Series(dtype=object)
+        return pd.DataFrame(empty)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -440,7 +447,7 @@ def write_optimize(
     provenance.json. ``curve_note`` says in the report why the curve was not computed.
     """
     sites = sites_frame(res, net, problem)
-    from reten.report.html import route_map
+    from reten.report.html import flow_legend, route_map
 
     cap = res.objective == "capacity"  # a unit removes its site: say removal, not checkpoint
 
@@ -496,9 +503,16 @@ def write_optimize(
                 map_legend(
                     net,
                     "Black diamonds: the removed sites, numbered as in the table below "
-                    "(hover for the name). Grey: the least-cost maximum "
-                    "flow before; dark red: after the removals; red/blue: the change. Orange "
-                    "squares: origins; purple circles: crossings.",
+                    "(hover for the name). "
+                    + html.escape(
+                        flow_legend(
+                            base,
+                            response,
+                            "the least-cost maximum flow before",
+                            "after the removals",
+                        )
+                    )
+                    + " Orange squares: origins; purple circles: crossings.",
                 ),
             ]
             if cap
@@ -507,9 +521,16 @@ def write_optimize(
                 map_legend(
                     net,
                     "Black diamonds: the chosen checkpoint sites, numbered as in the table "
-                    "below (hover for the name), size by units. Grey: "
-                    "the routes before; dark red: the traffickers' best response to the sites; "
-                    "red/blue: the change. Orange squares: origins; purple circles: crossings.",
+                    "below (hover for the name), size by units. "
+                    + html.escape(
+                        flow_legend(
+                            base,
+                            response,
+                            "the routes before",
+                            "the traffickers' best response to the sites",
+                        )
+                    )
+                    + " Orange squares: origins; purple circles: crossings.",
                 ),
             ]
         ),

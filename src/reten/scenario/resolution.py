@@ -253,6 +253,10 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         "scenario_name": sc.name,
         "scenario_sha256": sc.sha256,
         "network_hash": network_hash or net.content_hash(),
+        # what the network was built from (its file, or the embedded one's name), besides
+        # the hash that identifies it
+        "network_source": net.source(),
+        **({"network_name": str(net.meta["name"])} if net.meta.get("name") else {}),
         "reten_version": __version__,
         "seed": int(d["seed"]),
         "risk_weight": float(d["risk_weight"]),

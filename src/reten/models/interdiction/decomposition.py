@@ -16,9 +16,17 @@ from reten.models.interdiction.follower import Follower, route_sites, through_pa
 from reten.models.interdiction.greedy import greedy_allocation
 from reten.models.interdiction.master import Master
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
+from reten.models.interdiction.result import (
+    InterdictionResult,
+    LogRow,
+    _phi,
+    bounds_met,
+    log_row,
+)
 from reten.models.interdiction.sites import Sites
 
+#: the name of this module's log rows (:data:`.result.LOG_SOLVERS`)
+SOLVER = "decomposition"
 #: seconds the covering decomposition spends completing each master allocation greedily
 FILL_S = 1.0
 #: near-shortest routes added per origin and master iteration (covering decomposition)
@@ -150,7 +158,7 @@ def benders(
                 if math.isfinite(d):
                     add_tangent(i, d)
     ub = math.inf
-    log: list[tuple[int, float, float, float]] = []
+    log: list[LogRow] = []
     status = "time_limit"
     # phase 1: Kelley's cutting planes on the LP relaxation of the master. Cuts from the
     # trafficker's response to fractional units are valid for every allocation, cheap to
@@ -189,7 +197,7 @@ def benders(
         val, tree = fol.evaluate(n_hat)
         if val > lb:
             lb, best_n = val, n_hat
-        log.append((it, lb, ub, time.perf_counter() - t0))
+        log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
         if bounds_met(lb, ub, tol):
             status = "optimal"
             break
@@ -426,7 +434,7 @@ def covering(
         fol, sites, budget, max(min(0.1 * time_limit, 60.0), 0.1), "cost", tol, relax=True
     )
     ub = max(lp.upper_bound, lb) if math.isfinite(lp.upper_bound) else math.inf
-    log = [(0, lb, ub, time.perf_counter() - t0)]
+    log = [log_row(0, lb, ub, time.perf_counter() - t0, SOLVER)]
     status = "time_limit"
     it = 0
     # a search answers the master's question before the MILP is asked: with one origin
@@ -507,7 +515,7 @@ def covering(
             if out_of_reach:
                 ub = min(ub, target)  # reaching the target needs more than the budget
                 status = "optimal"
-                log.append((it, lb, ub, time.perf_counter() - t0))
+                log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
                 break
             if least is None or least > budget + 1e-9 * max(1.0, budget):
                 break  # stopped by the time limit with neither a cover nor a proof
@@ -542,7 +550,7 @@ def covering(
                 lb, best_n = fill_v, fill_n
             for tr in fill_trees:
                 add_cuts(tr)
-        log.append((it, lb, ub, time.perf_counter() - t0))
+        log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
         if len(seen) == rows_before and lb == lb_before and from_search:
             use_search = False  # the search's answer added nothing: ask the MILP next
             continue
@@ -558,7 +566,7 @@ def covering(
                 ub = min(ub, mi.upper_bound)
                 if bounds_met(lb, max(ub, lb), tol):
                     status = "optimal"
-                log.append((it + 1, lb, ub, time.perf_counter() - t0))
+                log.append(log_row(it + 1, lb, ub, time.perf_counter() - t0, SOLVER))
             break
     return InterdictionResult.incumbent(
         objective="cost",

@@ -9,7 +9,7 @@ import numpy as np
 from reten.kernels.sptree import SPTree
 from reten.models.interdiction.follower import Follower, gain_bounds
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult, bounds_met
+from reten.models.interdiction.result import InterdictionResult, bounds_met, log_row
 from reten.models.interdiction.sites import Sites
 
 
@@ -98,7 +98,7 @@ def greedy_with_bound(
         relax=True,
     )
     ub = max(lp.upper_bound, val)
-    log = [(1, val, ub, time.perf_counter() - t0)]
+    log = [log_row(1, val, ub, time.perf_counter() - t0, "greedy")]
     status = "optimal" if bounds_met(val, ub, 1e-6) else "feasible"
     return InterdictionResult.incumbent(
         objective=objective,

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from reten.highs import EXACT_TOL, quiet_highs
 from reten.models.interdiction.follower import Follower, capacities
-from reten.models.interdiction.result import InterdictionResult, _phi, bounds_met
+from reten.models.interdiction.result import InterdictionResult, LogRow, _phi, bounds_met, log_row
 from reten.models.interdiction.sites import Sites
 
 
@@ -96,7 +96,7 @@ def dual_milp(
                     np.array([1.0, -slope]),
                 )
         # potentials are bounded by the route lengths; cap pi of origins to keep it bounded
-    log: list[tuple[int, float, float, float]] = []
+    log: list[LogRow] = []
     lb, ub, best = -math.inf, math.inf, np.zeros(S, np.int64)
     status = "time_limit"
     exact = False
@@ -127,7 +127,7 @@ def dual_milp(
         val, _ = fol.evaluate(n_hat)
         if val > lb:
             lb, best = val, n_hat
-        log.append((it, lb, ub, time.perf_counter() - t0))
+        log.append(log_row(it, lb, ub, time.perf_counter() - t0, "milp" if not relax else "lp"))
         if bounds_met(lb, ub, tol) and optimal and not relax:
             status = "optimal"
             break
@@ -244,7 +244,7 @@ def wood_milp(fol: Follower, sites: Sites, budget: float, time_limit: float) -> 
         lower = max(min(lower, val), 0.0)
         if not optimal or bounds_met(lower, val, 1e-6):
             break
-    log = [(1, lower, val, time.perf_counter() - t0)]
+    log = [log_row(1, lower, val, time.perf_counter() - t0, "milp", minimise=True)]
     status = "optimal" if optimal and bounds_met(lower, val, 1e-6) else "time_limit"
     return InterdictionResult(
         objective="capacity",

@@ -11,6 +11,10 @@ the first proof ends the race, and the answer combines both (the best incumbent 
 the least upper bound of either), so ``auto`` is never much slower than the better of the
 two (at most the probe plus a process start, ~2 s).
 
+The answer's log holds every step of every solver, in the order of their seconds since
+``auto`` began: the greedy's value (``greedy``), the probe's steps (``probe``), then both
+racers' (``decomposition``, ``milp``), each row named by its solver (:class:`.LogRow`).
+
 The MILP racer runs at the lowest priority (nice 19). Each solver's HiGHS uses both cores
 (on a 20x40 grid master, 4,358 nodes in 40 s with two threads against 1,836 with one), so
 racing as equals halved the decomposition's proofs: its final proof on a 20x40 grid at
@@ -22,6 +26,7 @@ national, 34 origins, K = 10, proven in 52 s (`bench/RESULTS.md`), against 84 s 
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing as mp
 import os
 import signal
@@ -37,7 +42,13 @@ import numpy as np
 from reten.models.interdiction.decomposition import decompose, warm_greedy
 from reten.models.interdiction.follower import Follower
 from reten.models.interdiction.milp import dual_milp
-from reten.models.interdiction.result import InterdictionResult, bounds_met
+from reten.models.interdiction.result import (
+    InterdictionResult,
+    LogRow,
+    bounds_met,
+    log_row,
+    shift_log,
+)
 from reten.models.interdiction.sites import Sites
 
 #: the decomposition runs alone for max(PROBE_MIN_S, PROBE_FRACTION * time_limit) seconds
@@ -62,24 +73,28 @@ def solve_auto(
 ) -> InterdictionResult:
     """Return the ``auto`` answer: a decomposition probe, then a race if it is unproven."""
     t0 = time.perf_counter()
+    wall0 = time.time()  # the racers' clock (another process) for the same instant
     if warm is None:
         warm = {}  # the probe's stored routes go on to the racing decomposition
     # the greedy first, to completion within a quarter of the limit (at most GREEDY_MAX_S):
     # the probe's own quarter of a few seconds cuts it short on national networks, where
     # its value is the incumbent the methods start from (five states, interception, K = 10:
     # 190 kg completed; auto's answer was 80 kg with the truncated greedy)
-    warm_greedy(
+    _, g_val, _ = warm_greedy(
         fol, sites, budget, t0 + min(GREEDY_FRACTION * time_limit, GREEDY_MAX_S), start, warm
     )
+    log = [log_row(0, g_val, math.inf, time.perf_counter() - t0, "greedy")]
     probe_s = min(time_limit, max(PROBE_MIN_S, PROBE_FRACTION * time_limit))
     probe_s = max(min(probe_s, time_limit - (time.perf_counter() - t0)), 0.0)
+    t_probe = time.perf_counter() - t0
     first = decompose(fol, sites, budget, probe_s, objective, tol, warm, start)
+    first = replace(first, log=[*log, *shift_log(first.log, t_probe, "probe")])
     remaining = time_limit - (time.perf_counter() - t0)
     if first.status == "optimal" or remaining < 1.0:
         return first
     ctx = mp.get_context("spawn")
     # the racers' limit is a wall-clock deadline, so their start-up counts against it
-    args = (fol.net, fol.problem, sites, budget, time.time() + remaining, objective, tol)
+    args = (fol.net, fol.problem, sites, budget, time.time() + remaining, wall0, objective, tol)
     racers: dict[str, tuple[Any, Connection]] = {}
     warm_in = dict(warm) if warm is not None else None
     done: dict[str, InterdictionResult] = {}
@@ -150,13 +165,15 @@ def _racer(
     sites: Sites,
     budget: float,
     deadline: float,
+    wall0: float,
     objective: str,
     tol: float,
     warm: dict[str, Any] | None,
     start: np.ndarray | None,
 ) -> None:
     """Run one method in a child process until the wall-clock ``deadline`` (``time.time``)
-    and send ``(result, warm)`` back."""
+    and send ``(result, warm)`` back, its log's seconds counted from ``wall0`` (the
+    ``time.time`` at which ``auto`` began)."""
     _die_with_parent()
     try:
         if name == "milp":
@@ -167,11 +184,12 @@ def _racer(
                     nice(19)
         fol = Follower(net, problem, sites, objective)
         time_limit = max(deadline - time.time(), 0.1)
+        began = time.time() - wall0
         if name == "milp":
             res = dual_milp(fol, sites, budget, time_limit, objective, tol)
         else:
             res = decompose(fol, sites, budget, time_limit, objective, tol, warm, start)
-        conn.send((res, warm))
+        conn.send((replace(res, log=shift_log(res.log, began, name)), warm))
     except (BrokenPipeError, EOFError):
         pass  # the parent is gone (killed): nobody to answer, and nothing to say
     except Exception as exc:  # noqa: BLE001 - a failed racer proves nothing; say why
@@ -202,7 +220,8 @@ def _combine(
     tol: float,
     seconds: float,
 ) -> InterdictionResult:
-    """Return the best incumbent of all runs with the least upper bound of all."""
+    """Return the best incumbent of all runs with the least upper bound of all, and every
+    run's log (``first``'s, then the racers'), ordered by seconds."""
     runs = [("decomposition", first), *done.items()]
     name, best = max(runs, key=lambda nr: nr[1].lower_bound)
     ub = min(r.upper_bound for _, r in runs)
@@ -210,11 +229,8 @@ def _combine(
     ub = max(ub, lb)
     proven = any(r.status == "optimal" for _, r in runs) or bounds_met(lb, ub, tol)
     winner = next((n for n, r in done.items() if r.status == "optimal"), name)
-    log = list(first.log) + [
-        (it, lo, up, s + first.log[-1][3] if first.log else s)
-        for it, lo, up, s in done.get(winner, first).log
-        if winner in done
-    ]
+    rows: list[LogRow] = [*first.log, *(row for _, r in done.items() for row in r.log)]
+    log = sorted(rows, key=lambda row: row.seconds)  # stable: ties keep the runs' order
     return replace(
         best,
         method=f"auto/{winner}",

@@ -4,12 +4,87 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from reten.models.interdiction.sites import Sites
+
+#: the solvers a log row may come from: ``greedy`` (``auto``'s greedy start, or the
+#: ``greedy`` method), ``probe`` (``auto``'s decomposition alone before the race),
+#: ``decomposition`` and ``milp`` (the methods, or ``auto``'s two racers)
+LOG_SOLVERS = ("greedy", "probe", "decomposition", "milp")
+
+
+class LogRow(NamedTuple):
+    """One step of a solve: the bounds on the optimum then, and the solver that found them.
+
+    ``iteration`` counts that solver's steps (from 0 or 1, per solver), ``seconds`` the
+    time since the solve began; ``lower_bound <= upper_bound`` (see :func:`log_row`).
+    """
+
+    iteration: int
+    lower_bound: float
+    upper_bound: float
+    seconds: float
+    solver: str
+
+
+def clamp_bounds(lower: float, upper: float, minimise: bool = False) -> tuple[float, float]:
+    """Return ``(lower, upper)`` with ``lower <= upper``.
+
+    The incumbent's value is re-evaluated by a fresh best response; the other bound is a
+    solver's proof, exact only within its tolerance, so it may cross the incumbent by float
+    noise (174.000000002 against 174.0). Both hold, so the proof is moved to the incumbent:
+    the upper bound is raised to the lower for a maximisation (``cost``, ``interception``),
+    the lower bound is lowered to the upper for a minimisation (``capacity``). NaN passes
+    through.
+
+    Examples
+    --------
+    >>> clamp_bounds(174.000000002, 174.0)
+    (174.000000002, 174.000000002)
+    >>> clamp_bounds(5.0, 4.999, minimise=True)
+    (4.999, 4.999)
+    >>> clamp_bounds(-math.inf, math.inf)
+    (-inf, inf)
+    """
+    lower, upper = float(lower), float(upper)
+    if lower > upper:
+        if minimise:
+            lower = upper
+        else:
+            upper = lower
+    return lower, upper
+
+
+def log_row(
+    iteration: int,
+    lower: float,
+    upper: float,
+    seconds: float,
+    solver: str,
+    minimise: bool = False,
+) -> LogRow:
+    """Return one log row with its bounds clamped (:func:`clamp_bounds`).
+
+    Examples
+    --------
+    >>> log_row(3, 174.000000002, 174.0, 1.5, "decomposition")
+    LogRow(iteration=3, lower_bound=174.000000002, upper_bound=174.000000002, seconds=1.5, \
+solver='decomposition')
+    """
+    lo, up = clamp_bounds(lower, upper, minimise)
+    return LogRow(int(iteration), lo, up, float(seconds), str(solver))
+
+
+def shift_log(log: list[LogRow], seconds: float, solver: str | None = None) -> list[LogRow]:
+    """Return ``log`` with ``seconds`` added to each row's time (and ``solver`` renamed)."""
+    return [
+        r._replace(seconds=r.seconds + seconds, solver=r.solver if solver is None else solver)
+        for r in log
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,8 +93,11 @@ class InterdictionResult:
 
     ``objective_value`` is the incumbent's value from a fresh best-response solve. For the
     ``cost`` and ``interception`` objectives (maximised) it is the lower bound; for
-    ``capacity`` (minimised) it is the upper bound. ``log`` rows: (iteration, lower, upper,
-    seconds). ``baseline`` is the objective with no units placed (same units as the
+    ``capacity`` (minimised) it is the upper bound. ``lower_bound <= upper_bound`` always:
+    a proof that crosses the incumbent by a solver's tolerance is moved to it
+    (:func:`clamp_bounds`), here and on every ``log`` row. ``log`` rows
+    (:class:`LogRow`): (iteration, lower_bound, upper_bound, seconds, solver), in the order
+    of ``seconds``. ``baseline`` is the objective with no units placed (same units as the
     objective), ``seconds`` the wall time of this solve alone.
     """
 
@@ -32,9 +110,16 @@ class InterdictionResult:
     upper_bound: float
     seconds: float
     status: str
-    log: list[tuple[int, float, float, float]] = field(default_factory=list)
+    log: list[LogRow] = field(default_factory=list)
     sites: Sites | None = None
     baseline: float = math.nan
+
+    def __post_init__(self) -> None:
+        # every construction and every ``replace`` passes here, so no result reports
+        # crossed bounds whichever method or combination made it
+        lo, up = clamp_bounds(self.lower_bound, self.upper_bound, self.objective == "capacity")
+        object.__setattr__(self, "lower_bound", lo)
+        object.__setattr__(self, "upper_bound", up)
 
     @classmethod
     def incumbent(
@@ -47,7 +132,7 @@ class InterdictionResult:
         lower_bound: float,
         upper_bound: float,
         status: str,
-        log: list[tuple[int, float, float, float]],
+        log: list[LogRow],
     ) -> InterdictionResult:
         """Return a method's answer: the incumbent ``units`` worth ``lower_bound`` (checked by
         the follower) and a proven ``upper_bound`` (raised to the incumbent's value when a
