@@ -17,6 +17,7 @@ towards its end, where the swap happens.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -228,3 +229,59 @@ def test_a_racer_stops_when_its_parent_is_killed(tmp_path):
     for p in alive:
         p.kill()
     assert not alive
+
+
+CUT = """
+import os, signal, struct, sys
+from multiprocessing.reduction import ForkingPickler
+from reten.models.interdiction import portfolio
+
+# racers whose work is cut as a killed reten leaves it: nothing sent, or a length header and
+# part of the pickle (a big network is written in many pieces)
+procs = []
+for cut in ("nothing", "part"):
+    proc, answer, out = portfolio._start_racer()
+    procs.append(proc)
+    print(proc.pid, flush=True)
+    if cut == "part":
+        buf = bytes(ForkingPickler.dumps(("decomposition", b"x" * 1_000_000)))
+        os.write(out.fileno(), struct.pack("!i", len(buf)) + buf[:4096])
+    if sys.argv[1] == "close":
+        out.close()
+if sys.argv[1] == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+print(*[p.wait(timeout=120) for p in procs], flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["close", "kill"])
+def test_a_racer_cut_off_while_starting_stops_quietly(tmp_path, how):
+    """Breaker finding: reten killed while auto's racers were starting left a
+    _pickle.UnpicklingError traceback of multiprocessing's bootstrap on the terminal. A racer
+    whose work never arrives whole (the parent closed the pipe, or was killed) stops, with
+    nothing on stderr; killed, it stops with its parent (tests/test_cli_kill.py above)."""
+    psutil = pytest.importorskip("psutil")
+    (tmp_path / "cut.py").write_text(CUT)
+    err = tmp_path / "err.txt"
+    with err.open("w") as e:
+        proc = subprocess.Popen(
+            [sys.executable, str(tmp_path / "cut.py"), how],
+            stdout=subprocess.PIPE,
+            stderr=e,
+            text=True,
+        )
+        out, _ = proc.communicate(timeout=300)
+    lines = out.split("\n")
+    racers = []
+    for pid in lines[:2]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            racers.append(psutil.Process(int(pid)))
+    gone, alive = psutil.wait_procs(racers, timeout=60)
+    for p in alive:
+        p.kill()
+    assert not alive
+    if how == "close":
+        assert proc.returncode == 0 and lines[2].split() == ["0", "0"], out
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert err.read_text() == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -282,3 +283,40 @@ def test_choices_ignore_letter_case():
 
     with pytest.raises(typer.BadParameter):
         check("crossing")
+
+
+def test_parallel_roads_site_ids_are_as_the_readme_says(tmp_path):
+    """Breaker finding: the README named only the split nodes' ids (-1, -2 / split:A:B:k),
+    while arc sites of parallel roads are 'A->B#2'. Three two-way roads join 007 and 0999:
+    their sites are 007->0999, 007->0999#2 and 007->0999#3 (the split nodes are walked
+    over), and the README gives that form."""
+    from reten.scenario import Scenario, resolve
+
+    rows = ["source,target,length_m"]
+    for length in (1000, 1500, 2000):
+        rows += [f"007,0999,{length}", f"0999,007,{length}"]
+    rows += ["0999,x,500"]
+    (tmp_path / "e.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "n.csv").write_text(
+        "id,lon,lat,kind\n007,-100,20,junction\n0999,-100.01,20,junction\nx,-100.02,20,border\n"
+    )
+    r = call("network", "build", "--edges", "e.csv", "--nodes", "n.csv", "-o", "net", cwd=tmp_path)
+    assert r.code == 0, r.err
+    net = reten.load_network(tmp_path / "net")
+    sc = Scenario.from_dict(
+        {
+            "network": {"path": str(tmp_path / "net")},
+            "origins": [{"node": "007", "volume_kg": 1}],
+            "destinations": [{"node": "x"}],
+            "costs": {"mode": "length_km"},
+        }
+    )
+    prob = resolve(sc, net)
+    labels = set(build_sites(net, prob, "arcs", delay=1.0, p_detect=0.1).label.tolist())
+    assert labels == {"007->0999", "007->0999#2", "007->0999#3", "0999->x"}
+    nodes = set(build_sites(net, prob, "nodes", delay=1.0, p_detect=0.1).label.tolist())
+    assert {"-1", "-2"} & nodes or any(n.startswith("split:007:0999:") for n in nodes), nodes
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    assert "`A->B#2`, `A->B#3`" in text and "`007->0999#2`" in text
+    assert re.search(r"split nodes' own ids `-1, -2, \.\.\.` or `split:A:B:k`", text)

@@ -101,7 +101,7 @@ def test_every_number_checks_its_declared_range(section, key):
     if math.isfinite(key.lo):
         bad.append(key.lo if key.lo_open else key.lo - 1e-9 * max(1, abs(key.lo)) - 1e-12)
     if math.isfinite(key.hi):
-        bad.append(key.hi if key.hi_open else key.hi + 1e-6)
+        bad.append(key.hi if key.hi_open else math.nextafter(key.hi, math.inf))
     for v in bad:
         target[key.name] = v
         msg = one_line_error(d)

@@ -16,7 +16,14 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
   names ``.``, ``..``, with a control character or longer than the file system allows;
-  a dangling symbolic link.
+  a dangling symbolic link; a place reten cannot write (a read-only file system, a folder
+  without write permission), an existing output it could not remove (a folder in it made
+  read-only) or a mount point (which cannot be swapped). All of these are checked before
+  any work: one line naming the folder and what is wrong.
+- An error of the file system while the output is written or swapped in (disk or quota
+  full, read-only, permission denied on the output's own paths) ends as one line naming the
+  output and its folder (:class:`reten.errors.OutputError`, or ``InputError`` for a folder
+  that cannot be written); nothing is changed.
 - Work happens in a temporary folder beside the target, ``.NAME.reten-tmp-XXXXXXXX``,
   created with the user's umask. On success it is swapped in: one atomic
   ``renameat2(RENAME_EXCHANGE)`` on Linux when a previous output exists (fallback: two
@@ -51,7 +58,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reten.errors import InputError
+from reten.errors import InputError, OutputError
 
 MARKER = ".reten-output.json"
 _TMP = ".reten-tmp-"
@@ -177,9 +184,56 @@ def _resolve_target(out: str | os.PathLike[str], flag: str) -> tuple[Path, Path]
     anc = _existing_ancestor(target.parent)
     if not anc.is_dir():
         raise InputError(f"{flag} '{given}': '{anc}' is a file, not a folder")
-    if not os.access(anc, os.W_OK | os.X_OK):
-        raise InputError(f"{flag} '{given}': cannot write into '{anc}' (permission denied)")
+    why = _unwritable(anc)
+    if why is not None:
+        raise InputError(
+            f"{flag} '{given}': cannot write into '{anc}' ({why}); choose a folder you can write to"
+        )
     return target, abs_given
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Return why files cannot be created in (or removed from) ``folder``, or None.
+
+    A read-only file system is named as such; otherwise the permission bits decide (root
+    passes them, as it does when writing).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "no write permission"
+    return None
+
+
+def _check_replaceable(target: Path, flag: str, shown: str, *, in_place: bool) -> None:
+    """Refuse an existing output ``target`` that reten could not replace (or add to).
+
+    The new output is swapped in beside it and the old one removed, so every folder in it
+    must let reten remove what it holds (a folder the user made read-only, ``chmod 555``, or
+    one on a read-only file system is refused: reten never bypasses that protection); a
+    mount point cannot be swapped at all (``rename(2)`` gives EBUSY).
+    """
+    if os.path.ismount(target) and not in_place:
+        raise InputError(
+            f"{flag} '{shown}' is a mount point; reten replaces its output folder as a whole, "
+            f"which a mount point cannot be: give a new folder inside it (for example "
+            f"{flag} {os.path.join(shown, 'out')})"
+        )
+    if not target.is_dir() or target.is_symlink():
+        return
+    seen = 0
+    for d, dirs, _files in os.walk(target):
+        why = _unwritable(Path(d))
+        if why is not None:
+            where = "" if Path(d) == target else f": '{d}'"
+            raise InputError(
+                f"{flag} '{shown}' cannot be replaced{where} ({why}); "
+                "make it writable or choose another folder"
+            )
+        seen += len(dirs)
+        if seen > 10_000:  # not an output of reten's: the foreign-name check refuses it
+            break
 
 
 def _check_not_precious(
@@ -476,6 +530,7 @@ def check_output_dir(
                 "choose another folder (or delete the network yourself)"
             )
         if in_place:
+            _check_replaceable(target, flag, os.fspath(out), in_place=True)
             return target
         foreign = _foreign_problem(target, kind)
         if foreign is not None:
@@ -487,6 +542,7 @@ def check_output_dir(
                     f"{flag} '{os.fspath(out)}' {why}; give --overwrite to replace it, "
                     "or choose a new folder"
                 )
+        _check_replaceable(target, flag, os.fspath(out), in_place=False)
     return target
 
 
@@ -516,6 +572,11 @@ def check_output_file(
             raise InputError(
                 f"{flag} '{os.fspath(out)}' exists; give --overwrite to replace it, "
                 "or choose a new name"
+            )
+        if os.path.ismount(target):
+            raise InputError(
+                f"{flag} '{os.fspath(out)}' is a mount point, which reten cannot replace: "
+                "choose another name"
             )
     return target
 
@@ -824,7 +885,7 @@ def output_dir(
     """
     target = check_output_dir(out, kind=kind, overwrite=overwrite, inputs=inputs, flag=flag)
     given = Path(os.path.abspath(out))
-    with _transaction(target, given, file_name=None) as tmp:
+    with _transaction(target, given, file_name=None, flag=flag, shown=os.fspath(out)) as tmp:
         yield tmp
         # the folder may have changed while we worked
         check_output_dir(out, kind=kind, overwrite=overwrite, inputs=inputs, flag=flag)
@@ -847,7 +908,7 @@ def output_file(
     target = check_output_file(out, overwrite=overwrite, inputs=inputs, flag=flag)
     given = Path(os.path.abspath(out))
     name = _short_name(target)
-    with _transaction(target, given, file_name=name) as tmpdir:
+    with _transaction(target, given, file_name=name, flag=flag, shown=os.fspath(out)) as tmpdir:
         yield tmpdir / name
         if not (tmpdir / name).is_file():
             raise RuntimeError(f"the writer of {target} wrote nothing")
@@ -874,8 +935,91 @@ def _short_name(target: Path) -> str:
     return "output" + suffix
 
 
+# errors of the file system an output is written to (never of reading an input)
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+# errors that concern the output only when they name a path of it
+_PATH_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EBUSY, errno.EXDEV, errno.EIO})
+_HINTS = {
+    errno.ENOSPC: "free some space or choose another folder",
+    errno.EDQUOT: "free some space or choose another folder",
+    errno.EROFS: "choose a folder you can write to",
+    errno.EACCES: "choose a folder you can write to",
+    errno.EPERM: "choose a folder you can write to",
+}
+
+
+def _disk_full(folder: Path) -> bool:
+    with contextlib.suppress(OSError, AttributeError):
+        return os.statvfs(folder).f_bavail == 0
+    return False
+
+
+def _write_failure(
+    exc: Exception, target: Path, flag: str, shown: str, *, full: bool
+) -> Exception | None:
+    """Return the one-line error for ``exc`` raised while an output was written, or None
+    when ``exc`` is not about storing the output (a bug, a bad input: passed on as it is).
+
+    An OSError of the file system (disk full, quota, read-only) always is; a permission or
+    I/O error when it names a path of the output; any other error of a writer (GDAL's, for
+    one) when the output's file system was ``full`` when it was raised.
+    """
+    if isinstance(exc, (InputError, OutputError)):
+        return None
+    code: int | None = None
+    where = target.parent
+    if isinstance(exc, OSError) and exc.errno is not None:
+        paths = [Path(os.path.abspath(f)) for f in (exc.filename, exc.filename2) if f]
+        ours = [q for q in paths if _is_within(q, target.parent)]
+        if exc.errno in _STORAGE_ERRNOS or (exc.errno in _PATH_ERRNOS and ours):
+            code = exc.errno
+    if code is None and (full or _disk_full(target.parent)):
+        code = errno.ENOSPC
+    if code is None:
+        return None
+    reason = os.strerror(code)
+    reason = reason[:1].lower() + reason[1:]
+    hint = _HINTS.get(code, "choose another folder")
+    line = (
+        f"{flag} '{shown}': writing the output failed ({reason}, in '{where}'); "
+        f"nothing was changed: {hint}"
+    )
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return InputError(line)  # the folder the user chose cannot be written: exit 2
+    return OutputError(code, line)
+
+
 @contextlib.contextmanager
-def _transaction(target: Path, given: Path, *, file_name: str | None) -> Iterator[Path]:
+def _transaction(
+    target: Path,
+    given: Path,
+    *,
+    file_name: str | None,
+    flag: str = "-o",
+    shown: str | None = None,
+) -> Iterator[Path]:
+    """Run the write of ``target`` (see the module docstring); yield the temporary folder.
+
+    An error of the file system while the output is written or swapped in (disk full,
+    read-only, permission) ends as one line naming the output (:func:`_write_failure`).
+    """
+    full = False
+    try:
+        with _transaction_steps(target, given, file_name=file_name) as tmp:
+            try:
+                yield tmp
+            except Exception:
+                full = _disk_full(target.parent)  # before the temporary output is removed
+                raise
+    except Exception as exc:
+        err = _write_failure(exc, target, flag, shown or os.fspath(given), full=full)
+        if err is None:
+            raise
+        raise err from exc
+
+
+@contextlib.contextmanager
+def _transaction_steps(target: Path, given: Path, *, file_name: str | None) -> Iterator[Path]:
     mask = umask()
     made = _make_parents(target)
     held: tuple[Path, int] | None = None
@@ -959,7 +1103,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     if found is None:
         target, given = _resolve_target(path, "path")
         name = _short_name(target)
-        with _transaction(target, given, file_name=name) as tmpdir:
+        with _transaction(
+            target, given, file_name=name, flag="path", shown=os.fspath(path)
+        ) as tmpdir:
             (tmpdir / name).write_bytes(data)
         return
     dest = found[1]

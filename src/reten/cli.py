@@ -18,7 +18,7 @@ from rich.table import Table
 
 from reten import jsonio
 from reten.atomic import output_dir, output_file
-from reten.errors import InputError
+from reten.errors import InputError, OutputError
 
 if TYPE_CHECKING:
     from reten.network.model import Network
@@ -959,6 +959,11 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         print(f"reten: error: {_one_line(str(exc))}", file=sys.stderr)
         code = 2
+    except OutputError as exc:  # the disk holding an output is full: nothing was changed
+        if debug:
+            traceback.print_exc()
+        print(f"reten: error: {_one_line(exc.strerror or str(exc))}", file=sys.stderr)
+        code = 1
     except typer.Exit as exc:
         code = exc.exit_code
     except SystemExit as exc:

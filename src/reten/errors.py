@@ -1,4 +1,5 @@
-"""The one exception type for bad user input; the CLI turns it into a one-line message, exit 2."""
+"""reten's exception types: bad user input (:class:`InputError`, exit 2 in the CLI) and an
+output the system refused to store (:class:`OutputError`, exit 1); both are one line."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ class InputError(ValueError):
     """Bad input from a user: a file, a column, a scenario field.
 
     The message is one line that names the file, line or field and says what would be valid.
+    """
+
+
+class OutputError(OSError):
+    """An output could not be stored: the disk or quota is full, or the write failed.
+
+    Raised by :mod:`reten.atomic` while an output is written or swapped into place; nothing
+    was changed (the temporary output is removed). The message is one line naming the output
+    and the folder; ``errno`` is the system's error number. The CLI prints it, exit 1.
     """
 
 

@@ -99,6 +99,38 @@ def _n(name: str, default: Any, lo: float = 0.0, hi: float = math.inf, **kw: Any
     return Key(name, "number", default, lo, hi, **kw)
 
 
+# Upper limits of the magnitudes, far beyond any real case and far inside float64: a route's
+# cost per kg is at most MAX_COST x MAX_FACTOR per arc-km or arc-hour (and MAX_COST x -ln(1-p)
+# per checkpoint), a network has at most ~1e7 km of road, so volume x cost x path length
+# stays below ~1e50 and its square below ~1e100 (float64 ends at 1.8e308). Values above them
+# (1e300 kg) are refused with the field, the file and the range, instead of overflowing in
+# the models (numpy warnings, inf totals).
+MAX_KG = 1e15
+"""Largest volume or capacity, kg per month (a trillion tonnes)."""
+MIN_CAPACITY_KG = 1e-6
+"""Smallest capacity, kg per month (a milligram): volume / capacity stays finite."""
+MAX_COST = 1e12
+"""Largest cost in cost units: per km, per hour, per kg, per unit, risk weight."""
+MAX_FACTOR = 1e6
+"""Largest multiplier (class factor, cost multiplier, precursor kg per kg, units)."""
+MAX_KM = 2e4
+"""Largest distance, km (half the Earth's circumference)."""
+MAX_SECONDS = 1e9
+"""Largest time limit, seconds (about 30 years)."""
+
+
+def _cost(name: str, default: Any, **kw: Any) -> Key:
+    return _n(name, default, 0.0, MAX_COST, **kw)
+
+
+def _kg(name: str, default: Any, **kw: Any) -> Key:
+    return _n(name, default, 0.0, MAX_KG, **kw)
+
+
+def _capacity(name: str, doc: str) -> Key:
+    return _n(name, None, MIN_CAPACITY_KG, MAX_KG, doc=doc)
+
+
 _P = {"lo": 0.0, "hi": 1.0, "hi_open": True}
 _LABEL = Key("label", "string", None, doc="shown in tables and maps")
 _TYPE = Key(
@@ -117,8 +149,8 @@ SECTIONS: tuple[Section, ...] = (
             Key("name", "string", None, doc="shown in reports (default: the file name)"),
             Key("description", "string", None, doc="free text"),
             Key("seed", "integer", 0, 0, doc="seed of every random draw; recorded"),
-            _n("risk_weight", 0.0, doc="cost units per unit of log-survival −ln(1 − p)"),
-            _n("dose_mg", 2.0, lo_open=True, doc="potentially lethal dose, mg (DEA: 2 mg)"),
+            _cost("risk_weight", 0.0, doc="cost units per unit of log-survival −ln(1 − p)"),
+            _n("dose_mg", 2.0, 1e-6, 1e6, doc="potentially lethal dose, mg (DEA: 2 mg)"),
             _n(
                 "purity",
                 1.0,
@@ -162,9 +194,9 @@ SECTIONS: tuple[Section, ...] = (
             Key("node", "node", None, doc="a node id as in the input"),
             _n("lon", None, -180.0, 180.0, doc="longitude, degrees (with lat)"),
             _n("lat", None, -90.0, 90.0, doc="latitude, degrees (with lon)"),
-            _n("volume_kg", REQUIRED, doc="production, kg per month"),
+            _kg("volume_kg", REQUIRED, doc="production, kg per month"),
             _LABEL,
-            _n("max_snap_km", 25.0, lo_open=True, doc="lon/lat snapping limit, km"),
+            _n("max_snap_km", 25.0, 0.0, MAX_KM, lo_open=True, doc="lon/lat snapping limit, km"),
         ),
         "Production zones: one of municipality, state, node or lon/lat",
         array=True,
@@ -174,12 +206,9 @@ SECTIONS: tuple[Section, ...] = (
         (
             Key("port", "name", None, doc="US port name, Mexican city, node name or CBP code"),
             Key("node", "node", None, doc="a node id as in the input"),
-            _n("crossing_cost", 0.0, doc="fixed cost of crossing here, cost units"),
-            _n(
-                "capacity_kg",
-                None,
-                lo_open=True,
-                doc="capacity, kg per month (default: congestion.crossing_capacity_kg)",
+            _cost("crossing_cost", 0.0, doc="fixed cost of crossing here, cost units"),
+            _capacity(
+                "capacity_kg", "capacity, kg per month (default: congestion.crossing_capacity_kg)"
             ),
             _LABEL,
         ),
@@ -190,15 +219,16 @@ SECTIONS: tuple[Section, ...] = (
         "costs",
         (
             Key("mode", "choice", "generalized", choices=COST_MODES, doc="how arcs cost"),
-            _n("value_of_time_per_h", 20.0, doc="cost units per hour of free-flow time"),
-            _n("per_km", 0.5, doc="cost units per km"),
-            _n("toll_per_km", 0.1, doc="extra cost units per km on toll roads"),
+            _cost("value_of_time_per_h", 20.0, doc="cost units per hour of free-flow time"),
+            _cost("per_km", 0.5, doc="cost units per km"),
+            _cost("toll_per_km", 0.1, doc="extra cost units per km on toll roads"),
             Key("unit", "string", "USD", doc="name of the cost unit"),
             Key(
                 "class_factor",
                 "number_map",
                 None,
                 lo=0.0,
+                hi=MAX_FACTOR,
                 lo_open=True,
                 choices=ROAD_CLASSES,
                 doc="multiplier of each road class's cost",
@@ -212,7 +242,14 @@ SECTIONS: tuple[Section, ...] = (
             _TYPE,
             _LABEL,
             Key("regions", "names", REQUIRED, doc="states or municipalities: names or codes"),
-            _n("cost_multiplier", 1.0, lo_open=True, doc="multiplies each arc's cost"),
+            _n(
+                "cost_multiplier",
+                1.0,
+                0.0,
+                MAX_FACTOR,
+                lo_open=True,
+                doc="multiplies each arc's cost",
+            ),
             _n("p_detect", 0.0, **_P, doc="detection probability added on each arc"),
         ),
         "Crackdown: raise cost and detection in regions",
@@ -229,9 +266,9 @@ SECTIONS: tuple[Section, ...] = (
             _n("lat", None, -90.0, 90.0, doc="latitude, degrees (with lon)"),
             Key("arc", "arc", None, doc="[from, to]: the road between two nodes"),
             Key("port", "names", None, doc="a destination port"),
-            _n("added_cost", 0.0, doc="cost units added"),
+            _cost("added_cost", 0.0, doc="cost units added"),
             _n("p_detect", 0.0, **_P, doc="detection probability"),
-            _n("max_snap_km", 25.0, lo_open=True, doc="lon/lat snapping limit, km"),
+            _n("max_snap_km", 25.0, 0.0, MAX_KM, lo_open=True, doc="lon/lat snapping limit, km"),
         ),
         "Checkpoint: one place, node, arc or port",
         array=True,
@@ -254,12 +291,18 @@ SECTIONS: tuple[Section, ...] = (
         (
             _TYPE,
             _LABEL,
-            _n("units", REQUIRED, doc="units deployed, spread evenly over the sites"),
+            _n(
+                "units",
+                REQUIRED,
+                0.0,
+                MAX_FACTOR,
+                doc="units deployed, spread evenly over the sites",
+            ),
             _REGIONS,
             Key("ports", "names", None, doc="destination ports"),
             Key("crossings", "bool", None, doc="true: every destination"),
             _n("p1", REQUIRED, **_P, doc="detection probability of one unit"),
-            _n("cost_per_unit", 0.0, doc="cost units each unit adds"),
+            _cost("cost_per_unit", 0.0, doc="cost units each unit adds"),
         ),
         "Deployment: units over regions, ports or every crossing",
         array=True,
@@ -267,14 +310,14 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "congestion",
         (
-            _n("alpha", 1.0, doc="cost units added at volume = capacity"),
-            _n("delta", 1.0, 1.0, doc="exponent of the cost curve"),
-            _n("crossing_capacity_kg", None, lo_open=True, doc="capacity of every destination"),
+            _cost("alpha", 1.0, doc="cost units added at volume = capacity"),
+            _n("delta", 1.0, 1.0, 1000.0, doc="exponent of the cost curve"),
+            _capacity("crossing_capacity_kg", "capacity of every destination, kg per month"),
             Key("arc_capacity_attr", "string", None, doc="arc attribute of road capacities"),
             Key("method", "choice", "auto", choices=EQUILIBRIUM_METHODS, doc="solver"),
             _n("target_gap", 1e-5, 0.0, 1.0, lo_open=True, doc="relative gap to stop at"),
-            Key("max_iterations", "integer", 10_000, 1.0, doc="iterations at most"),
-            _n("time_limit_s", 600.0, lo_open=True, doc="seconds at most"),
+            Key("max_iterations", "integer", 10_000, 1.0, 1e9, doc="iterations at most"),
+            _n("time_limit_s", 600.0, 0.0, MAX_SECONDS, lo_open=True, doc="seconds at most"),
         ),
         "Congestion: crossings (and roads) that clog; a Wardrop equilibrium",
     ),
@@ -282,19 +325,20 @@ SECTIONS: tuple[Section, ...] = (
         "relocation",
         (
             Key("candidates", "names_or_all", None, doc='regions whose places are sites, or "all"'),
-            _n("within_km", None, doc="instead: every place within this distance, km"),
-            _n("relocation_cost", 0.0, doc="cost units per kg when a lab moves"),
-            _n("production_cost", 0.0, doc="cost units per kg at factor 1"),
+            _n("within_km", None, 0.0, MAX_KM, doc="instead: every place within this distance, km"),
+            _cost("relocation_cost", 0.0, doc="cost units per kg when a lab moves"),
+            _cost("production_cost", 0.0, doc="cost units per kg at factor 1"),
             Key(
                 "production_cost_factor",
                 "number_map",
                 None,
                 lo=0.0,
+                hi=MAX_FACTOR,
                 doc="by state or municipality",
             ),
             Key("rule", "choice", "deterministic", choices=RELOCATION_RULES, doc="site choice"),
-            _n("logit_scale", 1.0, lo_open=True, doc="cost units; spread of the logit choice"),
-            _n("loss_value", 0.0, doc="value per kg lost to seizure"),
+            _n("logit_scale", 1.0, 1e-6, MAX_COST, doc="cost units; spread of the logit choice"),
+            _cost("loss_value", 0.0, doc="value per kg lost to seizure"),
         ),
         "Relocation: labs choose their site (one of candidates or within_km)",
     ),
@@ -302,7 +346,9 @@ SECTIONS: tuple[Section, ...] = (
         "chain",
         (
             Key("seaports", "string_list", REQUIRED, doc="entry seaports of the precursor"),
-            _n("precursor_kg_per_kg", 1.0, doc="kg of precursor per kg of product"),
+            _n(
+                "precursor_kg_per_kg", 1.0, 0.0, MAX_FACTOR, doc="kg of precursor per kg of product"
+            ),
         ),
         "The precursor leg: seaports to labs",
     ),

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing as mp
 import os
+import pickle
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -92,28 +93,86 @@ def solve_auto(
     remaining = time_limit - (time.perf_counter() - t0)
     if first.status == "optimal" or remaining < 1.0:
         return first
-    ctx = mp.get_context("spawn")
     # the racers' limit is a wall-clock deadline, so their start-up counts against it
     args = (fol.net, fol.problem, sites, budget, time.time() + remaining, wall0, objective, tol)
     racers: dict[str, tuple[Any, Connection]] = {}
     warm_in = dict(warm) if warm is not None else None
     done: dict[str, InterdictionResult] = {}
+    outs: dict[str, Connection] = {}
     try:
-        for name, extra in (("decomposition", (warm_in, first.units)), ("milp", (None, None))):
-            recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_racer, args=(send, name, *args, *extra), daemon=True)
-            with _sigint_ignored():  # Ctrl-C is the parent's to handle; racers just stop
-                proc.start()
-            send.close()
-            racers[name] = (proc, recv)
+        works = {"decomposition": (warm_in, first.units), "milp": (None, None)}
+        for name in works:  # both start (import reten) at once; then each gets its work
+            proc, answer, outs[name] = _start_racer()
+            racers[name] = (proc, answer)
+        for name, extra in works.items():
+            _send_work(outs[name], (name, *args, *extra))
         _collect(racers, done, warm, t0 + time_limit + GRACE_S)
     finally:  # also on Ctrl-C or SIGTERM in the parent: no racer outlives the call
+        for out in outs.values():
+            out.close()
         for proc, conn in racers.values():
-            if proc.is_alive():
+            if proc.poll() is None:
                 proc.terminate()
-            proc.join(timeout=5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
             conn.close()
     return _combine(first, done, objective, tol, time.perf_counter() - t0)
+
+
+# a racer is a fresh interpreter running _racer_main: not multiprocessing's spawn, whose
+# bootstrap in the child unpickles the process object from a pipe before any code of ours
+# runs, and printed a _pickle.UnpicklingError (or EOFError) traceback when reten was killed
+# while writing it. Here the child reads its work itself and stops quietly when it is cut.
+_RACER_CODE = "from reten.models.interdiction.portfolio import _racer_main; _racer_main()"
+
+
+def _start_racer() -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start one racer process; return it, the connection its answer comes on and the one
+    its work goes to (:func:`_send_work`)."""
+    work_r, work_w = os.pipe()
+    answer_r, answer_w = os.pipe()
+    try:
+        with _sigint_ignored():  # Ctrl-C is the parent's to handle; racers just stop
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _RACER_CODE, str(work_r), str(answer_w), str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                pass_fds=(work_r, answer_w),
+                close_fds=True,
+            )
+    except BaseException:
+        os.close(work_w)
+        os.close(answer_r)
+        raise
+    finally:
+        os.close(work_r)
+        os.close(answer_w)
+    return proc, Connection(answer_r, writable=False), Connection(work_w, readable=False)
+
+
+def _send_work(out: Connection, work: tuple[Any, ...]) -> None:
+    """Send a racer the arguments of :func:`_racer` (blocks until it has read them)."""
+    try:
+        out.send(work)
+    except OSError:  # the racer died before reading (BrokenPipeError): it proves nothing
+        pass
+    finally:
+        out.close()
+
+
+def _racer_main(argv: list[str] | None = None) -> None:
+    """Entry point of a racer process: ``WORK_FD ANSWER_FD PARENT_PID`` (see
+    :func:`_start_racer`). Exits quietly when the parent is gone before the work arrived."""
+    work_fd, answer_fd, parent = (int(a) for a in (sys.argv[1:] if argv is None else argv))
+    _die_with_parent(parent)
+    answer = Connection(answer_fd, readable=False)
+    try:
+        with Connection(work_fd, writable=False) as work_in:
+            work = work_in.recv()
+    except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+        # the parent was killed while sending the work (a cut or empty message)
+        answer.close()
+        os._exit(0)
+    _racer(answer, *work)
 
 
 @contextlib.contextmanager
@@ -174,7 +233,6 @@ def _racer(
     """Run one method in a child process until the wall-clock ``deadline`` (``time.time``)
     and send ``(result, warm)`` back, its log's seconds counted from ``wall0`` (the
     ``time.time`` at which ``auto`` began)."""
-    _die_with_parent()
     try:
         if name == "milp":
             # the lowest priority: see the module docstring
@@ -199,9 +257,13 @@ def _racer(
         conn.close()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to stop this racer when its parent dies (even by ``kill -9``, which no
-    ``finally`` sees): otherwise it solves on, orphaned, to its deadline. Elsewhere a no-op."""
+    ``finally`` sees): otherwise it solves on, orphaned, to its deadline. Elsewhere a no-op.
+
+    ``parent`` is the parent's pid: when it is no longer this process's parent it died
+    before the request, and the racer stops at once.
+    """
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -209,8 +271,8 @@ def _die_with_parent() -> None:
     with contextlib.suppress(OSError, AttributeError):
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() == 1:  # the parent died before the request: stop now
-        os._exit(0)
+    if os.getppid() == 1 or (parent is not None and os.getppid() != parent):
+        os._exit(0)  # the parent died before the request: stop now
 
 
 def _combine(
