@@ -124,7 +124,10 @@ def test_covering_log_never_crosses_on_random_instances(data):
 
 def test_clamp_moves_the_proof_not_the_incumbent():
     assert clamp_bounds(174.000000002, 174.0) == (174.000000002, 174.000000002)
-    assert clamp_bounds(5.0, 4.999, minimise=True) == (4.999, 4.999)
+    assert clamp_bounds(5.0, 4.999999999, minimise=True) == (4.999999999, 4.999999999)
+    # a crossing wider than float noise is a fault: left for the checks to see
+    assert clamp_bounds(175.0, 174.0) == (175.0, 174.0)
+    assert clamp_bounds(5.0, 4.9, minimise=True) == (5.0, 4.9)
     assert clamp_bounds(1.0, 2.0) == (1.0, 2.0)
     assert clamp_bounds(-math.inf, math.inf) == (-math.inf, math.inf)
     row = log_row(2, 174.000000002, 174.0, 1.0, "milp")
@@ -151,8 +154,12 @@ def test_result_bounds_never_cross(objective):
         assert r.upper_bound == 174.0 == r.lower_bound
     else:
         assert r.lower_bound == 174.000000002 == r.upper_bound
-    r2 = dataclasses.replace(r, upper_bound=100.0)
+    r2 = dataclasses.replace(r, upper_bound=r.lower_bound * (1 - 1e-9))
     assert r2.lower_bound <= r2.upper_bound
+    # a crossing far beyond noise is a fault: kept visible, not papered over
+    r3 = dataclasses.replace(r, upper_bound=100.0, lower_bound=174.0)
+    if objective != "capacity":
+        assert r3.lower_bound > r3.upper_bound
 
 
 def _result(log, lower, upper, status="time_limit"):

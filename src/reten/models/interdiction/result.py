@@ -31,6 +31,10 @@ class LogRow(NamedTuple):
     solver: str
 
 
+#: relative crossing of the bounds taken as a solver's float noise (:func:`clamp_bounds`)
+NOISE = 1e-6
+
+
 def clamp_bounds(lower: float, upper: float, minimise: bool = False) -> tuple[float, float]:
     """Return ``(lower, upper)`` with ``lower <= upper``.
 
@@ -38,20 +42,24 @@ def clamp_bounds(lower: float, upper: float, minimise: bool = False) -> tuple[fl
     solver's proof, exact only within its tolerance, so it may cross the incumbent by float
     noise (174.000000002 against 174.0). Both hold, so the proof is moved to the incumbent:
     the upper bound is raised to the lower for a maximisation (``cost``, ``interception``),
-    the lower bound is lowered to the upper for a minimisation (``capacity``). NaN passes
+    the lower bound is lowered to the upper for a minimisation (``capacity``). Only a
+    crossing within :data:`NOISE` (relative, at least 1e-9 absolute) is noise; a wider one
+    is a fault, left for the checks (and the tests against brute force) to see. NaN passes
     through.
 
     Examples
     --------
     >>> clamp_bounds(174.000000002, 174.0)
     (174.000000002, 174.000000002)
-    >>> clamp_bounds(5.0, 4.999, minimise=True)
-    (4.999, 4.999)
+    >>> clamp_bounds(5.0, 4.999999999, minimise=True)
+    (4.999999999, 4.999999999)
     >>> clamp_bounds(-math.inf, math.inf)
     (-inf, inf)
+    >>> clamp_bounds(175.0, 174.0)  # not noise: left crossed
+    (175.0, 174.0)
     """
     lower, upper = float(lower), float(upper)
-    if lower > upper:
+    if upper < lower <= upper + max(NOISE * max(abs(lower), abs(upper)), 1e-9):
         if minimise:
             lower = upper
         else:
