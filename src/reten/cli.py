@@ -892,10 +892,31 @@ def _usage_line(exc: BaseException) -> str:
     return f"reten: error: {msg} (usage: {usage}; see '{ctx.command_path} --help')"
 
 
+class _PlainArgument(typer.core.TyperArgument):
+    """A positional argument shown as ``SCENARIO`` (``[PATH]`` when optional) in usage
+    lines, as the README writes it; typer 0.2x would show ``{scenario}``."""
+
+    def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
+        var = self.metavar or (self.name or "").upper()
+        if self.nargs != 1:
+            var += "..."
+        return var if self.required or not usage else f"[{var}]"
+
+
+def _plain_arguments(cmd: Any) -> Any:
+    """Give every positional argument of ``cmd`` and its subcommands the README's spelling."""
+    for p in getattr(cmd, "params", []):
+        if isinstance(p, typer.core.TyperArgument):
+            p.__class__ = _PlainArgument
+    for sub in getattr(cmd, "commands", {}).values():
+        _plain_arguments(sub)
+    return cmd
+
+
 @functools.cache
 def _command() -> Any:
     """Return the click command typer builds from ``app`` (built once: ~15 ms per command)."""
-    return typer.main.get_command(app)
+    return _plain_arguments(typer.main.get_command(app))
 
 
 def _wants_debug(args: list[str]) -> bool:
