@@ -50,8 +50,15 @@ def _number(
     lo_open: bool = False,
     hi_open: bool = False,
     integer: bool = False,
+    cast: Callable[[Any], Any] | None = None,
 ) -> Callable[[Any], Any]:
-    """Return a typer callback that accepts finite numbers in [lo, hi] (open ends optional)."""
+    """Return a typer ``parser`` that accepts finite numbers in [lo, hi] (open ends optional).
+
+    It parses the text itself, so a word (``--budget two``) gets the same message as a
+    number out of range: "must be a whole number >= 1 (got two)", never click's "'two' is
+    not a valid float". An integer option takes any whole number (``3``, ``3.0``, ``1e3``);
+    the value is an ``int`` (``cast`` overrides: ``float`` for a whole-number float option).
+    """
     left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
     right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
     what = "a whole number" if integer else "a finite number"
@@ -60,20 +67,32 @@ def _number(
     def check(value: Any) -> Any:
         if value is None:
             return value
+        text = str(value).strip()
+        v: float | int
         try:
-            v = float(value)
+            v = int(text) if integer else float(text)
+        except ValueError:
+            try:
+                v = float(text)
+            except ValueError:  # a word: refused below with the valid range
+                v = math.nan
+        try:
+            fv = float(v)
         except OverflowError:  # an integer of hundreds of digits
-            v = math.inf
-        ok = math.isfinite(v) and (not integer or v == int(v))
+            fv = math.inf
+        ok = math.isfinite(fv) and (not integer or fv == int(fv))
         if ok and lo is not None:
-            ok = v > lo if lo_open else v >= lo
+            ok = fv > lo if lo_open else fv >= lo
         if ok and hi is not None:
-            ok = v < hi if hi_open else v <= hi
+            ok = fv < hi if hi_open else fv <= hi
         if not ok:
-            got = f"{value:g}" if isinstance(value, float) and math.isfinite(value) else value
+            got = f"{value:g}" if isinstance(value, float) and math.isfinite(value) else text
             raise typer.BadParameter(f"must be {what} {rng} (got {got})")
-        return value
+        if cast is not None:
+            return cast(v)
+        return int(v) if integer else fv
 
+    check.__name__ = "integer" if integer else "float"  # the metavar: INTEGER, FLOAT
     return check
 
 
@@ -160,7 +179,7 @@ def network_build(
     lines: Annotated[str | None, typer.Option("--lines", help="Line file (any OGR format)")] = None,
     layer: Annotated[str | None, typer.Option("--layer")] = None,
     snap_m: Annotated[
-        float, typer.Option("--snap-m", help="Endpoint snapping, metres", callback=_number(0))
+        float, typer.Option("--snap-m", help="Endpoint snapping, metres", parser=_number(0))
     ] = 1.0,
     split_interior: Annotated[bool, typer.Option("--split-interior")] = False,
     columns: Annotated[
@@ -181,7 +200,7 @@ def network_build(
     regions_layer: Annotated[str | None, typer.Option("--regions-layer")] = None,
     regions_code: Annotated[str | None, typer.Option("--regions-code")] = None,
     regions_nearest_m: Annotated[
-        float, typer.Option("--regions-nearest-m", callback=_number(0))
+        float, typer.Option("--regions-nearest-m", parser=_number(0))
     ] = 20_000.0,
     ports: Annotated[str | None, typer.Option("--ports", help="CSV of land ports")] = None,
     seaports: Annotated[str | None, typer.Option("--seaports", help="CSV of seaports")] = None,
@@ -191,7 +210,7 @@ def network_build(
         typer.Option(
             "--terminal-max-km",
             help="Farthest a port or place may lie from the network, km",
-            callback=_number(0, lo_open=True),
+            parser=_number(0, lo_open=True),
         ),
     ] = 10.0,
     overwrite: OverwriteOption = False,
@@ -456,11 +475,11 @@ def validate_cmd(
         typer.Option(
             "--bootstrap",
             help="Bootstrap resamples (1 to 100,000)",
-            callback=_number(1, 100_000, integer=True),
+            parser=_number(1, 100_000, integer=True),
         ),
     ] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed (>= 0)", callback=_number(0, integer=True))
+        int, typer.Option("--seed", help="Seed (>= 0)", parser=_number(0, integer=True))
     ] = 0,
     out: Annotated[
         Path | None,
@@ -516,7 +535,7 @@ def optimize_cmd(
             "--budget",
             help="Units available (B, a whole number >= 1)",
             metavar="INTEGER",
-            callback=_number(1, integer=True),
+            parser=_number(1, integer=True, cast=float),
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
@@ -538,7 +557,7 @@ def optimize_cmd(
     ] = "arcs",
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", help="Seconds per K (> 0)", callback=_number(0, lo_open=True)),
+        typer.Option("--time-limit", help="Seconds per K (> 0)", parser=_number(0, lo_open=True)),
     ] = 300.0,
     method: Annotated[
         str,
@@ -551,14 +570,14 @@ def optimize_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     delay: Annotated[
         float,
-        typer.Option("--delay", help="Added cost per unit (>= 0)", callback=_number(0)),
+        typer.Option("--delay", help="Added cost per unit (>= 0)", parser=_number(0)),
     ] = 50.0,
     p_detect: Annotated[
         float,
         typer.Option(
             "--p-detect",
             help="Detection per unit, in [0, 1)",
-            callback=_number(0, 1, hi_open=True),
+            parser=_number(0, 1, hi_open=True),
         ),
     ] = 0.1,
     max_units: Annotated[
@@ -566,7 +585,7 @@ def optimize_cmd(
         typer.Option(
             "--max-units",
             help="Units per site at most (1 to 1,000,000)",
-            callback=_number(1, 1_000_000, integer=True),
+            parser=_number(1, 1_000_000, integer=True),
         ),
     ] = 1,
     curve: Annotated[bool, typer.Option("--curve/--no-curve", help="K = 1..B curve")] = True,
@@ -695,7 +714,7 @@ def game_cmd(
         typer.Option(
             "--checkpoints",
             help="Units placed each day (K, 1 to 1,000)",
-            callback=_number(1, 1000, integer=True),
+            parser=_number(1, 1000, integer=True),
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
@@ -707,7 +726,7 @@ def game_cmd(
     ] = "arcs",
     gap: Annotated[
         float,
-        typer.Option("--gap", help="Relative gap at which to stop (>= 0)", callback=_number(0)),
+        typer.Option("--gap", help="Relative gap at which to stop (>= 0)", parser=_number(0)),
     ] = 1e-4,
     time_limit: Annotated[
         float,
@@ -715,7 +734,7 @@ def game_cmd(
             "--time-limit",
             help="Seconds for the game (> 0), every phase included; the pure-strategy "
             "optimum then runs with its own limit of the same length",
-            callback=_number(0, lo_open=True),
+            parser=_number(0, lo_open=True),
         ),
     ] = 600.0,
     schedules: Annotated[
@@ -723,7 +742,7 @@ def game_cmd(
         typer.Option(
             "--schedules",
             help="Daily schedules to sample (0 to 1,000,000)",
-            callback=_number(0, 1_000_000, integer=True),
+            parser=_number(0, 1_000_000, integer=True),
         ),
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
@@ -732,12 +751,12 @@ def game_cmd(
         typer.Option(
             "--p-detect",
             help="Detection per unit, in [0, 1) (a network p_detect attribute wins)",
-            callback=_number(0, 1, hi_open=True),
+            parser=_number(0, 1, hi_open=True),
         ),
     ] = 0.1,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Default: the scenario's", callback=_number(0, integer=True)),
+        typer.Option("--seed", help="Default: the scenario's", parser=_number(0, integer=True)),
     ] = None,
     compare_tsai: Annotated[
         bool,
@@ -1065,15 +1084,15 @@ def simulate_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     months: Annotated[
         int,
-        typer.Option("--months", help="Monthly steps (>= 1)", callback=_number(1, integer=True)),
+        typer.Option("--months", help="Monthly steps (>= 1)", parser=_number(1, integer=True)),
     ] = 12,
     runs: Annotated[
         int,
-        typer.Option("--runs", help="Independent runs (>= 1)", callback=_number(1, integer=True)),
+        typer.Option("--runs", help="Independent runs (>= 1)", parser=_number(1, integer=True)),
     ] = 1,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Default: the scenario's", callback=_number(0, integer=True)),
+        typer.Option("--seed", help="Default: the scenario's", parser=_number(0, integer=True)),
     ] = None,
     policy: Annotated[
         str,
@@ -1089,7 +1108,7 @@ def simulate_cmd(
     ] = None,
     workers: Annotated[
         int,
-        typer.Option("--workers", help="Processes for the runs", callback=_number(1, integer=True)),
+        typer.Option("--workers", help="Processes for the runs", parser=_number(1, integer=True)),
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     overwrite: OverwriteOption = False,
@@ -1145,7 +1164,7 @@ def sweep_cmd(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", help="LocalCluster processes (>= 1)", callback=_number(1, integer=True)
+            "--workers", help="LocalCluster processes (>= 1)", parser=_number(1, integer=True)
         ),
     ] = 2,
     scheduler: Annotated[
