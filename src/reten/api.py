@@ -59,9 +59,10 @@ def _suggest_keywords(func: F) -> F:
     keywords in seconds, ``_s``, across the API) instead of Python's bare message. Known
     keywords pass straight through, so the signature and the behaviour are unchanged.
     """
-    import difflib
     import functools
     import inspect
+
+    from reten.suggest import close_matches
 
     params = inspect.signature(func).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
@@ -73,7 +74,7 @@ def _suggest_keywords(func: F) -> F:
         unknown = [k for k in kwargs if k not in params]
         if unknown:
             k = unknown[0]
-            close = difflib.get_close_matches(k, names, n=1, cutoff=0.6)
+            close = close_matches(k, names, n=1, cutoff=0.6)
             close = close or [n for n in names if n.startswith(k)]
             hint = f"; did you mean '{close[0]}'?" if close else f"; valid: {', '.join(names)}"
             raise TypeError(f"{func.__name__}() got an unexpected keyword argument '{k}'{hint}")

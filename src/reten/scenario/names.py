@@ -7,7 +7,6 @@ finds the same node as the precomposed form.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ import numpy as np
 
 from reten.errors import InputError
 from reten.network.model import NODE_KINDS, Network
+from reten.suggest import close_matches
 
 if TYPE_CHECKING:
     from reten.scenario.read import Scenario
@@ -93,7 +93,7 @@ class Names:
         ``options`` are normalised keys (:func:`norm`); ``shown`` maps a key to the names as
         the data spells them (accents, capitals, "Name, State"), which the message quotes.
         """
-        close = difflib.get_close_matches(norm(word), options, n=3, cutoff=0.6)
+        close = close_matches(norm(word), options, n=3, cutoff=0.6)
         out: list[str] = []
         for c in close:
             for s in (shown or {}).get(c, [c]):

@@ -9,7 +9,6 @@ the manner of scikit-learn's ``_parameter_constraints``.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from reten.errors import InputError
 from reten.models.equilibrium import METHODS as EQUILIBRIUM_METHODS
 from reten.models.relocation import RULES as RELOCATION_RULES
 from reten.network.model import ROAD_CLASSES
+from reten.suggest import close_matches
 
 REQUIRED: Any = object()
 """Sentinel default of a key that must be given."""
@@ -468,7 +468,7 @@ def check_value(k: Key, field: str, v: Any, err: Err) -> Any:
                     raise err(f"{field}[{i}]", f"expected {_kind_word(k)}; this item is {_show(x)}")
         raise err(field, f"expected {_kind_word(k)}, got {_show(v)}")
     if kind == "choice" and v not in k.choices:
-        close = difflib.get_close_matches(v, k.choices, n=1)
+        close = close_matches(v, k.choices, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise err(field, f"'{v}' unknown{hint} Valid: {', '.join(k.choices)}")
     if kind in ("names", "names_or_all", "string_list") and isinstance(v, list) and not v:
@@ -487,7 +487,7 @@ def check_value(k: Key, field: str, v: Any, err: Err) -> Any:
 def _unknown(where: str, got: dict[str, Any], allowed: list[str], err: Err) -> None:
     for key in got:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
+            close = close_matches(str(key), allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             field = f"{where}.{key}" if where else str(key)
             raise err(field, f"unknown key{hint}; valid keys: {', '.join(sorted(allowed))}")
