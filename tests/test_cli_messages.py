@@ -88,3 +88,70 @@ def test_integer_option_refuses_a_fraction(command, option, kind):
 def test_budget_two_is_a_whole_number_message():
     r = call("optimize", "s.toml", "-o", "x", "--budget", "two")
     assert_one_line_error(r, "'--budget': must be a whole number >= 1 (got two)")
+
+
+# ------------------------------------------- data files where a scenario or network belongs
+
+
+@pytest.mark.parametrize(
+    ("name", "option"),
+    [("edges.csv", "--edges"), ("roads.shp", "--lines"), ("mx.osm.pbf", "--osm"), ("g.gr", None)],
+)
+@pytest.mark.parametrize("command", [["run"], ["optimize", "--budget", "1"], ["simulate"]])
+def test_data_file_as_scenario_says_how_to_build_a_network(tmp_path, name, option, command):
+    from clikit import EDGES, snapshot
+
+    f = tmp_path / name
+    f.write_bytes(EDGES.encode() if name.endswith(".csv") else b"\x00\x00\x27\x0a" + b"\0" * 96)
+    before = snapshot(tmp_path)
+    r = call(command[0], name, *command[1:], "-o", "out", cwd=tmp_path)
+    line = assert_one_line_error(r, "not a scenario TOML file")
+    assert "may name this file" not in line
+    if option is None:  # a DIMACS file without a known extension is just binary content
+        return
+    m = re.search(r"`(reten network build [^`]*)`", line)
+    assert m, line
+    build = m.group(1).split()
+    assert build[3:5] == [option, name] and build[5] == "-o", line
+    net = build[6]
+    assert not (tmp_path / net).exists() and net != name
+    assert f'path = "{net}"' in line and "[network]" in line
+    assert snapshot(tmp_path) == before
+    # the command works as printed for an edge list, and the scenario it suggests runs
+    if option == "--edges":
+        assert call(*build[1:], cwd=tmp_path).code == 0
+        (tmp_path / "s.toml").write_text(
+            f'[network]\npath = "{net}"\n[[origins]]\nnode = "a"\nvolume_kg = 1\n'
+            '[[destinations]]\nnode = "c"\n[costs]\nmode = "length_km"\n'
+        )
+        r = call("run", "s.toml", "-o", "run", cwd=tmp_path)
+        assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize(
+    ("name", "option"), [("edges.csv", "--edges"), ("roads.shp", "--lines"), ("a.pbf", "--osm")]
+)
+@pytest.mark.parametrize(
+    "command", [["network", "info"], ["network", "export", "--format", "gpkg"]]
+)
+def test_network_command_on_a_data_file_suggests_a_fresh_folder(tmp_path, name, option, command):
+    from clikit import snapshot
+
+    (tmp_path / name).write_text("source,target,length_m\na,b,1\n")
+    (tmp_path / f"{name.split('.')[0]}-net").mkdir()  # taken: the suggestion must avoid it
+    before = snapshot(tmp_path)
+    extra = ["-o", "x.gpkg"] if "export" in command else []
+    r = call(*command, name, *extra, cwd=tmp_path)
+    line = assert_one_line_error(r, "is a file, not a saved reten network")
+    m = re.search(r"reten network build (\S+) (\S+) -o (\S+)", line)
+    assert m and m.group(1) == option and m.group(2) == name, line
+    assert m.group(3) != name and not (tmp_path / m.group(3)).exists(), line
+    assert snapshot(tmp_path) == before
+
+
+def test_folder_that_is_not_a_network_suggests_a_fresh_folder(tmp_path):
+    (tmp_path / "stuff").mkdir()
+    (tmp_path / "stuff" / "mine.txt").write_text("x")
+    line = assert_one_line_error(call("network", "info", "stuff", cwd=tmp_path), "no meta.json")
+    out = re.search(r"-o (\S+)", line)
+    assert out and out.group(1) != "stuff" and not (tmp_path / out.group(1)).exists(), line

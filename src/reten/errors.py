@@ -22,18 +22,84 @@ class OutputError(OSError):
     """
 
 
+#: the ``reten network build`` option that reads a file, by its extension
+BUILD_OPTIONS = {
+    ".csv": "--edges",
+    ".tsv": "--edges",
+    ".shp": "--lines",
+    ".gpkg": "--lines",
+    ".geojson": "--lines",
+    ".fgb": "--lines",
+    ".gdb": "--lines",
+    ".kml": "--lines",
+    ".gml": "--lines",
+    ".pbf": "--osm",
+    ".osm": "--osm",
+    ".gr": "--dimacs",
+}
+
+
+def fresh_folder(path: str | os.PathLike[str]) -> str:
+    """Return a folder name beside ``path`` that does not exist yet: ``STEM-net``
+    (``STEM-net-2``, ... when taken), for a command's ``-o`` that touches nothing.
+
+    Examples
+    --------
+    >>> fresh_folder("/nonexistent/data/edges.csv")
+    '/nonexistent/data/edges-net'
+    """
+    p = os.fspath(path)
+    head, tail = os.path.split(p.rstrip(os.sep) or p)
+    stem = tail.split(".")[0] or "network"
+    base = os.path.join(head, f"{stem}-net")
+    cand, k = base, 2
+    while os.path.lexists(cand):
+        cand, k = f"{base}-{k}", k + 1
+    return cand
+
+
+def build_command(path: str | os.PathLike[str]) -> str | None:
+    """Return ``reten network build OPTION PATH -o FRESH`` for a data file reten builds
+    networks from (by its extension: :data:`BUILD_OPTIONS`), else None.
+
+    Examples
+    --------
+    >>> build_command("/nonexistent/roads.shp")
+    'reten network build --lines /nonexistent/roads.shp -o /nonexistent/roads-net'
+    >>> build_command("notes.txt") is None
+    True
+    """
+    p = os.fspath(path)
+    option = BUILD_OPTIONS.get(os.path.splitext(p)[1].lower())
+    if option is None:
+        return None
+    return f"reten network build {option} {p} -o {fresh_folder(p)}"
+
+
 def no_network_message(path: str | os.PathLike[str]) -> str:
     """Return the one-line message for a network folder that is missing or not a network.
+
+    The command it suggests never writes over what is there: for an existing file or
+    folder it names a fresh folder (:func:`fresh_folder`), and for a data file the option
+    that reads it (an edge list: ``--edges``; road lines: ``--lines``; OSM: ``--osm``).
 
     Examples
     --------
     >>> no_network_message("/nonexistent/net")  # doctest: +ELLIPSIS
     '/nonexistent/net does not exist; build a network there with: reten network build ...'
     """
-    build = (
-        f"reten network build --lines ROADS.shp --ports PORTS.csv -o {path} "
-        "(see reten network build --help)"
-    )
+    help_ = "(see reten network build --help)"
     if not os.path.exists(path):
+        build = f"reten network build --lines ROADS.shp --ports PORTS.csv -o {path} {help_}"
         return f"{path} does not exist; build a network there with: {build}"
-    return f"{path} is not a saved reten network (no meta.json); build one with: {build}"
+    fresh = fresh_folder(path)
+    generic = f"reten network build --lines ROADS.shp --ports PORTS.csv -o {fresh} {help_}"
+    if not os.path.isdir(path):
+        cmd = build_command(path)
+        if cmd is not None:
+            return (
+                f"{path} is a file, not a saved reten network (a folder); build a network "
+                f"from it with: {cmd} {help_}"
+            )
+        return f"{path} is a file, not a saved reten network (a folder); build one with: {generic}"
+    return f"{path} is not a saved reten network (no meta.json); build one with: {generic}"

@@ -124,16 +124,26 @@ def _refuse_non_scenario(p: str, raw: bytes) -> None:
     >>> _refuse_non_scenario("roads.shp", b"\\x00\\x00\\x27\\x0a")
     Traceback (most recent call last):
     ...
-    reten.errors.InputError: roads.shp: a shapefile, not a scenario TOML file; give a ...
+    reten.errors.InputError: roads.shp: a shapefile, not a scenario TOML file; build a ...
     """
     suffix = Path(p).suffix.lower()
     what = _DATA_FILES.get(suffix)
     if what is None and b"\x00" in raw[:65536]:
         what = "binary content"
     if what is not None:
+        from reten.errors import BUILD_OPTIONS, fresh_folder
+
+        option = BUILD_OPTIONS.get(suffix)
+        if option is None:
+            raise InputError(
+                f"{p}: {what}, not a scenario TOML file; give a scenario .toml "
+                "(see docs/scenarios.md)"
+            )
+        net = fresh_folder(p)
         raise InputError(
-            f"{p}: {what}, not a scenario TOML file; give a scenario .toml (see "
-            "docs/scenarios.md; it may name this file as its network's source)"
+            f"{p}: {what}, not a scenario TOML file; build a network from it with "
+            f"`reten network build {option} {p} -o {net}` and name that folder in a "
+            f'scenario\'s [network] (path = "{net}"; see docs/scenarios.md), then run the scenario'
         )
 
 
