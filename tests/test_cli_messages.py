@@ -155,3 +155,75 @@ def test_folder_that_is_not_a_network_suggests_a_fresh_folder(tmp_path):
     line = assert_one_line_error(call("network", "info", "stuff", cwd=tmp_path), "no meta.json")
     out = re.search(r"-o (\S+)", line)
     assert out and out.group(1) != "stuff" and not (tmp_path / out.group(1)).exists(), line
+
+
+# ---------------------------------------------- vector and binary files given to CSV options
+
+DATA_FILES = {
+    "roads.shp": (b"\x00\x00\x27\x0a" + bytes(96), "a shapefile", "vector"),
+    "roads.gpkg": (b"SQLite format 3\x00" + bytes(84) + b"\xe8", "a GeoPackage", "vector"),
+    "roads.csv": (b"SQLite format 3\x00" + bytes(84), "a GeoPackage or SQLite", "vector"),
+    "roads.geojson": (b'{"type": "FeatureCollection", "features": []}', "GeoJSON", "vector"),
+    "roads.fgb": (b"fgb\x03\x00" + bytes(10), "FlatGeobuf", "vector"),
+    "mx.osm.pbf": (b"\x00\x00\x00\x0d\x0a\x09OSMHeader\x18" + bytes(20), "OpenStreetMap", "osm"),
+    "t.parquet": (b"PAR1" + bytes(20) + b"\xe8PAR1", "a Parquet file", "binary"),
+    "t.xlsx": (b"PK\x03\x04" + bytes(20), "Excel", "binary"),
+}
+
+# (command before the file, the option, command after it, what the option takes)
+CSV_OPTIONS = [
+    (["network", "build"], "--edges", [], "edge list"),
+    (["network", "build"], "--dimacs", [], "DIMACS"),
+    (["network", "build", "--edges", "e.csv"], "--nodes", [], "id,lon,lat"),
+    (["network", "build", "--edges", "e.csv", "--nodes", "n.csv"], "--ports", [], "name,lon,lat"),
+    (
+        ["network", "build", "--edges", "e.csv", "--nodes", "n.csv"],
+        "--seaports",
+        [],
+        "name,lon,lat",
+    ),
+    (["network", "build", "--edges", "e.csv", "--nodes", "n.csv"], "--places", [], "name,lon,lat"),
+    (["validate", "run", "--region-col", "r", "--value-col", "v"], "--observed", [], "CSV table"),
+]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    from clikit import EDGES, NODES
+
+    d = tmp_path_factory.mktemp("data")
+    (d / "e.csv").write_text(EDGES)
+    (d / "n.csv").write_text(NODES)
+    for name, (raw, _, _) in DATA_FILES.items():
+        (d / name).write_bytes(raw)
+    r = call("network", "build", "--edges", "e.csv", "--nodes", "n.csv", "-o", "net", cwd=d)
+    assert r.code == 0, r.err
+    (d / "s.toml").write_text(
+        '[network]\npath = "net"\n[[origins]]\nnode = "a"\nvolume_kg = 1\n'
+        '[[destinations]]\nnode = "c"\n[costs]\nmode = "length_km"\n'
+    )
+    assert call("run", "s.toml", "-o", "run", cwd=d).code == 0
+    return d
+
+
+@pytest.mark.parametrize(("before", "option", "after", "takes"), CSV_OPTIONS, ids=lambda x: str(x))
+@pytest.mark.parametrize("name", list(DATA_FILES))
+def test_data_file_given_to_a_csv_option(data_dir, before, option, after, takes, name):
+    from clikit import snapshot
+
+    _, what, family = DATA_FILES[name]
+    snap = snapshot(data_dir)
+    out = ["-o", "nb1"] if before[0] == "network" else ["-o", "val"]
+    r = call(*before, option, name, *after, *out, cwd=data_dir)
+    line = assert_one_line_error(r, name, what, takes)
+    assert "UTF-8" not in line or "save it as UTF-8 CSV text" in line, line
+    assert "byte 0x" not in line and "Warning" not in line, line
+    if option in ("--edges", "--dimacs", "--nodes"):
+        assert option in line
+        if family == "vector":
+            assert f"reten network build --lines {name} -o " in line, line
+        if family == "osm":
+            assert f"reten network build --osm {name} -o " in line, line
+    if option in ("--ports", "--seaports", "--places"):
+        assert f"{option} takes" in line
+    assert snapshot(data_dir) == snap  # nothing written, nothing touched

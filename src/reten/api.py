@@ -957,11 +957,13 @@ def validate(
     >>> v.n, round(v.spearman, 3)
     (6, 1.0)
     """
-    from reten.analysis.validate import read_observed
+    from reten.analysis.validate import read_observed, refuse_data_file
     from reten.analysis.validate import validate as spearman
 
     if (change is None) != (baseline is None):
         raise InputError("validate: give both change and baseline row filters, or neither")
+    if os.path.isfile(observed):
+        refuse_data_file(str(observed))  # a shapefile or workbook: said before any work
     is_change = isinstance(result, ComparisonResult) or (
         not isinstance(result, RunResult) and (Path(result) / "regions_delta.csv").is_file()
     )

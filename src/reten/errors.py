@@ -40,18 +40,18 @@ BUILD_OPTIONS = {
 
 
 def fresh_folder(path: str | os.PathLike[str]) -> str:
-    """Return a folder name beside ``path`` that does not exist yet: ``STEM-net``
-    (``STEM-net-2``, ... when taken), for a command's ``-o`` that touches nothing.
+    """Return a folder name in the current folder that does not exist yet: ``STEM-net``
+    (``STEM-net-2``, ... when taken) after ``path``'s name, for an ``-o`` that touches
+    nothing (and writes nowhere near a shared data folder).
 
     Examples
     --------
     >>> fresh_folder("/nonexistent/data/edges.csv")
-    '/nonexistent/data/edges-net'
+    'edges-net'
     """
     p = os.fspath(path)
-    head, tail = os.path.split(p.rstrip(os.sep) or p)
-    stem = tail.split(".")[0] or "network"
-    base = os.path.join(head, f"{stem}-net")
+    tail = os.path.basename(p.rstrip(os.sep) or p)
+    base = f"{tail.split('.')[0] or 'network'}-net"
     cand, k = base, 2
     while os.path.lexists(cand):
         cand, k = f"{base}-{k}", k + 1
@@ -65,7 +65,7 @@ def build_command(path: str | os.PathLike[str]) -> str | None:
     Examples
     --------
     >>> build_command("/nonexistent/roads.shp")
-    'reten network build --lines /nonexistent/roads.shp -o /nonexistent/roads-net'
+    'reten network build --lines /nonexistent/roads.shp -o roads-net'
     >>> build_command("notes.txt") is None
     True
     """
@@ -103,3 +103,34 @@ def no_network_message(path: str | os.PathLike[str]) -> str:
             )
         return f"{path} is a file, not a saved reten network (a folder); build one with: {generic}"
     return f"{path} is not a saved reten network (no meta.json); build one with: {generic}"
+
+
+def wrong_file_hints(
+    path: str | os.PathLike[str], option: str, takes: str, vector: str | None = None
+) -> dict[str, str]:
+    """Return the hints (by file family) for a data file given to a CSV option.
+
+    Used with :func:`reten.tabular.read_text`: ``option`` (``--edges``) takes ``takes``
+    (``a CSV edge list source,target,length_m``); a vector file is pointed to ``--lines``
+    (or ``vector``, when given), an OpenStreetMap extract to ``--osm``, each with a build
+    command into a fresh folder.
+
+    Examples
+    --------
+    >>> wrong_file_hints("/nonexistent/roads.shp", "--edges", "a CSV edge list")["vector"]
+    '--edges takes a CSV edge list; road lines in a vector file are read with --lines: \
+reten network build --lines /nonexistent/roads.shp -o roads-net'
+    """
+    p = os.fspath(path)
+    fresh = fresh_folder(p)
+    return {
+        "vector": f"{option} takes {takes}; "
+        + (
+            vector
+            or f"road lines in a vector file are read with --lines: "
+            f"reten network build --lines {p} -o {fresh}"
+        ),
+        "osm": f"{option} takes {takes}; an OpenStreetMap extract is read with --osm: "
+        f"reten network build --osm {p} -o {fresh}",
+        "": f"{option} takes {takes}; save it as UTF-8 CSV text",
+    }

@@ -40,14 +40,91 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
-def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
+#: data files that are not text tables, by extension: (what the file is, its family)
+DATA_FILES = {
+    ".shp": ("a shapefile", "vector"),
+    ".shx": ("a shapefile index", "vector"),
+    ".dbf": ("a shapefile table (dBASE)", "vector"),
+    ".gpkg": ("a GeoPackage", "vector"),
+    ".geojson": ("a GeoJSON file", "vector"),
+    ".topojson": ("a TopoJSON file", "vector"),
+    ".json": ("a JSON file", "text"),
+    ".fgb": ("a FlatGeobuf file", "vector"),
+    ".gdb": ("a File Geodatabase", "vector"),
+    ".kml": ("a KML file", "vector"),
+    ".kmz": ("a KMZ file", "vector"),
+    ".gml": ("a GML file", "vector"),
+    ".parquet": ("a Parquet file", "binary"),
+    ".geoparquet": ("a GeoParquet file", "vector"),
+    ".pbf": ("an OpenStreetMap extract (PBF)", "osm"),
+    ".osm": ("an OpenStreetMap extract (XML)", "osm"),
+    ".xlsx": ("an Excel workbook", "binary"),
+    ".xls": ("an Excel workbook", "binary"),
+    ".ods": ("a spreadsheet (ODS)", "binary"),
+    ".zip": ("a zip archive", "binary"),
+    ".gz": ("a compressed file", "binary"),
+    ".toml": ("a TOML file", "text"),
+}
+
+#: (leading bytes, what the file is, its family) of binary data files whatever their name
+_MAGIC = (
+    (b"\x00\x00\x27\x0a", "a shapefile", "vector"),
+    (b"SQLite format 3\x00", "a GeoPackage or SQLite database", "vector"),
+    (b"fgb\x03", "a FlatGeobuf file", "vector"),
+    (b"PAR1", "a Parquet file", "binary"),
+    (b"PK\x03\x04", "a zip archive or Excel workbook", "binary"),
+    (b"\x1f\x8b", "a compressed (gzip) file", "binary"),
+)
+
+
+def data_file_kind(path: str | os.PathLike[str], head: bytes) -> tuple[str, str] | None:
+    """Return ``(what the file is, family)`` when a file is a data file, not a text table.
+
+    ``head`` is the file's first bytes. The family is ``vector`` (a GIS vector file: road
+    lines or points), ``osm`` (an OpenStreetMap extract), ``binary`` (another binary file)
+    or ``text`` (a text file of another kind). Known extensions decide first, then leading
+    bytes (magic numbers, an OSM PBF header), then a NUL byte (binary content). None for
+    anything else (a CSV, TSV or plain text file of any name).
+
+    Examples
+    --------
+    >>> data_file_kind("roads.shp", b"")
+    ('a shapefile', 'vector')
+    >>> data_file_kind("roads.csv", b"SQLite format 3\\x00...")
+    ('a GeoPackage or SQLite database', 'vector')
+    >>> data_file_kind("e.csv", b"source,target,length_m") is None
+    True
+    """
+    name = os.fspath(path).lower()
+    ext = os.path.splitext(name)[1]
+    if ext in DATA_FILES:
+        return DATA_FILES[ext]
+    for magic, what, family in _MAGIC:
+        if head.startswith(magic):
+            return what, family
+    if b"OSMHeader" in head[:64]:
+        return "an OpenStreetMap extract (PBF)", "osm"
+    if head.lstrip()[:5] == b"<?xml" and b"<osm" in head[:1024]:
+        return "an OpenStreetMap extract (XML)", "osm"
+    if b"\x00" in head:
+        return "binary content", "binary"
+    return None
+
+
+def read_text(
+    path: str | os.PathLike[str], *, what: str = "file", hints: dict[str, str] | None = None
+) -> str:
     """Return the text of a UTF-8 file (a byte-order mark is dropped).
+
+    A data file that is not text (:func:`data_file_kind`: a shapefile, GeoPackage, OSM
+    extract, Parquet file, ...) is refused in one line naming what it is, followed by
+    ``hints[family]`` (or ``hints[""]``): which option reads such a file.
 
     Raises
     ------
     InputError
-        The file is missing, unreadable, or not UTF-8 (the message gives the first line
-        that is not).
+        The file is missing, unreadable, a data file that is not text, or not UTF-8 (the
+        message gives the first line that is not).
     """
     p = str(path)
     if not os.path.exists(p):
@@ -59,6 +136,10 @@ def read_text(path: str | os.PathLike[str], *, what: str = "file") -> str:
             raw = fh.read()
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    kind = data_file_kind(p, raw[:4096])
+    if kind is not None:
+        hint = (hints or {}).get(kind[1]) or (hints or {}).get("") or "save it as UTF-8 CSV text"
+        raise InputError(f"{p}: {kind[0]}, not {article(what)} {what}; {hint}")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -215,7 +296,9 @@ def _range_text(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
     return f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
 
 
-def read_table(path: str | os.PathLike[str], *, what: str = "CSV file") -> Table:
+def read_table(
+    path: str | os.PathLike[str], *, what: str = "CSV file", hints: dict[str, str] | None = None
+) -> Table:
     """Return the table in CSV file ``path`` (see the module notes for the dialects read).
 
     Blank lines are skipped. Every row must have as many fields as the header.
@@ -223,8 +306,9 @@ def read_table(path: str | os.PathLike[str], *, what: str = "CSV file") -> Table
     Raises
     ------
     InputError
-        Missing file, not UTF-8, no header, repeated column names, a row with the wrong
-        number of fields, or broken quoting; the message names the file and line.
+        Missing file, a data file that is not text (``hints`` as in :func:`read_text`),
+        not UTF-8, no header, repeated column names, a row with the wrong number of
+        fields, or broken quoting; the message names the file and line.
 
     Examples
     --------
@@ -236,7 +320,7 @@ def read_table(path: str | os.PathLike[str], *, what: str = "CSV file") -> Table
     (['source', 'target', 'length_m'], [2000.5], [2])
     """
     p = str(path)
-    text = read_text(p, what=what)
+    text = read_text(p, what=what, hints=hints)
     lines = text.splitlines()
     head_at = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if head_at is None:

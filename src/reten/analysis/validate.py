@@ -72,12 +72,31 @@ def sniff_sep(path: str) -> str:
     return max([",", "|", ";", "\t"], key=head.count)
 
 
+def refuse_data_file(path: str) -> None:
+    """Raise InputError when ``path`` is a data file that is not a CSV table (a shapefile,
+    GeoPackage, Parquet or Excel file...), naming what it is."""
+    from reten.tabular import data_file_kind
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    kind = data_file_kind(path, head)
+    if kind is not None:
+        raise InputError(
+            f"{path}: {kind[0]}, not a CSV table; --observed takes a CSV table with a region "
+            "code column and a value column: export or save it as CSV text"
+        )
+
+
 def read_observed(
     path: str, region_col: str, value_col: str, *, agg: str = "mean", where: str | None = None
 ) -> pd.DataFrame:
     """Return observed values aggregated to one row per region: columns region, observed."""
     if not os.path.isfile(path):
         raise InputError(f"{path}: file not found")
+    refuse_data_file(path)
     try:
         df = pd.read_csv(path, sep=sniff_sep(path), dtype={region_col: str})
     except Exception as exc:

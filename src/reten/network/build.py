@@ -182,8 +182,13 @@ _LAT_COLS = ("lat", "latitude", "y")
 _CODE_COLS = ("code", "port_code", "un/locode", "cvegeo")
 
 
-def read_points(path: str) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+def read_points(
+    path: str, option: str = "--ports"
+) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
     """Return ``(names, lon, lat, codes)`` from a CSV of named points (ports, places).
+
+    ``option`` names the option the file was given to (``--ports``, ``--seaports``,
+    ``--places``) in the message for a data file that is not a CSV table.
 
     Accepted column names (any case): name/port_name/Main Port Name, lon/longitude,
     lat/latitude, and optionally code/port_code/UN/LOCODE. Spreadsheet dialects are read
@@ -196,9 +201,17 @@ def read_points(path: str) -> tuple[list[str], np.ndarray, np.ndarray, list[str]
         One line naming the file, line and field: missing columns, an empty name, a
         coordinate that is not a finite number in degrees.
     """
+    from reten.errors import wrong_file_hints
     from reten.tabular import read_table
 
-    t = read_table(path, what="points file")
+    takes = "a CSV table of named points (name,lon,lat)"
+    export = (
+        "export the points with their coordinates as CSV, e.g. "
+        f"ogr2ogr -f CSV -lco GEOMETRY=AS_XY points.csv {path}, and rename X,Y to lon,lat"
+    )
+    t = read_table(
+        path, what="points file", hints=wrong_file_hints(path, option, takes, vector=export)
+    )
     name_c, lon_c, lat_c = t.find(*_NAME_COLS), t.find(*_LON_COLS), t.find(*_LAT_COLS)
     if not (name_c and lon_c and lat_c):
         raise InputError(
@@ -222,7 +235,7 @@ def add_terminals(net: Network, spec: TerminalSpec) -> Network:
     """Return ``net`` with the points of ``spec`` snapped and marked (kind, name, code)."""
     from reten.network.terminals import mark_terminals, snap_points
 
-    names, lon, lat, codes = read_points(spec.path)
+    names, lon, lat, codes = read_points(spec.path, f"--{_TERMINAL_OPTION[spec.kind]}")
     snapped = snap_points(net, lon, lat, names=names, max_m=spec.max_m, where=spec.path)
     prefix = "port" if spec.kind == "border" else spec.kind
     net = mark_terminals(

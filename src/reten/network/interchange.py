@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reten.errors import InputError
+from reten.errors import InputError, fresh_folder, wrong_file_hints
 from reten.memory import check_network_fits
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
 from reten.tabular import Table, read_table, read_text
@@ -246,7 +246,11 @@ def read_edge_csv(
     3000.5
     """
     ep = str(edges)
-    t = read_table(ep, what="edge list")
+    t = read_table(
+        ep,
+        what="edge list",
+        hints=wrong_file_hints(ep, "--edges", "a CSV edge list (source,target,length_m)"),
+    )
     sc, tc, lc = t.require("source", "target", "length_m", example="source,target,length_m")
     if len(t) == 0:
         raise InputError(f"{ep}: no edges below the header")
@@ -255,7 +259,18 @@ def read_edge_csv(
     dst_keys = t.ids(tc)
     if nodes is not None:
         np_ = str(nodes)
-        nt = read_table(np_, what="node table")
+        nt = read_table(
+            np_,
+            what="node table",
+            hints=wrong_file_hints(
+                np_,
+                "--nodes",
+                "a CSV node table (id,lon,lat)",
+                vector="road lines in a vector file are read with --lines instead of "
+                f"--edges and --nodes: reten network build --lines {np_} -o "
+                f"{fresh_folder(np_)}",
+            ),
+        )
         ic, xc, yc = nt.require("id", "lon", "lat", example="id,lon,lat")
         keys = nt.ids(ic, unique=True)
         lon = nt.numbers(xc, lo=-180.0, hi=180.0, valid="a longitude in degrees, -180 to 180")
@@ -382,7 +397,9 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
     (4, 10.0)
     """
     p = str(path)
-    text = read_text(p, what="DIMACS file")
+    text = read_text(
+        p, what="DIMACS file", hints=wrong_file_hints(p, "--dimacs", "a DIMACS .gr text file")
+    )
     n = -1
     m_decl = 0
     p_line = 0

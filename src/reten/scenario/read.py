@@ -143,7 +143,8 @@ def _refuse_non_scenario(p: str, raw: bytes) -> None:
         raise InputError(
             f"{p}: {what}, not a scenario TOML file; build a network from it with "
             f"`reten network build {option} {p} -o {net}` and name that folder in a "
-            f'scenario\'s [network] (path = "{net}"; see docs/scenarios.md), then run the scenario'
+            f'scenario\'s [network] (path = "{net}", relative to the scenario file; see '
+            "docs/scenarios.md), then run the scenario"
         )
 
 
