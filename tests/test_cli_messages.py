@@ -227,3 +227,132 @@ def test_data_file_given_to_a_csv_option(data_dir, before, option, after, takes,
     if option in ("--ports", "--seaports", "--places"):
         assert f"{option} takes" in line
     assert snapshot(data_dir) == snap  # nothing written, nothing touched
+
+
+# ------------------------------------------------ vector files: layers, tables, no warnings
+
+
+@pytest.fixture(scope="module")
+def layered(tmp_path_factory):
+    import geopandas as gpd
+    import shapely
+
+    d = tmp_path_factory.mktemp("layers")
+    lines = gpd.GeoDataFrame(
+        {"name": ["ab", "bc"]},
+        geometry=[
+            shapely.LineString([(-100, 20), (-100.01, 20)]),
+            shapely.LineString([(-100.01, 20), (-100.02, 20)]),
+        ],
+        crs="EPSG:4326",
+    )
+    polys = gpd.GeoDataFrame(
+        {"CVEGEO": ["01"], "NOMGEO": ["Uno"]},
+        geometry=[shapely.box(-100.1, 19.9, -99.9, 20.1)],
+        crs="EPSG:4326",
+    )
+    f = d / "mixed.gpkg"
+    polys.to_file(f, layer="estados", driver="GPKG", engine="pyogrio")
+    lines.to_file(f, layer="carreteras", driver="GPKG", engine="pyogrio", append=True)
+    polys.to_file(f, layer="municipios", driver="GPKG", engine="pyogrio", append=True)
+    (d / "edges.csv").write_text("source,target,length_m\na,b,1000\n")
+    return d
+
+
+def test_multilayer_file_for_lines_names_the_layers_in_one_line(layered):
+    r = call("network", "build", "--lines", "mixed.gpkg", "-o", "nb1", cwd=layered)
+    line = assert_one_line_error(
+        r, "3 layers", "estados (Polygon)", "carreteras (LineString)", "municipios (Polygon)"
+    )
+    assert "--layer NAME" in line and "--layer carreteras" in line, line
+    assert "Warning" not in r.err and not (layered / "nb1").exists()
+    r = call(
+        "network",
+        "build",
+        "--lines",
+        "mixed.gpkg",
+        "--layer",
+        "carreteras",
+        "-o",
+        "nb1",
+        cwd=layered,
+    )
+    assert r.code == 0 and "Warning" not in r.err, r.err
+
+
+def test_multilayer_file_for_regions_names_regions_layer(layered):
+    base = ["network", "build", "--lines", "mixed.gpkg", "--layer", "carreteras"]
+    r = call(*base, "--regions", "mixed.gpkg", "--regions-code", "CVEGEO", "-o", "nb2", cwd=layered)
+    line = assert_one_line_error(r, "3 layers", "--regions-layer NAME")
+    assert "--regions-layer estados" in line and "Warning" not in r.err, line
+
+
+def test_table_without_geometry_given_to_lines(layered):
+    r = call("network", "build", "--lines", "edges.csv", "-o", "nb3", cwd=layered)
+    line = assert_one_line_error(r, "edges.csv: a table without geometry", "--edges")
+    assert "reten network build --edges edges.csv -o " in line
+    assert "DataFrame" not in line and "attribute" not in line, line
+    r = call(
+        "network",
+        "build",
+        "--lines",
+        "mixed.gpkg",
+        "--layer",
+        "carreteras",
+        "--regions",
+        "edges.csv",
+        "--regions-code",
+        "CVEGEO",
+        "-o",
+        "nb3",
+        cwd=layered,
+    )
+    assert_one_line_error(r, "edges.csv: a table without geometry", "--regions takes polygons")
+
+
+def test_readers_raise_no_library_warning(layered):
+    import warnings
+
+    from reten.errors import InputError
+    from reten.network.lines import read_vector_file
+    from reten.network.regions import read_regions
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for call_ in (
+            lambda: read_vector_file(layered / "mixed.gpkg"),
+            lambda: read_vector_file(layered / "edges.csv"),
+            lambda: read_regions(layered / "mixed.gpkg", layer=None, code="CVEGEO"),
+        ):
+            with pytest.raises(InputError):
+                call_()
+        read_vector_file(layered / "mixed.gpkg", "carreteras")
+    assert not seen, [str(w.message) for w in seen]
+
+
+def test_a_warning_that_escapes_is_one_line(monkeypatch, tmp_path):
+    import warnings
+
+    import reten.cli
+
+    def noisy(*a, **k):
+        warnings.warn("More than one layer found\n in x", UserWarning, stacklevel=1)
+        raise reten.cli.InputError("x: stop")
+
+    monkeypatch.setattr("reten.network.build.summary", noisy)
+    monkeypatch.setattr("reten.cli._network", lambda *a: None)
+    r = call("network", "info", "--default")
+    assert r.err_lines == [
+        "reten: warning: More than one layer found in x",
+        "reten: error: x: stop",
+    ]
+
+
+def test_reported_multilayer_geopackage(tmp_path):
+    from conftest import MEXICO, need
+
+    gpkg = str(need(MEXICO / "mx_admin_2020.gpkg"))
+    r = call("network", "build", "--lines", gpkg, "-o", "nb1", cwd=tmp_path)
+    line = assert_one_line_error(r, "2 layers: estados (MultiPolygon), municipios (MultiPolygon)")
+    assert "--layer NAME" in line and "none of them holds lines" in line, line
+    assert "UserWarning" not in r.err and not (tmp_path / "nb1").exists()

@@ -966,6 +966,18 @@ _PATH_ERRNOS = frozenset(
 )
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning that escaped the readers as one line, never a library's source line."""
+    print(f"reten: warning: {_one_line(str(message))}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its status.
 
@@ -990,6 +1002,10 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError:  # not the main thread: leave signals alone
             break
     code = 0
+    import warnings
+
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         rv = _command().main(args=args, prog_name="reten", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool) and rv:
@@ -1052,6 +1068,7 @@ def main(argv: list[str] | None = None) -> None:
             hint = "" if debug else " (for the traceback: reten --debug ..., or RETEN_DEBUG=1)"
             print(f"reten: unexpected error: {kind}: {_one_line(str(exc))}{hint}", file=sys.stderr)
     finally:
+        warnings.showwarning = shown
         for sig, h in handlers.items():
             signal.signal(sig, h)
     sys.exit(code)

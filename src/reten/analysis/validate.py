@@ -8,6 +8,7 @@ bootstrap confidence interval over regions (Efron & Tibshirani 1993).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,9 @@ def read_observed(
         raise InputError(f"{path}: file not found")
     refuse_data_file(path)
     try:
-        df = pd.read_csv(path, sep=sniff_sep(path), dtype={region_col: str})
+        with warnings.catch_warnings():  # pandas' DtypeWarning etc.: nothing for the user
+            warnings.simplefilter("ignore")
+            df = pd.read_csv(path, sep=sniff_sep(path), dtype={region_col: str}, low_memory=False)
     except Exception as exc:
         raise InputError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
     for c in (region_col, value_col):

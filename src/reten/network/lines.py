@@ -297,12 +297,56 @@ def parse_speed_kmh(values: pd.Series) -> np.ndarray:
     return np.where(mph, num * 1.609344, num).astype(np.float64)
 
 
-def read_vector_file(path: str | os.PathLike[str], layer: str | None = None) -> Any:
+_GEOMETRY_FAMILY = {
+    "line": ("LineString", "MultiLineString"),
+    "polygon": ("Polygon", "MultiPolygon"),
+}
+
+
+def _family(gtype: Any) -> str | None:
+    """Return ``line``, ``polygon`` or ``point`` for an OGR geometry type name, else None."""
+    g = str(gtype or "").replace(" Z", "").replace(" M", "").removeprefix("3D ")
+    for fam, names in _GEOMETRY_FAMILY.items():
+        if g in names:
+            return fam
+    return "point" if g in ("Point", "MultiPoint") else None
+
+
+def read_vector_file(
+    path: str | os.PathLike[str],
+    layer: str | None = None,
+    *,
+    want: str = "line",
+    layer_option: str = "--layer",
+    no_geometry: str | None = None,
+) -> Any:
     """Return a GeoDataFrame of the features in ``path`` (any format pyogrio reads).
 
     Geometries GEOS cannot hold (a LineString with one vertex) come back as ``None``; their
-    rows are listed in ``gdf.attrs["invalid_geometry_rows"]``. Raises ``InputError`` for a
-    missing or unreadable file or an unknown layer.
+    rows are listed in ``gdf.attrs["invalid_geometry_rows"]``. No warning of pyogrio or
+    GDAL reaches the caller: what they say that matters is an ``InputError``.
+
+    Parameters
+    ----------
+    path : path
+        A vector file or folder (shapefile, GeoPackage, GeoJSON, FlatGeobuf, File
+        Geodatabase...).
+    layer : str, optional
+        The layer to read; required when the file has more than one.
+    want : {"line", "polygon"}
+        The geometry the caller needs: named in messages, and used to point at the layers
+        that hold it.
+    layer_option : str
+        The option that picks a layer (``--layer``, ``--regions-layer``), for messages.
+    no_geometry : str, optional
+        What to do with a table that has no geometry (a CSV): the end of that message.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file; an unknown layer; a file of several layers and no
+        ``layer`` (the message names each layer and its geometry and how to pick one); a
+        table without geometry.
     """
     import geopandas as gpd
     import pyogrio
@@ -311,13 +355,28 @@ def read_vector_file(path: str | os.PathLike[str], layer: str | None = None) -> 
     if not os.path.exists(p):
         raise InputError(f"{p}: file not found")
     try:
-        if layer is not None:
-            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-            if layer not in layers:
-                raise InputError(f"{p}: no layer '{layer}'; layers are: {', '.join(layers)}")
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore")  # pyogrio/GDAL notes: what matters is raised below
+            listed = pyogrio.list_layers(p)
+            layers = [(str(row[0]), row[1]) for row in listed]
+            if layer is not None and layer not in [n for n, _ in layers]:
+                raise InputError(
+                    f"{p}: no layer '{layer}'; layers are: {', '.join(n for n, _ in layers)}"
+                )
+            if layer is None and len(layers) > 1:
+                fits = [n for n, g in layers if _family(g) == want]
+                shown = ", ".join(f"{n} ({g or 'no geometry'})" for n, g in layers)
+                pick = f"e.g. {layer_option} {fits[0]}" if fits else f"none of them holds {want}s"
+                raise InputError(
+                    f"{p}: {len(layers)} layers: {shown}; choose one with {layer_option} NAME "
+                    f"({pick})"
+                )
             gdf = gpd.read_file(p, layer=layer, engine="pyogrio", on_invalid="ignore")
+            if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+                raise InputError(
+                    f"{p}: a table without geometry, not a vector file of {want}s"
+                    + (f"; {no_geometry}" if no_geometry else "")
+                )
             invalid = np.zeros(0, np.int64)
             if len(gdf) and gdf.geometry.isna().any():
                 _, _, wkb, _ = pyogrio.raw.read(p, layer=layer, columns=[])
@@ -347,7 +406,13 @@ def from_lines(
     See the module docstring for the rules and :func:`from_geodataframe` for the options;
     ``columns`` is a ColumnMap or a preset name (``"inegi"``, ``"osm"``).
     """
-    gdf = read_vector_file(path, layer)
+    from reten.errors import fresh_folder
+
+    edge_list = (
+        "an edge list (source,target,length_m) is read with --edges: "
+        f"reten network build --edges {path} -o {fresh_folder(path)}"
+    )
+    gdf = read_vector_file(path, layer, want="line", no_geometry=edge_list)
     return from_geodataframe(
         gdf,
         snap_m=snap_m,

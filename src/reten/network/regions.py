@@ -44,7 +44,14 @@ def read_regions(
     from reten.network.lines import read_vector_file
 
     p = f"{path}" + (f" layer {layer}" if layer else "")
-    gdf = read_vector_file(path, layer)
+    gdf = read_vector_file(
+        path,
+        layer,
+        want="polygon",
+        layer_option="--regions-layer",
+        no_geometry="--regions takes polygons (municipalities or states) in a vector file: "
+        "a shapefile, GeoPackage or GeoJSON",
+    )
     if code not in gdf.columns:
         cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
         raise InputError(f"{p}: region code column '{code}' not found; columns: {cols}")
