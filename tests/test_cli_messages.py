@@ -356,3 +356,17 @@ def test_reported_multilayer_geopackage(tmp_path):
     line = assert_one_line_error(r, "2 layers: estados (MultiPolygon), municipios (MultiPolygon)")
     assert "--layer NAME" in line and "none of them holds lines" in line, line
     assert "UserWarning" not in r.err and not (tmp_path / "nb1").exists()
+
+
+def test_read_sweep_of_another_folder_suggests_a_fresh_one(tmp_path, monkeypatch):
+    from reten.errors import InputError
+    from reten.sweep.runner import read_sweep
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(InputError) as e:
+        read_sweep("mine")
+    out = re.search(r"-o (\S+)`", str(e.value)).group(1)
+    assert out != "mine" and not (tmp_path / out).exists(), str(e.value)
+    with pytest.raises(InputError, match="-o new`"):
+        read_sweep("new")  # a folder that does not exist yet is the natural -o

@@ -39,10 +39,10 @@ BUILD_OPTIONS = {
 }
 
 
-def fresh_folder(path: str | os.PathLike[str]) -> str:
+def fresh_folder(path: str | os.PathLike[str], suffix: str = "net") -> str:
     """Return a folder name in the current folder that does not exist yet: ``STEM-net``
-    (``STEM-net-2``, ... when taken) after ``path``'s name, for an ``-o`` that touches
-    nothing (and writes nowhere near a shared data folder).
+    (``STEM-net-2``, ... when taken; ``suffix`` replaces ``net``) after ``path``'s name,
+    for an ``-o`` that touches nothing (and writes nowhere near a shared data folder).
 
     Examples
     --------
@@ -51,7 +51,7 @@ def fresh_folder(path: str | os.PathLike[str]) -> str:
     """
     p = os.fspath(path)
     tail = os.path.basename(p.rstrip(os.sep) or p)
-    base = f"{tail.split('.')[0] or 'network'}-net"
+    base = f"{tail.split('.')[0] or 'network'}-{suffix}"
     cand, k = base, 2
     while os.path.lexists(cand):
         cand, k = f"{base}-{k}", k + 1

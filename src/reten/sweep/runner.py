@@ -415,7 +415,10 @@ def read_sweep(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Return the combined table ``sweep.parquet`` of a sweep directory."""
     p = Path(path) / "sweep.parquet"
     if not p.exists():
-        raise InputError(f"{path}: no sweep.parquet; run `reten sweep GRID.toml -o {path}`")
+        from reten.errors import fresh_folder
+
+        out = fresh_folder(path, "sweep") if os.path.lexists(path) else os.fspath(path)
+        raise InputError(f"{path}: no sweep.parquet; run `reten sweep GRID.toml -o {out}`")
     return pd.read_parquet(p)
 
 
