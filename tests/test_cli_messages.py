@@ -78,10 +78,10 @@ def test_numeric_option_given_a_word_says_what_is_valid(command, option, kind, w
     assert "is not a valid" not in line
 
 
-@pytest.mark.parametrize(("command", "option", "kind"), NUMERIC, ids=lambda x: str(x))
+@pytest.mark.parametrize(
+    ("command", "option", "kind"), [x for x in NUMERIC if x[2] == "integer"], ids=lambda x: str(x)
+)
 def test_integer_option_refuses_a_fraction(command, option, kind):
-    if kind != "integer":
-        pytest.skip("a float option takes fractions")
     assert_one_line_error(call(*command, option, "2.5"), "must be a whole number", "(got 2.5)")
 
 
