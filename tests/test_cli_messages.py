@@ -370,3 +370,29 @@ def test_read_sweep_of_another_folder_suggests_a_fresh_one(tmp_path, monkeypatch
     assert out != "mine" and not (tmp_path / out).exists(), str(e.value)
     with pytest.raises(InputError, match="-o new`"):
         read_sweep("new")  # a folder that does not exist yet is the natural -o
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("seed", -1),
+        ("seed", 2.5),
+        ("congestion.max_iterations", 0),
+        ("congestion.max_iterations", 1.5),
+    ],
+)
+def test_scenario_integer_keys_say_whole_number(where, value):
+    from reten.errors import InputError
+    from reten.scenario import Scenario
+
+    data: dict = {"origins": [{"node": "a", "volume_kg": 1}]}
+    if "." in where:
+        sec, key = where.split(".")
+        data[sec] = {key: value}
+    else:
+        data[where] = value
+    with pytest.raises(InputError) as e:
+        Scenario.from_dict(data)
+    assert f"{where}: {value:g} is not valid; expected a whole number in [" in str(e.value), str(
+        e.value
+    )

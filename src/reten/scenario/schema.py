@@ -412,12 +412,11 @@ def _is_name(v: Any) -> bool:
 def _number(k: Key, field: str, v: Any, err: Err) -> float:
     if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
         raise err(field, f"expected {_kind_word(k)}, got {_show(v)}")
+    what = "a whole number" if k.kind == "integer" else "a number"
     try:
         x = float(v)
     except OverflowError:
-        raise err(
-            field, f"{_show(v)} is too large; expected a number in {k.range_text()}"
-        ) from None
+        raise err(field, f"{_show(v)} is too large; expected {what} in {k.range_text()}") from None
     bad = (
         not math.isfinite(x)
         or x < k.lo
@@ -425,10 +424,8 @@ def _number(k: Key, field: str, v: Any, err: Err) -> float:
         or (k.lo_open and x == k.lo)
         or (k.hi_open and x == k.hi)
     )
-    if bad:
-        raise err(field, f"{_show(v)} is not valid; expected a number in {k.range_text()}")
-    if k.kind == "integer" and int(x) != x:
-        raise err(field, f"{_show(v)} is not a whole number")
+    if bad or (k.kind == "integer" and int(x) != x):
+        raise err(field, f"{_show(v)} is not valid; expected {what} in {k.range_text()}")
     if k.kind == "integer":
         return int(v) if isinstance(v, int | np.integer) else int(x)
     return x
