@@ -396,3 +396,10 @@ def test_scenario_integer_keys_say_whole_number(where, value):
     assert f"{where}: {value:g} is not valid; expected a whole number in [" in str(e.value), str(
         e.value
     )
+
+
+@pytest.mark.parametrize(("name", "option"), [("e.csv", "--edges"), ("roads.shp", "--lines")])
+def test_data_file_given_to_osm_names_the_option_that_reads_it(data_dir, name, option):
+    r = call("network", "build", "--osm", name, "-o", "nb1", cwd=data_dir)
+    line = assert_one_line_error(r, "not an OpenStreetMap extract", f"is read with {option}")
+    assert f"reten network build {option} {name} -o " in line, line

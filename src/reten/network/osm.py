@@ -443,7 +443,24 @@ def _return_large_frees_to_os() -> None:
         pass
 
 
+_READ_WITH = {
+    "--edges": "a CSV edge list",
+    "--lines": "road lines in a vector file",
+    "--dimacs": "a DIMACS graph",
+}
+
+
 def _read_error(p: str, exc: BaseException) -> InputError:
+    """Return the one-line error for a file osmium cannot read: a data file of another
+    kind (a CSV edge list, a shapefile) is named with the option that reads it."""
+    from reten.errors import BUILD_OPTIONS, build_command
+
+    option = BUILD_OPTIONS.get(os.path.splitext(p)[1].lower())
+    if option is not None and option != "--osm":
+        return InputError(
+            f"{p}: not an OpenStreetMap extract (.osm.pbf or .osm); {_READ_WITH[option]} "
+            f"is read with {option}: {build_command(p)}"
+        )
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return InputError(f"{p}: not a readable OSM file ({msg})")
 
