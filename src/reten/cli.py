@@ -503,7 +503,10 @@ def validate_cmd(
             baseline=baseline,
         )
         write_validation_files(tmp, v)
-    print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
+    keys = ("n_regions", "spearman", "spearman_status", "ci95", "p_value")
+    print(jsonio.dumps({k: v.summary[k] for k in keys}))
+    if v.note:
+        console.print(f"note: {v.note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"[green]wrote[/] {out}/validation.html")
 
 
