@@ -131,6 +131,7 @@ def test_real_comparison_with_itself_on_state_homicides():
     assert not caught, [str(w.message) for w in caught]
     assert v.n == 32 and v.spearman_status == "constant_prediction" and math.isnan(v.spearman)
     assert v.note == NO_CORRELATION["constant_prediction"]
+    assert "No Spearman rank correlation" in v._repr_html_() and "+nan" not in v._repr_html_()
 
 
 @pytest.mark.parametrize("kind", ["optimize", "game", "validation", "simulation"])
@@ -147,6 +148,13 @@ def test_cli_refuses_what_is_not_a_run_or_comparison(proj, kind, marker):
     before = snapshot(proj)
     r = _validate(proj, folder.name, "-o", "out")
     assert_one_line_error(r, folder.name, "not a run or comparison directory", kind)
+    assert snapshot(proj) == before
+
+
+def test_cli_missing_result_folder_is_refused_before_any_folder_is_made(proj):
+    before = snapshot(proj)
+    r = _validate(proj, "nothere")
+    assert_one_line_error(r, "nothere", "not a run or comparison directory", "no such folder")
     assert snapshot(proj) == before
 
 

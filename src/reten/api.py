@@ -887,43 +887,6 @@ def game(
     )
 
 
-def _check_validated_dir(path: Path) -> None:
-    """Raise InputError unless ``path`` is the folder of a run or a comparison.
-
-    reten's marker names the kind of output (an optimisation or game folder holds a
-    ``regions_delta.csv`` too, of another meaning); a folder without a marker is read when
-    it holds ``regions.csv`` or ``regions_delta.csv`` and none of the files only another
-    command writes.
-    """
-    from reten.atomic import MARKER, OUTPUT_NAMES, read_marker
-
-    want = "give the folder of `reten run -o` or `reten compare -o`"
-    if not path.is_dir():
-        raise InputError(f"{path}: not a run or comparison directory (no such folder); {want}")
-    marker = read_marker(path)
-    kind = marker["kind"] if marker else None
-    if kind is None:
-        names = set(os.listdir(path)) - {MARKER}
-        others = names - OUTPUT_NAMES["run"] - OUTPUT_NAMES["compare"]
-        kind = next(
-            (
-                k
-                for k in ("optimize", "game", "validation", "network", "simulation", "sweep")
-                if others & OUTPUT_NAMES[k]
-            ),
-            None,
-        )
-    if kind not in (None, "run", "compare"):
-        raise InputError(
-            f"{path}: not a run or comparison directory (a reten {kind} output); {want}"
-        )
-    if not (path / "regions.csv").is_file() and not (path / "regions_delta.csv").is_file():
-        raise InputError(
-            f"{path}: not a run or comparison directory (no regions.csv or "
-            f"regions_delta.csv); {want}"
-        )
-
-
 @_suggest_keywords
 def validate(
     result: RunResult | ComparisonResult | str | os.PathLike[str],
@@ -993,7 +956,7 @@ def validate(
     >>> v.n, round(v.spearman, 3)
     (6, 1.0)
     """
-    from reten.analysis.validate import read_observed
+    from reten.analysis.validate import check_result_dir, read_observed
     from reten.analysis.validate import validate as spearman
 
     if (change is None) != (baseline is None):
@@ -1008,7 +971,7 @@ def validate(
     else:
         from reten.report.exports import read_table
 
-        _check_validated_dir(Path(result))
+        check_result_dir(Path(result))
         rpath = Path(result) / "regions.csv"
         dpath = Path(result) / "regions_delta.csv"
         if dpath.is_file():

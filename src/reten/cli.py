@@ -483,8 +483,10 @@ def validate_cmd(
     With --change and --baseline the observed value is the change between the periods.
     """
     import reten
+    from reten.analysis.validate import check_result_dir
     from reten.report.validation import write_validation_files
 
+    check_result_dir(result)  # before any folder is made for the output
     out = out or result / "validation"
     pred_file = "regions_delta.csv" if (result / "regions_delta.csv").is_file() else "regions.csv"
     inputs: list[str | Path] = [result / pred_file, observed]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,56 @@ def _norm_codes(codes: pd.Series, width: int | None) -> pd.Series:
         digits = c.str.fullmatch(r"\d+")
         c = c.where(~digits, c.str.zfill(width))
     return c
+
+
+def check_result_dir(path: Path) -> None:
+    """Raise InputError unless ``path`` is the folder of a run or a comparison.
+
+    reten's marker names the kind of output (an optimisation or game folder holds a
+    ``regions_delta.csv`` too, of another meaning); a folder without a marker is read when
+    it holds ``regions.csv`` or ``regions_delta.csv`` and none of the files only another
+    command writes.
+
+    Raises
+    ------
+    InputError
+        One line naming the folder and what it is instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_result_dir(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: ...: not a run or comparison directory (no regions.csv or ...
+    """
+    from reten.atomic import MARKER, OUTPUT_NAMES, read_marker
+
+    want = "give the folder of `reten run -o` or `reten compare -o`"
+    if not path.is_dir():
+        raise InputError(f"{path}: not a run or comparison directory (no such folder); {want}")
+    marker = read_marker(path)
+    kind = marker["kind"] if marker else None
+    if kind is None:
+        names = set(os.listdir(path)) - {MARKER}
+        others = names - OUTPUT_NAMES["run"] - OUTPUT_NAMES["compare"]
+        kind = next(
+            (
+                k
+                for k in ("optimize", "game", "validation", "network", "simulation", "sweep")
+                if others & OUTPUT_NAMES[k]
+            ),
+            None,
+        )
+    if kind not in (None, "run", "compare"):
+        raise InputError(
+            f"{path}: not a run or comparison directory (a reten {kind} output); {want}"
+        )
+    if not (path / "regions.csv").is_file() and not (path / "regions_delta.csv").is_file():
+        raise InputError(
+            f"{path}: not a run or comparison directory (no regions.csv or "
+            f"regions_delta.csv); {want}"
+        )
 
 
 def sniff_sep(path: str) -> str:
