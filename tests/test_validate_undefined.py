@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clikit import assert_one_line_error, call, snapshot, strict_json
@@ -208,3 +208,35 @@ def test_run_overwrite_replaces_its_validation(tmp_path):
     r = call("run", "s.toml", "-o", "run", "--overwrite", cwd=tmp_path)
     assert_one_line_error(r, "validation", "--overwrite")
     assert snapshot(tmp_path) == before
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(min_value=3, max_value=6).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        )
+    )
+)
+def test_p_value_is_the_exact_permutation_test_on_small_tables(xy):
+    """Against every pairing enumerated, with scipy's spearmanr as the statistic."""
+    import itertools
+
+    from scipy import stats
+
+    xs, ys = (np.array(v, dtype=float) for v in xy)
+    if np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return
+    regions = [f"{i:02d}" for i in range(len(xs))]
+    v = validate(
+        pd.DataFrame({"region": regions, "predicted": xs}),
+        pd.DataFrame({"region": regions, "observed": ys}),
+        bootstrap=1000,
+    )
+    rho = abs(stats.spearmanr(xs, ys)[0])
+    perms = [
+        abs(stats.spearmanr(xs, ys[list(q)])[0]) for q in itertools.permutations(range(len(ys)))
+    ]
+    exact = np.mean([r >= rho - 1e-9 for r in perms])
+    assert v.p_value == pytest.approx(exact, abs=1e-9)

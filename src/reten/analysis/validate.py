@@ -191,7 +191,9 @@ def validate(
     carry no order and the correlation is undefined: ``spearman``, the interval and the
     p-value are NaN, ``status`` is ``"constant_prediction"`` (or
     ``"constant_observation"``) and ``note`` says why, in one line. A bootstrap resample
-    that happens to draw one value only is left out of the interval.
+    that happens to draw one value only is left out of the interval. ``p_value`` is a
+    two-sided permutation test of rho (``bootstrap`` seeded shuffles of the observed values
+    against the predicted; every pairing, exactly, when there are no more).
 
     Examples
     --------
@@ -222,8 +224,9 @@ def validate(
     )
     rho = p = lo = hi = float("nan")
     if status == "ok":
-        rho, p = stats.spearmanr(x, y)
+        rho = stats.spearmanr(x, y)[0]
         rng = np.random.default_rng(seed)
+        p = _permutation_p(x, y, bootstrap, rng)
         idx = rng.integers(0, len(x), size=(bootstrap, len(x)))
         rx = np.apply_along_axis(stats.rankdata, 1, x[idx])
         ry = np.apply_along_axis(stats.rankdata, 1, y[idx])
@@ -247,6 +250,32 @@ def validate(
         status=status,
         note=NO_CORRELATION.get(status),
     )
+
+
+def _spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's rho along ``axis`` (vectorised over resamples)."""
+    rx = stats.rankdata(x, axis=axis)
+    ry = stats.rankdata(y, axis=axis)
+    rx = rx - rx.mean(axis=axis, keepdims=True)
+    ry = ry - ry.mean(axis=axis, keepdims=True)
+    den = np.sqrt((rx**2).sum(axis=axis) * (ry**2).sum(axis=axis))
+    return (rx * ry).sum(axis=axis) / den
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, draws: int, rng: np.random.Generator) -> float:
+    """Two-sided permutation p-value of Spearman's rho: the share of pairings of ``x`` with
+    a shuffled ``y`` whose |rho| is at least the observed one (``draws`` seeded shuffles;
+    every pairing, exactly, when there are no more than ``draws`` of them)."""
+    res = stats.permutation_test(
+        (x,),  # one sample: its n! orders are the pairings with ``y``
+        lambda a, axis=-1: np.abs(_spearman(a, np.broadcast_to(y, a.shape), axis)),
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=max(int(draws), 1),
+        alternative="greater",
+        random_state=rng,
+    )
+    return float(res.pvalue)
 
 
 def scatter_svg(v: Validation, xlabel: str, ylabel: str) -> str:
