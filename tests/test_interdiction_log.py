@@ -245,3 +245,10 @@ def test_each_method_names_itself(method):
     r = optimize(net, p, sites, 1, method=method)
     assert r.log and {row.solver for row in r.log} == {method}
     _check_rows(r.log)
+
+
+def test_auto_names_itself_when_its_probe_proves():
+    # proven by the probe before any race: the answer is still auto's, named as such
+    net, p, sites = _two_roads()
+    r = optimize(net, p, sites, 1, method="auto")
+    assert r.status == "optimal" and r.method == "auto/decomposition"

@@ -957,7 +957,7 @@ def validate(
     >>> v.n, round(v.spearman, 3)
     (6, 1.0)
     """
-    from reten.analysis.validate import read_observed, refuse_data_file
+    from reten.analysis.validate import check_result_dir, read_observed, refuse_data_file
     from reten.analysis.validate import validate as spearman
 
     if (change is None) != (baseline is None):
@@ -974,16 +974,13 @@ def validate(
     else:
         from reten.report.exports import read_table
 
+        check_result_dir(Path(result))
         rpath = Path(result) / "regions.csv"
         dpath = Path(result) / "regions_delta.csv"
         if dpath.is_file():
             pred = read_table(dpath).rename(columns={"delta_kg": "flow_kg"})
-        elif rpath.is_file():
-            pred = read_table(rpath)
         else:
-            raise InputError(
-                f"{result}: not a run or comparison directory (no regions.csv or regions_delta.csv)"
-            )
+            pred = read_table(rpath)
         label = str(result)
     levels = sorted(set(pred.level))
     if level not in levels:
@@ -1040,6 +1037,8 @@ def validate(
         table=tab,
         summary=summary,
         raw=v,
+        spearman_status=v.status,
+        note=v.note,
     )
 
 

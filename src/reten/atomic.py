@@ -11,7 +11,9 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
   every name in the folder must be listed in reten's marker or be one of the names that
   kind of output writes (:data:`OUTPUT_NAMES`). A folder holding anything else (a user's
   ``notes.txt``, another reten output saved inside it) is refused with one line naming
-  it, even with ``overwrite=True``, and nothing is touched.
+  it, even with ``overwrite=True``, and nothing is touched. One exception: a validation
+  reten wrote inside a run or comparison folder (``reten validate RUN_DIR`` writes
+  ``RUN_DIR/validation`` by default) is replaced with the results it validated.
 - A saved network is replaced only by a network build, even with ``overwrite=True``.
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
@@ -340,7 +342,9 @@ def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[
 
     A name is reten's when the folder's marker lists it, or when it is one of the names a
     ``kind`` output writes (:data:`OUTPUT_NAMES`; for a folder saved before markers
-    existed). reten's own temporary and lock names are never foreign.
+    existed). reten's own temporary and lock names are never foreign, nor, in a run or
+    comparison folder, a validation of it that reten wrote there (a folder whose marker
+    says kind "validation" and that holds only what reten wrote).
 
     Examples
     --------
@@ -359,7 +363,30 @@ def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[
     marker = read_marker(p)
     listed = {str(e) for e in marker["entries"]} if marker else set()
     ours = listed | OUTPUT_NAMES.get(kind, frozenset()) | {MARKER}
-    return [n for n in names if n not in ours and not _is_our_litter(n)]
+    return [
+        n
+        for n in names
+        if n not in ours and not _is_our_litter(n) and not _own_validation(p / n, kind)
+    ]
+
+
+#: The kinds of output ``reten validate`` reads; its output goes inside them by default.
+VALIDATED_KINDS = frozenset({"run", "compare"})
+
+
+def _own_validation(path: Path, kind: str) -> bool:
+    """Return True when ``path`` is a validation reten wrote inside a run or comparison
+    folder (``reten validate RUN_DIR`` writes ``RUN_DIR/validation``): its marker says
+    kind "validation" and it holds nothing reten did not write. Replacing the run replaces
+    the results it validated, so the validation goes with them."""
+    if kind not in VALIDATED_KINDS or path.is_symlink() or not path.is_dir():
+        return False
+    marker = read_marker(path)
+    return (
+        marker is not None
+        and marker["kind"] == "validation"
+        and not foreign_entries(path, "validation")
+    )
 
 
 def _foreign_problem(target: Path, kind: str) -> str | None:

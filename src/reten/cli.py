@@ -502,8 +502,10 @@ def validate_cmd(
     With --change and --baseline the observed value is the change between the periods.
     """
     import reten
+    from reten.analysis.validate import check_result_dir
     from reten.report.validation import write_validation_files
 
+    check_result_dir(result)  # before any folder is made for the output
     out = out or result / "validation"
     pred_file = "regions_delta.csv" if (result / "regions_delta.csv").is_file() else "regions.csv"
     inputs: list[str | Path] = [result / pred_file, observed]
@@ -522,7 +524,10 @@ def validate_cmd(
             baseline=baseline,
         )
         write_validation_files(tmp, v)
-    print(jsonio.dumps({k: v.summary[k] for k in ("n_regions", "spearman", "ci95", "p_value")}))
+    keys = ("n_regions", "spearman", "spearman_status", "ci95", "p_value")
+    print(jsonio.dumps({k: v.summary[k] for k in keys}))
+    if v.note:
+        console.print(f"note: {v.note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"[green]wrote[/] {out}/validation.html")
 
 

@@ -585,6 +585,12 @@ class ValidationResult:
         Regions matched.
     table : DataFrame
         The matched regions: ``region`` (code), predicted, observed, ``name``.
+    spearman_status : str
+        ``"ok"``, or why the correlation is undefined (NaN): ``"constant_prediction"`` (the
+        prediction is the same in every region, as in a comparison of a scenario with
+        itself) or ``"constant_observation"``.
+    note : str or None
+        One line saying why, when ``spearman_status`` is not ``"ok"``.
 
     Examples
     --------
@@ -603,6 +609,8 @@ class ValidationResult:
     table: pd.DataFrame
     summary: Mapping[str, Any]
     raw: Validation = field(repr=False)
+    spearman_status: str = "ok"
+    note: str | None = None
 
     def write(self, out: str | Path) -> Path:
         """Write validation.html (scatter plot, caveats), validation.json and matched.csv."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,13 @@ CAVEATS = (
     "bottom of the ranking."
 )
 
+#: Why a rank correlation can be undefined: ``spearman_status`` and the one-line note.
+NO_CORRELATION = {
+    "constant_prediction": "the prediction is the same in every region (for a comparison: "
+    "no region's flow changed): no rank correlation",
+    "constant_observation": "the observed value is the same in every region: no rank correlation",
+}
+
 
 @dataclass(frozen=True)
 class Validation:
@@ -42,12 +50,16 @@ class Validation:
     bootstrap: int
     seed: int
     unmatched_predicted: list[str]
+    status: str = "ok"
+    note: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """Return a JSON-able summary."""
         return {
             "n_regions": self.n,
             "spearman": self.spearman,
+            "spearman_status": self.status,
+            "note": self.note,
             "ci95": [self.ci_low, self.ci_high],
             "p_value": self.p_value,
             "bootstrap_samples": self.bootstrap,
@@ -64,6 +76,56 @@ def _norm_codes(codes: pd.Series, width: int | None) -> pd.Series:
         digits = c.str.fullmatch(r"\d+")
         c = c.where(~digits, c.str.zfill(width))
     return c
+
+
+def check_result_dir(path: Path) -> None:
+    """Raise InputError unless ``path`` is the folder of a run or a comparison.
+
+    reten's marker names the kind of output (an optimisation or game folder holds a
+    ``regions_delta.csv`` too, of another meaning); a folder without a marker is read when
+    it holds ``regions.csv`` or ``regions_delta.csv`` and none of the files only another
+    command writes.
+
+    Raises
+    ------
+    InputError
+        One line naming the folder and what it is instead.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_result_dir(Path(tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: ...: not a run or comparison directory (no regions.csv or ...
+    """
+    from reten.atomic import MARKER, OUTPUT_NAMES, read_marker
+
+    want = "give the folder of `reten run -o` or `reten compare -o`"
+    if not path.is_dir():
+        raise InputError(f"{path}: not a run or comparison directory (no such folder); {want}")
+    marker = read_marker(path)
+    kind = marker["kind"] if marker else None
+    if kind is None:
+        names = set(os.listdir(path)) - {MARKER}
+        others = names - OUTPUT_NAMES["run"] - OUTPUT_NAMES["compare"]
+        kind = next(
+            (
+                k
+                for k in ("optimize", "game", "validation", "network", "simulation", "sweep")
+                if others & OUTPUT_NAMES[k]
+            ),
+            None,
+        )
+    if kind not in (None, "run", "compare"):
+        raise InputError(
+            f"{path}: not a run or comparison directory (a reten {kind} output); {want}"
+        )
+    if not (path / "regions.csv").is_file() and not (path / "regions_delta.csv").is_file():
+        raise InputError(
+            f"{path}: not a run or comparison directory (no regions.csv or "
+            f"regions_delta.csv); {want}"
+        )
 
 
 def sniff_sep(path: str) -> str:
@@ -146,6 +208,22 @@ def validate(
     ``predicted`` has columns region, predicted; ``observed`` region, observed. Every
     observed region must match a predicted one (codes are compared as text, digits
     zero-padded to the predicted codes' width); otherwise InputError lists the unmatched.
+
+    When the predicted (or observed) values are the same in every matched region, ranks
+    carry no order and the correlation is undefined: ``spearman``, the interval and the
+    p-value are NaN, ``status`` is ``"constant_prediction"`` (or
+    ``"constant_observation"``) and ``note`` says why, in one line. A bootstrap resample
+    that happens to draw one value only is left out of the interval. ``p_value`` is a
+    two-sided permutation test of rho (``bootstrap`` seeded shuffles of the observed values
+    against the predicted; every pairing, exactly, when there are no more).
+
+    Examples
+    --------
+    >>> pred = pd.DataFrame({"region": ["01", "02", "03"], "predicted": [0.0, 0.0, 0.0]})
+    >>> obs = pd.DataFrame({"region": ["01", "02", "03"], "observed": [1.0, 3.0, 2.0]})
+    >>> v = validate(pred, obs, bootstrap=20)
+    >>> v.status, v.spearman
+    ('constant_prediction', nan)
     """
     width = int(predicted.region.astype(str).str.len().max()) if len(predicted) else None
     pred = predicted.assign(region=_norm_codes(predicted.region, None))
@@ -161,16 +239,26 @@ def validate(
     if len(table) < 3:
         raise InputError(f"{where}: only {len(table)} matched region(s); need at least 3")
     x, y = table.predicted.to_numpy(float), table.observed.to_numpy(float)
-    rho, p = stats.spearmanr(x, y)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), size=(bootstrap, len(x)))
-    rx = np.apply_along_axis(stats.rankdata, 1, x[idx])
-    ry = np.apply_along_axis(stats.rankdata, 1, y[idx])
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
-    boot = np.divide((rx * ry).sum(axis=1), den, out=np.full(bootstrap, np.nan), where=den > 0)
-    lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+    status = (
+        "constant_prediction"
+        if np.ptp(x) == 0
+        else ("constant_observation" if np.ptp(y) == 0 else "ok")
+    )
+    rho = p = lo = hi = float("nan")
+    if status == "ok":
+        rho = stats.spearmanr(x, y)[0]
+        rng = np.random.default_rng(seed)
+        p = _permutation_p(x, y, bootstrap, rng)
+        idx = rng.integers(0, len(x), size=(bootstrap, len(x)))
+        rx = np.apply_along_axis(stats.rankdata, 1, x[idx])
+        ry = np.apply_along_axis(stats.rankdata, 1, y[idx])
+        rx -= rx.mean(axis=1, keepdims=True)
+        ry -= ry.mean(axis=1, keepdims=True)
+        den = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+        boot = np.divide((rx * ry).sum(axis=1), den, out=np.full(bootstrap, np.nan), where=den > 0)
+        boot = boot[np.isfinite(boot)]  # a resample of one value has no ranks to correlate
+        if boot.size:
+            lo, hi = np.percentile(boot, [2.5, 97.5])
     return Validation(
         table=table.sort_values("predicted", ascending=False, kind="stable").reset_index(drop=True),
         spearman=float(rho),
@@ -181,7 +269,35 @@ def validate(
         bootstrap=bootstrap,
         seed=seed,
         unmatched_predicted=sorted(set(pred.region) - set(obs.region)),
+        status=status,
+        note=NO_CORRELATION.get(status),
     )
+
+
+def _spearman(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's rho along ``axis`` (vectorised over resamples)."""
+    rx = stats.rankdata(x, axis=axis)
+    ry = stats.rankdata(y, axis=axis)
+    rx = rx - rx.mean(axis=axis, keepdims=True)
+    ry = ry - ry.mean(axis=axis, keepdims=True)
+    den = np.sqrt((rx**2).sum(axis=axis) * (ry**2).sum(axis=axis))
+    return (rx * ry).sum(axis=axis) / den
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, draws: int, rng: np.random.Generator) -> float:
+    """Two-sided permutation p-value of Spearman's rho: the share of pairings of ``x`` with
+    a shuffled ``y`` whose |rho| is at least the observed one (``draws`` seeded shuffles;
+    every pairing, exactly, when there are no more than ``draws`` of them)."""
+    res = stats.permutation_test(
+        (x,),  # one sample: its n! orders are the pairings with ``y``
+        lambda a, axis=-1: np.abs(_spearman(a, np.broadcast_to(y, a.shape), axis)),
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=max(int(draws), 1),
+        alternative="greater",
+        random_state=rng,
+    )
+    return float(res.pvalue)
 
 
 def scatter_svg(v: Validation, xlabel: str, ylabel: str) -> str:

@@ -145,11 +145,12 @@ def _cost_unit(opt: OptimizeResult) -> str | None:
 
 def validation_html(v: ValidationResult) -> str:
     """Return the HTML summary of a validation."""
+    from reten.report.validation import statistic_html
+
     return _box(
         "Validation",
         [
-            f"<p>Spearman <b>{v.spearman:+.3f}</b> (95% CI {v.ci_low:+.3f} to {v.ci_high:+.3f}; "
-            f"p = {v.p_value:.3g}) over {v.n} regions.</p>",
+            statistic_html(v),
             table(v.table, max_rows=10, floatfmt="{:,.3f}"),
         ],
     )

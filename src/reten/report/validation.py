@@ -104,16 +104,32 @@ def _assumptions(v: ValidationResult) -> str:
     )
 
 
+def statistic_html(v: ValidationResult) -> str:
+    """Return the paragraph stating the correlation, or why there is none."""
+    r = v.raw
+    if v.note:
+        return (
+            f'<p class="note"><b>No Spearman rank correlation</b> over {r.n} regions: '
+            f"{html.escape(v.note)}.</p>"
+        )
+    ci = (
+        f"95% bootstrap CI {r.ci_low:+.3f} to {r.ci_high:+.3f}"
+        if r.ci_low == r.ci_low
+        else "no bootstrap interval: every resample drew one value only"
+    )
+    return (
+        f"<p>Spearman rank correlation <b>{r.spearman:+.3f}</b> ({ci}, {r.bootstrap} "
+        f"resamples; p = {r.p_value:.3g}) over {r.n} regions.</p>"
+    )
+
+
 def validation_report(v: ValidationResult) -> str:
     """Return the HTML page: the statistic, a scatter plot, the caveats and the regions."""
     s = v.summary
-    r = v.raw
     what = "change in " if s.get("change") else ""
     body = [
         _assumptions(v),
-        f"<p>Spearman rank correlation <b>{r.spearman:+.3f}</b> (95% bootstrap CI "
-        f"{r.ci_low:+.3f} to {r.ci_high:+.3f}, {r.bootstrap} resamples; p = {r.p_value:.3g}) "
-        f"over {r.n} regions.</p>",
+        statistic_html(v),
         scatter(
             v,
             f"predicted {what}flow, kg/month ({s['level']})",

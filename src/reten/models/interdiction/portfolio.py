@@ -92,7 +92,8 @@ def solve_auto(
     first = replace(first, log=[*log, *shift_log(first.log, t_probe, "probe")])
     remaining = time_limit - (time.perf_counter() - t0)
     if first.status == "optimal" or remaining < 1.0:
-        return first
+        # proven (or out of time) before any race: still auto's answer, named as such
+        return replace(first, method="auto/decomposition")
     # the racers' limit is a wall-clock deadline, so their start-up counts against it
     args = (fol.net, fol.problem, sites, budget, time.time() + remaining, wall0, objective, tol)
     racers: dict[str, tuple[Any, Connection]] = {}
