@@ -39,7 +39,9 @@ def test_usage_names_arguments_in_capitals_without_braces(command):
 
 def test_missing_argument_usage_line():
     r = call("compare")
-    line = assert_one_line_error(r, "reten compare [OPTIONS] BASE SCENARIO")
+    line = assert_one_line_error(
+        r, "Missing argument 'BASE'", "reten compare [OPTIONS] BASE SCENARIO"
+    )
     assert "{" not in line
 
 
@@ -403,3 +405,9 @@ def test_data_file_given_to_osm_names_the_option_that_reads_it(data_dir, name, o
     r = call("network", "build", "--osm", name, "-o", "nb1", cwd=data_dir)
     line = assert_one_line_error(r, "not an OpenStreetMap extract", f"is read with {option}")
     assert f"reten network build {option} {name} -o " in line, line
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_shows_no_internal_names(command):
+    r = call(*command, "--help")
+    assert r.code == 0 and "<_" not in r.out and "{" not in r.out, r.out

@@ -57,7 +57,7 @@ EDGES = "source,target,length_m\na,b,1000\n"
     [
         (["network", "build", "--edges", "e.csv"], ["-o", "usage: reten network build"]),
         (["network", "build", "--edges", "e.csv", "--snap-m", "abc", "-o", "n"], ["--snap-m"]),
-        (["run"], ["scenario", "usage: reten run"]),
+        (["run"], ["Missing argument 'SCENARIO'", "usage: reten run [OPTIONS] SCENARIO"]),
         (["frobnicate"], ["frobnicate"]),
         (["run", "s.toml", "-o", "x", "--ouy"], ["--ouy"]),
         (["network", "buld"], ["buld"]),

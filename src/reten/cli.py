@@ -121,6 +121,9 @@ def _out_path(value: str) -> Path:
     return Path(value)
 
 
+_out_path.__name__ = "path"  # the metavar --help shows: <path>, not <_out_path>
+
+
 def _basemap(url: str | None) -> str | None:
     if url is not None and not all(k in url for k in ("{z}", "{x}", "{y}")):
         raise typer.BadParameter(f"'{url}': give an XYZ template with {{z}}, {{x}} and {{y}}")
@@ -919,6 +922,10 @@ def _usage_line(exc: BaseException) -> str:
 class _PlainArgument(typer.core.TyperArgument):
     """A positional argument shown as ``SCENARIO`` (``[PATH]`` when optional) in usage
     lines, as the README writes it; typer 0.2x would show ``{scenario}``."""
+
+    @property
+    def human_readable_name(self) -> str:  # "Missing argument 'SCENARIO'"
+        return self.metavar or (self.name or "").upper()
 
     def make_metavar(self, ctx: Any, *, usage: bool = False) -> str:
         var = self.metavar or (self.name or "").upper()
