@@ -285,3 +285,42 @@ def test_a_racer_cut_off_while_starting_stops_quietly(tmp_path, how):
     else:
         assert proc.returncode == -signal.SIGKILL
     assert err.read_text() == ""
+
+
+EARLY = """
+import os, signal
+from reten.models.interdiction import portfolio
+
+proc, answer, out = portfolio._start_racer()
+print(proc.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # at once: the racer is still importing reten
+"""
+
+
+def test_a_racer_stops_with_its_parent_even_while_importing(tmp_path):
+    """Breaker finding: a parent killed while its racers were still importing reten (up to
+    seconds) left them orphaned until the imports ended; the racer now asks for the
+    parent-death signal before any import, so it stops at once."""
+    psutil = pytest.importorskip("psutil")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    (tmp_path / "early.py").write_text(EARLY)
+    proc = subprocess.Popen(
+        [sys.executable, str(tmp_path / "early.py")], stdout=subprocess.PIPE, text=True
+    )
+    # not communicate(): the racer shares the pipe, and its end would come only with it
+    pid = int(proc.stdout.readline())
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    try:
+        racer = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return  # already gone
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if racer.status() != psutil.STATUS_ZOMBIE:  # a dead, unreaped racer is gone
+                time.sleep(0.02)
+                continue
+        return
+    racer.kill()
+    raise AssertionError("the racer outlived its parent while importing")

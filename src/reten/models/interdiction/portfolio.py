@@ -124,7 +124,21 @@ def solve_auto(
 # bootstrap in the child unpickles the process object from a pipe before any code of ours
 # runs, and printed a _pickle.UnpicklingError (or EOFError) traceback when reten was killed
 # while writing it. Here the child reads its work itself and stops quietly when it is cut.
-_RACER_CODE = "from reten.models.interdiction.portfolio import _racer_main; _racer_main()"
+# The parent-death signal is asked for first, before reten's imports (up to seconds on a
+# cold cache): a parent killed while they ran left the racer orphaned until they ended.
+_RACER_CODE = (
+    "import os, sys\n"
+    "if sys.platform.startswith('linux'):\n"
+    "    import ctypes, signal\n"
+    "    try:\n"
+    "        ctypes.CDLL('libc.so.6').prctl(1, signal.SIGTERM)\n"
+    "    except (OSError, AttributeError):\n"
+    "        pass\n"
+    "    if os.getppid() != int(sys.argv[3]):\n"
+    "        os._exit(0)\n"
+    "from reten.models.interdiction.portfolio import _racer_main\n"
+    "_racer_main()\n"
+)
 
 
 def _start_racer() -> tuple[subprocess.Popen[bytes], Connection, Connection]:
