@@ -324,3 +324,55 @@ def test_a_racer_stops_with_its_parent_even_while_importing(tmp_path):
         return
     racer.kill()
     raise AssertionError("the racer outlived its parent while importing")
+
+
+LOADING = """
+import builtins
+
+real_import = builtins.__import__
+
+
+def interrupted_import(name, *args, **kwargs):
+    if name == "reten.cli":  # Ctrl-C while the CLI's modules load
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+
+
+builtins.__import__ = interrupted_import
+from reten.entry import main
+
+main()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_is_one_line(tmp_path):
+    """Breaker finding: Ctrl-C in the first tenths of a second (NumPy, Rich loading) printed
+    a traceback; the entry point guards the CLI's import."""
+    (tmp_path / "loading.py").write_text(LOADING)
+    r = subprocess.run(
+        [sys.executable, str(tmp_path / "loading.py")], capture_output=True, text=True
+    )
+    assert r.returncode == 130
+    assert r.stderr.strip().splitlines() == [
+        "reten: interrupted (each output is either complete or untouched)"
+    ]
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.25, 0.4, 0.6])
+def test_ctrl_c_early_in_a_real_command_prints_no_traceback(tmp_path, delay):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("POSIX signals")
+    exe = Path(sys.executable).with_name("reten")
+    if not exe.exists():
+        pytest.skip("the reten console script is not installed beside this Python")
+    proc = subprocess.Popen(
+        [str(exe), "demo", "-o", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert not (tmp_path / "out").exists() or proc.returncode == 0

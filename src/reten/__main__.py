@@ -1,5 +1,5 @@
 """``python -m reten`` runs the CLI."""
 
-from reten.cli import main
+from reten.entry import main
 
 main()

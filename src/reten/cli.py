@@ -18,6 +18,7 @@ from rich.table import Table
 
 from reten import jsonio
 from reten.atomic import output_dir, output_file
+from reten.entry import INTERRUPTED
 from reten.errors import InputError, OutputError
 
 if TYPE_CHECKING:
@@ -1048,14 +1049,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reten: error: {_one_line(_message(exc))}", file=sys.stderr)
         code = int(getattr(exc, "exit_code", 1))
     except (KeyboardInterrupt, typer.Abort):
-        print("reten: interrupted (each output is either complete or untouched)", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         code = 130
     except Terminated as exc:
         if exc.signum == signal.SIGINT:
-            print(
-                "reten: interrupted (each output is either complete or untouched)",
-                file=sys.stderr,
-            )
+            print(INTERRUPTED, file=sys.stderr)
             code = 130
         else:
             print(
