@@ -335,6 +335,8 @@ def test_output_records_provenance_curve_and_reads_back_helpfully(tmp_path):
         "budget": 2,
         "effective_budget": 2,
         "time_limit_s": 10,
+        "method_asked": "auto",  # the default, recorded as asked
+        "method": opt.method,  # and what answered
     }.items():
         assert prov[k] == v, k
     # a capacity unit removes its site: units per site, delay and detection play no part

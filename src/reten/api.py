@@ -635,7 +635,8 @@ def optimize(
         **{k: v for k, v in problem.provenance.items() if k != "seconds"},
         "objective": objective,
         "sites": sites,
-        "method": res.method,
+        "method": res.method,  # the method that answered (auto/decomposition, ...)
+        "method_asked": method,
         "budget": budget,
         "effective_budget": effective,
         # a capacity unit removes its site: delay, detection and units per site play no part
