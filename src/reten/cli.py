@@ -59,6 +59,7 @@ def _number(
     not a valid float". An integer option takes any whole number (``3``, ``3.0``, ``1e3``);
     the value is an ``int`` (``cast`` overrides: ``float`` for a whole-number float option).
     """
+
     def fmt(x: float) -> str:  # a whole-number bound in full: <= 1000000, never 1e+06
         return str(int(x)) if integer else f"{x:g}"
 
