@@ -702,7 +702,7 @@ def _warn_no_coordinates(net: Network | None, what: str) -> None:
     missing = int(net.n_nodes - net.located.sum())
     console.print(
         f"[yellow]warning:[/] {missing:,} of {net.n_nodes:,} nodes have no coordinates "
-        f"(an edge list built without --nodes id,lon,lat?): {what}",
+        f"({net.coordinates_hint()}): {what}",
         highlight=False,
         soft_wrap=True,
     )
