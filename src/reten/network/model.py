@@ -6,9 +6,9 @@ import dataclasses
 import functools
 import hashlib
 import unicodedata
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
