@@ -89,7 +89,7 @@ def test_integer_option_refuses_a_fraction(command, option, kind):
 
 def test_budget_two_is_a_whole_number_message():
     r = call("optimize", "s.toml", "-o", "x", "--budget", "two")
-    assert_one_line_error(r, "'--budget': must be a whole number >= 1 (got two)")
+    assert_one_line_error(r, "'--budget': must be a whole number >= 1 and <= 1000000 (got two)")
 
 
 # ------------------------------------------- data files where a scenario or network belongs

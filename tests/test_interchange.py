@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clikit import assert_one_line_error, call
 from reten.data import default_network
+from reten.errors import InputError
 from reten.network.interchange import (
     from_networkx,
     read_dimacs,
@@ -191,3 +194,55 @@ def test_geodataframe_keeps_parallel_roads_with_their_speeds():
     t = dijkstra(net.csr(net.time_h), indices=a)[p]
     assert np.isclose(t, nx.shortest_path_length(g, (0.0, 0.0), (0.2, 0.0), weight="t"))
     assert np.isclose(net.length_m.sum(), 2 * sum(d["m"] for *_, d in g.edges(data=True)))
+
+
+# ------------------------------------------------------------- magnitude limits of arc values
+@pytest.mark.parametrize(
+    "col, bad, rng",
+    [
+        ("length_m", "1e308", "[0, 2e+07]"),
+        ("length_m", "20000001", "[0, 2e+07]"),
+        ("speed_kmh", "1e-300", "[0.001, 1000]"),
+        ("speed_kmh", "1e300", "[0.001, 1000]"),
+        ("delay", "1e300", "[0, 1e+12]"),
+        ("p_detect", "1", "[0, 1)"),
+        ("capacity_kg", "1e300", "[0, 1e+12]"),
+    ],
+)
+def test_edge_list_values_out_of_range_are_refused_with_file_line_column(tmp_path, col, bad, rng):
+    # these passed the reader and overflowed (or divided by zero) in a model later
+    good = {"length_m": "1000", "speed_kmh": "80", "delay": "5", "p_detect": "0.1"}
+    good["capacity_kg"] = "50"
+    cols = ["source", "target", *good]
+    rows = [["a", "b", *good.values()], ["b", "c", *good.values()]]
+    rows[1][cols.index(col)] = bad
+    (tmp_path / "e.csv").write_text("\n".join(",".join(r) for r in [cols, *rows]) + "\n")
+    with pytest.raises(InputError) as exc:
+        read_edge_csv(tmp_path / "e.csv")
+    msg = str(exc.value)
+    assert "e.csv" in msg and "line 3" in msg and col in msg and rng in msg, msg
+    r = call("network", "build", "--edges", "e.csv", "-o", "out", cwd=tmp_path)
+    assert_one_line_error(r, "e.csv", "line 3", col, rng)
+    assert not (tmp_path / "out").exists()
+    # the bounds themselves are valid
+    edge = "0" if col != "speed_kmh" else "0.001"
+    rows[1][cols.index(col)] = edge
+    (tmp_path / "e.csv").write_text("\n".join(",".join(r) for r in [cols, *rows]) + "\n")
+    assert read_edge_csv(tmp_path / "e.csv").n_arcs == 2
+
+
+def test_dimacs_and_networkx_lengths_out_of_range_are_refused(tmp_path):
+    (tmp_path / "g.gr").write_text("p sp 2 2\na 1 2 7\na 2 1 1e308\n")
+    with pytest.raises(InputError, match=r"g\.gr: line 3, field W: .*\[0, 2e\+07\]"):
+        read_dimacs(tmp_path / "g.gr")
+    g = nx.DiGraph()
+    g.add_edge("a", "b", length_m=2e7)
+    assert from_networkx(g).n_arcs == 1
+    g.add_edge("b", "a", length_m=1e308)
+    with pytest.raises(InputError, match=r"edge \(b, a\): length_m .*\[0, 2e\+07\]"):
+        from_networkx(g)
+    for attr, bad in (("delay", 1e300), ("p_detect", 1.5), ("capacity_kg", -1.0)):
+        h = nx.DiGraph()
+        h.add_edge("a", "b", length_m=1.0, **{attr: bad})
+        with pytest.raises(InputError, match=rf"edge \(a, b\): {attr} "):
+            from_networkx(h)

@@ -21,6 +21,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import reten
 from clikit import assert_one_line_error, call
 from reten.models.interdiction.sites import distinct_names
 from reten.network.build import summary
@@ -229,3 +230,51 @@ def test_placing_by_lon_lat_on_such_a_network_is_refused(proj):
     r = call("run", "o.toml", "-o", "r2", cwd=proj)
     assert_one_line_error(r, "origins[0]", NO_COORD)
     assert not (proj / "r2").exists()
+
+
+# ------------------------------------------------------------------- DIMACS and --nodes
+GR = "p sp 3 3\na 1 2 700\na 2 3 500\na 3 1 900\n"
+
+
+def test_nodes_with_dimacs_is_refused_not_ignored(tmp_path):
+    # --nodes was silently ignored beside --dimacs, yet listed as an input in provenance
+    (tmp_path / "g.gr").write_text(GR)
+    (tmp_path / "gnodes.csv").write_text("id,lon,lat\n1,-100,20\n2,-100.1,20\n3,-100,20.1\n")
+    r = call(
+        "network", "build", "--dimacs", "g.gr", "--nodes", "gnodes.csv", "-o", "out", cwd=tmp_path
+    )
+    assert_one_line_error(r, "--nodes applies to --edges", ".co")
+    assert not (tmp_path / "out").exists()
+
+
+def test_dimacs_hints_name_the_co_file_and_build_reads_it(tmp_path):
+    (tmp_path / "g.gr").write_text(GR)
+    r = call("network", "build", "--dimacs", "g.gr", "-o", "net", cwd=tmp_path)
+    assert r.code == 0, r.err
+    # the warning tells a DIMACS user what gives coordinates: the .co, never --nodes
+    assert NO_COORD in r.err and "g.co" in r.err and "--nodes" not in r.err
+    (tmp_path / "s.toml").write_text(
+        SCENARIO.replace('node = "a"', "node = 1").replace('node = "x"', "node = 3")
+    )
+    r = call("run", "s.toml", "-o", "run", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "g.co" in r.err and "--nodes" not in r.err
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert _no_map(html) and "g.co" in html and "--nodes" not in html
+    # the .co next to the .gr is read (and recorded as an input) by the build
+    co = "v 1 -100000000 20000000\nv 2 -100100000 20000000\nv 3 -100000000 20100000\n"
+    (tmp_path / "g.co").write_text(co)
+    r = call("network", "build", "--dimacs", "g.gr", "-o", "net2", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert NO_COORD not in r.err
+    prov = json.loads((tmp_path / "net2" / "provenance.json").read_text())
+    assert prov["inputs"]["coordinates"]["path"] == str((tmp_path / "g.co").resolve())
+    got = read_dimacs(tmp_path / "g.gr", coordinates=str(tmp_path / "g.co"))
+    net = reten.load_network(tmp_path / "net2")
+    assert np.array_equal(net.node_lon, got.node_lon) and net.has_coordinates
+
+
+def test_edge_list_hint_still_names_nodes(proj):
+    r = call("run", "s.toml", "-o", "run", cwd=proj)
+    assert r.code == 0, r.err
+    assert "--nodes id,lon,lat" in r.err and ".co" not in r.err

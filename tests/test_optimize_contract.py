@@ -240,10 +240,10 @@ def test_no_curve_and_large_budget_say_why_and_report_effective_budget():
     opt = reten.optimize(sc, NET, budget=2, curve=False, **kw)
     assert len(opt.curve) == 1 and math.isnan(opt.curve.marginal.iloc[0])
     assert "curve=False" in opt.curve_note
-    big = reten.optimize(sc, NET, budget=1e12, curve=False, **kw)
+    big = reten.optimize(sc, NET, budget=1e6, curve=False, **kw)  # the largest budget taken
     s = big.raw.sites
-    assert big.effective_budget == s.size == len(big.baseline.crossings) < 1e12
-    assert big.summary["effective_budget"] == s.size and big.summary["budget"] == 1e12
+    assert big.effective_budget == s.size == len(big.baseline.crossings) < 1e6
+    assert big.summary["effective_budget"] == s.size and big.summary["budget"] == 1e6
     arcs = reten.optimize(
         sc, NET, budget=31, objective="cost", sites="arcs", method="greedy", time_limit_s=10
     )
@@ -259,6 +259,19 @@ def test_fractional_budget_is_rejected(tmp_path):
     r = call("optimize", str(f), "--budget", "2.5", "-o", str(tmp_path / "o"))
     assert_one_line_error(r, "budget", "2.5")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("budget", ["1000001", "1e12", "99999999999999999999999"])
+def test_budget_above_the_documented_bound_is_rejected(tmp_path, budget):
+    # a huge budget was rounded to a float and reported as "Where 1e+23 checkpoints go"
+    with pytest.raises(InputError, match=r"^budget must be a whole number from 1 to 1,000,000"):
+        reten.optimize(NO_CAP, NET, budget=int(budget) if "e" not in budget else float(budget))
+    f = tmp_path / "s.toml"
+    f.write_text('name = "n"\n[[origins]]\nstate = "Sinaloa"\nvolume_kg = 600\n')
+    r = call("optimize", str(f), "--budget", budget, "-o", str(tmp_path / "o"))
+    assert_one_line_error(r, "--budget", "<= 1000000", budget)
+    assert not (tmp_path / "o").exists()
+    assert reten.api.MAX_BUDGET == 1_000_000
 
 
 # --------------------------------------------------------------------------- parameters

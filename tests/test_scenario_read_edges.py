@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
+import reten
 from reten.errors import InputError
+from reten.scenario import resolve
 from reten.scenario.read import MAX_DEPTH, Scenario, _too_deep
 
 TEXT = '[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\nvolume_kg = 5\n'
@@ -17,7 +20,27 @@ def test_bom_is_not_part_of_the_toml(tmp_path: Path) -> None:
     plain.write_bytes(TEXT.encode())
     bom.write_bytes(b"\xef\xbb\xbf" + TEXT.encode())
     a, b = Scenario.from_toml(plain), Scenario.from_toml(bom)
-    assert a.spec == b.spec and a.sha256 == b.sha256
+    assert a.spec == b.spec
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        TEXT.encode(),
+        b"\xef\xbb\xbf" + TEXT.encode(),  # a BOM (Windows editors)
+        TEXT.replace("\n", "\r\n").encode(),  # CRLF line ends
+        b"\xef\xbb\xbf" + TEXT.replace("\n", "\r\n").encode(),
+    ],
+)
+def test_scenario_sha256_is_the_hash_of_the_file_bytes(tmp_path: Path, raw: bytes) -> None:
+    # the hash a result records is what `sha256sum scenario.toml` prints: it was the hash
+    # of the text after the BOM was stripped, so a BOM file's hash matched no file
+    f = tmp_path / "s.toml"
+    f.write_bytes(raw)
+    sc = Scenario.from_toml(f)
+    assert sc.sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+    prov = resolve(sc, reten.load_network("default")).provenance
+    assert prov["scenario_sha256"] == hashlib.sha256(raw).hexdigest()
 
 
 def nested(depth: int) -> list:

@@ -3,6 +3,7 @@ killed workers and a killed sweep lose nothing and recompute nothing finished.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -41,6 +42,17 @@ seed = 3
 policy = ["static", "reactive"]
 "enforcement[0].p_detect" = [0.01, 0.05]
 """
+
+
+@pytest.mark.parametrize("bom, eol", [(b"", "\n"), (b"\xef\xbb\xbf", "\n"), (b"", "\r\n")])
+def test_grid_sha256_is_the_hash_of_the_file_bytes(tmp_path, bom, eol):
+    # the grid was hashed after reading as text (line ends translated): a CRLF grid's
+    # grid_sha256 matched no file; a BOM grid did not parse
+    p = write_grid(tmp_path, GRID)
+    raw = bom + textwrap.dedent(GRID).replace("\n", eol).encode()
+    p.write_bytes(raw)
+    g = read_grid(p)
+    assert g.text_hash == hashlib.sha256(raw).hexdigest() and len(g.tasks) == 4
 
 
 def serial(grid: Path) -> pd.DataFrame:

@@ -465,6 +465,11 @@ def compare(
     )
 
 
+#: the largest budget :func:`optimize` (and ``reten optimize --budget``) takes: a million
+#: units, far above any real deployment (the embedded network has some 10^4 arcs)
+MAX_BUDGET = 1_000_000
+
+
 @_suggest_keywords
 def optimize(
     sc: Scenario | str | os.PathLike[str] | dict[str, Any],
@@ -491,10 +496,10 @@ def optimize(
     net : Network, optional
         Default: the scenario's ``[network]``.
     budget : int
-        Units available: a whole number >= 1 (every unit uses one; ``2.5`` is an error,
-        not rounded). A budget above the units the sites can hold (``max_units`` per site;
-        one per site for ``capacity``) is accepted and solved as that many: the
-        ``effective_budget``.
+        Units available: a whole number from 1 to ``MAX_BUDGET`` (1,000,000; every unit
+        uses one; ``2.5`` is an error, not rounded). A budget above the units the sites
+        can hold (``max_units`` per site; one per site for ``capacity``) is accepted and
+        solved as that many: the ``effective_budget``.
     objective : {"cost", "interception", "capacity"}
         Maximise the traffickers' least cost (cost units·kg/month), maximise expected
         interception (kg/month), or minimise the volume that can still cross (kg/month,
@@ -577,6 +582,8 @@ def optimize(
         raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
         raise InputError(f"budget must be a positive number of units (got {budget!r})")
+    if budget > MAX_BUDGET:  # before any float or numpy call: 10**23 is an int
+        raise InputError(f"budget must be a whole number from 1 to {MAX_BUDGET:,} (got {budget!r})")
     if not np.isfinite(budget):
         raise InputError(f"budget must be finite (got {budget!r})")
     if not float(budget).is_integer():

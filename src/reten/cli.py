@@ -60,8 +60,12 @@ def _number(
     not a valid float". An integer option takes any whole number (``3``, ``3.0``, ``1e3``);
     the value is an ``int`` (``cast`` overrides: ``float`` for a whole-number float option).
     """
-    left = "" if lo is None else (f"> {lo:g}" if lo_open else f">= {lo:g}")
-    right = "" if hi is None else (f"< {hi:g}" if hi_open else f"<= {hi:g}")
+
+    def fmt(x: float) -> str:  # a whole-number bound in full: <= 1000000, never 1e+06
+        return str(int(x)) if integer else f"{x:g}"
+
+    left = "" if lo is None else (f"> {fmt(lo)}" if lo_open else f">= {fmt(lo)}")
+    right = "" if hi is None else (f"< {fmt(hi)}" if hi_open else f"<= {fmt(hi)}")
     what = "a whole number" if integer else "a finite number"
     rng = " and ".join(x for x in (left, right) if x)
 
@@ -542,9 +546,9 @@ def optimize_cmd(
         float,
         typer.Option(
             "--budget",
-            help="Units available (B, a whole number >= 1)",
+            help="Units available (B, a whole number from 1 to 1,000,000)",
             metavar="INTEGER",
-            parser=_number(1, integer=True, cast=float),
+            parser=_number(1, 1_000_000, integer=True, cast=float),
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
@@ -699,7 +703,7 @@ def _warn_no_coordinates(net: Network | None, what: str) -> None:
     missing = int(net.n_nodes - net.located.sum())
     console.print(
         f"[yellow]warning:[/] {missing:,} of {net.n_nodes:,} nodes have no coordinates "
-        f"(an edge list built without --nodes id,lon,lat?): {what}",
+        f"({net.coordinates_hint()}): {what}",
         highlight=False,
         soft_wrap=True,
     )

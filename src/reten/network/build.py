@@ -42,6 +42,8 @@ class BuildSpec:
     edges: str | None = None
     nodes: str | None = None
     dimacs: str | None = None
+    #: the DIMACS .co file read with ``dimacs``: found next to the .gr (same name) by build
+    coordinates: str | None = None
     largest_component: bool = False
     regions: str | None = None
     regions_layer: str | None = None
@@ -55,6 +57,19 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
     sources = [s for s in (spec.lines, spec.osm, spec.edges, spec.dimacs) if s]
     if len(sources) != 1:
         raise InputError("give exactly one of --lines, --osm, --edges, --dimacs")
+    if spec.nodes and not spec.edges:
+        raise InputError(
+            "--nodes applies to --edges (a node table id,lon,lat for an edge list)"
+            + (
+                "; a DIMACS .gr takes its coordinates from the .co file of the same name next to it"
+                if spec.dimacs
+                else ""
+            )
+        )
+    if spec.dimacs and spec.coordinates is None:
+        co = Path(spec.dimacs).with_suffix(".co")
+        if co.is_file():  # the challenge's pair: USA-road-d.NY.gr beside USA-road-d.NY.co
+            spec = dataclasses.replace(spec, coordinates=str(co))
     if spec.lines:
         from reten.network.lines import PRESETS, ColumnMap, from_lines
 
@@ -99,15 +114,20 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
         from reten.network.interchange import read_dimacs
         from reten.network.lines import keep_largest_component
 
-        net = read_dimacs(str(spec.dimacs))
+        net = read_dimacs(str(spec.dimacs), coordinates=spec.coordinates)
         if spec.largest_component:
             net = keep_largest_component(net)
     if (spec.regions or spec.terminals) and not net.located.any():
         what = "--regions" if spec.regions else f"--{_TERMINAL_OPTION[spec.terminals[0].kind]}"
         raise InputError(
             f"{what} places things by longitude/latitude, but the network's nodes have no "
-            "coordinates; give the edge list a node table (--nodes id,lon,lat)"
-            + (" or the DIMACS file its .co coordinates" if spec.dimacs else "")
+            "coordinates; "
+            + (
+                f"put the DIMACS .co file ({Path(spec.dimacs).with_suffix('.co').name}, "
+                "v ID X Y) next to the .gr"
+                if spec.dimacs
+                else "give the edge list a node table (--nodes id,lon,lat)"
+            )
         )
     if spec.regions:
         from reten.network.regions import attach_regions, read_regions
@@ -123,7 +143,7 @@ def build(spec: BuildSpec, *, on_progress: Any = None) -> Network:
     return dataclasses.replace(net, meta=meta)
 
 
-_INPUT_ROLES = ("lines", "osm", "edges", "nodes", "dimacs", "regions")
+_INPUT_ROLES = ("lines", "osm", "edges", "nodes", "dimacs", "coordinates", "regions")
 
 
 def build_record(spec: BuildSpec) -> dict[str, Any]:

@@ -18,6 +18,17 @@ from reten.tabular import Table, read_table, read_text
 
 _ARC_FIELDS = ("length_m", "road_class", "speed_kmh", "time_h", "toll", "arc_region")
 
+#: Magnitude limits of arc values read from an edge list, a DIMACS file or a NetworkX
+#: graph, consistent with the scenario's (docs/scenarios.md: distances at most 20,000 km,
+#: costs at most 1e12) and the CLI's ``--delay``/``--p-detect``: a value outside is refused
+#: with its file, line and column, never carried into a model as an overflow.
+MAX_LENGTH_M = 2e7  # 20,000 km: half the Equator, longer than any road
+MIN_SPEED_KMH = 1e-3
+MAX_SPEED_KMH = 1000.0
+MAX_DELAY = 1e12  # cost units, as reten.models.interdiction.sites.MAX_DELAY
+MAX_CAPACITY_KG = 1e12
+LENGTH_VALID = "a length in metres in [0, 2e+07] (20,000 km)"
+
 
 def to_networkx(net: Network, *, attrs: tuple[str, ...] = _ARC_FIELDS) -> Any:
     """Return a ``networkx.DiGraph`` with node keys as node ids and arc fields as attributes.
@@ -93,8 +104,10 @@ def from_networkx(
             xf = float(x)
         except (TypeError, ValueError):
             xf = math.nan
-        if not (math.isfinite(xf) and xf >= 0):
-            raise InputError(f"edge ({u}, {v}): {length} {x!r} is not a finite number >= 0")
+        if not (math.isfinite(xf) and 0 <= xf <= MAX_LENGTH_M):
+            raise InputError(
+                f"edge ({u}, {v}): {length} {x!r} is not {LENGTH_VALID.removeprefix('a ')}"
+            )
         lens.append(xf)
     extra: dict[str, list[float]] = {}
     skip = set(_ARC_FIELDS) | {length}
@@ -103,6 +116,12 @@ def from_networkx(
         vals = [d.get(k) for _, _, d in edges]
         if all(isinstance(x, int | float | np.number) and not isinstance(x, bool) for x in vals):
             extra[str(k)] = [float(x) for x in vals]  # type: ignore[arg-type]
+            lim = _ATTR_LIMITS.get(str(k).lower())
+            if lim is not None:
+                lo, hi, hi_open, what = lim
+                for (u, v, _), x in zip(edges, extra[str(k)], strict=True):
+                    if not (math.isfinite(x) and lo <= x and (x < hi if hi_open else x <= hi)):
+                        raise InputError(f"edge ({u}, {v}): {k} {x!r} is not {what}")
     rc = None
     if edges and all("road_class" in d for _, _, d in edges):
         rc = np.array([int(d["road_class"]) for _, _, d in edges])
@@ -128,6 +147,15 @@ def from_networkx(
         node_key=key,
         meta={"source": "networkx"},
     )
+
+
+#: NetworkX edge attributes checked as the edge list's columns: (lo, hi, hi open, valid)
+_ATTR_LIMITS = {
+    "p_detect": (0.0, 1.0, True, "a probability in [0, 1)"),
+    "delay": (0.0, MAX_DELAY, False, f"a delay in cost units in [0, {MAX_DELAY:g}]"),
+    "capacity_kg": (0.0, MAX_CAPACITY_KG, False, f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}]"),
+    "capacity": (0.0, MAX_CAPACITY_KG, False, f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}]"),
+}
 
 
 def _coord(d: Any, a: str, b: str) -> float:
@@ -219,12 +247,13 @@ def read_edge_csv(
 ) -> Network:
     """Return a Network from a CSV edge list (and optional node table).
 
-    ``EDGES.csv`` columns: ``source,target,length_m`` (metres, ``>= 0``; 0 is a connector)
-    plus optional ones: ``road_class`` (a name of :data:`ROAD_CLASSES` or its index; empty:
-    local), ``speed_kmh`` (> 0; empty: the class default), ``toll`` (0/1, yes/no,
-    true/false), ``p_detect`` (in [0, 1)), ``capacity_kg``/``capacity`` (>= 0; 0 or empty:
-    no limit), ``delay`` (>= 0), and any other column whose cells are all numbers (kept as an
-    arc attribute). Each row is one directed arc; every row is kept, parallel roads and
+    ``EDGES.csv`` columns: ``source,target,length_m`` (metres in [0, 2e7]: 20,000 km; 0
+    is a connector) plus optional ones: ``road_class`` (a name of :data:`ROAD_CLASSES` or
+    its index; empty: local), ``speed_kmh`` (in [0.001, 1000]; empty: the class default),
+    ``toll`` (0/1, yes/no, true/false), ``p_detect`` (in [0, 1)),
+    ``capacity_kg``/``capacity`` (kg in [0, 1e12]; 0 or empty: no limit), ``delay`` (cost
+    units in [0, 1e12], as ``--delay``), and any other column whose cells are all numbers
+    (kept as an arc attribute). Each row is one directed arc; every row is kept, parallel roads and
     zero-length arcs included, self-loops are dropped and counted. ``NODES.csv``:
     ``id,lon,lat`` in degrees. Without ``NODES.csv`` every node's ``lon``/``lat`` is NaN
     (unknown: :attr:`Network.has_coordinates` is False; reports have no maps and geodata no
@@ -254,7 +283,7 @@ def read_edge_csv(
     sc, tc, lc = t.require("source", "target", "length_m", example="source,target,length_m")
     if len(t) == 0:
         raise InputError(f"{ep}: no edges below the header")
-    lengths = t.numbers(lc, lo=0.0, valid="a length in metres >= 0")
+    lengths = t.numbers(lc, lo=0.0, hi=MAX_LENGTH_M, valid=LENGTH_VALID)
     src_keys = t.ids(sc)
     dst_keys = t.ids(tc)
     if nodes is not None:
@@ -299,7 +328,14 @@ def read_edge_csv(
         if low == "road_class":
             rc = _road_classes(t, col)
         elif low == "speed_kmh":
-            spd = t.numbers(col, lo=0.0, lo_open=True, empty=math.nan, valid="a speed > 0 km/h")
+            spd = t.numbers(
+                col,
+                lo=MIN_SPEED_KMH,
+                hi=MAX_SPEED_KMH,
+                empty=math.nan,
+                valid=f"a speed in km/h in [{MIN_SPEED_KMH:g}, {MAX_SPEED_KMH:g}] (empty: the "
+                "class default)",
+            )
         elif low == "toll":
             toll = _flags(t, col)
         elif low == "p_detect":
@@ -307,9 +343,17 @@ def read_edge_csv(
                 col, lo=0.0, hi=1.0, hi_open=True, valid="a probability in [0, 1)"
             )
         elif low in ("capacity_kg", "capacity"):
-            extra[low] = t.numbers(col, lo=0.0, empty=0.0, valid="a capacity >= 0 (0: no limit)")
+            extra[low] = t.numbers(
+                col,
+                lo=0.0,
+                hi=MAX_CAPACITY_KG,
+                empty=0.0,
+                valid=f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}] (0: no limit)",
+            )
         elif low == "delay":
-            extra[low] = t.numbers(col, lo=0.0, valid="a delay >= 0")
+            extra[low] = t.numbers(
+                col, lo=0.0, hi=MAX_DELAY, valid=f"a delay in cost units in [0, {MAX_DELAY:g}]"
+            )
         else:
             vals = t.try_numbers(col)
             if vals is not None:
@@ -442,11 +486,17 @@ def read_dimacs(path: str | os.PathLike[str], *, coordinates: str | None = None)
                     )
                 ends.append(int(x) - 1)
             wx = _float(parts[3])
-            if wx is None or not math.isfinite(wx) or wx < 0:
-                why = "negative" if wx is not None and wx < 0 else "not a finite number"
+            if wx is None or not math.isfinite(wx) or not 0 <= wx <= MAX_LENGTH_M:
+                why = (
+                    "negative"
+                    if wx is not None and wx < 0
+                    else "too large"
+                    if wx is not None and math.isfinite(wx)
+                    else "not a finite number"
+                )
                 raise InputError(
                     f"{p}: line {lineno}, field W: weight {parts[3]!r} is {why}; "
-                    "arc weights must be numbers >= 0"
+                    f"arc weights must be metres in [0, {MAX_LENGTH_M:g}] (20,000 km)"
                 )
             src.append(ends[0])
             dst.append(ends[1])

@@ -294,7 +294,10 @@ def parse_speed_kmh(values: pd.Series) -> np.ndarray:
     s = _codes(values)
     num = pd.to_numeric(s.str.extract(r"([0-9]+(?:\.[0-9]+)?)")[0], errors="coerce").to_numpy()
     mph = s.str.contains("mph").to_numpy()
-    return np.where(mph, num * 1.609344, num).astype(np.float64)
+    kmh = np.where(mph, num * 1.609344, num).astype(np.float64)
+    # above 1,000 km/h no road speed: unparsable (the class default, counted), as in --edges
+    kmh[kmh > 1000.0] = np.nan
+    return kmh
 
 
 _GEOMETRY_FAMILY = {

@@ -8,6 +8,7 @@ import hashlib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -575,6 +576,37 @@ class Network:
             if got:
                 return str(got)
         return None
+
+    def coordinates_hint(self) -> str:
+        """Return how this network's nodes get coordinates, for the way it was built.
+
+        An edge list takes a node table (``--nodes id,lon,lat``), a DIMACS ``.gr`` the
+        ``.co`` file of the same name next to it, a NetworkX graph ``lon``/``lat`` node
+        attributes; a network of unknown origin gets the list of all three.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.ones(1),
+        ...                         np.full(2, np.nan), np.full(2, np.nan),
+        ...                         meta={"source": "/data/USA-road-d.NY.gr"})
+        >>> net.coordinates_hint()
+        'the DIMACS .co file next to the .gr (USA-road-d.NY.co, v ID X Y) gives coordinates'
+        """
+        inputs = (self.meta.get("build") or {}).get("inputs") or {}
+        src = str(self.meta.get("source") or "")
+        if "dimacs" in inputs or (not inputs and src.lower().endswith(".gr")):
+            gr = str((inputs.get("dimacs") or {}).get("path") or src)
+            co = Path(gr).with_suffix(".co").name if gr else "same name, .co"
+            return f"the DIMACS .co file next to the .gr ({co}, v ID X Y) gives coordinates"
+        if "edges" in inputs:
+            return "rebuild with a node table (--nodes id,lon,lat) for coordinates"
+        if src == "networkx":
+            return "give the graph's nodes lon/lat attributes for coordinates"
+        return (
+            "coordinates come from a node table (--nodes id,lon,lat) for an edge list, the "
+            ".co file next to a DIMACS .gr, or lon/lat attributes of NetworkX nodes"
+        )
 
     def content_hash(self) -> str:
         """Return a SHA-256 hex digest over every array, table and attribute of the network."""

@@ -73,19 +73,20 @@ def no_map_reason(net: Network) -> str | None:
     --------
     >>> net = Network.from_arcs(np.array([0]), np.array([1]), np.array([5.0]),
     ...                         np.full(2, np.nan), np.full(2, np.nan))
-    >>> no_map_reason(net)[:50]
-    "No map: the network's nodes have no coordinates (a"
+    >>> no_map_reason(net)[:48]
+    "No map: the network's nodes have no coordinates;"
     """
     if net.has_coordinates:
         return None
     missing = int(net.n_nodes - net.located.sum())
     if missing == net.n_nodes:
-        what = "the network's nodes have no coordinates (an edge list built without --nodes)"
+        what = "the network's nodes have no coordinates"
     else:
         what = f"{missing:,} of the network's {net.n_nodes:,} nodes have no coordinates"
+    hint = net.coordinates_hint()
     return (
-        f"No map: {what}; the tables and files hold every figure. Rebuild the network with "
-        "a node table (--nodes id,lon,lat) for maps."
+        f"No map: {what}; the tables and files hold every figure. For maps: "
+        f"{hint[0].lower()}{hint[1:]}."
     )
 
 

@@ -26,8 +26,9 @@ def _need_geometry(arcs: Any) -> None:
     """Raise InputError when no arc has a geometry: there is no map to draw."""
     if not (len(arcs) and bool(arcs.geometry.notna().any())):
         raise InputError(
-            "nothing to plot: the network's nodes have no coordinates (an edge list built "
-            "without --nodes id,lon,lat), so no road has a position"
+            "nothing to plot: the network's nodes have no coordinates (from a node table "
+            "--nodes id,lon,lat for an edge list, the .co file next to a DIMACS .gr, or "
+            "lon/lat attributes of NetworkX nodes), so no road has a position"
         )
 
 

@@ -167,7 +167,9 @@ class Scenario:
     spec : dict
         The checked scenario with every default filled in.
     sha256 : str
-        Hash of the TOML text, or of the canonical JSON of ``data`` for a dict or variant.
+        SHA-256 of the TOML file's bytes as stored (what ``sha256sum`` prints; a BOM or
+        CRLF line ends included), of the UTF-8 text for :meth:`from_text`, or of the
+        canonical JSON of ``data`` for a dict or variant.
 
     Examples
     --------
@@ -234,7 +236,9 @@ class Scenario:
                 f"{p}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
                 "save the scenario as UTF-8"
             ) from None
-        return cls.from_text(text, p)
+        # the hash is of the file's bytes (BOM and line ends included): the scenario_sha256
+        # a result records is what `sha256sum scenario.toml` prints
+        return cls._parse(text, p, hashlib.sha256(raw).hexdigest())
 
     @classmethod
     def from_text(cls, text: str, path: str = "<scenario>") -> Scenario:
@@ -245,6 +249,11 @@ class Scenario:
         >>> Scenario.from_text('[[origins]]\\nnode = "a"\\nvolume_kg = 1\\n', "s.toml").name
         's'
         """
+        return cls._parse(text, path, hashlib.sha256(text.encode()).hexdigest())
+
+    @classmethod
+    def _parse(cls, text: str, path: str, digest: str) -> Scenario:
+        """Return the scenario in ``text``, recording ``digest`` as its SHA-256."""
         # a byte-order mark (Windows editors write one) is not part of the TOML
         text = text.removeprefix("\ufeff")
         try:
@@ -257,7 +266,7 @@ class Scenario:
             raise InputError(f"{path}: arrays or tables nested too deeply") from None
         lines = _Lines(text)
         spec = _check(data, path, lines)
-        return cls(path, data, spec, hashlib.sha256(text.encode()).hexdigest(), lines)
+        return cls(path, data, spec, digest, lines)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, path: str = "<dict>") -> Scenario:

@@ -171,7 +171,8 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()  # hashed as stored: grid_sha256 is what sha256sum prints
+        text = raw.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
     except FileNotFoundError:
         raise InputError(f"{p}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -259,7 +260,7 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
         params=dict(params),
         keys=tuple(keys),
         values=tuple(values),
-        text_hash=hashlib.sha256(text.encode()).hexdigest(),
+        text_hash=hashlib.sha256(raw).hexdigest(),
     )
     return _with_tasks(g)
 
