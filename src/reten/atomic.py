@@ -423,7 +423,8 @@ def _foreign_in(folder: Path, kind: str, rel: str, found: list[str]) -> None:
             continue
         sub_kind = nested.get(name)
         if not is_dir:
-            if sub_kind is not None or (name == MARKER and not e.is_file(follow_symlinks=False)):
+            odd = sub_kind is not None or (name == MARKER and not e.is_file(follow_symlinks=False))
+            if odd and name not in listed:
                 found.append(rel + name)  # reten writes a folder (or its marker) there
             continue
         sub = read_marker(here)
