@@ -6,10 +6,11 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
 
 - ``-o DIR`` may replace a folder only when reten wrote it, it is of the same kind (a run
   replaces a run) and it holds nothing reten did not write. reten leaves a marker,
-  ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts the first two
-  conditions (a folder with no marker, or another kind of reten output), never the third:
-  every name in the folder must be listed in reten's marker or be one of the names that
-  kind of output writes (:data:`OUTPUT_NAMES`). A folder holding anything else (a user's
+  ``.reten-output.json``, recording every path it wrote. ``overwrite=True`` lifts the first
+  two conditions (a folder with no marker, or another kind of reten output), never the
+  third: every file and folder in it, at every depth, must be recorded in reten's marker
+  (for an older marker or none, be one of the names that kind of output writes there:
+  :func:`foreign_entries`). A folder holding anything else (a user's
   ``notes.txt``, another reten output saved inside it) is refused with one line naming
   it, even with ``overwrite=True``, and nothing is touched. One exception: a validation
   reten wrote inside a run or comparison folder (``reten validate RUN_DIR`` writes
