@@ -344,9 +344,9 @@ def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[
     in the order of a sorted depth-first walk (a foreign folder is named, not its contents).
 
     Every file and folder is checked, at every depth. When the folder's marker records the
-    paths reten wrote (``files``, written since reten 0.x), a path is reten's exactly when it
-    is recorded there. A folder with an older marker (only ``entries``, its top-level names)
-    or none is checked by name: a top-level name is reten's when the marker lists it or a
+    paths reten wrote (``files``), a path is reten's exactly when it is recorded there. A
+    folder with an older marker (only ``entries``, its top-level names) or none is checked
+    by name: a top-level name is reten's when the marker lists it or a
     ``kind`` output writes it (:data:`OUTPUT_NAMES`); a folder inside is reten's only where
     that kind writes one (a run's ``figures``, a demo's ``baseline``; :data:`NESTED_KINDS`),
     holding no marker of another kind and only the names that nested kind writes.
