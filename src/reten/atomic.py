@@ -6,10 +6,11 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
 
 - ``-o DIR`` may replace a folder only when reten wrote it, it is of the same kind (a run
   replaces a run) and it holds nothing reten did not write. reten leaves a marker,
-  ``.reten-output.json``, listing what it wrote. ``overwrite=True`` lifts the first two
-  conditions (a folder with no marker, or another kind of reten output), never the third:
-  every name in the folder must be listed in reten's marker or be one of the names that
-  kind of output writes (:data:`OUTPUT_NAMES`). A folder holding anything else (a user's
+  ``.reten-output.json``, recording every path it wrote. ``overwrite=True`` lifts the first
+  two conditions (a folder with no marker, or another kind of reten output), never the
+  third: every file and folder in it, at every depth, must be recorded in reten's marker
+  (for an older marker or none, be one of the names that kind of output writes there:
+  :func:`foreign_entries`). A folder holding anything else (a user's
   ``notes.txt``, another reten output saved inside it) is refused with one line naming
   it, even with ``overwrite=True``, and nothing is touched. One exception: a validation
   reten wrote inside a run or comparison folder (``reten validate RUN_DIR`` writes
@@ -279,8 +280,9 @@ def read_marker(path: str | os.PathLike[str]) -> dict | None:
     """Return the marker reten left in folder ``path``, or None when there is none.
 
     The marker is a JSON object: ``written_by`` ("reten"), ``version``, ``kind`` (network,
-    run, compare, optimize, validation, demo or output) and ``entries`` (the names reten
-    wrote at the top of the folder).
+    run, compare, optimize, validation, demo or output), ``entries`` (the names reten
+    wrote at the top of the folder) and ``files`` (every path reten wrote in it, relative,
+    with ``/`` between folders, the marker itself left out; missing in older markers).
     """
     p = Path(path) / MARKER
     try:
@@ -337,14 +339,21 @@ def _owned_problem(target: Path, kind: str) -> str | None:
 
 
 def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[str]:
-    """Return the names in folder ``path`` that replacing it with a ``kind`` output would
-    delete although reten did not write them there (sorted).
+    """Return the paths in folder ``path`` that replacing it with a ``kind`` output would
+    delete although reten did not write them there: relative, with ``/`` between folders,
+    in the order of a sorted depth-first walk (a foreign folder is named, not its contents).
 
-    A name is reten's when the folder's marker lists it, or when it is one of the names a
-    ``kind`` output writes (:data:`OUTPUT_NAMES`; for a folder saved before markers
-    existed). reten's own temporary and lock names are never foreign, nor, in a run or
-    comparison folder, a validation of it that reten wrote there (a folder whose marker
-    says kind "validation" and that holds only what reten wrote).
+    Every file and folder is checked, at every depth. When the folder's marker records the
+    paths reten wrote (``files``), a path is reten's exactly when it is recorded there. A
+    folder with an older marker (only ``entries``, its top-level names) or none is checked
+    by name: a top-level name is reten's when the marker lists it or a
+    ``kind`` output writes it (:data:`OUTPUT_NAMES`); a folder inside is reten's only where
+    that kind writes one (a run's ``figures``, a demo's ``baseline``; :data:`NESTED_KINDS`),
+    holding no marker of another kind and only the names that nested kind writes.
+
+    reten's own temporary and lock names are never foreign, nor, in a run or comparison
+    folder, a validation of it that reten wrote there (a folder whose marker says kind
+    "validation" and that holds only what reten wrote).
 
     Examples
     --------
@@ -354,20 +363,112 @@ def foreign_entries(path: str | os.PathLike[str], kind: str = "output") -> list[
     ...     _ = (d / n).write_text("x")
     >>> foreign_entries(d, "optimize")
     ['notes.txt']
+    >>> (d / "figures").mkdir()
+    >>> _ = (d / "figures" / "routes.png").write_text("x")
+    >>> _ = (d / "figures" / "mine.txt").write_text("x")
+    >>> foreign_entries(d, "run")
+    ['figures/mine.txt', 'notes.txt', 'sites.csv']
     """
-    p = Path(path)
+    found: list[str] = []
+    _foreign_in(Path(path), kind, "", found)
+    return found
+
+
+# what a sweep writes in tasks/: NAME-FINGERPRINT.parquet, or .error.json for a failed task
+_TASK_FILE = re.compile(r"[^/]+\.(?:parquet|error\.json)")
+
+
+def _recorded(marker: dict | None) -> set[str] | None:
+    """Return the paths a marker records reten wrote, or None for an older marker."""
+    files = marker.get("files") if marker else None
+    if isinstance(files, list) and all(isinstance(f, str) for f in files):
+        return set(files)
+    return None
+
+
+def _listing(folder: Path) -> list[os.DirEntry[str]] | None:
     try:
-        names = sorted(os.listdir(p))
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
     except OSError:
-        return []
-    marker = read_marker(p)
+        return None
+
+
+def _foreign_in(folder: Path, kind: str, rel: str, found: list[str]) -> None:
+    """Add to ``found`` the foreign paths in ``folder`` (at ``rel`` in the checked output)."""
+    marker = read_marker(folder)
+    recorded = _recorded(marker)
+    if recorded is not None:
+        _foreign_recorded(folder, recorded, marker["kind"] if marker else kind, rel, "", found)
+        return
+    entries = _listing(folder)
+    if entries is None:
+        if rel:  # an unreadable folder inside: reten cannot tell what it would delete
+            found.append(rel.rstrip("/"))
+        return
     listed = {str(e) for e in marker["entries"]} if marker else set()
-    ours = listed | OUTPUT_NAMES.get(kind, frozenset()) | {MARKER}
-    return [
-        n
-        for n in names
-        if n not in ours and not _is_our_litter(n) and not _own_validation(p / n, kind)
-    ]
+    nested = NESTED_KINDS.get(kind, {})
+    for e in entries:
+        name = e.name
+        if _is_our_litter(name):
+            continue
+        here = Path(e.path)
+        is_dir = e.is_dir(follow_symlinks=False)
+        if kind == "tasks":
+            ours = not is_dir and _TASK_FILE.fullmatch(name) is not None
+        else:
+            ours = name in listed or name in OUTPUT_NAMES.get(kind, frozenset()) or name == MARKER
+        if not ours:
+            if not _own_validation(here, kind):
+                found.append(rel + name)
+            continue
+        sub_kind = nested.get(name)
+        if not is_dir:
+            odd = sub_kind is not None or (name == MARKER and not e.is_file(follow_symlinks=False))
+            if odd and name not in listed:
+                found.append(rel + name)  # reten writes a folder (or its marker) there
+            continue
+        sub = read_marker(here)
+        if sub_kind is None:
+            if sub is not None and name in listed:  # a reten output written with this one
+                _foreign_in(here, sub["kind"], f"{rel}{name}/", found)
+            else:
+                found.append(rel + name)  # reten writes no folder there
+            continue
+        if sub is not None and sub["kind"] != sub_kind:
+            found.append(rel + name)  # another reten output saved inside
+            continue
+        _foreign_in(here, sub_kind, f"{rel}{name}/", found)
+
+
+def _foreign_recorded(
+    folder: Path, recorded: set[str], kind: str, rel: str, inner: str, found: list[str]
+) -> None:
+    """Walk ``folder`` (at ``inner`` in the marked folder, ``rel`` in the checked one): every
+    path must be ``recorded``."""
+    entries = _listing(folder)
+    if entries is None:
+        if inner:
+            found.append(rel.rstrip("/"))
+        return
+    for e in entries:
+        if _is_our_litter(e.name) or (not inner and e.name == MARKER):
+            continue
+        here = Path(e.path)
+        if inner + e.name not in recorded:
+            if not _own_validation(here, kind):
+                found.append(rel + e.name)
+            continue
+        if e.is_dir(follow_symlinks=False):
+            sub = read_marker(here)
+            _foreign_recorded(
+                here,
+                recorded,
+                sub["kind"] if sub else kind,
+                f"{rel}{e.name}/",
+                f"{inner}{e.name}/",
+                found,
+            )
 
 
 #: The kinds of output ``reten validate`` reads; its output goes inside them by default.
@@ -399,8 +500,8 @@ def _foreign_problem(target: Path, kind: str) -> str | None:
     what = "another reten output" if nested and len(nested) == len(extra) else "files"
     return (
         f"holds {what} reten did not write there ({shown}); replacing the folder would "
-        "delete them, so reten refuses even with --overwrite: move them out or choose "
-        "another folder"
+        "delete them, so reten refuses even with --overwrite and touched nothing: move "
+        "them out or choose another folder"
     )
 
 
@@ -499,6 +600,19 @@ OUTPUT_NAMES: dict[str, frozenset[str]] = {
     "simulation": frozenset({"series.parquet", "provenance.json", "report.html"}),
     "sweep": frozenset({"tasks", "sweep.json", "sweep.parquet", "failures.parquet"}),
     "output": _figures(),
+}
+
+
+#: The folders each kind of output writes inside its folder, and the kind of each (checked
+#: by name in a folder whose marker does not record the paths reten wrote).
+NESTED_KINDS: dict[str, dict[str, str]] = {
+    "run": {"figures": "output"},
+    "compare": {"figures": "output"},
+    "demo": {
+        **{k: "run" for k in _DEMO_KEYS},
+        **{f"{k}_vs_baseline": "compare" for k in _DEMO_KEYS},
+    },
+    "sweep": {"tasks": "tasks"},
 }
 
 
@@ -855,7 +969,20 @@ def _write_marker(tmp: Path, kind: str) -> None:
     if kind == "output" and _legacy_kind(tmp) == "network":
         kind = "network"  # a network saved through the Python API is still a network
     entries = sorted(n for n in os.listdir(tmp) if n != MARKER)
-    doc = {"written_by": "reten", "version": __version__, "kind": kind, "entries": entries}
+    files = []
+    for d, dirs, names in os.walk(tmp):
+        dirs.sort()
+        rel = Path(d).relative_to(tmp)
+        for n in dirs + names:
+            if not _is_our_litter(n) and (d != os.fspath(tmp) or n != MARKER):
+                files.append((rel / n).as_posix())
+    doc = {
+        "written_by": "reten",
+        "version": __version__,
+        "kind": kind,
+        "entries": entries,
+        "files": sorted(files),
+    }
     (tmp / MARKER).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
