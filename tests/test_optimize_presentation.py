@@ -320,3 +320,16 @@ def test_parallel_roads_site_ids_are_as_the_readme_says(tmp_path):
     text = " ".join(readme.split())
     assert "`A->B#2`, `A->B#3`" in text and "`007->0999#2`" in text
     assert re.search(r"split nodes' own ids `-1, -2, \.\.\.` or `split:A:B:k`", text)
+
+
+def test_written_tables_hold_no_negative_zero(tmp_path):
+    """Newcomer finding: interception on crossings (no site helps) wrote -0.0 in curve.csv."""
+    from reten.report.exports import read_table
+
+    sc = reten.Scenario.from_toml(Path(reten.__path__[0]) / "data" / "demo" / "baseline.toml")
+    opt = reten.optimize(sc, budget=2, objective="interception", sites="crossings", time_limit_s=30)
+    out = opt.write(tmp_path / "o")
+    for name in ("curve.csv", "log.csv", "sites.csv"):
+        text = (out / name).read_text()
+        assert "-0.0," not in text and not text.rstrip().endswith("-0.0"), name
+        read_table(out / name)  # and it still reads back

@@ -132,8 +132,23 @@ STRING_COLUMNS = frozenset(
 """Columns that hold names, ids or codes: always strings, in memory and in files."""
 
 
-def _csv(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` as CSV with every float in full (shortest round-trip) precision."""
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as CSV with every float in full (shortest round-trip) precision, and
+    no ``-0.0`` (a zero reached by subtraction or negation reads as ``0.0``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_csv(pd.DataFrame({"gap": [-0.0, 0.5]}), Path(d) / "x.csv")
+    ...     print((Path(d) / "x.csv").read_text(), end="")
+    gap
+    0.0
+    0.5
+    """
+    floats = df.select_dtypes("floating").columns
+    if len(floats):
+        df = df.assign(**{c: df[c] + 0.0 for c in floats})  # -0.0 + 0.0 == +0.0
     df.to_csv(path, index=False, lineterminator="\n")
 
 
@@ -186,19 +201,19 @@ def write_run(
     with atomic_dir(out, kind="run") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         sk = skim_matrix(net, r.problem)
-        _csv(skim_frame(net, r.problem, sk), tmp / "skim.csv")
-        _csv(margins_frame(net, r.problem, sk), tmp / "margins.csv")
+        write_csv(skim_frame(net, r.problem, sk), tmp / "skim.csv")
+        write_csv(margins_frame(net, r.problem, sk), tmp / "margins.csv")
         for fname, df in (extra or {}).items():
-            _csv(df, tmp / fname)
+            write_csv(df, tmp / fname)
         origins = origins_frame(net, r)
-        _csv(origins, tmp / "origins.csv")
+        write_csv(origins, tmp / "origins.csv")
         regions = regions_frame(net, r)
-        _csv(regions, tmp / "regions.csv")
+        write_csv(regions, tmp / "regions.csv")
         rg = _geo_points(regions.assign(lon=net.regions.lon, lat=net.regions.lat))
         rg = rg[np.isfinite(net.regions.lon)]
         rg.to_parquet(tmp / "regions.parquet")
         finite_or_null(rg).to_file(tmp / "regions.geojson", driver="GeoJSON", engine="pyogrio")
-        _csv(crossings_frame(net, r), tmp / "crossings.csv")
+        write_csv(crossings_frame(net, r), tmp / "crossings.csv")
         arcs = arcs_geoframe(net, r)
         arcs.to_parquet(tmp / "arcs.parquet")
         used = arcs[arcs.flow_kg > 0]
@@ -207,9 +222,9 @@ def write_run(
         og.to_parquet(tmp / "origins.parquet")
         finite_or_null(og).to_file(tmp / "origins.geojson", driver="GeoJSON", engine="pyogrio")
         if r.convergence is not None:
-            _csv(convergence_frame(r), tmp / "convergence.csv")
+            write_csv(convergence_frame(r), tmp / "convergence.csv")
         if r.relocation is not None:
-            _csv(production_frame(net, r), tmp / "production.csv")
+            write_csv(production_frame(net, r), tmp / "production.csv")
         prov = {k: v for k, v in r.provenance.items() if k != "seconds"}
         (tmp / "provenance.json").write_text(_prov_json(prov), encoding="utf-8")
     return Path(out)
@@ -248,11 +263,11 @@ def write_compare(
     """Write a comparison's directory atomically: report and ranked CSV tables."""
     with atomic_dir(out, kind="compare") as tmp:
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
-        _csv(cmp.regions, tmp / "regions_delta.csv")
-        _csv(cmp.crossings, tmp / "crossings_delta.csv")
-        _csv(cmp.origins, tmp / "origins_delta.csv")
+        write_csv(cmp.regions, tmp / "regions_delta.csv")
+        write_csv(cmp.crossings, tmp / "crossings_delta.csv")
+        write_csv(cmp.origins, tmp / "origins_delta.csv")
         if scen.relocation is not None:
-            _csv(production_frame(net, scen), tmp / "production.csv")
+            write_csv(production_frame(net, scen), tmp / "production.csv")
         (tmp / "totals.json").write_text(_prov_json(cmp.totals), encoding="utf-8")
         prov = {
             "baseline": {k: v for k, v in base.provenance.items() if k != "seconds"},

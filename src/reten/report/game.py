@@ -17,6 +17,7 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import maps
 from reten.report.assumptions import assumptions_box
+from reten.report.exports import write_csv
 from reten.report.html import kpis, page, provenance, table
 
 PLANNING_NOTE = (
@@ -409,14 +410,14 @@ def write_game(
             page(title, "reten randomised checkpoints (network security game)", body),
             encoding="utf-8",
         )
-        cov.to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
+        write_csv(cov, tmp / "coverage.csv")
         gdf = gpd.GeoDataFrame(cov, geometry=gpd.points_from_xy(cov.lon, cov.lat), crs="EPSG:4326")
         gdf.to_file(tmp / "coverage.geojson", driver="GeoJSON", layer="coverage")
-        sup.to_csv(tmp / "support.csv", index=False, lineterminator="\n")
+        write_csv(sup, tmp / "support.csv")
         if sched is not None:
-            sched.to_csv(tmp / "schedules.csv", index=False, lineterminator="\n")
-        rts.to_csv(tmp / "routes.csv", index=False, lineterminator="\n")
-        log.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
+            write_csv(sched, tmp / "schedules.csv")
+        write_csv(rts, tmp / "routes.csv")
+        write_csv(log, tmp / "log.csv")
         (tmp / "result.json").write_text(jsonio.dumps(summary, indent=2) + "\n")
         (tmp / "provenance.json").write_text(
             jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"

@@ -20,6 +20,7 @@ from reten.models.routes import RouteResult
 from reten.network.model import Network
 from reten.report import charts
 from reten.report.assumptions import assumptions_box
+from reten.report.exports import write_csv
 from reten.report.geodata import (
     representative_points,
     routes_geoframe,
@@ -586,15 +587,15 @@ def write_optimize(
             page(title, subtitle(res), body),
             encoding="utf-8",
         )
-        sites.to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
+        write_csv(sites, tmp / "sites.csv")
         assert res.sites is not None
         chosen = np.flatnonzero(res.units > 0)
         write_layers(sites_geoframe(net, res.sites, chosen, sites), tmp, "sites")
         write_layers(routes_geoframe(net, base, response), tmp, "origin_routes")
-        curve_df.to_csv(tmp / "curve.csv", index=False, lineterminator="\n")
-        log_df.to_csv(tmp / "log.csv", index=False, lineterminator="\n")
-        cmp.regions.to_csv(tmp / "regions_delta.csv", index=False, lineterminator="\n")
-        cmp.crossings.to_csv(tmp / "crossings_delta.csv", index=False, lineterminator="\n")
+        write_csv(curve_df, tmp / "curve.csv")
+        write_csv(log_df, tmp / "log.csv")
+        write_csv(cmp.regions, tmp / "regions_delta.csv")
+        write_csv(cmp.crossings, tmp / "crossings_delta.csv")
         (tmp / "result.json").write_text(jsonio.dumps(doc, indent=2, default=str) + "\n")
         (tmp / "provenance.json").write_text(
             jsonio.dumps(prov, indent=2, sort_keys=True, default=str) + "\n"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from reten.analysis.validate import CAVEATS
 from reten.atomic import atomic_dir
-from reten.report.exports import _csv, _prov_json
+from reten.report.exports import _prov_json, write_csv
 from reten.report.html import page, table
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def write_validation_files(directory: Path, v: ValidationResult) -> None:
     """Write validation.html, validation.json and matched.csv into ``directory``."""
     (directory / "validation.html").write_text(validation_report(v), encoding="utf-8")
     (directory / "validation.json").write_text(_prov_json(dict(v.summary)), encoding="utf-8")
-    _csv(v.table, directory / "matched.csv")
+    write_csv(v.table, directory / "matched.csv")
 
 
 def write_validation(out: str | Path, v: ValidationResult) -> Path:
