@@ -192,7 +192,7 @@ def test_killed_demo_leaves_old_or_new_output(tmp_path, demo_output):
 
 RACER = """
 import multiprocessing as mp, sys, time
-from reten.models.interdiction.portfolio import _die_with_parent
+from reten.lifetime import die_with_parent as _die_with_parent
 
 def child(path):
     _die_with_parent()

@@ -215,10 +215,9 @@ def test_auto_keeps_every_solvers_rows_in_time_order():
     assert frame.solver.tolist() == [row.solver for row in r.log]
 
 
-def test_racer_counts_its_seconds_from_autos_start(monkeypatch):
+def test_racer_counts_its_seconds_from_autos_start():
     """A racer's rows are shifted to the time since ``auto`` began (another process's
     clock), so they sort with the probe's."""
-    monkeypatch.setattr(portfolio, "_die_with_parent", lambda: None)
     net, p, sites = _two_roads()
     recv, send = mp.Pipe(duplex=False)
     wall0 = time.time() - 100.0  # auto began 100 s ago

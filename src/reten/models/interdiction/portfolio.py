@@ -127,15 +127,9 @@ def solve_auto(
 # The parent-death signal is asked for first, before reten's imports (up to seconds on a
 # cold cache): a parent killed while they ran left the racer orphaned until they ended.
 _RACER_CODE = (
-    "import os, sys\n"
-    "if sys.platform.startswith('linux'):\n"
-    "    import ctypes, signal\n"
-    "    try:\n"
-    "        ctypes.CDLL('libc.so.6').prctl(1, signal.SIGTERM)\n"
-    "    except (OSError, AttributeError):\n"
-    "        pass\n"
-    "    if os.getppid() != int(sys.argv[3]):\n"
-    "        os._exit(0)\n"
+    "import sys\n"
+    "from reten.lifetime import die_with_parent\n"
+    "die_with_parent(int(sys.argv[3]))\n"
     "from reten.models.interdiction.portfolio import _racer_main\n"
     "_racer_main()\n"
 )
@@ -177,8 +171,8 @@ def _send_work(out: Connection, work: tuple[Any, ...]) -> None:
 def _racer_main(argv: list[str] | None = None) -> None:
     """Entry point of a racer process: ``WORK_FD ANSWER_FD PARENT_PID`` (see
     :func:`_start_racer`). Exits quietly when the parent is gone before the work arrived."""
-    work_fd, answer_fd, parent = (int(a) for a in (sys.argv[1:] if argv is None else argv))
-    _die_with_parent(parent)
+    # the parent-death signal was asked for by _RACER_CODE, before reten's imports
+    work_fd, answer_fd, _parent = (int(a) for a in (sys.argv[1:] if argv is None else argv))
     answer = Connection(answer_fd, readable=False)
     try:
         with Connection(work_fd, writable=False) as work_in:
@@ -270,24 +264,6 @@ def _racer(
             conn.send(repr(exc))
     finally:
         conn.close()
-
-
-def _die_with_parent(parent: int | None = None) -> None:
-    """Ask Linux to stop this racer when its parent dies (even by ``kill -9``, which no
-    ``finally`` sees): otherwise it solves on, orphaned, to its deadline. Elsewhere a no-op.
-
-    ``parent`` is the parent's pid: when it is no longer this process's parent it died
-    before the request, and the racer stops at once.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if os.getppid() == 1 or (parent is not None and os.getppid() != parent):
-        os._exit(0)  # the parent died before the request: stop now
 
 
 def _combine(
