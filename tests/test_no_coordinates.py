@@ -278,3 +278,16 @@ def test_edge_list_hint_still_names_nodes(proj):
     r = call("run", "s.toml", "-o", "run", cwd=proj)
     assert r.code == 0, r.err
     assert "--nodes id,lon,lat" in r.err and ".co" not in r.err
+
+
+def test_relocation_on_a_network_without_regions_is_refused_not_ignored(proj):
+    """``[relocation]`` moves labs between regions: a network with none used to leave every
+    lab where it was, silently (the breaker's finding). It is one line naming the table."""
+    scen = proj / "scen.toml"
+    scen.write_text(
+        SCENARIO + '[relocation]\nrelocation_cost = 1.0\nwithin_km = 50\n', encoding="utf-8"
+    )
+    r = call("run", str(scen), "-o", str(proj / "out"), cwd=proj)
+    line = assert_one_line_error(r, "relocation", "no regions")
+    assert "scen.toml" in line
+    assert not (proj / "out").exists()

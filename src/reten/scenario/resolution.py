@@ -416,6 +416,14 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
     munis = regs.rows_at_level("municipality")
     if not munis.size:
         munis = np.flatnonzero(regs.parent < 0)
+    if not munis.size:
+        # labs move between regions: without any, every lab would stay, silently
+        raise sc.err(
+            "relocation",
+            "the network has no regions to move labs between; use a network with regions "
+            "(the embedded 'default', or one built with 'reten network build --regions "
+            "FILE'), or remove [relocation]",
+        )
     if "candidates" in rl:
         cand = rl["candidates"]
         if cand == "all":
