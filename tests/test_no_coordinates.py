@@ -285,7 +285,7 @@ def test_relocation_on_a_network_without_regions_is_refused_not_ignored(proj):
     lab where it was, silently (the breaker's finding). It is one line naming the table."""
     scen = proj / "scen.toml"
     scen.write_text(
-        SCENARIO + '[relocation]\nrelocation_cost = 1.0\nwithin_km = 50\n', encoding="utf-8"
+        SCENARIO + "[relocation]\nrelocation_cost = 1.0\nwithin_km = 50\n", encoding="utf-8"
     )
     r = call("run", str(scen), "-o", str(proj / "out"), cwd=proj)
     line = assert_one_line_error(r, "relocation", "no regions")

@@ -78,3 +78,21 @@ def test_uncongested_run_with_huge_delta_has_no_nan():
         warnings.simplefilter("error", RuntimeWarning)
         res = reten.run({**scenario(0.5, 2000.0, 1000.0, None), "congestion": {"delta": 1000}}, NET)
     assert 0 < res.crossings["flow_kg"].sum() <= 500.0 + 1e-6
+
+
+def test_overflowing_curve_in_a_file_names_the_file_and_line(tmp_path):
+    """The refusal named no file or line (it came from the model, after resolution): a user
+    with several scenarios could not tell which one. Now FILE:LINE: congestion.alpha."""
+    from clikit import assert_one_line_error, call
+
+    f = tmp_path / "jam.toml"
+    f.write_text(
+        'name = "jam"\n[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\n'
+        "volume_kg = 400\n\n[congestion]\nalpha = 1e12\ndelta = 1000\n"
+        "crossing_capacity_kg = 1e-6\n",
+        encoding="utf-8",
+    )
+    r = call("run", str(f), "-o", str(tmp_path / "out"))
+    line = assert_one_line_error(r, "jam.toml:9:", "congestion.alpha", "delta = 1000")
+    assert "capacit" in line
+    assert not (tmp_path / "out").exists()

@@ -69,6 +69,45 @@ class Congestion:
         return np.concatenate([self.arc_capacity, self.sink_capacity]).astype(np.float64)
 
 
+def curve_overflow(cap: np.ndarray, alpha: float, delta: float, volume_kg: np.ndarray) -> str:
+    """Return why the cost curve overflows float64 ("" when it does not).
+
+    The whole volume on the tightest congested arc bounds every cost and the Beckmann
+    objective, so a curve finite there is finite everywhere.
+
+    Parameters
+    ----------
+    cap : (c,) float
+        Capacities of the congested arcs, kg per month (finite, > 0).
+    alpha, delta : float
+        The curve's scale (cost units) and exponent.
+    volume_kg : (o,) float
+        Origin volumes, kg per month.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve_overflow(np.array([100.0]), 500.0, 1.0, np.array([90.0]))
+    ''
+    >>> curve_overflow(np.array([1e-6]), 1e12, 1000.0, np.array([90.0]))[:12]
+    'alpha = 1e+1'
+    """
+    cap = np.asarray(cap, dtype=np.float64)
+    if not cap.size:
+        return ""
+    vmax = float(np.sum(volume_kg))
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.float64(max(vmax / float(cap.min()), 1.0))
+        worst = alpha * np.power(r, delta + 1) * max(vmax, 1.0)
+    if np.isfinite(worst):
+        return ""
+    return (
+        f"alpha = {alpha:g} and delta = {delta:g} with a capacity of {float(cap.min()):g} "
+        f"overflow the cost curve at {vmax:g} kg; use a smaller delta or alpha, or larger "
+        "capacities"
+    )
+
+
 class _Costs:
     """Cost functions over the extended arc set (network arcs then crossing arcs)."""
 
@@ -82,19 +121,9 @@ class _Costs:
         self.delta = float(cong.delta)
         if self.delta < 1:
             raise InputError("congestion delta must be >= 1")
-        if self.cap.size:
-            # the whole volume on the tightest congested arc bounds every cost and the
-            # Beckmann objective: refuse a curve that overflows float64 there
-            vmax = float(np.sum(problem.origin_volume_kg))
-            with np.errstate(over="ignore", invalid="ignore"):
-                r = np.float64(max(vmax / float(self.cap.min()), 1.0))
-                worst = self.alpha * np.power(r, self.delta + 1) * max(vmax, 1.0)
-            if not np.isfinite(worst):
-                raise InputError(
-                    f"congestion: alpha = {self.alpha:g} and delta = {self.delta:g} with a "
-                    f"capacity of {float(self.cap.min()):g} overflow the cost curve at "
-                    f"{vmax:g} kg; use a smaller delta or alpha, or larger capacities"
-                )
+        problem_msg = curve_overflow(self.cap, self.alpha, self.delta, problem.origin_volume_kg)
+        if problem_msg:
+            raise InputError(f"congestion: {problem_msg}")
 
     def only_sinks(self, m: int) -> bool:
         """True when no network arc is congested (only crossing arcs are)."""

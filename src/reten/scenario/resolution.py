@@ -14,7 +14,7 @@ import numpy as np
 from reten import __version__
 from reten.analysis.regions import region_arcs_and_nodes, region_nodes
 from reten.errors import InputError
-from reten.models.equilibrium import Congestion
+from reten.models.equilibrium import Congestion, curve_overflow
 from reten.models.relocation import RelocationSpec
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
 from reten.problem import Problem
@@ -244,7 +244,10 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         np.zeros(source_node.size),
         np.zeros(source_node.size),
     )
-    cost, unit = base_costs(net, d["costs"])
+    try:
+        cost, unit = base_costs(net, d["costs"])
+    except InputError as e:
+        raise sc.err("costs", str(e).removeprefix("costs: ")) from None
     logsurv = np.zeros(net.n_arcs)
     for i, e in enumerate(d.get("enforcement", [])):
         apply_measure(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
@@ -289,12 +292,17 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
         purity=float(d["purity"]),
         provenance=prov,
     )
-    _check_finite(problem)
+    if not _finite(problem):
+        raise sc.err(
+            "risk_weight",
+            f"risk_weight = {problem.risk_weight:g} and the enforcement measures make route "
+            "costs overflow float64; use realistic magnitudes (below about 1e200)",
+        )
     return problem
 
 
-def _check_finite(p: Problem) -> None:
-    """Raise InputError when risk_weight and the measures make a finite cost overflow."""
+def _finite(p: Problem) -> bool:
+    """False when risk_weight and the measures make a finite cost overflow."""
     with np.errstate(over="ignore", invalid="ignore"):
         parts = (
             (p.arc_cost, p.arc_logsurv, p.route_arc_cost()),
@@ -304,12 +312,7 @@ def _check_finite(p: Problem) -> None:
         # a route costs at most every arc plus the dearest crossing; times the whole volume
         # that bounds every total a report prints
         worst = sum(float(np.sum(np.abs(r[np.isfinite(r)]))) for _, _, r in parts)
-        bad = bad or not np.isfinite(worst * max(float(np.sum(p.origin_volume_kg)), 1.0))
-    if bad:
-        raise InputError(
-            f"risk_weight = {p.risk_weight:g} and the enforcement measures make route costs "
-            "overflow float64; use realistic magnitudes (below about 1e200)"
-        )
+        return not (bad or not np.isfinite(worst * max(float(np.sum(p.origin_volume_kg)), 1.0)))
 
 
 def resolve_all(sc: Scenario, net: Network, *, network_hash: str | None = None) -> Resolution:
@@ -380,12 +383,20 @@ def resolve_congestion(sc: Scenario, net: Network, problem: Problem) -> Congesti
             )
         vals = np.asarray(net.arc_attrs[attr], float)
         arc_cap = np.where(vals > 0, vals, np.inf)
-    return Congestion(
+    cong = Congestion(
         arc_cap,
         _sink_capacity(sc.spec, problem.sink_node.size),
         alpha=float(cg["alpha"]),
         delta=float(cg["delta"]),
     )
+    cap = cong.vector()
+    live = np.isfinite(np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()]))
+    why = curve_overflow(
+        cap[np.isfinite(cap) & live & (cap > 0)], cong.alpha, cong.delta, problem.origin_volume_kg
+    )
+    if why:
+        raise sc.err("congestion.alpha", why)
+    return cong
 
 
 def _equilibrium_options(sc: Scenario) -> EquilibriumOptions | None:
