@@ -257,3 +257,25 @@ def test_an_input_that_cannot_be_read_is_not_blamed_on_the_output(tmp_path):
     with pytest.raises(PermissionError), reten.atomic.output_dir(target):
         raise PermissionError(errno.EACCES, "Permission denied", "/elsewhere/input.csv")
     assert not litter(tmp_path) and not target.exists()
+
+
+def test_a_disk_too_full_for_the_lock_pid_leaves_no_lock_file(tmp_path, monkeypatch):
+    """On a full disk the lock file is created (no data block needed) but its pid cannot be
+    written: the old code stopped there and left a 0-byte ``.o.reten-lock`` behind (breaker,
+    stop 20). The pid only serves a second writer's message, so the run goes on and the lock
+    goes with it."""
+    from clikit import tiny_project
+
+    tiny_project(tmp_path)
+    real_write = os.write
+    pid_line = f"{os.getpid()}\n".encode()
+
+    def write(fd, data):
+        if bytes(data) == pid_line:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    r = call("run", "s.toml", "-o", "o", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert not litter(tmp_path)

@@ -780,8 +780,11 @@ def _acquire(target: Path, wait_s: float = 1.0) -> tuple[Path, int]:
                 "choose a folder you can write to"
             ) from None
         if fd is not None:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            # the pid only helps the message of a second writer: a full disk must not keep
+            # the lock from being held (and removed on the way out) as usual
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
             return lock, fd
         if time.monotonic() >= deadline:
             pid = ""
