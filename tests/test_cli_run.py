@@ -132,3 +132,23 @@ def test_basemap_is_opt_in(tmp_path):
     assert "Map tiles: tiles.example.org" in text
     bad = call("run", str(scen), "-o", str(tmp_path / "bad"), "--basemap", "https://x/y.png")
     assert bad.code == 2 and "{z}" in bad.err
+
+
+def test_answers_go_to_standard_output_and_messages_to_standard_error(tmp_path):
+    """``reten run ... > table.txt`` kept nothing: run and compare printed their tables to
+    standard error (newcomer, stop 20), unlike optimize, game and demo. The answer is on
+    standard output, the 'wrote' line on standard error."""
+    from clikit import call, tiny_project
+
+    tiny_project(tmp_path)
+    (tmp_path / "s2.toml").write_text(
+        (tmp_path / "s.toml").read_text().replace("volume_kg = 10", "volume_kg = 20")
+    )
+    r = call("run", "s.toml", "-o", "o", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "where the flow goes" in r.out and "where the flow goes" not in r.err
+    assert "wrote" in r.err and "wrote" not in r.out
+    r = call("compare", "s.toml", "s2.toml", "-o", "c", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "Displacement" in r.out and "Displacement" not in r.err
+    assert "wrote" in r.err

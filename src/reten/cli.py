@@ -399,7 +399,7 @@ def _print_run(res: RunResult) -> None:
     for c in cr.iloc[order].itertuples():
         if c.flow_kg > 0:
             t.add_row(c.crossing, f"{c.flow_kg:,.0f}", f"{c.share:.0%}", f"{c.seized_kg:,.1f}")
-    console.print(t)
+    Console().print(t)  # the answer: standard output (messages go to standard error)
     cut = res.origins[res.origins.crossing == ""]
     if len(cut):
         console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
@@ -456,7 +456,7 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
             f"{rec.delta_kg:+,.0f}",
             "yes" if rec.spillover else "",
         )
-    console.print(t)
+    Console().print(t)  # the answer: standard output
 
 
 @app.command("validate")
