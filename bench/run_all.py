@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
+import bench_certificate  # noqa: E402
 import bench_dynamics  # noqa: E402
 import bench_equilibrium  # noqa: E402
 import bench_game  # noqa: E402
@@ -28,6 +29,7 @@ SECTIONS = [
     bench_equilibrium,
     bench_interdiction,
     bench_grid_long,
+    bench_certificate,
     bench_dynamics,
     bench_game,
 ]
