@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
+import reten
 from clikit import assert_one_line_error, call
 
 
@@ -411,3 +414,45 @@ def test_data_file_given_to_osm_names_the_option_that_reads_it(data_dir, name, o
 def test_help_shows_no_internal_names(command):
     r = call(*command, "--help")
     assert r.code == 0 and "<_" not in r.out and "{" not in r.out, r.out
+
+
+def test_a_file_given_to_the_wrong_command_names_the_right_one(tmp_path):
+    """Newcomer, stop 21: a sweep grid given to run said 'sweep: unknown key (did you mean
+    seed?)', a scenario given to sweep said '[name]: unknown table', and a table reten wrote
+    given as a scenario was offered a network build. Each now names what the file is and
+    the command (or file) to use, in one line, exit 2, nothing written."""
+    from clikit import tiny_project
+
+    tiny_project(tmp_path)
+    (tmp_path / "grid.toml").write_text(
+        '[sweep]\nscenario = "s.toml"\nmonths = 2\nruns = 1\nseed = 1\n[grid]\n'
+        'policy = ["static"]\n'
+    )
+    for cmd in ("run", "simulate"):
+        r = call(cmd, "grid.toml", "-o", "o", cwd=tmp_path)
+        assert_one_line_error(r, "grid.toml", "sweep grid", "reten sweep grid.toml")
+    r = call("sweep", "s.toml", "-o", "o", cwd=tmp_path)
+    assert_one_line_error(r, "s.toml", "is a scenario", "reten run s.toml", "reten simulate")
+    assert call("run", "s.toml", "-o", "r", cwd=tmp_path).code == 0
+    r = call("run", "r/origins.csv", "-o", "o", cwd=tmp_path)
+    line = assert_one_line_error(r, "origins.csv", "reten wrote")
+    assert "network build" not in line
+    assert not (tmp_path / "o").exists()
+    help_text = call("sweep", "--help").out
+    assert "[sweep], [params], [grid]" in help_text
+
+
+def test_compare_table_says_how_many_regions_it_shows(tmp_path):
+    """The terminal table shows the largest changes only: it says how many of how many."""
+    demo_dir = Path(reten.__file__).parent / "data" / "demo"
+    r = call(
+        "compare",
+        str(demo_dir / "baseline.toml"),
+        str(demo_dir / "both.toml"),
+        "-o",
+        str(tmp_path / "c"),
+    )
+    assert r.code == 0, r.err
+    rows = len(pd.read_csv(tmp_path / "c" / "regions_delta.csv"))
+    assert rows > 8
+    assert f"the 8 largest changes of {rows:,} regions" in " ".join(r.out.split())

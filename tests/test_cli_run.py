@@ -152,3 +152,25 @@ def test_answers_go_to_standard_output_and_messages_to_standard_error(tmp_path):
     assert r.code == 0, r.err
     assert "Displacement" in r.out and "Displacement" not in r.err
     assert "wrote" in r.err
+
+
+def test_congestion_without_any_capacity_says_nothing_can_congest(tmp_path):
+    """``[congestion]`` with no capacity anywhere ran the uncongested routes and the report
+    named a 'congestion equilibrium' (newcomer, stop 21). It still runs, but says so on the
+    terminal and in the report; with a capacity there is no such warning."""
+    from clikit import call
+
+    base = (
+        'name = "jam"\n[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\n'
+        "volume_kg = 400\n\n[congestion]\nalpha = 500\n"
+    )
+    (tmp_path / "none.toml").write_text(base, encoding="utf-8")
+    (tmp_path / "cap.toml").write_text(base + "crossing_capacity_kg = 100\n", encoding="utf-8")
+    r = call("run", "none.toml", "-o", "a", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "nothing can congest" in r.err and "[congestion]" in r.err
+    assert "nothing can congest" in (tmp_path / "a" / "report.html").read_text()
+    r = call("run", "cap.toml", "-o", "b", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "nothing can congest" not in r.err
+    assert "nothing can congest" not in (tmp_path / "b" / "report.html").read_text()

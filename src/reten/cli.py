@@ -403,6 +403,13 @@ def _print_run(res: RunResult) -> None:
     cut = res.origins[res.origins.crossing == ""]
     if len(cut):
         console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
+    from rich.markup import escape
+
+    from reten.report.assumptions import uncongested_warning
+
+    w = uncongested_warning(res.routes) if res.routes is not None else None
+    if w:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 @app.command("compare")
@@ -455,6 +462,12 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
             f"{rec.flow_scenario_kg:,.0f}",
             f"{rec.delta_kg:+,.0f}",
             "yes" if rec.spillover else "",
+        )
+    shown = min(rows, len(reg))
+    if shown:
+        t.caption = (
+            f"the {shown} largest changes of {len(reg):,} regions with flow; every region is in "
+            "regions_delta.csv ('new': on no route before)"
         )
     Console().print(t)  # the answer: standard output
 
@@ -1190,7 +1203,7 @@ def simulate_cmd(
 
 @app.command("sweep")
 def sweep_cmd(
-    grid: Annotated[Path, typer.Argument(help="GRID.toml: [sweep], [params], [grid]")],
+    grid: Annotated[Path, typer.Argument(help="GRID.toml: \\[sweep], \\[params], \\[grid]")],
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     workers: Annotated[
         int,

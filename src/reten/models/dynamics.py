@@ -95,6 +95,36 @@ SERIES_COLUMNS = (
 """Columns of the monthly series, in order (one row per run and month)."""
 
 
+def displaced_kg(flow: np.ndarray, flow0: np.ndarray, volume_kg: float) -> float:
+    """Return the kg of a month's volume whose traffic runs through other regions than at
+    month 0: the total-variation distance between the two months' regional traffic shares,
+    times the month's volume.
+
+    A shipment enters many regions on its way, so regional traffic (kg entering each
+    region, summed) counts it once per region; half the L1 distance of those sums would
+    count a rerouted shipment once per region it left and could exceed the volume shipped.
+    Shares make it a fraction (0: the same regions in the same proportions, 1: none in
+    common), and the volume turns it into kg: 0 <= displaced_kg <= volume_kg.
+
+    Parameters
+    ----------
+    flow, flow0 : (r,) float
+        Traffic entering each region this month and at month 0, kg.
+    volume_kg : float
+        Volume shipped this month, kg.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> displaced_kg(np.array([0.0, 300.0, 300.0]), np.array([100.0, 100.0, 0.0]), 300.0)
+    150.0
+    """
+    tot, tot0 = float(flow.sum()), float(flow0.sum())
+    if tot <= 0 or tot0 <= 0:
+        return 0.0 if tot == tot0 else float(volume_kg)
+    return float(0.5 * np.abs(flow / tot - flow0 / tot0).sum() * volume_kg)
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One dynamics parameter: default, valid range, meaning and where the value comes from."""
@@ -735,7 +765,7 @@ def _run(
         rows["trafficker_cost"].append(float((kg_ok * np.where(ok, gcost, 0.0)).sum()))
         rows["active_regions"].append(int(active.sum()))
         rows["new_regions"].append(int((active & ~active0).sum()))
-        rows["displaced_kg"].append(float(0.5 * np.abs(reg_flow - flow0).sum()))
+        rows["displaced_kg"].append(displaced_kg(reg_flow, flow0, volume))
         rows["routes_per_lab"].append(float(routes.mean()) if routes.size else 0.0)
         rows["labs_moved"].append(int((lab_node != p.origin_node).sum()))
         rows["units_deployed"].append(n_units)
@@ -851,8 +881,9 @@ def run_dynamics(
         cost unit times kg (risk term at the true risk included, as
         :attr:`RouteResult.total_cost`); ``active_regions`` counts regions of the finest
         level entered by more than ``active_threshold_kg``; ``new_regions`` those active but
-        not active at month 0; ``displaced_kg`` half the L1 distance between the month's
-        and month 0's region flows.
+        not active at month 0; ``displaced_kg`` (:func:`displaced_kg`) the month's volume
+        times the total-variation distance between its and month 0's regional traffic
+        shares (at most the volume).
 
     Raises
     ------

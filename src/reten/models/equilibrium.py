@@ -324,6 +324,8 @@ def _finish(
             "method": method,
             "target_gap": target_gap,
             "iterations": len(history),
+            # road and crossing arcs with a capacity: 0 means nothing could congest
+            "congested_arcs": int(costs.cong.size),
             "final_gap": history[-1][1] if history else None,
             "seconds": time.perf_counter() - t0,
         }

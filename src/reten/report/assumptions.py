@@ -89,6 +89,22 @@ def unreached_warning(r: RouteResult) -> str | None:
     )
 
 
+def uncongested_warning(r: RouteResult) -> str | None:
+    """Return the one-line warning for a congestion run where no arc has a capacity, or None.
+
+    ``[congestion]`` without ``crossing_capacity_kg``, a destination's ``capacity_kg`` or an
+    ``arc_capacity_attr`` that gives some road a capacity cannot congest anything: the
+    equilibrium is the uncongested routes, which the user did not ask for.
+    """
+    if r.provenance.get("congested_arcs", 1) != 0:
+        return None
+    return (
+        "[congestion] gives no crossing or road a capacity, so nothing can congest and these "
+        "are the uncongested routes; set crossing_capacity_kg, capacity_kg on [[destinations]] "
+        "or arc_capacity_attr"
+    )
+
+
 def assumptions_box(
     net: Network,
     r: RouteResult,
@@ -119,7 +135,8 @@ def assumptions_box(
         for lab, v in zip(p.origin_label[playing], p.origin_volume_kg[playing], strict=True)
     )
     left_out = unreached_warning(r)
-    warnings = ([left_out] if left_out else []) + list(warnings or [])
+    own = [w for w in (left_out, uncongested_warning(r)) if w]
+    warnings = own + list(warnings or [])
     vol_note = (
         f"Source of the volumes: {vol_src}."
         if vol_src

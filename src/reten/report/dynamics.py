@@ -105,7 +105,9 @@ def _assumptions(p: dict[str, Any]) -> str:
     defs = [
         "<b>seized, kg/month</b>: shipments stopped at detection points in that month",
         "<b>footprint</b>: regions that more than the active threshold of kg/month enters",
-        "<b>displaced</b>: kg/month on roads other than month 0's routes",
+        "<b>displaced</b>: kg/month of the volume whose traffic runs through other "
+        "municipalities than in month 0 (the volume times the total-variation distance "
+        "between the two months' shares of municipality traffic; at most the volume)",
         "<b>bands</b>: over runs, the median (line), 25-75% and 5-95% of the runs",
     ]
     return (

@@ -133,6 +133,13 @@ def _refuse_non_scenario(p: str, raw: bytes) -> None:
     if what is not None:
         from reten.errors import BUILD_OPTIONS, fresh_folder
 
+        marker = Path(p).parent / ".reten-output.json"
+        if marker.is_file():  # a file reten wrote: an output, not an input
+            raise InputError(
+                f"{p}: {what} that reten wrote (an output in '{Path(p).parent}'), not a "
+                "scenario TOML file; give the scenario .toml that run was made from (its "
+                "provenance.json names it)"
+            )
         option = BUILD_OPTIONS.get(suffix)
         if option is None:
             raise InputError(
@@ -458,6 +465,11 @@ def _err(path: str, lines: _Lines) -> schema.Err:
 
 
 def _check(data: Any, path: str, lines: _Lines) -> dict[str, Any]:
+    if isinstance(data, dict) and isinstance(data.get("sweep"), dict) and "origins" not in data:
+        raise InputError(
+            f"{path}: this is a sweep grid ([sweep], [params], [grid]), not a scenario; run it "
+            f"with 'reten sweep {path} -o DIR'"
+        )
     try:
         return schema.check(data, _err(path, lines))
     except RecursionError:

@@ -432,8 +432,9 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         raise sc.err(
             "relocation",
             "the network has no regions to move labs between; use a network with regions "
-            "(the embedded 'default', or one built with 'reten network build --regions "
-            "FILE'), or remove [relocation]",
+            "(the embedded 'default', or one built with 'reten network build ... --regions "
+            "FILE', which places nodes by lon/lat: an edge list needs --nodes with id,lon,lat "
+            "too), or remove [relocation]",
         )
     if "candidates" in rl:
         cand = rl["candidates"]

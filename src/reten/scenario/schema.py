@@ -467,7 +467,7 @@ def check_value(k: Key, field: str, v: Any, err: Err) -> Any:
     if kind == "choice" and v not in k.choices:
         close = close_matches(v, k.choices, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise err(field, f"'{v}' unknown{hint} Valid: {', '.join(k.choices)}")
+        raise err(field, f"'{v}' unknown{hint}; valid: {', '.join(k.choices)}")
     if kind in ("names", "names_or_all", "string_list") and isinstance(v, list) and not v:
         raise err(field, f"expected {_kind_word(k)}, got an empty list")
     if kind == "number_map":

@@ -181,9 +181,19 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: invalid TOML ({exc})") from None
+    if "sweep" not in data and ("origins" in data or "network" in data):
+        raise InputError(
+            f"{p}: this is a scenario, not a sweep grid (it has no [sweep] table); run it with "
+            f"'reten run {p} -o DIR' or 'reten simulate {p} -o DIR', or write a grid whose "
+            f'[sweep] names it: scenario = "{p.name}"'
+        )
     for k in data:
         if k not in ("sweep", "grid", "params"):
-            raise InputError(f"{p}: [{k}]: unknown table; valid: [sweep], [params], [grid]")
+            what = "table" if isinstance(data[k], dict) else "key"
+            raise InputError(
+                f"{p}: {k}: unknown {what}; a sweep grid holds the tables [sweep], [params] "
+                "and [grid]"
+            )
     sw = data.get("sweep")
     if not isinstance(sw, dict):
         raise InputError(f"{p}: [sweep]: missing; give scenario, months, runs and seed")
