@@ -365,7 +365,7 @@ def run() -> str:
         out.append(
             [
                 name,
-                f"{r['bound']:.2f}",
+                f"> {budget} (cutoff)" if r["proven"] else f"{r['bound']:.2f}",
                 "yes" if r["proven"] else "no",
                 f"{r['nodes']:,}",
                 f"{r['seconds']:.1f}",
