@@ -456,3 +456,6 @@ def test_compare_table_says_how_many_regions_it_shows(tmp_path):
     rows = len(pd.read_csv(tmp_path / "c" / "regions_delta.csv"))
     assert rows > 8
     assert f"the 8 largest changes of {rows:,} regions" in " ".join(r.out.split())
+    # written to a file or a pipe, the table keeps whole names on one line (Rich wrapped a
+    # redirected table at 80 columns: "Hidalgo del" / "Parral")
+    assert "Hidalgo del Parral" in r.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,17 @@ app = typer.Typer(
 network_app = typer.Typer(no_args_is_help=True, help="Build, inspect and export road networks.")
 app.add_typer(network_app, name="network")
 console = Console(stderr=True)
+#: columns of an answer written to a file or a pipe (a terminal keeps its own width)
+ANSWER_WIDTH = 200
+
+
+def _answers() -> Console:
+    """Return the console for answers (tables): standard output, with messages going to
+    standard error. Redirected (``> table.txt``), Rich would wrap at 80 columns and split
+    place names over lines; a file gets ``ANSWER_WIDTH`` columns instead."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else ANSWER_WIDTH
+    return Console(highlight=False, width=width)
+
 
 OverwriteOption = Annotated[
     bool,
@@ -304,7 +316,7 @@ def network_info(
     t.add_column("value")
     for k, v in s.items():
         t.add_row(k, str(v))
-    Console().print(t)
+    _answers().print(t)
 
 
 @network_app.command("export")
@@ -399,7 +411,7 @@ def _print_run(res: RunResult) -> None:
     for c in cr.iloc[order].itertuples():
         if c.flow_kg > 0:
             t.add_row(c.crossing, f"{c.flow_kg:,.0f}", f"{c.share:.0%}", f"{c.seized_kg:,.1f}")
-    Console().print(t)  # the answer: standard output (messages go to standard error)
+    _answers().print(t)
     cut = res.origins[res.origins.crossing == ""]
     if len(cut):
         console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
@@ -469,7 +481,7 @@ def _print_compare(cmp: ComparisonResult, rows: int = 8) -> None:
             f"the {shown} largest changes of {len(reg):,} regions with flow; every region is in "
             "regions_delta.csv ('new': on no route before)"
         )
-    Console().print(t)  # the answer: standard output
+    _answers().print(t)
 
 
 @app.command("validate")
@@ -680,7 +692,7 @@ def _print_optimize(opt: Any, summary: dict[str, Any]) -> None:
         unused_units_note,
     )
 
-    out = Console(highlight=False)
+    out = _answers()
     unit = summary.get("unit", "")
     out.print(f"[bold]{report_title(opt.baseline.name, opt.budget, opt.objective)}[/]")
     out.print(
@@ -825,7 +837,7 @@ def game_cmd(
         t.add_column("coverage", justify="right")
         for r in g.coverage.head(20).itertuples():
             t.add_row(str(r.site), str(r.name), f"{r.probability:.3f}")
-        Console().print(t)
+        _answers().print(t)
     console.print(f"[green]wrote[/] {out}/report.html")
 
 
@@ -858,7 +870,7 @@ def demo(
         atomic_write_bytes(out / "index.html", html.encode("utf-8"))
     for name, tops, seized, change in rows:
         summary.add_row(name, tops, f"{seized:,.1f}", f"{change:+.1%}")
-    Console().print(summary)
+    _answers().print(summary)
     console.print(f"[green]wrote[/] {out}/index.html")
 
 
@@ -1197,7 +1209,7 @@ def simulate_cmd(
             t.add_column(c, justify="right" if c else "left")
         for c in cols:
             t.add_row(c, f"{first[c].median():,.1f}", f"{last[c].median():,.1f}")
-        Console().print(t)
+        _answers().print(t)
     console.print(f"[green]wrote[/] {out}/series.parquet, report.html, provenance.json")
 
 
