@@ -476,3 +476,15 @@ def test_displaced_kg_never_exceeds_the_volume_shipped():
     assert (s.displaced_kg <= s.volume_kg * (1 + 1e-9)).all()
     assert (s[s.month == 0].displaced_kg == 0).all()
     assert s.displaced_kg.max() > 0  # the reactive defender does move the trade
+
+
+def test_series_charts_start_at_zero():
+    """A constant volume of 1,150 kg was drawn between 1,149 and 1,151 as if it varied
+    (newcomer, stop 21): every series is a magnitude, so its axis starts at zero."""
+    import pandas as pd
+
+    from reten.report.dynamics import band_chart
+
+    df = pd.DataFrame({"run": [0, 0, 1, 1], "month": [0, 1, 0, 1], "volume_kg": [1150.0] * 4})
+    fig = band_chart(df, "volume_kg", title="Volume shipped, kg/month")
+    assert fig.y_range.start == 0

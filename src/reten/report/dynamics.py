@@ -66,6 +66,9 @@ def band_chart(df: pd.DataFrame, column: str, *, title: str, w: int = 520, h: in
         )
     )
     fig.yaxis.formatter = NumeralTickFormatter(format="0,0.[00]")
+    # every series is a magnitude (kg, cost, counts): from zero, so that a constant series
+    # (the volume shipped) is not drawn as noise between 1,149 and 1,151
+    fig.y_range.start = 0
     return fig
 
 
