@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from clikit import call
 from conftest import run_cli
@@ -174,3 +175,38 @@ def test_congestion_without_any_capacity_says_nothing_can_congest(tmp_path):
     assert r.code == 0, r.err
     assert "nothing can congest" not in r.err
     assert "nothing can congest" not in (tmp_path / "b" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("table", ["congestion", "relocation"])
+def test_optimize_game_and_simulate_say_which_tables_they_do_not_model(tmp_path, table):
+    """Breaker, stop 21: optimize and game dropped [congestion] and [relocation], simulate
+    dropped [congestion], silently: the baseline was not run's. Each says so on the terminal
+    (and keeps it in provenance as ``ignored``); the reports show it."""
+    import json
+
+    from clikit import call
+
+    extra = {
+        "congestion": "[congestion]\ncrossing_capacity_kg = 60\nalpha = 500\n",
+        "relocation": "[relocation]\nrelocation_cost = 1.0\nwithin_km = 50\n",
+    }[table]
+    (tmp_path / "s.toml").write_text(
+        'name = "x"\n[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\n'
+        "volume_kg = 400\n" + extra,
+        encoding="utf-8",
+    )
+    runs = {
+        "optimize": ["optimize", "s.toml", "--budget", "1", "--time-limit", "10"],
+        "game": ["game", "s.toml", "--checkpoints", "1", "--time-limit", "10"],
+        "simulate": ["simulate", "s.toml", "--months", "2", "--runs", "1"],
+    }
+    for cmd, args in runs.items():
+        r = call(*args, "-o", cmd, cwd=tmp_path)
+        assert r.code == 0, r.err
+        says = f"{cmd} does not model [{table}]" in r.err
+        models_it = cmd == "simulate" and table == "relocation"  # labs move in simulate
+        assert says != models_it, (cmd, r.err)
+        prov = json.loads((tmp_path / cmd / "provenance.json").read_text())
+        assert bool(prov.get("ignored")) == says
+        if says:
+            assert f"does not model [{table}]" in (tmp_path / cmd / "report.html").read_text()

@@ -188,3 +188,68 @@ def test_agrees_with_scipy_minimize_on_path_flows(inst):
     # reten's optimum is at least as good as SciPy's (up to tolerance) and within 1e-5 of it
     assert z <= ref.fun * (1 + 1e-6) + 1e-6
     assert z >= ref.fun * (1 - 1e-5) - 1e-6 or not ref.success
+
+
+@pytest.mark.parametrize("method", ["gp", "fw", "cfw"])
+def test_the_last_gap_reported_is_the_gap_of_the_flows_returned(method):
+    """Breaker, stop 21: stopped by max_iterations, the run reported the gap measured before
+    its last step (0.995 beside flows already at equilibrium). Oracle: the same method run
+    one iteration longer measures the flows after that step at its next row."""
+    import reten
+
+    def conv(k: int) -> list[float]:
+        d = {
+            "name": "two",
+            "network": {"default": True},
+            "origins": [{"municipality": "Culiacán", "volume_kg": 400}],
+            "congestion": {
+                "crossing_capacity_kg": 60,
+                "alpha": 500.0,
+                "method": method,
+                "max_iterations": k,
+                "target_gap": 1e-12,
+            },
+        }
+        return reten.run(d).convergence.relative_gap.tolist()
+
+    one, two = conv(1), conv(2)
+    assert len(one) == 2 and len(two) == 3, (one, two)
+    assert one[-1] == pytest.approx(two[1], rel=1e-9, abs=1e-12)
+    assert one[-1] < one[0]  # the step helped: the stale figure was the first one
+
+
+def test_an_unconverged_equilibrium_is_a_warning(tmp_path):
+    """Breaker, stop 21: stopped above its target gap, the run exited 0 with the gap only in
+    provenance.json and the report; the terminal now says so, and the report's box too."""
+    from clikit import call
+
+    (tmp_path / "s.toml").write_text(
+        'name = "jam"\n[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\n'
+        "volume_kg = 400\n[congestion]\ncrossing_capacity_kg = 60\nalpha = 500\n"
+        "max_iterations = 1\ntarget_gap = 1e-9\n",
+        encoding="utf-8",
+    )
+    r = call("run", "s.toml", "-o", "o", cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert "not at equilibrium" in r.err and "max_iterations" in r.err
+    assert "not at equilibrium" in (tmp_path / "o" / "report.html").read_text()
+    (tmp_path / "t.toml").write_text(
+        (tmp_path / "s.toml")
+        .read_text()
+        .replace("max_iterations = 1", "max_iterations = 500")
+        .replace("target_gap = 1e-9", "target_gap = 1e-4")
+    )
+    r = call("run", "t.toml", "-o", "p", cwd=tmp_path)
+    assert r.code == 0 and "not at equilibrium" not in r.err
+
+
+def test_qp_with_a_nonlinear_curve_names_the_file_and_field(tmp_path):
+    from clikit import assert_one_line_error, call
+
+    (tmp_path / "s.toml").write_text(
+        'name = "q"\n[network]\ndefault = true\n[[origins]]\nmunicipality = "Culiacán"\n'
+        'volume_kg = 400\n[congestion]\ncrossing_capacity_kg = 60\ndelta = 3\nmethod = "qp"\n',
+        encoding="utf-8",
+    )
+    r = call("run", "s.toml", "-o", "o", cwd=tmp_path)
+    assert_one_line_error(r, "s.toml:10:", "congestion.method", "delta = 1")

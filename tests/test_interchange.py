@@ -206,7 +206,10 @@ def test_geodataframe_keeps_parallel_roads_with_their_speeds():
         ("speed_kmh", "1e300", "[0.001, 1000]"),
         ("delay", "1e300", "[0, 1e+12]"),
         ("p_detect", "1", "[0, 1)"),
-        ("capacity_kg", "1e300", "[0, 1e+12]"),
+        ("capacity_kg", "1e300", "[1e-06, 1e+12]"),
+        # a positive capacity below the scenario's least (1e-6 kg) overflowed the congestion
+        # curve later, blamed on the scenario (breaker, stop 21)
+        ("capacity_kg", "1e-300", "[1e-06, 1e+12]"),
     ],
 )
 def test_edge_list_values_out_of_range_are_refused_with_file_line_column(tmp_path, col, bad, rng):
@@ -241,7 +244,12 @@ def test_dimacs_and_networkx_lengths_out_of_range_are_refused(tmp_path):
     g.add_edge("b", "a", length_m=1e308)
     with pytest.raises(InputError, match=r"edge \(b, a\): length_m .*\[0, 2e\+07\]"):
         from_networkx(g)
-    for attr, bad in (("delay", 1e300), ("p_detect", 1.5), ("capacity_kg", -1.0)):
+    for attr, bad in (
+        ("delay", 1e300),
+        ("p_detect", 1.5),
+        ("capacity_kg", -1.0),
+        ("capacity_kg", 1e-300),
+    ):
         h = nx.DiGraph()
         h.add_edge("a", "b", length_m=1.0, **{attr: bad})
         with pytest.raises(InputError, match=rf"edge \(a, b\): {attr} "):

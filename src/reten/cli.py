@@ -7,7 +7,7 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -417,11 +417,12 @@ def _print_run(res: RunResult) -> None:
         console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
     from rich.markup import escape
 
-    from reten.report.assumptions import uncongested_warning
+    from reten.report.assumptions import uncongested_warning, unconverged_warning
 
-    w = uncongested_warning(res.routes) if res.routes is not None else None
-    if w:
-        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+    for check in (uncongested_warning, unconverged_warning):
+        w = check(res.routes) if res.routes is not None else None
+        if w:
+            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 @app.command("compare")
@@ -652,6 +653,7 @@ def optimize_cmd(
         )
         opt.write(out)
     _warn_unreached(opt.baseline)
+    _warn_ignored(opt.provenance)
     _warn_no_coordinates(
         opt.baseline.network,
         "the report has no map, sites are named by node ids, and sites.geojson|gpkg and "
@@ -732,6 +734,14 @@ def _warn_no_coordinates(net: Network | None, what: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _warn_ignored(provenance: Mapping[str, Any]) -> None:
+    """Print one line per scenario table the command does not model (``ignored``)."""
+    from rich.markup import escape
+
+    for w in provenance.get("ignored") or []:
+        console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
 
 
 def _warn_unreached(run: Any) -> None:
@@ -821,6 +831,7 @@ def game_cmd(
         )
         g.write(out)
     _warn_unreached(g.baseline)
+    _warn_ignored(g.provenance)
     _warn_no_coordinates(
         g.baseline.network, "the report has no map and sites are named by node ids"
     )
@@ -1210,6 +1221,7 @@ def simulate_cmd(
         for c in cols:
             t.add_row(c, f"{first[c].median():,.1f}", f"{last[c].median():,.1f}")
         _answers().print(t)
+    _warn_ignored(sim.provenance)
     console.print(f"[green]wrote[/] {out}/series.parquet, report.html, provenance.json")
 
 

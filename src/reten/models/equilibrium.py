@@ -293,6 +293,14 @@ def solve_equilibrium(
         step = costs.line_search(x, d)
         x = x + step * d
         s_prev = s
+    else:
+        # max_iterations used up: the last step's flows have not been measured yet (the
+        # gap reported must be the gap of the flows returned)
+        t = costs.cost(x)
+        _, _, sptt = _all_or_nothing(net, problem, t)
+        tx = float(t[costs.live] @ x[costs.live])
+        gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
+        history.append((max_iterations + 1, gap, time.perf_counter() - t0))
     return _finish(net, problem, congestion, costs, x, method, history, target_gap, t0)
 
 
@@ -397,6 +405,8 @@ def _solve_gp(
         if not g > target_gap or time.perf_counter() - t0 > time_limit_s:
             break
         _gp_sweeps_v(dmat, f, xs, sink_base, capv, alpha_v, costs.delta)
+    else:  # max_iterations used up: measure the flows returned (see the Frank-Wolfe loop)
+        history.append((max_iterations + 1, gap(), time.perf_counter() - t0))
     # arc flows: each crossing's share accumulated along its own tree
     x = np.zeros(m + k)
     for s in range(k):

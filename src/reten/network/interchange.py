@@ -27,6 +27,10 @@ MIN_SPEED_KMH = 1e-3
 MAX_SPEED_KMH = 1000.0
 MAX_DELAY = 1e12  # cost units, as reten.models.interdiction.sites.MAX_DELAY
 MAX_CAPACITY_KG = 1e12
+MIN_CAPACITY_KG = 1e-6  # as the scenario's capacities (reten.scenario.schema)
+CAPACITY_VALID = (
+    f"a capacity in kg: 0 or empty (no limit), or in [{MIN_CAPACITY_KG:g}, {MAX_CAPACITY_KG:g}]"
+)
 LENGTH_VALID = "a length in metres in [0, 2e+07] (20,000 km)"
 
 
@@ -120,7 +124,8 @@ def from_networkx(
             if lim is not None:
                 lo, hi, hi_open, what = lim
                 for (u, v, _), x in zip(edges, extra[str(k)], strict=True):
-                    if not (math.isfinite(x) and lo <= x and (x < hi if hi_open else x <= hi)):
+                    bad = not (math.isfinite(x) and lo <= x and (x < hi if hi_open else x <= hi))
+                    if bad or (what == CAPACITY_VALID and 0 < x < MIN_CAPACITY_KG):
                         raise InputError(f"edge ({u}, {v}): {k} {x!r} is not {what}")
     rc = None
     if edges and all("road_class" in d for _, _, d in edges):
@@ -153,8 +158,8 @@ def from_networkx(
 _ATTR_LIMITS = {
     "p_detect": (0.0, 1.0, True, "a probability in [0, 1)"),
     "delay": (0.0, MAX_DELAY, False, f"a delay in cost units in [0, {MAX_DELAY:g}]"),
-    "capacity_kg": (0.0, MAX_CAPACITY_KG, False, f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}]"),
-    "capacity": (0.0, MAX_CAPACITY_KG, False, f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}]"),
+    "capacity_kg": (0.0, MAX_CAPACITY_KG, False, CAPACITY_VALID),
+    "capacity": (0.0, MAX_CAPACITY_KG, False, CAPACITY_VALID),
 }
 
 
@@ -348,8 +353,12 @@ def read_edge_csv(
                 lo=0.0,
                 hi=MAX_CAPACITY_KG,
                 empty=0.0,
-                valid=f"a capacity in kg in [0, {MAX_CAPACITY_KG:g}] (0: no limit)",
+                valid=CAPACITY_VALID,
             )
+            tiny = np.flatnonzero((extra[low] > 0) & (extra[low] < MIN_CAPACITY_KG))
+            if tiny.size:  # as a scenario's capacities: a 1e-300 kg road overflows any curve
+                i = int(tiny[0])
+                raise InputError(f"{t.where(i, col)}: {t.cells[col][i]!r} is not {CAPACITY_VALID}")
         elif low == "delay":
             extra[low] = t.numbers(
                 col, lo=0.0, hi=MAX_DELAY, valid=f"a delay in cost units in [0, {MAX_DELAY:g}]"

@@ -105,6 +105,20 @@ def uncongested_warning(r: RouteResult) -> str | None:
     )
 
 
+def unconverged_warning(r: RouteResult) -> str | None:
+    """Return the one-line warning for a congestion equilibrium stopped above its target gap
+    (by ``max_iterations`` or ``time_limit_s``), or None."""
+    prov = r.provenance
+    gap, target = prov.get("final_gap"), prov.get("target_gap")
+    if gap is None or target is None or not float(gap) > float(target):
+        return None
+    return (
+        f"the congestion equilibrium stopped at relative gap {float(gap):.3g}, above its "
+        f"target {float(target):.3g}, after {prov.get('iterations')} iteration(s): the flows "
+        "are not at equilibrium; raise [congestion] max_iterations or time_limit_s"
+    )
+
+
 def assumptions_box(
     net: Network,
     r: RouteResult,
@@ -135,7 +149,8 @@ def assumptions_box(
         for lab, v in zip(p.origin_label[playing], p.origin_volume_kg[playing], strict=True)
     )
     left_out = unreached_warning(r)
-    own = [w for w in (left_out, uncongested_warning(r)) if w]
+    own = [w for w in (left_out, uncongested_warning(r), unconverged_warning(r)) if w]
+    own += [str(w) for w in r.provenance.get("ignored", [])]
     warnings = own + list(warnings or [])
     vol_note = (
         f"Source of the volumes: {vol_src}."

@@ -113,8 +113,11 @@ def _assumptions(p: dict[str, Any]) -> str:
         "between the two months' shares of municipality traffic; at most the volume)",
         "<b>bands</b>: over runs, the median (line), 25-75% and 5-95% of the runs",
     ]
+    warn = "".join(f'<p class="warn">⚠ {html.escape(str(w))}</p>' for w in p.get("ignored") or [])
     return (
-        '<section id="assumptions" class="assumptions"><h2>What this report assumes</h2><ul>'
+        '<section id="assumptions" class="assumptions"><h2>What this report assumes</h2>'
+        + warn
+        + "<ul>"
         + "".join(f"<li>{x}</li>" for x in items)
         + "</ul><p><b>Figures</b></p><ul>"
         + "".join(f"<li>{x}</li>" for x in defs)

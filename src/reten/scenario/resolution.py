@@ -246,8 +246,8 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
     )
     try:
         cost, unit = base_costs(net, d["costs"])
-    except InputError as e:
-        raise sc.err("costs", str(e).removeprefix("costs: ")) from None
+    except InputError as exc:
+        raise sc.err("costs", str(exc).removeprefix("costs: ")) from None
     logsurv = np.zeros(net.n_arcs)
     for i, e in enumerate(d.get("enforcement", [])):
         apply_measure(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
@@ -313,6 +313,45 @@ def _finite(p: Problem) -> bool:
         # that bounds every total a report prints
         worst = sum(float(np.sum(np.abs(r[np.isfinite(r)]))) for _, _, r in parts)
         return not (bad or not np.isfinite(worst * max(float(np.sum(p.origin_volume_kg)), 1.0)))
+
+
+#: what each command leaves out of a scenario: table -> what its answer assumes instead
+_NOT_MODELLED = {
+    "optimize": {
+        "congestion": "routes at free-flow costs, no crossing or road congests",
+        "relocation": "labs stay at their scenario sites",
+    },
+    "game": {
+        "congestion": "routes at free-flow costs, no crossing or road congests",
+        "relocation": "labs stay at their scenario sites",
+    },
+    "simulate": {"congestion": "routes at free-flow costs, no crossing or road congests"},
+}
+
+
+def ignored_tables(sc: Scenario, command: str) -> list[str]:
+    """Return one warning per scenario table that ``command`` does not model.
+
+    ``reten run`` models ``[congestion]`` and ``[relocation]``; the interdiction and game
+    models take arc costs as fixed and labs where they are, and the dynamics move labs but
+    do not congest. Their answers are then for a different problem than ``run``'s on the
+    same file, which the user must be told (the result's provenance keeps the list as
+    ``ignored``; the CLI and the reports print it).
+
+    Examples
+    --------
+    >>> sc = Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 9}],
+    ...                          "congestion": {"crossing_capacity_kg": 5}})
+    >>> ignored_tables(sc, "optimize")[0][:40]
+    'optimize does not model [congestion]: it'
+    >>> ignored_tables(sc, "run")
+    []
+    """
+    return [
+        f"{command} does not model [{table}]: its answer assumes {instead} (reten run models it)"
+        for table, instead in _NOT_MODELLED.get(command, {}).items()
+        if table in sc.spec and sc.spec[table] is not None
+    ]
 
 
 def resolve_all(sc: Scenario, net: Network, *, network_hash: str | None = None) -> Resolution:
@@ -403,6 +442,12 @@ def _equilibrium_options(sc: Scenario) -> EquilibriumOptions | None:
     cg = sc.spec.get("congestion")
     if cg is None:
         return None
+    if cg["method"] == "qp" and float(cg["delta"]) != 1.0:
+        raise sc.err(
+            "congestion.method",
+            f"'qp' needs delta = 1 (a quadratic Beckmann objective; got delta = "
+            f'{float(cg["delta"]):g}); use method = "auto", "gp", "fw" or "cfw"',
+        )
     return EquilibriumOptions(
         method=str(cg["method"]),
         target_gap=float(cg["target_gap"]),

@@ -240,6 +240,9 @@ def simulate(
             raise InputError(f"{name} must be a whole number >= 1 (got {v!r})")
     par = params if isinstance(params, DynamicsParams) else DynamicsParams.from_dict(params)
     sc, net, problem, reloc = _load(scenario, network)
+    from reten.api import _note_ignored
+
+    problem = _note_ignored(problem, sc, "simulate")
     seed = int(sc.data.get("seed", 0)) if seed is None else int(seed)
     df = simulate_problem(
         net,
