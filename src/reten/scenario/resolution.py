@@ -418,7 +418,14 @@ def congestion_options(sc: Scenario) -> dict[str, Any]:
 
 
 def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> RelocationSpec | None:
-    """Return the RelocationSpec of ``[relocation]`` (None without one)."""
+    """Return the RelocationSpec of ``[relocation]`` (None without one).
+
+    Raises
+    ------
+    InputError
+        A network without regions, an unknown candidate region, or two
+        ``production_cost_factor`` keys that name one region (its code and its name).
+    """
     rl = sc.spec.get("relocation")
     if rl is None:
         return None
@@ -470,6 +477,16 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         (names.region(sc, f"relocation.production_cost_factor.{k}", k), float(v))
         for k, v in rl.get("production_cost_factor", {}).items()
     ]
+    # two keys naming one region ("25" and "Sinaloa"): the answer would hang on key order
+    first: dict[int, str] = {}
+    for k, (r, _) in zip(rl.get("production_cost_factor", {}), resolved, strict=True):
+        if r in first:
+            raise sc.err(
+                "relocation.production_cost_factor",
+                f"keys '{first[r]}' and '{k}' name the same region ({regs.name[r]}, "
+                f"{regs.level[r]} {regs.code[r]}); give each region one factor",
+            )
+        first[r] = str(k)
     resolved.sort(key=lambda rv: bool(regs.parent[rv[0]] >= 0))
     for r, v in resolved:
         _, in_r = region_arcs_and_nodes(net, [r])
