@@ -146,3 +146,19 @@ def test_production_cost_factor_distinct_regions_do_not_depend_on_order():
     in_sinaloa = net.regions.code[np.maximum(sinaloa, 0)] == "25"
     in_sinaloa &= sinaloa >= 0
     assert (a.node_production_cost[in_sinaloa] == 20.0).all()
+
+
+@pytest.mark.parametrize("cand", ['"ALL"', '["all"]', '"All"'])
+def test_relocation_candidates_all_spelled_otherwise_gets_a_hint(cand):
+    from reten.scenario.resolution import resolve_relocation
+
+    sc = parse_scenario(BASE + f"\n[relocation]\ncandidates = {cand}\n", "s.toml")
+    net = default_network()
+    with pytest.raises(InputError) as ei:
+        resolve_relocation(sc, net, resolve(sc, net))
+    msg = str(ei.value)
+    assert "\n" not in msg and msg.startswith("s.toml:13: relocation.candidates")
+    assert msg.endswith('(did you mean candidates = "all"?)'), msg
+    # the documented spelling works
+    ok = parse_scenario(BASE + '\n[relocation]\ncandidates = "all"\n', "s.toml")
+    assert resolve_relocation(ok, net, resolve(ok, net)) is not None

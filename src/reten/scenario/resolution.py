@@ -249,8 +249,8 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
     except InputError as e:
         raise sc.err("costs", str(e).removeprefix("costs: ")) from None
     logsurv = np.zeros(net.n_arcs)
-    for i, e in enumerate(d.get("enforcement", [])):
-        apply_measure(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
+    for i, measure in enumerate(d.get("enforcement", [])):
+        apply_measure(sc, f"enforcement[{i}]", measure, net, names, cost, logsurv, ends)
     prov = {
         "scenario": sc.source,
         "scenario_name": sc.name,
@@ -448,7 +448,7 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         if cand == "all":
             rows = munis
         else:
-            picked = [names.region(sc, "relocation.candidates", c) for c in cand]
+            picked = [_candidate(sc, names, c) for c in cand]
             rows = np.array(
                 [m for m in munis.tolist() if any(_within(regs, m, r) for r in picked)],
                 dtype=np.int64,
@@ -499,6 +499,16 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         logit_scale=float(rl["logit_scale"]),
         loss_value=float(rl["loss_value"]),
     )
+
+
+def _candidate(sc: Scenario, names: Names, c: Any) -> int:
+    """The region row of one ``relocation.candidates`` entry; "ALL" or ["all"] get a hint."""
+    try:
+        return names.region(sc, "relocation.candidates", c)
+    except InputError as exc:
+        if str(c).strip().casefold() != "all":
+            raise
+        raise InputError(f'{exc} (did you mean candidates = "all"?)') from None
 
 
 def _within(regs: Any, row: int, ancestor: int) -> bool:
