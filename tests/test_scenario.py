@@ -109,3 +109,56 @@ def test_deployment_form():
     p = resolve(parse_scenario(text, "s.toml"), default_network())
     # 280 units over 28 crossings: 10 each, detection 1 - 0.99**10
     assert np.allclose(-np.expm1(-p.sink_logsurv), 1 - 0.99**10)
+
+
+def _relocation(table: str):
+    from reten.scenario.resolution import resolve_relocation
+
+    text = BASE + f'\n[relocation]\ncandidates = "all"\nproduction_cost = 10\n{table}\n'
+    sc = parse_scenario(text, "s.toml")
+    net = default_network()
+    return resolve_relocation(sc, net, resolve(sc, net))
+
+
+@pytest.mark.parametrize("state", ["Sinaloa", "Sonora", "Jalisco"])
+def test_production_cost_factor_refuses_two_keys_for_one_region(state):
+    """A state's code and its name are one region: two factors for it are refused (the
+    answer would depend on key order), in either order, naming both keys and the line."""
+    net = default_network()
+    row = int(np.flatnonzero((net.regions.name == state) & (net.regions.level == "state"))[0])
+    code = str(net.regions.code[row])
+    for a, b in ((code, state), (state, code)):
+        table = f'production_cost_factor = {{Guerrero = 3, "{a}" = 1, "{b}" = 100}}'
+        with pytest.raises(InputError) as ei:
+            _relocation(table)
+        msg = str(ei.value)
+        assert "\n" not in msg and msg.startswith("s.toml:15: relocation.production_cost_factor")
+        assert f"'{a}' and '{b}'" in msg and "same region" in msg
+
+
+def test_production_cost_factor_distinct_regions_do_not_depend_on_order():
+    a = _relocation('production_cost_factor = {Guerrero = 3, "25" = 2}')
+    b = _relocation('production_cost_factor = {"25" = 2, Guerrero = 3}')
+    np.testing.assert_array_equal(a.node_production_cost, b.node_production_cost)
+    net = default_network()
+    assert set(np.unique(a.node_production_cost).tolist()) == {10.0, 20.0, 30.0}
+    sinaloa = net.regions.ancestor_at_level(net.node_region, "state")
+    in_sinaloa = net.regions.code[np.maximum(sinaloa, 0)] == "25"
+    in_sinaloa &= sinaloa >= 0
+    assert (a.node_production_cost[in_sinaloa] == 20.0).all()
+
+
+@pytest.mark.parametrize("cand", ['"ALL"', '["all"]', '"All"'])
+def test_relocation_candidates_all_spelled_otherwise_gets_a_hint(cand):
+    from reten.scenario.resolution import resolve_relocation
+
+    sc = parse_scenario(BASE + f"\n[relocation]\ncandidates = {cand}\n", "s.toml")
+    net = default_network()
+    with pytest.raises(InputError) as ei:
+        resolve_relocation(sc, net, resolve(sc, net))
+    msg = str(ei.value)
+    assert "\n" not in msg and msg.startswith("s.toml:13: relocation.candidates")
+    assert msg.endswith('(did you mean candidates = "all"?)'), msg
+    # the documented spelling works
+    ok = parse_scenario(BASE + '\n[relocation]\ncandidates = "all"\n', "s.toml")
+    assert resolve_relocation(ok, net, resolve(ok, net)) is not None

@@ -309,3 +309,31 @@ def test_huge_integers_are_one_line_errors_and_numpy_numbers_are_numbers(field):
         {"origins": [{"state": "Sinaloa", "volume_kg": np.int64(5)}], "seed": big}
     )
     assert sc.to_dict()["seed"] == big
+
+
+TABLES = [k.name for k in BY_PATH[""].keys if k.kind == "table"]
+ARRAYS = [k.name for k in BY_PATH[""].keys if k.kind == "array"]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_a_table_written_as_an_array_of_tables_says_so(name):
+    """``[[relocation]]`` for ``[relocation]``: the message names the right header, for
+    every table of the schema, and the file's line."""
+    text = f'[[origins]]\nnode = "culiacan"\nvolume_kg = 1\n\n[[{name}]]\nx = 1\n'
+    with pytest.raises(InputError) as ei:
+        reten.scenario.parse_scenario(text, "s.toml")
+    msg = str(ei.value)
+    assert "\n" not in msg and msg.startswith(f"s.toml:5: {name}: "), msg
+    assert f"written [{name}], not [[{name}]]" in msg, msg
+
+
+@pytest.mark.parametrize("name", ARRAYS)
+def test_an_array_of_tables_written_as_a_table_says_so(name):
+    row = 'node = "culiacan"\nvolume_kg = 1\n'
+    head = "" if name == "origins" else f"[[origins]]\n{row}\n"
+    text = f"{head}[{name}]\n{row}"
+    with pytest.raises(InputError) as ei:
+        reten.scenario.parse_scenario(text, "s.toml")
+    msg = str(ei.value)
+    assert "\n" not in msg and f": {name}: " in msg, msg
+    assert f"written [[{name}]]" in msg and f"not [{name}]" in msg, msg

@@ -234,3 +234,15 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     pd.testing.assert_frame_equal(res.table, serial(grid), check_dtype=False)
     meta = json.loads((out / "sweep.json").read_text())
     assert meta["tasks"] == 12 and meta["grid_sha256"]
+
+
+@pytest.mark.parametrize("table", ["sweep", "params", "grid"])
+def test_a_grid_table_written_as_an_array_of_tables_says_so(tmp_path, table):
+    body = GRID.replace(f"[{table}]", f"[[{table}]]") if table != "params" else GRID
+    if table == "params":
+        body += "[[params]]\nx = 1\n"
+    with pytest.raises(InputError) as exc:
+        read_grid(write_grid(tmp_path, body))
+    msg = str(exc.value)
+    assert "grid.toml" in msg and "\n" not in msg
+    assert f"written [{table}], not [[{table}]]" in msg, msg

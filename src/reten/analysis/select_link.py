@@ -89,11 +89,18 @@ def resolve_region(net: Network, name: str) -> int:
     Raises
     ------
     InputError
-        When no region or several regions match (the message lists candidates).
+        When the network has no regions, or no region or several regions match (the
+        message lists candidates).
     """
     from reten.scenario.names import nfc, norm
 
     r = net.regions
+    if not len(r):
+        raise InputError(
+            f"--select-region {name!r}: the network has no regions; use a network with "
+            "regions (built with 'reten network build ... --regions FILE --regions-code "
+            "COLUMN') or leave out --select-region"
+        )
     codes = {nfc(c): i for i, c in enumerate(r.code)}
     if nfc(name) in codes:
         return codes[nfc(name)]

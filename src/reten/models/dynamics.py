@@ -295,6 +295,21 @@ def check_policy(policy: str) -> None:
         raise InputError(f"policy '{policy}' unknown; valid: static, reactive, optimize, game")
 
 
+def check_policy_network(policy: str, net: Network) -> None:
+    """Raise InputError when ``policy`` places units by region and ``net`` has none.
+
+    ``reactive`` and ``optimize`` put one unit per region (without regions they would
+    deploy nothing, silently); ``static`` and ``game`` (units on roads) need no regions.
+    """
+    if policy in ("reactive", "optimize") and not len(net.regions):
+        raise InputError(
+            f"--policy {policy} places units by region, but the network has no regions; "
+            "use a network with regions (the embedded 'default', or one built with "
+            "'reten network build ... --regions FILE --regions-code COLUMN') or "
+            "--policy static|game (game places units on roads)"
+        )
+
+
 # ----------------------------------------------------------------------------- kernels
 
 
@@ -465,6 +480,7 @@ class _Setting:
         relocation: Any,
     ) -> None:
         check_policy(policy)
+        check_policy_network(policy, net)
         self.net, self.problem, self.policy, self.params = net, problem, policy, params
         self.relocation = relocation
         m, k = net.n_arcs, problem.sink_node.size

@@ -36,12 +36,47 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def repeated_codes(codes: Sequence[Any] | np.ndarray, limit: int = 5) -> str:
+    """Return the codes that occur more than once, as ``'25' (3 times), ...``; ``""`` if none.
+
+    Codes are compared as strings; at most ``limit`` are listed, then how many more.
+    """
+    c = np.asarray([str(x) for x in np.asarray(codes, dtype=object).ravel()], dtype=object)
+    if c.size < 2:
+        return ""
+    u, counts = np.unique(c.astype(str), return_counts=True)
+    dup = np.flatnonzero(counts > 1)
+    if not dup.size:
+        return ""
+    parts = [f"'{u[i]}' ({int(counts[i])} times)" for i in dup[:limit]]
+    more = f" and {dup.size - limit} more" if dup.size > limit else ""
+    return ", ".join(parts) + more
+
+
 @dataclass(frozen=True, eq=False)
 class Regions:
     """A table of regions (for example municipalities and their states).
 
     ``code``, ``name`` and ``level`` are object arrays of strings; ``parent`` holds the row of
     the parent region or -1.
+
+    Raises
+    ------
+    ValueError
+        Two rows share a code: a code names one region (scenarios select regions by code
+        and results are keyed by it). Readers check their files first and raise
+        ``InputError`` naming the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> o = lambda *v: np.array(v, dtype=object)
+    >>> len(Regions(o("25", "26"), o("Sinaloa", "Sonora"), o("state", "state"), np.array([-1, -1])))
+    2
+    >>> Regions(o("25", "25"), o("a", "b"), o("state", "state"), np.array([-1, -1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: region codes must be unique (one row per region): '25' (2 times); ...
     """
 
     code: np.ndarray
@@ -54,6 +89,12 @@ class Regions:
 
     def __post_init__(self) -> None:
         n = self.code.shape[0]
+        rep = repeated_codes(self.code)
+        if rep:
+            raise ValueError(
+                f"region codes must be unique (one row per region): {rep}; "
+                "give each region its own code"
+            )
         object.__setattr__(self, "_anc_cache", {})
         for k in ("lon", "lat"):
             v = getattr(self, k)

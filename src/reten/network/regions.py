@@ -11,7 +11,7 @@ import shapely
 
 from reten.errors import InputError
 from reten.network.geo import local_metric_crs, looks_like_lonlat, to_metric
-from reten.network.model import Network, Regions
+from reten.network.model import Network, Regions, repeated_codes
 
 DEFAULT_NEAREST_M = 20_000.0
 """Nodes outside every polygon take the nearest one within this distance (metres)."""
@@ -40,6 +40,13 @@ def read_regions(
     The Regions table lists the polygon regions first (level ``level``) then their parents,
     if a parent code column is given or known (INEGI ``CVEGEO`` -> ``CVE_ENT``). ``polygons``
     is an array of shapely geometries in EPSG:4326, one per leaf region.
+
+    Raises
+    ------
+    InputError
+        A missing column, a code that several polygons share (dissolve them first, e.g.
+        ``gdf.dissolve(by=code)``), a parent code equal to a region code, a polygon-less
+        feature or a CRS that cannot be read; one line naming the file.
     """
     from reten.network.lines import read_vector_file
 
@@ -55,6 +62,13 @@ def read_regions(
     if code not in gdf.columns:
         cols = ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
         raise InputError(f"{p}: region code column '{code}' not found; columns: {cols}")
+    rep = repeated_codes(gdf[code].astype(str).to_numpy(dtype=object))
+    if rep:
+        raise InputError(
+            f"{p}: region code column '{code}' repeats {rep.replace('times', 'polygons')}; "
+            "every polygon needs its own code: use a column with one code per polygon, "
+            f"or dissolve the polygons by code first (GeoPandas: gdf.dissolve(by='{code}'))"
+        )
     known = _KNOWN.get(code, (None, None, None))
     name = name or (known[0] if known[0] in gdf.columns else None)
     parent = parent or (known[1] if known[1] in gdf.columns else None)
@@ -112,6 +126,13 @@ def read_regions(
             if parent_name
             else pcodes.copy()
         )
+        both = repeated_codes(np.concatenate([codes, pcodes.astype(object)]))
+        if both:
+            raise InputError(
+                f"{p}: code(s) {both.replace(' (2 times)', '')} are in both the region column "
+                f"'{code}' and the parent column '{parent}'; a code names one region: "
+                "give the parents codes of their own (e.g. a prefix)"
+            )
         parent_row = n + np.searchsorted(pcodes, pcodes_all)
         # a parent's point: the member point nearest the mean of its members' points
         plon = np.full(pcodes.size, np.nan)

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from reten import __version__, jsonio
 from reten.atomic import atomic_dir
 from reten.errors import InputError, no_network_message
-from reten.network.model import Network, Regions
+from reten.network.model import Network, Regions, repeated_codes
 
 FORMAT = "reten-network/1"
 _NODE_COLS = ("node_lon", "node_lat", "node_kind", "node_name", "node_key", "node_region")
@@ -201,6 +201,13 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
     np.cumsum(np.bincount(kw["arc_target"], minlength=n), out=kw["rev_indptr"][1:])
     kw["node_attrs"] = {c[5:]: _col(nodes, c) for c in nodes.column_names if c.startswith("attr.")}
     kw["arc_attrs"] = {c[5:]: _col(arcs, c) for c in arcs.column_names if c.startswith("attr.")}
+    rep = repeated_codes(_col(regs, "code")) if "code" in regs.column_names else ""
+    if rep:
+        raise InputError(
+            f"{path / 'regions.parquet'}: region code(s) {rep} name several regions; "
+            "rebuild the network with a regions file whose code column has one code per "
+            "polygon (or dissolve the polygons by code first)"
+        )
     try:
         kw["regions"] = _regions(regs)
     except (KeyError, ValueError, TypeError) as exc:

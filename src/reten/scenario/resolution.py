@@ -249,8 +249,8 @@ def resolve(sc: Scenario, net: Network, *, network_hash: str | None = None) -> P
     except InputError as exc:
         raise sc.err("costs", str(exc).removeprefix("costs: ")) from None
     logsurv = np.zeros(net.n_arcs)
-    for i, e in enumerate(d.get("enforcement", [])):
-        apply_measure(sc, f"enforcement[{i}]", e, net, names, cost, logsurv, ends)
+    for i, measure in enumerate(d.get("enforcement", [])):
+        apply_measure(sc, f"enforcement[{i}]", measure, net, names, cost, logsurv, ends)
     prov = {
         "scenario": sc.source,
         "scenario_name": sc.name,
@@ -463,7 +463,14 @@ def congestion_options(sc: Scenario) -> dict[str, Any]:
 
 
 def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> RelocationSpec | None:
-    """Return the RelocationSpec of ``[relocation]`` (None without one)."""
+    """Return the RelocationSpec of ``[relocation]`` (None without one).
+
+    Raises
+    ------
+    InputError
+        A network without regions, an unknown candidate region, or two
+        ``production_cost_factor`` keys that name one region (its code and its name).
+    """
     rl = sc.spec.get("relocation")
     if rl is None:
         return None
@@ -486,7 +493,7 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         if cand == "all":
             rows = munis
         else:
-            picked = [names.region(sc, "relocation.candidates", c) for c in cand]
+            picked = [_candidate(sc, names, c) for c in cand]
             rows = np.array(
                 [m for m in munis.tolist() if any(_within(regs, m, r) for r in picked)],
                 dtype=np.int64,
@@ -515,6 +522,16 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         (names.region(sc, f"relocation.production_cost_factor.{k}", k), float(v))
         for k, v in rl.get("production_cost_factor", {}).items()
     ]
+    # two keys naming one region ("25" and "Sinaloa"): the answer would hang on key order
+    first: dict[int, str] = {}
+    for k, (r, _) in zip(rl.get("production_cost_factor", {}), resolved, strict=True):
+        if r in first:
+            raise sc.err(
+                "relocation.production_cost_factor",
+                f"keys '{first[r]}' and '{k}' name the same region ({regs.name[r]}, "
+                f"{regs.level[r]} {regs.code[r]}); give each region one factor",
+            )
+        first[r] = str(k)
     resolved.sort(key=lambda rv: bool(regs.parent[rv[0]] >= 0))
     for r, v in resolved:
         _, in_r = region_arcs_and_nodes(net, [r])
@@ -527,6 +544,16 @@ def resolve_relocation(sc: Scenario, net: Network, problem: Problem) -> Relocati
         logit_scale=float(rl["logit_scale"]),
         loss_value=float(rl["loss_value"]),
     )
+
+
+def _candidate(sc: Scenario, names: Names, c: Any) -> int:
+    """The region row of one ``relocation.candidates`` entry; "ALL" or ["all"] get a hint."""
+    try:
+        return names.region(sc, "relocation.candidates", c)
+    except InputError as exc:
+        if str(c).strip().casefold() != "all":
+            raise
+        raise InputError(f'{exc} (did you mean candidates = "all"?)') from None
 
 
 def _within(regs: Any, row: int, ancestor: int) -> bool:

@@ -457,6 +457,16 @@ def check_value(k: Key, field: str, v: Any, err: Err) -> Any:
         "array": lambda: isinstance(v, list) and all(isinstance(x, dict) for x in v),
     }[kind]()
     if not ok:
+        if kind == "table" and isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            raise err(
+                field,
+                f"{field} is one table, written [{field}], not [[{field}]] (a list of tables)",
+            )
+        if kind == "array" and isinstance(v, dict):
+            raise err(
+                field,
+                f"{field} is a list of tables, written [[{field}]] (one per item), not [{field}]",
+            )
         if isinstance(v, list) and kind not in ("arc",):
             item = {"array": dict, "string_list": str}.get(kind)
             for i, x in enumerate(v):

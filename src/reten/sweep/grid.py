@@ -194,6 +194,9 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
                 f"{p}: {k}: unknown {what}; a sweep grid holds the tables [sweep], [params] "
                 "and [grid]"
             )
+    for t in ("sweep", "params", "grid"):
+        if isinstance(data.get(t), list):
+            raise InputError(f"{p}: [{t}]: {t} is one table, written [{t}], not [[{t}]]")
     sw = data.get("sweep")
     if not isinstance(sw, dict):
         raise InputError(f"{p}: [sweep]: missing; give scenario, months, runs and seed")

@@ -157,7 +157,12 @@ def build_sites(
     else:
         regs = net.regions
         if len(regs) == 0:
-            raise InputError("sites='regions': the network has no regions")
+            raise InputError(
+                "sites='regions' (--sites regions) places units by region, but the network "
+                "has no regions; use a network with regions (built with 'reten network "
+                "build ... --regions FILE --regions-code COLUMN') or sites arcs, nodes or "
+                "crossings"
+            )
         level = region_level or (
             "municipality" if (regs.level == "municipality").any() else str(regs.level[0])
         )
