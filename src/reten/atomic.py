@@ -15,7 +15,9 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
   it, even with ``overwrite=True``, and nothing is touched. One exception: a validation
   reten wrote inside a run or comparison folder (``reten validate RUN_DIR`` writes
   ``RUN_DIR/validation`` by default) is replaced with the results it validated.
-- A saved network is replaced only by a network build, even with ``overwrite=True``.
+- A saved network is replaced only by a network build, even with ``overwrite=True``, and
+  nothing is ever written inside one (``RunResult.write("net/sub")`` as ``-o net/sub``),
+  whether or not the command reads it.
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
   names ``.``, ``..``, with a control character or longer than the file system allows;
@@ -262,6 +264,14 @@ def _check_not_precious(
                     f"{flag} '{shown}' {what} an input ({inp}); reten never replaces its "
                     "inputs: choose another output folder"
                 )
+    # any saved network, an input or not (a Python caller names no inputs): writing into
+    # one would damage it
+    for anc in target.parents:
+        if _is_saved_network(anc):
+            raise InputError(
+                f"{flag} '{shown}' is inside the saved network {anc}; writing there would "
+                "damage it: choose a path outside it"
+            )
     try:
         cwd = _real(Path.cwd())
     except OSError:  # the current folder was removed
