@@ -152,7 +152,7 @@ def basemap_url(v: Any) -> str | None:
 
     Examples
     --------
-    >>> basemap_url("https://tile.openstreetmap.org/{z}/{x}/{y}.png")[-13:]
+    >>> basemap_url("https://tile.openstreetmap.org/{z}/{x}/{y}.png")[-15:]
     '{z}/{x}/{y}.png'
     >>> basemap_url("nope")
     Traceback (most recent call last):
