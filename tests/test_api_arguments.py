@@ -336,24 +336,31 @@ def test_scenario_tables_given_as_dataframes_are_refused_in_one_line(key, value)
 # ---------------------------------------------------------------- writing into a network
 
 
-def test_api_writes_never_go_inside_a_saved_network(tmp_path):
+def test_api_writes_never_go_inside_the_input_network(tmp_path):
+    """reten.run("s.toml").write("net/sub") is refused as ``reten run s.toml -o net/sub``."""
     small = reten.build_network(edges=_edges(tmp_path))
     net_dir = reten.save_network(small, tmp_path / "net")
-    sc = {"origins": [{"node": "a", "volume_kg": 5}], "destinations": [{"node": "c"}]}
-    res = reten.run(sc, small)
-    sim = reten.simulate(sc, small, months=1)
-    from reten.sweep import write_simulation
-
+    s = tmp_path / "s.toml"
+    s.write_text(
+        '[network]\npath = "net"\n[[origins]]\nnode = "a"\nvolume_kg = 5\n'
+        '[[destinations]]\nnode = "c"\n'
+    )
+    res = reten.run(str(s))
+    cmp = reten.compare(res, res)
     before = snapshot(tmp_path)
     for f in (
         lambda: res.write(net_dir / "sub"),
         lambda: res.write(os.path.join(str(net_dir), "a", "b")),
-        lambda: reten.compare(res, res).write(net_dir / "cmp"),
-        lambda: write_simulation(sim, net_dir / "sim"),
+        lambda: res.figures(net_dir / "fig"),
+        lambda: cmp.write(net_dir / "cmp"),
+        lambda: res.write(tmp_path),  # holds the scenario
     ):
         with pytest.raises(InputError) as exc:
             f()
-        one_line(exc, "inside the saved network", str(net_dir.name))
+        one_line(exc, "out '")
+        assert "inside the input network" in str(exc.value) or "an input" in str(exc.value)
     assert snapshot(tmp_path) == before
     assert reten.load_network(net_dir).n_arcs == small.n_arcs
     assert res.write(tmp_path / "ok").is_dir()  # beside it is fine
+    r = call("run", str(s), "-o", str(net_dir / "sub"))
+    assert_one_line_error(r, "inside the input network")

@@ -32,6 +32,32 @@ if TYPE_CHECKING:
 TABLES = ("origins", "regions", "crossings", "arcs")
 
 
+def _inputs(*runs: RunResult) -> list[Path]:
+    """The scenario files the runs read and the network folders they name."""
+    found: list[Path] = []
+    for run in runs:
+        sc = run.scenario
+        if sc is None:
+            continue
+        if os.path.isfile(str(sc.path)):
+            found.append(Path(str(sc.path)))
+        net = sc.spec.get("network", {})
+        if "path" in net:
+            p = Path(str(net["path"]))
+            found.append(p if p.is_absolute() else sc.base_dir / p)
+    return found
+
+
+def _out(out: Any, *runs: RunResult) -> Path:
+    """Return output folder ``out`` as a Path, refusing a non-path, an input, or a place
+    inside the network the runs read (the CLI's ``-o`` rule)."""
+    from reten.atomic import check_not_an_input
+
+    p = user_path("out", out, "an output folder path")
+    check_not_an_input(p, _inputs(*runs), flag="out")
+    return p
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class RunResult:
     """The result of one scenario run, or of a run directory read back.
@@ -189,7 +215,7 @@ class RunResult:
             ``out`` inside a saved network is refused), or the result was read back from a
             directory (no network to draw).
         """
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self)
         basemap = basemap_url(basemap)
         net, r = self._need("write")
         from reten.analysis.select_link import resolve_region, select_region_frame
@@ -272,7 +298,7 @@ class RunResult:
 
         See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
         """
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self)
         from reten.report.figures import write_figures
 
         return write_figures(self, out, fmt)
@@ -378,7 +404,7 @@ class ComparisonResult:
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write the comparison directory: report.html, ranked CSV tables, totals.json."""
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self.base, self.scenario)
         basemap = basemap_url(basemap)
         net, rb = self.base._need("write")
         _, rs = self.scenario._need("write")
@@ -394,7 +420,7 @@ class ComparisonResult:
 
         See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
         """
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self.base, self.scenario)
         from reten.report.figures import write_figures
 
         return write_figures(self, out, fmt)
@@ -512,7 +538,7 @@ class OptimizeResult:
         origin_routes.geojson|gpkg (each origin's route before and after), curve.csv,
         log.csv, result.json (the :attr:`summary` plus ``provenance``), provenance.json
         and the displacement tables into folder ``out``."""
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self.baseline)
         basemap = basemap_url(basemap)
         from reten.report.optimize import report_title, write_optimize
 
@@ -865,7 +891,7 @@ class GameResult:
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv,
         routes.csv, log.csv, result.json and provenance.json (atomically)."""
-        out = user_path("out", out, "an output folder path")
+        out = _out(out, self.baseline)
         basemap = basemap_url(basemap)
         from reten.report.game import write_game
 
