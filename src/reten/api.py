@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from reten.checks import real_number, seconds, user_path, whole_number
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
@@ -102,7 +103,8 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
     Raises
     ------
     InputError
-        When the directory does not exist or is not a saved network.
+        When ``source`` is not a str or path, or the directory does not exist or is not a
+        saved network.
 
     Examples
     --------
@@ -114,11 +116,11 @@ def load_network(source: str | os.PathLike[str] = "default") -> Network:
     ...
     reten.errors.InputError: no/such/dir does not exist; build a network there with: ...
     """
+    p = user_path("source", source, '"default" or a saved network folder')
     if str(source) == "default":
         from reten.data import default_network
 
         return default_network()
-    p = Path(source)
     if not p.exists():
         raise InputError(no_network_message(p))
     from reten.network import storage
@@ -591,22 +593,11 @@ def optimize(
     )
     if objective not in OBJECTIVES:
         raise InputError(f"objective '{objective}' unknown; valid: {', '.join(OBJECTIVES)}")
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
-        raise InputError(f"budget must be a positive number of units (got {budget!r})")
-    if budget > MAX_BUDGET:  # before any float or numpy call: 10**23 is an int
-        raise InputError(f"budget must be a whole number from 1 to {MAX_BUDGET:,} (got {budget!r})")
-    if not np.isfinite(budget):
-        raise InputError(f"budget must be finite (got {budget!r})")
-    if not float(budget).is_integer():
-        raise InputError(
-            f"budget must be a whole number of units: every unit uses one (got {budget!r})"
-        )
-    if not (isinstance(time_limit_s, int | float) and 0 < time_limit_s < np.inf):
-        raise InputError(
-            f"time_limit_s must be a positive number of seconds (got {time_limit_s!r})"
-        )
+    # a whole number (np.int64 too; 2.5 refused, never rounded): 3, never 3.0, in every output
+    budget = whole_number("budget", budget, lo=1, hi=MAX_BUDGET)
+    time_limit_s = seconds("time_limit_s", time_limit_s)
     check_site_parameters(delay=delay, max_units=max_units, p_detect=p_detect)
-    budget = int(budget)  # a whole number (checked): 3, never 3.0, in every output
+    delay, p_detect, max_units = float(delay), float(p_detect), int(max_units)
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
@@ -813,34 +804,15 @@ def game(
         raise InputError(
             f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}"
         )
-    if (
-        isinstance(checkpoints, bool)
-        or not isinstance(checkpoints, int | np.integer)
-        or not 1 <= checkpoints <= MAX_CHECKPOINTS
-    ):
-        raise InputError(
-            f"checkpoints must be a whole number from 1 to {MAX_CHECKPOINTS:,} "
-            f"(got {checkpoints!r})"
-        )
-    if isinstance(gap, bool) or not isinstance(gap, int | float) or not 0 <= gap < np.inf:
-        raise InputError(f"gap must be a number >= 0 (got {gap!r})")
-    for name, val in (("time_limit_s", time_limit_s), ("pure_time_limit_s", pure_time_limit_s)):
-        if val is not None and not (
-            isinstance(val, int | float) and not isinstance(val, bool) and 0 < val < np.inf
-        ):
-            raise InputError(f"{name} must be a positive number of seconds (got {val!r})")
-    if (
-        isinstance(schedules, bool)
-        or not isinstance(schedules, int | np.integer)
-        or not 0 <= schedules <= MAX_SCHEDULES
-    ):
-        raise InputError(
-            f"schedules must be a whole number from 0 to {MAX_SCHEDULES:,} (got {schedules!r})"
-        )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise InputError(f"seed must be a whole number >= 0 (got {seed!r})")
-    if isinstance(p_detect, bool) or not isinstance(p_detect, int | float) or not 0 <= p_detect < 1:
-        raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
+    checkpoints = whole_number("checkpoints", checkpoints, lo=1, hi=MAX_CHECKPOINTS)
+    gap = real_number("gap", gap, lo=0)
+    time_limit_s = seconds("time_limit_s", time_limit_s)
+    if pure_time_limit_s is not None:
+        pure_time_limit_s = seconds("pure_time_limit_s", pure_time_limit_s)
+    schedules = whole_number("schedules", schedules, lo=0, hi=MAX_SCHEDULES)
+    if seed is not None:
+        seed = whole_number("seed", seed, lo=0)
+    p_detect = real_number("p_detect", p_detect, lo=0, hi=1, hi_open=True)
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
     problem = _note_ignored(resolve(sc, net), sc, "game")
@@ -907,6 +879,10 @@ def game(
     )
 
 
+#: the most bootstrap resamples :func:`validate` (and ``reten validate --bootstrap``) takes
+MAX_BOOTSTRAP = 100_000
+
+
 @_suggest_keywords
 def validate(
     result: RunResult | ComparisonResult | str | os.PathLike[str],
@@ -940,9 +916,9 @@ def validate(
     where : str, optional
         A row filter such as ``"year >= 2015"``.
     bootstrap : int
-        Bootstrap resamples of the confidence interval.
+        Bootstrap resamples of the confidence interval (1 to 100,000, as ``--bootstrap``).
     seed : int
-        Seed of the bootstrap and permutation draws.
+        Seed of the bootstrap and permutation draws (a whole number >= 0).
     change, baseline : str, optional
         Row filters of the observed periods after and before (for example
         ``"year >= 2007"`` and ``"year < 2007"``): the observed value of a region is then
@@ -981,6 +957,11 @@ def validate(
 
     if (change is None) != (baseline is None):
         raise InputError("validate: give both change and baseline row filters, or neither")
+    bootstrap = whole_number("bootstrap", bootstrap, lo=1, hi=MAX_BOOTSTRAP)
+    seed = whole_number("seed", seed, lo=0)
+    observed = user_path("observed", observed, "a CSV file path")
+    if not isinstance(result, RunResult | ComparisonResult):
+        result = user_path("result", result, "a RunResult, a ComparisonResult or a folder path")
     if os.path.isfile(observed):
         refuse_data_file(str(observed))  # a shapefile or workbook: said before any work
     is_change = isinstance(result, ComparisonResult) or (

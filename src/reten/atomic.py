@@ -15,7 +15,9 @@ an enclosing :func:`output_dir`); every single file through :func:`output_file` 
   it, even with ``overwrite=True``, and nothing is touched. One exception: a validation
   reten wrote inside a run or comparison folder (``reten validate RUN_DIR`` writes
   ``RUN_DIR/validation`` by default) is replaced with the results it validated.
-- A saved network is replaced only by a network build, even with ``overwrite=True``.
+- A saved network is replaced only by a network build, even with ``overwrite=True``, and
+  nothing is written inside the network a command or result read
+  (:func:`check_not_an_input`: ``RunResult.write("net/sub")`` as ``-o net/sub``).
 - Never: a path that exists and is not a folder (for a folder output); an input, or a
   folder that holds an input; the current folder or one above it; the home folder; ``/``;
   names ``.``, ``..``, with a control character or longer than the file system allows;
@@ -239,10 +241,29 @@ def _check_replaceable(target: Path, flag: str, shown: str, *, in_place: bool) -
             break
 
 
-def _check_not_precious(
-    target: Path, given: Path, flag: str, inputs: Iterable[Path], shown: str
+def check_not_an_input(
+    out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]], flag: str = "-o"
 ) -> None:
-    """Refuse inputs, folders holding inputs, the current folder and above, home and root."""
+    """Raise InputError when output ``out`` is an input, holds one or lies inside an input
+    network folder: the rule every writer shares (``reten run -o`` and
+    ``RunResult.write``, which passes the scenario file and the network it names).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "s.toml").write_text("x")
+    >>> check_not_an_input(d / "out", [d / "s.toml"])
+    >>> check_not_an_input(d, [d / "s.toml"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: -o '...' holds an input (...s.toml); reten never replaces ...
+    """
+    target, given = _resolve_target(out, flag)
+    _check_inputs(target, given, flag, [Path(os.fspath(i)) for i in inputs], os.fspath(out))
+
+
+def _check_inputs(target: Path, given: Path, flag: str, inputs: Iterable[Path], shown: str) -> None:
     for inp in inputs:
         try:
             ip = Path(os.path.abspath(inp))
@@ -262,6 +283,13 @@ def _check_not_precious(
                     f"{flag} '{shown}' {what} an input ({inp}); reten never replaces its "
                     "inputs: choose another output folder"
                 )
+
+
+def _check_not_precious(
+    target: Path, given: Path, flag: str, inputs: Iterable[Path], shown: str
+) -> None:
+    """Refuse inputs, folders holding inputs, the current folder and above, home and root."""
+    _check_inputs(target, given, flag, inputs, shown)
     try:
         cwd = _real(Path.cwd())
     except OSError:  # the current folder was removed

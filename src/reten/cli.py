@@ -142,9 +142,14 @@ _out_path.__name__ = "path"  # the metavar --help shows: <path>, not <_out_path>
 
 
 def _basemap(url: str | None) -> str | None:
-    if url is not None and not all(k in url for k in ("{z}", "{x}", "{y}")):
-        raise typer.BadParameter(f"'{url}': give an XYZ template with {{z}}, {{x}} and {{y}}")
-    return url
+    from reten.checks import basemap_url  # the API's rule (RunResult.write(basemap=...))
+
+    try:
+        return basemap_url(url)
+    except InputError:
+        raise typer.BadParameter(
+            f"'{url}': give an XYZ template with {{z}}, {{x}} and {{y}}"
+        ) from None
 
 
 def _scenario_inputs(*paths: Path) -> list[Path]:
@@ -1151,11 +1156,19 @@ def simulate_cmd(
     out: Annotated[Path, typer.Option("-o", "--out", parser=_out_path, help="Output directory")],
     months: Annotated[
         int,
-        typer.Option("--months", help="Monthly steps (>= 1)", parser=_number(1, integer=True)),
+        # reten.models.dynamics.MAX_MONTHS, MAX_RUNS, MAX_WORKERS (not imported: the
+        # command line's usage errors do not load NumPy)
+        typer.Option(
+            "--months", help="Monthly steps (1 to 1200)", parser=_number(1, 1200, integer=True)
+        ),
     ] = 12,
     runs: Annotated[
         int,
-        typer.Option("--runs", help="Independent runs (>= 1)", parser=_number(1, integer=True)),
+        typer.Option(
+            "--runs",
+            help="Independent runs (1 to 100000; runs x months <= 10000000)",
+            parser=_number(1, 100_000, integer=True),
+        ),
     ] = 1,
     seed: Annotated[
         int | None,
@@ -1175,7 +1188,11 @@ def simulate_cmd(
     ] = None,
     workers: Annotated[
         int,
-        typer.Option("--workers", help="Processes for the runs", parser=_number(1, integer=True)),
+        typer.Option(
+            "--workers",
+            help="Processes for the runs (1 to 1024)",
+            parser=_number(1, 1024, integer=True),
+        ),
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     overwrite: OverwriteOption = False,

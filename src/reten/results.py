@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reten.checks import basemap_url, user_path
 from reten.errors import InputError
 
 if TYPE_CHECKING:
@@ -29,6 +30,32 @@ if TYPE_CHECKING:
     from reten.scenario import Scenario
 
 TABLES = ("origins", "regions", "crossings", "arcs")
+
+
+def _inputs(*runs: RunResult) -> list[Path]:
+    """The scenario files the runs read and the network folders they name."""
+    found: list[Path] = []
+    for run in runs:
+        sc = run.scenario
+        if sc is None:
+            continue
+        if os.path.isfile(str(sc.path)):
+            found.append(Path(str(sc.path)))
+        net = sc.spec.get("network", {})
+        if "path" in net:
+            p = Path(str(net["path"]))
+            found.append(p if p.is_absolute() else sc.base_dir / p)
+    return found
+
+
+def _out(out: Any, *runs: RunResult) -> Path:
+    """Return output folder ``out`` as a Path, refusing a non-path, an input, or a place
+    inside the network the runs read (the CLI's ``-o`` rule)."""
+    from reten.atomic import check_not_an_input
+
+    p = user_path("out", out, "an output folder path")
+    check_not_an_input(p, _inputs(*runs), flag="out")
+    return p
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -184,8 +211,12 @@ class RunResult:
         Raises
         ------
         InputError
-            When the result was read back from a directory (no network to draw).
+            When ``out`` or ``basemap`` is not valid (see :func:`reten.atomic.check_output_dir`;
+            ``out`` inside a saved network is refused), or the result was read back from a
+            directory (no network to draw).
         """
+        out = _out(out, self)
+        basemap = basemap_url(basemap)
         net, r = self._need("write")
         from reten.analysis.select_link import resolve_region, select_region_frame
         from reten.report.exports import write_run
@@ -222,11 +253,18 @@ class RunResult:
     def select_region(self, region: str) -> pd.DataFrame:
         """Select-link: the origins whose routes enter ``region`` and their kg/month.
 
-        ``region`` is a code, a name or ``"Municipality, State"``; raises InputError when
-        unknown or ambiguous.
+        ``region`` is a code, a name or ``"Municipality, State"``, as a str: codes are text
+        (``"08"``, ``"08037"``: an int would lose the leading zero), so an int is refused
+        with a line saying so. Raises InputError when unknown, ambiguous or not a str.
         """
         from reten.analysis.select_link import select_region
 
+        if not isinstance(region, str):
+            raise InputError(
+                f"select_region: give the region as text: a code such as '25' or '08037' "
+                f"(codes keep their leading zeros), a name, or 'Municipality, State' "
+                f"(got {type(region).__name__} {region!r})"
+            )
         net, r = self._need("select_region")
         return select_region(r, net, region)
 
@@ -260,6 +298,7 @@ class RunResult:
 
         See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
         """
+        out = _out(out, self)
         from reten.report.figures import write_figures
 
         return write_figures(self, out, fmt)
@@ -280,6 +319,7 @@ class RunResult:
         ``basemap`` adds online XYZ tiles under it. Display it in Jupyter, or ``.save()``
         it as an HTML file.
         """
+        basemap = basemap_url(basemap)
         from reten.report.notebook import run_map
 
         return run_map(self, basemap=basemap)
@@ -364,6 +404,8 @@ class ComparisonResult:
 
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write the comparison directory: report.html, ranked CSV tables, totals.json."""
+        out = _out(out, self.base, self.scenario)
+        basemap = basemap_url(basemap)
         net, rb = self.base._need("write")
         _, rs = self.scenario._need("write")
         from reten.report.exports import write_compare
@@ -378,6 +420,7 @@ class ComparisonResult:
 
         See :func:`reten.report.figures.write_figures`; returns the directory ``out``.
         """
+        out = _out(out, self.base, self.scenario)
         from reten.report.figures import write_figures
 
         return write_figures(self, out, fmt)
@@ -390,6 +433,7 @@ class ComparisonResult:
 
     def explore(self, *, basemap: str | None = None) -> Any:
         """Return the displacement map (offline SVG, hover for figures)."""
+        basemap = basemap_url(basemap)
         from reten.report.notebook import comparison_map
 
         return comparison_map(self, basemap=basemap)
@@ -494,6 +538,8 @@ class OptimizeResult:
         origin_routes.geojson|gpkg (each origin's route before and after), curve.csv,
         log.csv, result.json (the :attr:`summary` plus ``provenance``), provenance.json
         and the displacement tables into folder ``out``."""
+        out = _out(out, self.baseline)
+        basemap = basemap_url(basemap)
         from reten.report.optimize import report_title, write_optimize
 
         net, base = self.baseline._need("write")
@@ -542,6 +588,7 @@ class OptimizeResult:
     def explore(self, *, basemap: str | None = None) -> Any:
         """Return the displacement map of the chosen sites (:meth:`ComparisonResult.explore`
         of :attr:`comparison`: offline SVG, hover for figures)."""
+        basemap = basemap_url(basemap)
         return self.comparison.explore(basemap=basemap)
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
@@ -614,6 +661,7 @@ class ValidationResult:
 
     def write(self, out: str | Path) -> Path:
         """Write validation.html (scatter plot, caveats), validation.json and matched.csv."""
+        out = user_path("out", out, "an output folder path")
         from reten.report.validation import write_validation
 
         return write_validation(out, self)
@@ -652,6 +700,11 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         Id, code and name columns as strings (an empty cell is ``""``); every other column
         as pandas reads it (an empty cell is NaN).
 
+    Raises
+    ------
+    InputError
+        When ``path`` is not a file or not a readable CSV table (one line naming it).
+
     Examples
     --------
     >>> import tempfile, pathlib, pandas as pd, reten
@@ -662,7 +715,7 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     from reten.report.exports import read_table
 
-    return read_table(Path(path))
+    return read_table(user_path("path", path, "a CSV file path"))
 
 
 def read_run(path: str | os.PathLike[str]) -> RunResult:
@@ -697,7 +750,7 @@ def read_run(path: str | os.PathLike[str]) -> RunResult:
     """
     from reten.report.exports import read_table
 
-    p = Path(path)
+    p = user_path("path", path, "a run folder path")
     need = ["origins.csv", "regions.csv", "crossings.csv", "arcs.parquet", "provenance.json"]
     missing = [f for f in need if not (p / f).is_file()]
     if missing:
@@ -838,6 +891,8 @@ class GameResult:
     def write(self, out: str | Path, *, basemap: str | None = None) -> Path:
         """Write report.html, coverage.csv/.geojson, support.csv, schedules.csv,
         routes.csv, log.csv, result.json and provenance.json (atomically)."""
+        out = _out(out, self.baseline)
+        basemap = basemap_url(basemap)
         from reten.report.game import write_game
 
         net, base = self.baseline._need("write")

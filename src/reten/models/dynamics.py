@@ -75,6 +75,17 @@ from reten.models.routes import solve_routes
 from reten.network.model import Network
 from reten.problem import Problem
 
+#: limits of a simulation (``reten simulate``, :func:`reten.simulate`, a sweep's ``[sweep]``),
+#: far beyond any real study (a century of months; 1.2 ms a run-month on the embedded
+#: network): a larger value is refused, never run until killed
+MAX_MONTHS = 1_200
+MAX_RUNS = 100_000
+#: runs x months of one simulation at most: its series holds one row per run-month (about
+#: 1 GB and 3 hours at this limit)
+MAX_RUN_MONTHS = 10_000_000
+#: worker processes of one simulation at most
+MAX_WORKERS = 1_024
+
 POLICIES = ("static", "reactive", "optimize", "game")
 """Defender policies; ``game`` draws each month's roads from the security game's schedule."""
 

@@ -12,6 +12,7 @@ from reten import jsonio
 from reten.analysis.displacement import Comparison
 from reten.analysis.regions import production_by_region, region_flows
 from reten.atomic import atomic_dir
+from reten.errors import InputError
 from reten.models.routes import RouteResult
 from reten.network.model import Network
 
@@ -166,15 +167,28 @@ def read_table(path: str | Path) -> pd.DataFrame:
     >>> df = read_table(p)
     >>> df.region.tolist(), df.flow_kg.isna().tolist()
     (['01001', '02'], [False, True])
+
+    Raises
+    ------
+    InputError
+        When ``path`` is not a file or not a readable CSV table (one line naming it).
     """
-    head = pd.read_csv(path, nrows=0).columns
-    text = [c for c in head if c in STRING_COLUMNS]
-    return pd.read_csv(
-        path,
-        dtype=dict.fromkeys(text, str),
-        keep_default_na=False,
-        na_values={c: [""] for c in head if c not in STRING_COLUMNS},
-    )
+    p = Path(path)
+    if not p.is_file():
+        what = "is a folder, not a CSV file" if p.is_dir() else "does not exist"
+        raise InputError(f"{p}: {what}; give a CSV table reten wrote (e.g. out/run/regions.csv)")
+    try:
+        head = pd.read_csv(p, nrows=0).columns
+        text = [c for c in head if c in STRING_COLUMNS]
+        return pd.read_csv(
+            p,
+            dtype=dict.fromkeys(text, str),
+            keep_default_na=False,
+            na_values={c: [""] for c in head if c not in STRING_COLUMNS},
+        )
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{p}: not a readable CSV table ({why})") from None
 
 
 def _prov_json(prov: dict[str, Any]) -> str:

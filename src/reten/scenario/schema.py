@@ -382,7 +382,12 @@ def _show(v: Any) -> str:
         return f"a list of {len(v)} item(s)"
     if isinstance(v, bool):
         return "true" if v else "false"
-    s = repr(v)
+    mod = type(v).__module__.split(".")[0]
+    if mod in ("pandas", "numpy", "geopandas") and hasattr(v, "shape") and v.shape != ():
+        # a DataFrame, Series or array: its repr runs over several lines
+        rows = "; give df.to_dict('records')" if type(v).__name__ == "DataFrame" else ""
+        return f"a {mod} {type(v).__name__} of shape {tuple(v.shape)}{rows}"
+    s = " ".join(repr(v).split())  # one line, whatever the value
     return s if len(s) <= 60 else s[:57] + "..."
 
 
@@ -556,7 +561,9 @@ def check(data: dict[str, Any], err: Err) -> dict[str, Any]:
     """
     if not isinstance(data, dict):
         raise err("", f"expected a table of scenario keys, got {_show(data)}")
-    if not data.get("origins"):
+    origins = data.get("origins")
+    # a DataFrame or array (whose truth value is ambiguous) is refused by check_table
+    if origins is None or (isinstance(origins, list | tuple | dict | str) and not origins):
         _unknown("", data, [k.name for k in BY_PATH[""].keys], err)
         raise err("origins", "no origins; add at least one [[origins]] with volume_kg")
     spec = check_table(BY_PATH[""], "", data, err)

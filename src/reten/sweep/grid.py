@@ -208,8 +208,9 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
     scen = Path(sw["scenario"])
     if not scen.is_absolute():
         scen = p.parent / scen
-    months = _int(p, "sweep.months", sw.get("months", 12))
-    runs = _int(p, "sweep.runs", sw.get("runs", 1))
+    from reten.sweep.simulate import check_size
+
+    months, runs = check_size(sw.get("months", 12), sw.get("runs", 1), where=f"{p}: sweep.")
     seed_v = sw.get("seed", 0)
     seeds = tuple(
         _int(p, "sweep.seed", s, lo=0) for s in (seed_v if isinstance(seed_v, list) else [seed_v])

@@ -210,7 +210,8 @@ def sweep(
         failed, and ``sweep.json`` (the grid and provenance). Rerunning on the same
         directory skips finished tasks and retries failed ones.
     workers : int
-        Worker processes of the LocalCluster started when no ``scheduler`` is given.
+        Worker processes of the LocalCluster started when no ``scheduler`` is given (1 to
+        1,024).
     scheduler : str, optional
         Address of a running dask scheduler (for example one started by dask-jobqueue).
     overwrite : bool
@@ -230,9 +231,12 @@ def sweep(
         On a bad grid, or when ``out`` exists and is not a reten sweep directory.
     """
     t0 = time.perf_counter()
-    g = read_grid(grid)
-    if workers < 1:
-        raise InputError(f"workers must be >= 1 (got {workers})")
+    from reten.checks import user_path, whole_number
+    from reten.models.dynamics import MAX_WORKERS
+
+    workers = whole_number("workers", workers, lo=1, hi=MAX_WORKERS)
+    user_path("out", out, "an output folder path")
+    g = read_grid(user_path("grid", grid, "a sweep grid file (GRID.toml)"))
     from reten.atomic import check_output_dir
 
     # never an input, the current or home folder, /, a file (reten.atomic's rules); a fresh

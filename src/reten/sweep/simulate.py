@@ -16,8 +16,13 @@ import numpy as np
 import pandas as pd
 
 from reten import __version__
+from reten.checks import whole_number
 from reten.errors import InputError
 from reten.models.dynamics import (
+    MAX_MONTHS,
+    MAX_RUN_MONTHS,
+    MAX_RUNS,
+    MAX_WORKERS,
     POLICIES,
     SERIES_COLUMNS,
     DynamicsParams,
@@ -158,9 +163,13 @@ def prepare(scenario: Any, network: Network | None = None) -> tuple[Any, Network
     return sc, net, problem
 
 
-def _load(scenario: Any, network: Network | None) -> tuple[Any, Network, Problem, Any]:
-    """Return (scenario, network, problem, relocation spec) for a path or a Scenario."""
-    from reten.api import scenario_network
+def _load(scenario: Any, network: Any) -> tuple[Any, Network, Problem, Any]:
+    """Return (scenario, network, problem, relocation spec) for a path or a Scenario.
+
+    ``network`` is a Network, ``"default"`` or a saved network folder (as for
+    :func:`reten.run`), or None for the one the scenario names.
+    """
+    from reten.api import _given_network, scenario_network
     from reten.scenario import Scenario, load_scenario, resolve, resolve_relocation
 
     if isinstance(scenario, Scenario):
@@ -173,14 +182,38 @@ def _load(scenario: Any, network: Network | None) -> tuple[Any, Network, Problem
         raise InputError(
             f"expected a Scenario, a dict or a TOML path, got {type(scenario).__name__}"
         )
-    net = network if network is not None else scenario_network(sc)
+    net = _given_network(network) if network is not None else scenario_network(sc)
     problem = resolve(sc, net)
     return sc, net, problem, resolve_relocation(sc, net, problem)
 
 
+def check_size(months: Any, runs: Any, where: str = "") -> tuple[int, int]:
+    """Return (months, runs) as ints within :data:`MAX_MONTHS`, :data:`MAX_RUNS` and
+    :data:`MAX_RUN_MONTHS`; raise InputError naming the one out of range (``where``
+    prefixes the names: ``"grid.toml: sweep."``).
+
+    Examples
+    --------
+    >>> check_size(12, 3)
+    (12, 3)
+    >>> check_size(10**9, 1)
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: months must be a whole number from 1 to 1,200 (got 1000000000)
+    """
+    m = whole_number(f"{where}months", months, lo=1, hi=MAX_MONTHS)
+    r = whole_number(f"{where}runs", runs, lo=1, hi=MAX_RUNS)
+    if not where and m * r > MAX_RUN_MONTHS:
+        raise InputError(
+            f"runs x months must be at most {MAX_RUN_MONTHS:,} run-months (got {r:,} x {m:,} "
+            f"= {r * m:,}); split the runs over several simulations or a sweep"
+        )
+    return m, r
+
+
 def simulate(
     scenario: Any,
-    network: Network | None = None,
+    network: Network | str | os.PathLike[str] | None = None,
     *,
     months: int = 12,
     runs: int = 1,
@@ -196,21 +229,22 @@ def simulate(
     scenario : str, Path or Scenario
         A scenario TOML file or a parsed scenario; its enforcement is the true risk under the
         ``static`` policy and the traffickers' prior belief; a ``[relocation]`` lets labs move.
-    network : Network, optional
-        Defaults to the network the scenario names.
+    network : Network, "default" or path, optional
+        Defaults to the network the scenario names; a saved network folder is loaded.
     months : int
-        Monthly steps (>= 1).
+        Monthly steps, a whole number from 1 to 1,200 (:data:`MAX_MONTHS`).
     runs : int
-        Independent runs (>= 1).
+        Independent runs, a whole number from 1 to 100,000 (:data:`MAX_RUNS`); runs x
+        months at most 10,000,000 (:data:`MAX_RUN_MONTHS`).
     seed : int, optional
-        Defaults to the scenario's ``seed`` (0 without one).
+        A whole number >= 0; defaults to the scenario's ``seed`` (0 without one).
     policy : {'static', 'reactive', 'optimize'}
         The defender's monthly policy (``'game'`` raises InputError until ``reten game``
         exists).
     params : DynamicsParams or dict, optional
         See :data:`reten.models.dynamics.PARAMETERS`.
     workers : int
-        Processes the runs are split over; the series do not depend on it.
+        Processes the runs are split over (1 to 1,024); the series do not depend on it.
 
     Returns
     -------
@@ -219,7 +253,8 @@ def simulate(
     Raises
     ------
     InputError
-        On a bad scenario, policy, parameter, or months/runs < 1.
+        On a bad scenario, network, policy or parameter, or a number out of its range
+        (named).
 
     References
     ----------
@@ -235,15 +270,21 @@ def simulate(
     """
     t0 = time.perf_counter()
     check_policy(policy)
-    for name, v in (("months", months), ("runs", runs)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError(f"{name} must be a whole number >= 1 (got {v!r})")
+    months, runs = check_size(months, runs)
+    if seed is not None:
+        seed = whole_number("seed", seed, lo=0)
+    workers = whole_number("workers", workers, lo=1, hi=MAX_WORKERS)
+    if params is not None and not isinstance(params, DynamicsParams | dict):
+        raise InputError(
+            f"params must be a dict of dynamics parameters (or DynamicsParams), got "
+            f"{type(params).__name__}"
+        )
     par = params if isinstance(params, DynamicsParams) else DynamicsParams.from_dict(params)
     sc, net, problem, reloc = _load(scenario, network)
     from reten.api import _note_ignored
 
     problem = _note_ignored(problem, sc, "simulate")
-    seed = int(sc.data.get("seed", 0)) if seed is None else int(seed)
+    seed = int(sc.data.get("seed", 0)) if seed is None else seed
     df = simulate_problem(
         net,
         problem,
