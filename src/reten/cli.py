@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import functools
 import math
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -42,7 +41,7 @@ def _answers() -> Console:
     """Return the console for answers (tables): standard output, with messages going to
     standard error. Redirected (``> table.txt``), Rich would wrap at 80 columns and split
     place names over lines; a file gets ``ANSWER_WIDTH`` columns instead."""
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else ANSWER_WIDTH
+    width = None if sys.stdout.isatty() else ANSWER_WIDTH
     return Console(highlight=False, width=width)
 
 
