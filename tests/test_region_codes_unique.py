@@ -44,11 +44,15 @@ def test_cli_build_refuses_a_code_column_that_repeats(tmp_path):
     _edges(tmp_path)
     regs = _munis(tmp_path)
     out = tmp_path / "net"
-    proc = run_cli(
-        "network", "build", "--edges", str(tmp_path / "e.csv"), "--nodes",
-        str(tmp_path / "n.csv"), "--regions", str(regs), "--regions-code", "CVE_ENT",
-        "-o", str(out),
-    )  # fmt: skip
+
+    def build(code_column: str):
+        return run_cli(
+            "network", "build", "--edges", str(tmp_path / "e.csv"), "--nodes",
+            str(tmp_path / "n.csv"), "--regions", str(regs), "--regions-code", code_column,
+            "-o", str(out),
+        )  # fmt: skip
+
+    proc = build("CVE_ENT")
     assert proc.returncode == 2, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
@@ -57,11 +61,7 @@ def test_cli_build_refuses_a_code_column_that_repeats(tmp_path):
     assert "'26'" not in lines[0]
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".net")]
     # the same file with a code per polygon builds
-    ok = run_cli(
-        "network", "build", "--edges", str(tmp_path / "e.csv"), "--nodes",
-        str(tmp_path / "n.csv"), "--regions", str(regs), "--regions-code", "CVEGEO",
-        "-o", str(out),
-    )  # fmt: skip
+    ok = build("CVEGEO")
     assert ok.returncode == 0, ok.stderr
     net = reten.load_network(out)
     assert sorted(map(str, net.regions.code)) == ["25", "25000", "25001", "26", "26002"]
