@@ -364,3 +364,44 @@ def test_api_writes_never_go_inside_the_input_network(tmp_path):
     assert res.write(tmp_path / "ok").is_dir()  # beside it is fine
     r = call("run", str(s), "-o", str(net_dir / "sub"))
     assert_one_line_error(r, "inside the input network")
+
+
+def test_stop21_breaker_api_findings():
+    """Breaker, stop 21 (second pass): a huge max_units overflowed a C long (the CLI refused
+    it); curve='no' counted as true; a Simulation had no write(); messages from Python named
+    CLI options only."""
+    import reten
+    from reten.errors import InputError
+
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sonora", "volume_kg": 10}]})
+    with pytest.raises(InputError, match="max_units must be a whole number of units from 1"):
+        reten.optimize(sc, budget=1, max_units=10**20, time_limit_s=5)
+    for name, kw in (("curve", {"curve": "no"}), ("curve", {"curve": None})):
+        with pytest.raises(InputError, match=f"{name} must be True or False"):
+            reten.optimize(sc, budget=1, time_limit_s=5, **kw)
+    with pytest.raises(InputError, match="compare_tsai must be True or False"):
+        reten.game(sc, checkpoints=1, time_limit_s=5, compare_tsai="yes")
+    run = reten.run(sc)
+    with pytest.raises(InputError, match=r"figure format 'exe' \(fmt, --figures\)"):
+        run.figures("unused_dir", fmt="exe")
+    with pytest.raises(InputError, match=r"select_region, --select-region"):
+        run.select_region("Nowhere at all")
+
+
+def test_a_simulation_writes_itself_as_the_cli_does(tmp_path):
+    import reten
+    from reten.sweep import read_simulation
+
+    sim = reten.simulate(
+        reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 100}]}),
+        months=2,
+        runs=1,
+        seed=3,
+    )
+    out = sim.write(tmp_path / "sim")
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "provenance.json",
+        "report.html",
+        "series.parquet",
+    ]
+    assert read_simulation(out).series.equals(sim.series)

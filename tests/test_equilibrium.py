@@ -232,6 +232,7 @@ def test_an_unconverged_equilibrium_is_a_warning(tmp_path):
     r = call("run", "s.toml", "-o", "o", cwd=tmp_path)
     assert r.code == 0, r.err
     assert "not at equilibrium" in r.err and "max_iterations" in r.err
+    assert "after 1 step(s)" in r.err  # max_iterations = 1: one step (it said 2 iterations)
     assert "not at equilibrium" in (tmp_path / "o" / "report.html").read_text()
     (tmp_path / "t.toml").write_text(
         (tmp_path / "s.toml")

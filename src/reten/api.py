@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from reten.checks import real_number, seconds, user_path, whole_number
+from reten.checks import flag, real_number, seconds, user_path, whole_number
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
@@ -596,6 +596,7 @@ def optimize(
     # a whole number (np.int64 too; 2.5 refused, never rounded): 3, never 3.0, in every output
     budget = whole_number("budget", budget, lo=1, hi=MAX_BUDGET)
     time_limit_s = seconds("time_limit_s", time_limit_s)
+    curve = flag("curve", curve)
     check_site_parameters(delay=delay, max_units=max_units, p_detect=p_detect)
     delay, p_detect, max_units = float(delay), float(p_detect), int(max_units)
     t0 = time.perf_counter()
@@ -805,6 +806,7 @@ def game(
             f"sites '{sites}' unknown for the game; valid: {', '.join(GAME_SITE_KINDS)}"
         )
     checkpoints = whole_number("checkpoints", checkpoints, lo=1, hi=MAX_CHECKPOINTS)
+    compare_tsai = flag("compare_tsai", compare_tsai)
     gap = real_number("gap", gap, lo=0)
     time_limit_s = seconds("time_limit_s", time_limit_s)
     if pure_time_limit_s is not None:

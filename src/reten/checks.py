@@ -17,7 +17,7 @@ from typing import Any
 
 from reten.errors import InputError
 
-__all__ = ["basemap_url", "real_number", "seconds", "user_path", "whole_number"]
+__all__ = ["basemap_url", "flag", "real_number", "seconds", "user_path", "whole_number"]
 
 
 def _bound(x: float, integer: bool) -> str:
@@ -164,3 +164,21 @@ def basemap_url(v: Any) -> str | None:
     if not isinstance(v, str) or not all(k in v for k in ("{z}", "{x}", "{y}")):
         raise InputError(f"basemap '{v}': give an XYZ template with {{z}}, {{x}} and {{y}}")
     return v
+
+
+def flag(name: str, v: Any) -> bool:
+    """Return ``v`` as a bool when it is one (``True``, ``False``, a NumPy bool), else raise:
+    ``curve='no'`` would otherwise count as true.
+
+    Examples
+    --------
+    >>> flag("curve", False)
+    False
+    >>> flag("curve", "no")
+    Traceback (most recent call last):
+    ...
+    reten.errors.InputError: curve must be True or False (got 'no')
+    """
+    if isinstance(v, bool) or type(v).__name__ == "bool_":
+        return bool(v)
+    raise InputError(f"{name} must be True or False (got {v!r})")

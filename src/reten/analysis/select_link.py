@@ -97,9 +97,9 @@ def resolve_region(net: Network, name: str) -> int:
     r = net.regions
     if not len(r):
         raise InputError(
-            f"--select-region {name!r}: the network has no regions; use a network with "
-            "regions (built with 'reten network build ... --regions FILE --regions-code "
-            "COLUMN') or leave out --select-region"
+            f"region to select {name!r} (select_region, --select-region): the network has no "
+            "regions; use a network with regions (built with 'reten network build ... "
+            "--regions FILE --regions-code COLUMN') or select by crossing or road instead"
         )
     codes = {nfc(c): i for i, c in enumerate(r.code)}
     if nfc(name) in codes:
@@ -116,14 +116,17 @@ def resolve_region(net: Network, name: str) -> int:
         return rows[0]
     if not rows:
         raise InputError(
-            f"--select-region: unknown region {name!r}; give a region code, a name, or "
-            "'Municipality, State'"
+            f"region to select (select_region, --select-region): unknown region {name!r}; give "
+            "a region code, a name, or 'Municipality, State'"
         )
     opts = ", ".join(
         f"{r.name[i]}, {r.name[r.parent[i]]}" if r.parent[i] >= 0 else f"{r.name[i]} ({r.level[i]})"
         for i in rows[:6]
     )
-    raise InputError(f"--select-region: {name!r} names {len(rows)} regions ({opts}); be specific")
+    raise InputError(
+        f"region to select (select_region, --select-region): {name!r} names {len(rows)} "
+        f"regions ({opts}); be specific"
+    )
 
 
 def select_frame(r: RouteResult, net: Network, mask: np.ndarray) -> pd.DataFrame:

@@ -112,10 +112,12 @@ def unconverged_warning(r: RouteResult) -> str | None:
     gap, target = prov.get("final_gap"), prov.get("target_gap")
     if gap is None or target is None or not float(gap) > float(target):
         return None
+    # ``iterations`` counts the gap measurements: one more than the steps taken
+    steps = max(int(prov.get("iterations") or 1) - 1, 0)
     return (
         f"the congestion equilibrium stopped at relative gap {float(gap):.3g}, above its "
-        f"target {float(target):.3g}, after {prov.get('iterations')} iteration(s): the flows "
-        "are not at equilibrium; raise [congestion] max_iterations or time_limit_s"
+        f"target {float(target):.3g}, after {steps:,} step(s): the flows are not at "
+        "equilibrium; raise [congestion] max_iterations or time_limit_s"
     )
 
 

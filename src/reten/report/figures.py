@@ -26,7 +26,10 @@ DPI = 300
 
 def _check(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise InputError(f"--figures '{fmt}': give one of {', '.join(FORMATS)}")
+        # named for both callers: fmt= in Python, --figures on the command line
+        raise InputError(
+            f"figure format {fmt!r} (fmt, --figures): give one of {', '.join(FORMATS)}"
+        )
 
 
 def _states(ax: Any, net: Network | None) -> str:

@@ -72,6 +72,11 @@ class Simulation:
         q.columns = [f"q{x:g}" for x in quantiles]
         return q
 
+    def write(self, out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write ``series.parquet``, ``provenance.json`` and ``report.html`` to folder
+        ``out`` (:func:`write_simulation`, as ``reten simulate -o`` does); return ``out``."""
+        return write_simulation(self, out, overwrite=overwrite)
+
     def _repr_html_(self) -> str:
         p = self.provenance
         last = self.series[self.series.month == self.series.month.max()]

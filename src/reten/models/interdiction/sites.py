@@ -62,13 +62,17 @@ def _number(x: object) -> bool:
     return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
 
 
+#: units one site can hold at most (as ``--max-units`` and the budget's own limit)
+MAX_UNITS_PER_SITE = 1_000_000
+
+
 def check_site_parameters(
     *, delay: float, max_units: int, resource: float = 1.0, p_detect: float = 0.0
 ) -> None:
     """Raise InputError naming the first parameter of a site that is out of range.
 
     ``delay`` a number in [0, 1e12] (:data:`MAX_DELAY`), ``p_detect`` in [0, 1),
-    ``max_units`` an integer >= 1, ``resource`` a finite number > 0.
+    ``max_units`` an integer in [1, 1e6], ``resource`` a finite number > 0.
 
     Examples
     --------
@@ -76,7 +80,7 @@ def check_site_parameters(
     >>> check_site_parameters(delay=50.0, max_units=1.5)
     Traceback (most recent call last):
     ...
-    reten.errors.InputError: max_units must be a whole number of units >= 1 (got 1.5)
+    reten.errors.InputError: max_units must be a whole number of units from 1 to 1,000,000 (got 1.5)
     """
     if not _number(delay) or not 0 <= delay <= MAX_DELAY:
         raise InputError(
@@ -85,8 +89,15 @@ def check_site_parameters(
         )
     if not _number(p_detect) or not 0 <= p_detect < 1:
         raise InputError(f"p_detect must be a number in [0, 1) (got {p_detect!r})")
-    if not _number(max_units) or not float(max_units).is_integer() or max_units < 1:
-        raise InputError(f"max_units must be a whole number of units >= 1 (got {max_units!r})")
+    if (
+        not _number(max_units)
+        or not float(max_units).is_integer()
+        or not 1 <= max_units <= MAX_UNITS_PER_SITE
+    ):
+        raise InputError(
+            f"max_units must be a whole number of units from 1 to {MAX_UNITS_PER_SITE:,} "
+            f"(got {max_units!r})"
+        )
     if not _number(resource) or not 0 < resource < math.inf:
         raise InputError(f"resource must be a finite number > 0 (got {resource!r})")
 
