@@ -264,6 +264,10 @@ def layered(tmp_path_factory):
     return d
 
 
+#: build from the road layer of the three-layer GeoPackage
+ROADS_LAYER = ("network", "build", "--lines", "mixed.gpkg", "--layer", "carreteras")
+
+
 def test_multilayer_file_for_lines_names_the_layers_in_one_line(layered):
     r = call("network", "build", "--lines", "mixed.gpkg", "-o", "nb1", cwd=layered)
     line = assert_one_line_error(
@@ -271,23 +275,13 @@ def test_multilayer_file_for_lines_names_the_layers_in_one_line(layered):
     )
     assert "--layer NAME" in line and "--layer carreteras" in line, line
     assert "Warning" not in r.err and not (layered / "nb1").exists()
-    r = call(
-        "network",
-        "build",
-        "--lines",
-        "mixed.gpkg",
-        "--layer",
-        "carreteras",
-        "-o",
-        "nb1",
-        cwd=layered,
-    )
+    r = call(*ROADS_LAYER, "-o", "nb1", cwd=layered)
     assert r.code == 0 and "Warning" not in r.err, r.err
 
 
 def test_multilayer_file_for_regions_names_regions_layer(layered):
-    base = ["network", "build", "--lines", "mixed.gpkg", "--layer", "carreteras"]
-    r = call(*base, "--regions", "mixed.gpkg", "--regions-code", "CVEGEO", "-o", "nb2", cwd=layered)
+    regions = ("--regions", "mixed.gpkg", "--regions-code", "CVEGEO")
+    r = call(*ROADS_LAYER, *regions, "-o", "nb2", cwd=layered)
     line = assert_one_line_error(r, "3 layers", "--regions-layer NAME")
     assert "--regions-layer estados" in line and "Warning" not in r.err, line
 
@@ -297,21 +291,8 @@ def test_table_without_geometry_given_to_lines(layered):
     line = assert_one_line_error(r, "edges.csv: a table without geometry", "--edges")
     assert "reten network build --edges edges.csv -o " in line
     assert "DataFrame" not in line and "attribute" not in line, line
-    r = call(
-        "network",
-        "build",
-        "--lines",
-        "mixed.gpkg",
-        "--layer",
-        "carreteras",
-        "--regions",
-        "edges.csv",
-        "--regions-code",
-        "CVEGEO",
-        "-o",
-        "nb3",
-        cwd=layered,
-    )
+    regions = ("--regions", "edges.csv", "--regions-code", "CVEGEO")
+    r = call(*ROADS_LAYER, *regions, "-o", "nb3", cwd=layered)
     assert_one_line_error(r, "edges.csv: a table without geometry", "--regions takes polygons")
 
 
