@@ -33,6 +33,7 @@ from reten.results import (
     read_run,
 )
 from reten.scenario import ModelSettings, Scenario, resolve, resolve_all
+from reten.scenario.resolution import note_ignored
 
 __all__ = [
     "build_network",
@@ -331,17 +332,6 @@ def _as_scenario(sc: Scenario | str | os.PathLike[str] | dict[str, Any]) -> Scen
     raise InputError(f"expected a Scenario, a dict or a TOML path, got {type(sc).__name__}")
 
 
-def _note_ignored(problem: Problem, sc: Scenario, command: str) -> Problem:
-    """Return ``problem`` with the scenario tables ``command`` does not model noted in its
-    provenance (``ignored``), from where results, reports and the CLI show them."""
-    from reten.scenario.resolution import ignored_tables
-
-    ignored = ignored_tables(sc, command)
-    if not ignored:
-        return problem
-    return replace(problem, provenance={**problem.provenance, "ignored": ignored})
-
-
 def _result(sc: Scenario, net: Network, r: RouteResult) -> RunResult:
     return RunResult(
         name=sc.name, provenance=dict(r.provenance), network=net, routes=r, scenario=sc
@@ -602,7 +592,7 @@ def optimize(
     t0 = time.perf_counter()
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
-    problem = _note_ignored(resolve(sc, net), sc, "optimize")
+    problem = note_ignored(resolve(sc, net), sc, "optimize")
     if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
         raise sc.err("destinations", NO_CAPACITY)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
@@ -817,7 +807,7 @@ def game(
     p_detect = real_number("p_detect", p_detect, lo=0, hi=1, hi_open=True)
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
-    problem = _note_ignored(resolve(sc, net), sc, "game")
+    problem = note_ignored(resolve(sc, net), sc, "game")
     cand = build_sites(net, problem, sites, delay=0.0, p_detect=float(p_detect))
     sol = solve_game(
         net,

@@ -6,7 +6,7 @@ typed settings (:class:`ModelSettings`), never the Scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -352,6 +352,16 @@ def ignored_tables(sc: Scenario, command: str) -> list[str]:
         for table, instead in _NOT_MODELLED.get(command, {}).items()
         if table in sc.spec and sc.spec[table] is not None
     ]
+
+
+def note_ignored(problem: Problem, sc: Scenario, command: str) -> Problem:
+    """Return ``problem`` with the tables of ``sc`` that ``command`` does not model
+    (:func:`ignored_tables`) noted in its provenance as ``ignored``, from where results,
+    reports and the CLI show them; ``problem`` itself when there are none."""
+    ignored = ignored_tables(sc, command)
+    if not ignored:
+        return problem
+    return replace(problem, provenance={**problem.provenance, "ignored": ignored})
 
 
 def resolve_all(sc: Scenario, net: Network, *, network_hash: str | None = None) -> Resolution:

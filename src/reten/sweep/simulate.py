@@ -286,9 +286,9 @@ def simulate(
         )
     par = params if isinstance(params, DynamicsParams) else DynamicsParams.from_dict(params)
     sc, net, problem, reloc = _load(scenario, network)
-    from reten.api import _note_ignored
+    from reten.scenario.resolution import note_ignored
 
-    problem = _note_ignored(problem, sc, "simulate")
+    problem = note_ignored(problem, sc, "simulate")
     seed = int(sc.data.get("seed", 0)) if seed is None else seed
     df = simulate_problem(
         net,
