@@ -419,14 +419,12 @@ def _print_run(res: RunResult) -> None:
     cut = res.origins[res.origins.crossing == ""]
     if len(cut):
         console.print(f"[yellow]no route[/] for {len(cut)} origin(s): {', '.join(cut.origin)}")
-    from rich.markup import escape
-
     from reten.report.assumptions import uncongested_warning, unconverged_warning
 
     for check in (uncongested_warning, unconverged_warning):
         w = check(res.routes) if res.routes is not None else None
         if w:
-            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+            _warn(w)
 
 
 @app.command("compare")
@@ -732,20 +730,23 @@ def _warn_no_coordinates(net: Network | None, what: str) -> None:
     if net is None or net.has_coordinates:
         return
     missing = int(net.n_nodes - net.located.sum())
-    console.print(
-        f"[yellow]warning:[/] {missing:,} of {net.n_nodes:,} nodes have no coordinates "
-        f"({net.coordinates_hint()}): {what}",
-        highlight=False,
-        soft_wrap=True,
+    _warn(
+        f"{missing:,} of {net.n_nodes:,} nodes have no coordinates "
+        f"({net.coordinates_hint()}): {what}"
     )
+
+
+def _warn(text: str) -> None:
+    """Print one warning line on standard error (``text`` is plain: never Rich markup)."""
+    from rich.markup import escape
+
+    console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _warn_ignored(provenance: Mapping[str, Any]) -> None:
     """Print one line per scenario table the command does not model (``ignored``)."""
-    from rich.markup import escape
-
     for w in provenance.get("ignored") or []:
-        console.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False, soft_wrap=True)
+        _warn(str(w))
 
 
 def _warn_unreached(run: Any) -> None:
@@ -755,7 +756,7 @@ def _warn_unreached(run: Any) -> None:
     routes = getattr(run, "routes", None)
     w = unreached_warning(routes) if routes is not None else None
     if w:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        _warn(w)
 
 
 @app.command("game")
