@@ -68,6 +68,19 @@ class Congestion:
         """Capacities of the extended arc set: network arcs, then crossing arcs."""
         return np.concatenate([self.arc_capacity, self.sink_capacity]).astype(np.float64)
 
+    def congested(self, problem: Problem) -> np.ndarray:
+        """Indices (into :meth:`vector`) of the arcs that can congest: a finite capacity
+        > 0 on an arc a route may use (finite cost in ``problem``)."""
+        cap = self.vector()
+        live = np.isfinite(np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()]))
+        return np.flatnonzero(np.isfinite(cap) & live & (cap > 0))
+
+    def overflow(self, problem: Problem) -> str:
+        """Return why this curve overflows float64 on ``problem`` ("" when it does not;
+        :func:`curve_overflow` on the arcs that can congest)."""
+        cap = self.vector()[self.congested(problem)]
+        return curve_overflow(cap, self.alpha, self.delta, problem.origin_volume_kg)
+
 
 def curve_overflow(cap: np.ndarray, alpha: float, delta: float, volume_kg: np.ndarray) -> str:
     """Return why the cost curve overflows float64 ("" when it does not).
@@ -113,17 +126,16 @@ class _Costs:
 
     def __init__(self, problem: Problem, cong: Congestion) -> None:
         self.base = np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()])
-        cap = cong.vector()
         self.live = np.isfinite(self.base)
-        self.cong = np.flatnonzero(np.isfinite(cap) & self.live & (cap > 0))
-        self.cap = cap[self.cong]
+        self.cong = cong.congested(problem)
+        self.cap = cong.vector()[self.cong]
         self.alpha = float(cong.alpha)
         self.delta = float(cong.delta)
         if self.delta < 1:
             raise InputError("congestion delta must be >= 1")
-        problem_msg = curve_overflow(self.cap, self.alpha, self.delta, problem.origin_volume_kg)
-        if problem_msg:
-            raise InputError(f"congestion: {problem_msg}")
+        why = cong.overflow(problem)
+        if why:
+            raise InputError(f"congestion: {why}")
 
     def only_sinks(self, m: int) -> bool:
         """True when no network arc is congested (only crossing arcs are)."""
@@ -270,11 +282,16 @@ def solve_equilibrium(
     else:
         x, _, _ = _all_or_nothing(net, problem, costs.base)
     s_prev: np.ndarray | None = None
-    for it in range(1, max_iterations + 1):
+
+    def measure(x: np.ndarray) -> tuple[float, np.ndarray]:
+        # the relative gap of flows x, and the all-or-nothing flows at their costs
         t = costs.cost(x)
         y, _, sptt = _all_or_nothing(net, problem, t)
         tx = float(t[costs.live] @ x[costs.live])
-        gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
+        return (max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0), y
+
+    for it in range(1, max_iterations + 1):
+        gap, y = measure(x)
         history.append((it, gap, time.perf_counter() - t0))
         # a NaN gap: the cost curve overflowed (a huge delta); iterating cannot help
         if not gap > target_gap or time.perf_counter() - t0 > time_limit_s:
@@ -296,11 +313,7 @@ def solve_equilibrium(
     else:
         # max_iterations used up: the last step's flows have not been measured yet (the
         # gap reported must be the gap of the flows returned)
-        t = costs.cost(x)
-        _, _, sptt = _all_or_nothing(net, problem, t)
-        tx = float(t[costs.live] @ x[costs.live])
-        gap = max((tx - sptt) / tx, 0.0) if tx > 0 else 0.0
-        history.append((max_iterations + 1, gap, time.perf_counter() - t0))
+        history.append((max_iterations + 1, measure(x)[0], time.perf_counter() - t0))
     return _finish(net, problem, congestion, costs, x, method, history, target_gap, t0)
 
 

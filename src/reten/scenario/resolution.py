@@ -14,7 +14,7 @@ import numpy as np
 from reten import __version__
 from reten.analysis.regions import region_arcs_and_nodes, region_nodes
 from reten.errors import InputError
-from reten.models.equilibrium import Congestion, curve_overflow
+from reten.models.equilibrium import Congestion
 from reten.models.relocation import RelocationSpec
 from reten.network.model import NODE_KINDS, ROAD_CLASSES, Network
 from reten.problem import Problem
@@ -438,11 +438,7 @@ def resolve_congestion(sc: Scenario, net: Network, problem: Problem) -> Congesti
         alpha=float(cg["alpha"]),
         delta=float(cg["delta"]),
     )
-    cap = cong.vector()
-    live = np.isfinite(np.concatenate([problem.route_arc_cost(), problem.route_sink_cost()]))
-    why = curve_overflow(
-        cap[np.isfinite(cap) & live & (cap > 0)], cong.alpha, cong.delta, problem.origin_volume_kg
-    )
+    why = cong.overflow(problem)
     if why:
         raise sc.err("congestion.alpha", why)
     return cong
