@@ -32,12 +32,12 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from reten import clock
 from reten.models.game.instance import GameInstance
 
 
@@ -99,7 +99,7 @@ class ExactAttacker:
         Labels one origin's search may create before it stops; the bound it returns then
         is still valid (the best bound left in the queue), only not attained.
     deadline : float
-        ``time.perf_counter()`` value after which searches stop the same way.
+        ``clock.now()`` value after which searches stop the same way.
     """
 
     def __init__(
@@ -269,7 +269,7 @@ class _Context:
                     continue
                 created += 1
                 if created > self.ex.max_labels or (
-                    created % 512 == 0 and time.perf_counter() > self.ex.deadline
+                    created % 512 == 0 and clock.now() > self.ex.deadline
                 ):
                     # stop: the best bound left is an upper bound on the optimum
                     top = max(-heap[0][0] if heap else 0.0, bnd, f_inc)

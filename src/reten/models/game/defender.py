@@ -17,11 +17,11 @@ interception, whenever it stops.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from reten import clock
 from reten.highs import quiet_highs
 
 
@@ -133,7 +133,7 @@ def best_response_milp(
     """
     import highspy
 
-    t0 = time.perf_counter()
+    t0 = clock.now()
     keep = np.flatnonzero(beta > 0)
     h_r = hits[keep].tocsr()
     cand = np.unique(h_r.indices)
@@ -218,7 +218,7 @@ def best_response_milp(
         h.setSolution(sol)
     best_sites = np.asarray(start if start is not None else np.zeros(0), dtype=np.int64)
     best_val = interception(hits, base, beta, logsurv, best_sites) if best_sites.size else 0.0
-    h.setOptionValue("time_limit", max(time_limit - (time.perf_counter() - t0), 0.05))
+    h.setOptionValue("time_limit", max(time_limit - (clock.now() - t0), 0.05))
     h.run()
     info = h.getInfo()
     st = h.getModelStatus()

@@ -18,10 +18,10 @@ The bounds kept are the best so far, each with the strategy that earns it.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
+from reten import clock
 from reten.models.game.attacker import ExactAttacker, tree_responses
 from reten.models.game.defender import best_response_milp, greedy, swap_neighbours
 from reten.models.game.instance import GameInstance
@@ -61,7 +61,7 @@ def double_oracle(
     columns: int = 24,
 ) -> GameSolution:
     """Solve the game; see the module notes. ``start_sets`` seed the defender's side."""
-    t0 = time.perf_counter()
+    t0 = clock.now()
     deadline = t0 + time_limit
     k, w = inst.k, inst.logsurv
     total = float(inst.volume.sum())
@@ -90,10 +90,10 @@ def double_oracle(
     if warm_start:
         for s in cut_ksets(inst):
             K.add(s)
-    if warm_start and time.perf_counter() < deadline:
+    if warm_start and clock.now() < deadline:
         # the LP over marginals (Tsai et al. 2010): its value bounds the game's from above,
         # and comb sampling of its marginals gives k-sets, often the equilibrium's support
-        c, lp = marginal_lp(inst, time_limit=max(deadline - time.perf_counter(), 1e-3))
+        c, lp = marginal_lp(inst, time_limit=max(deadline - clock.now(), 1e-3))
         best_ub = min(best_ub, lp * (1 + LP_TOL) + LP_TOL)
         comb_sets, comb_prob = comb_sample(c, k)
         for s in comb_sets:
@@ -155,7 +155,7 @@ def double_oracle(
             for i, b in enumerate(better):
                 if b is not None and 1.0 - b[0] < z[i] - tol and R.add(i, b[1], b[2], b[3]):
                     new_routes.append(len(R) - 1)
-            remaining = max(deadline - time.perf_counter(), 0.05)
+            remaining = max(deadline - clock.now(), 0.05)
             m_sites, m_val, up = best_response_milp(
                 hits, base_r, y, w, k, start=g_sites, time_limit=remaining
             )
@@ -177,17 +177,17 @@ def double_oracle(
                 len(K),
                 len(R),
                 exact_calls,
-                time.perf_counter() - t0,
+                clock.now() - t0,
             )
         )
         # the value is certified when the bounds meet; the routes' own certificate
         # (routes_ub) is then sought only while a little of the budget remains
         value_met = best_ub - best_lb <= gap * max(abs(best_ub), 1e-12)
         routes_met = max(routes_ub, best_lb) - best_lb <= gap * max(abs(best_ub), 1e-12)
-        if value_met and (routes_met or time.perf_counter() - t0 >= ROUTES_EXTRA_S):
+        if value_met and (routes_met or clock.now() - t0 >= ROUTES_EXTRA_S):
             status = "optimal"
             break
-        if time.perf_counter() >= deadline:
+        if clock.now() >= deadline:
             break  # an oracle cut short by the limit proves nothing more
         if exact_round and not new_routes and not new_sets:
             status = "converged"  # nothing improves: the bounds meet up to LP tolerances
@@ -211,7 +211,7 @@ def double_oracle(
         # y prices the master's rows: the routes found before its last solve
         hits, base_r = R.hits(best_y_rows), np.array(R.base)[best_y_rows]
         g_sites, _ = greedy(hits, base_r, y, w, k)
-        remaining = max(deadline - time.perf_counter(), 0.05)
+        remaining = max(deadline - clock.now(), 0.05)
         _, _, routes_upper = best_response_milp(
             hits, base_r, y, w, k, start=g_sites, time_limit=remaining
         )
@@ -228,7 +228,7 @@ def double_oracle(
         lower_bound=_nonneg(best_lb),
         upper_bound=_nonneg(best_ub),
         status=status,
-        seconds=time.perf_counter() - t0,
+        seconds=clock.now() - t0,
         iterations=it,
         sets=[best_sets[i] for i in order],
         probability=best_prob[order],

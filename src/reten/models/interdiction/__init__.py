@@ -55,12 +55,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from reten import clock
 from reten.errors import InputError
 from reten.models.interdiction.decomposition import decompose
 from reten.models.interdiction.follower import Follower, capacities, route_keeping_bound
@@ -210,7 +210,7 @@ def optimize(
             )
     if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
         raise InputError(NO_CAPACITY)
-    t0 = time.perf_counter()
+    t0 = clock.now()
     fol = Follower(net, problem, sites, objective)
     if fol.on.size == 0:
         raise InputError("no origin reaches an open crossing; nothing to interdict")
@@ -236,9 +236,7 @@ def optimize(
             up = max(keep, res.lower_bound)
             met = bounds_met(res.lower_bound, up, tol)
             res = replace(res, upper_bound=up, status="optimal" if met else res.status)
-    return replace(
-        res, seconds=time.perf_counter() - t0, sites=sites, budget=budget, baseline=baseline
-    )
+    return replace(res, seconds=clock.now() - t0, sites=sites, budget=budget, baseline=baseline)
 
 
 def _drop_useless(fol: Follower, units: np.ndarray, value: float) -> np.ndarray:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from reten import clock
 from reten.highs import exact_highs
 from reten.kernels.sptree import SPTree
 from reten.models.interdiction.cover import STEPS, VALUE_STEPS, cover_search, value_search
@@ -55,7 +55,7 @@ def benders(
     warm: dict[str, Any] | None,
     start: np.ndarray | None = None,
 ) -> InterdictionResult:
-    t0 = time.perf_counter()
+    t0 = clock.now()
     deadline = t0 + time_limit
     o = fol.on.size
     per_origin = objective == "interception" or o <= BENDERS_PER_ORIGIN_MAX
@@ -132,7 +132,7 @@ def benders(
             return
         d = tree.dist[fol.on]
         for i in range(o):
-            if time.perf_counter() >= deadline:
+            if clock.now() >= deadline:
                 return
             length, counts = through_paths(fol, units, tree, i, d[i] + gmax, BENDERS_NEAR)
             for r in range(length.size):
@@ -166,9 +166,9 @@ def benders(
     master.set_integer(False)
     lp_prev = math.inf
     for _ in range(400):
-        if time.perf_counter() > t0 + 0.5 * time_limit:
+        if clock.now() > t0 + 0.5 * time_limit:
             break
-        x_frac, bound, optimal = master.solve_relaxed(deadline - time.perf_counter())
+        x_frac, bound, optimal = master.solve_relaxed(deadline - clock.now())
         if not optimal:
             break
         val, tree = fol.evaluate(x_frac)
@@ -189,7 +189,7 @@ def benders(
     it = 0
     while True:
         it += 1
-        remaining = deadline - time.perf_counter()
+        remaining = deadline - clock.now()
         if remaining <= 0:
             break
         n_hat, bound, optimal = master.solve(remaining, start=best_n)
@@ -197,7 +197,7 @@ def benders(
         val, tree = fol.evaluate(n_hat)
         if val > lb:
             lb, best_n = val, n_hat
-        log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
+        log.append(log_row(it, lb, ub, clock.now() - t0, SOLVER))
         if bounds_met(lb, ub, tol):
             status = "optimal"
             break
@@ -278,7 +278,7 @@ def covering(
     """
     import highspy
 
-    t0 = time.perf_counter()
+    t0 = clock.now()
     deadline = t0 + time_limit
     S, o = sites.size, fol.on.size
     per_origin = 1 < o <= PER_ORIGIN_MAX
@@ -346,7 +346,7 @@ def covering(
         d = tree.dist[fol.on]
         deficit = max(target - val, 0.0)
         for i in range(o):
-            if time.perf_counter() >= deadline:
+            if clock.now() >= deadline:
                 return
             limit = d[i] + deficit / fol.vol[i]
             length, counts = through_paths(fol, units, tree, i, limit, NEAR_ROUTES)
@@ -434,7 +434,7 @@ def covering(
         fol, sites, budget, max(min(0.1 * time_limit, 60.0), 0.1), "cost", tol, relax=True
     )
     ub = max(lp.upper_bound, lb) if math.isfinite(lp.upper_bound) else math.inf
-    log = [log_row(0, lb, ub, time.perf_counter() - t0, SOLVER)]
+    log = [log_row(0, lb, ub, clock.now() - t0, SOLVER)]
     status = "time_limit"
     it = 0
     # a search answers the master's question before the MILP is asked: with one origin
@@ -467,7 +467,7 @@ def covering(
         )
 
     use_search, last = search, best_n.copy()
-    while time.perf_counter() < deadline:
+    while clock.now() < deadline:
         it += 1
         eps = max(tol * max(1.0, abs(lb)), 1e-9)
         target = lb + eps
@@ -478,12 +478,12 @@ def covering(
         n_hat, from_search = None, False
         if use_search and per_origin:
             n_hat = value_answer(target, last, it, VALUE_STEPS)
-            if n_hat is None and deadline - time.perf_counter() > 10.0:
+            if n_hat is None and deadline - clock.now() > 10.0:
                 n_hat = value_answer(target, last, it + 1_000_003, LONG_SEARCH * VALUE_STEPS)
         elif use_search and knap_c:
             rows_t = _knapsack_rows(knap_c, knap_a, target, S)
             n_hat = cover_search(rows_t, sites.upper, sites.resource, budget, last, seed=it)
-            if n_hat is None and deadline - time.perf_counter() > 10.0:
+            if n_hat is None and deadline - clock.now() > 10.0:
                 # a hard cover: a longer search still costs seconds where the
                 # MILP takes minutes to find one (20x40 grid, B = 8, seed 4: 132 s); it is
                 # wasted on the master that proves the target out of reach (once per run)
@@ -499,7 +499,7 @@ def covering(
                 )
         if n_hat is None:
             h = master(target)
-            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            h.setOptionValue("time_limit", max(deadline - clock.now(), 0.01))
             h.run()
             st = h.getModelStatus()
             info = h.getInfo()
@@ -515,7 +515,7 @@ def covering(
             if out_of_reach:
                 ub = min(ub, target)  # reaching the target needs more than the budget
                 status = "optimal"
-                log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
+                log.append(log_row(it, lb, ub, clock.now() - t0, SOLVER))
                 break
             if least is None or least > budget + 1e-9 * max(1.0, budget):
                 break  # stopped by the time limit with neither a cover nor a proof
@@ -532,7 +532,7 @@ def covering(
         # look one unit ahead: the responses to n_hat plus one unit on a site of the current
         # response are the routes the next masters would discover one by one
         for s_ in route_sites(fol, sites, tree)[:PROBE].tolist():
-            if n_hat[s_] >= sites.upper[s_] or time.perf_counter() >= deadline:
+            if n_hat[s_] >= sites.upper[s_] or clock.now() >= deadline:
                 continue
             n_hat[s_] += 1
             v2, t2 = fol.evaluate(n_hat)
@@ -542,15 +542,15 @@ def covering(
             add_cuts(t2)
         # complete the master's allocation to the budget greedily; more units never lower
         # the value, and the responses met on the way become rows too
-        if sites.resource @ n_hat < budget - 1e-9 and time.perf_counter() < deadline:
+        if sites.resource @ n_hat < budget - 1e-9 and clock.now() < deadline:
             fill_n, fill_v, fill_trees = greedy_allocation(
-                fol, sites, budget, min(deadline, time.perf_counter() + FILL_S), n_hat
+                fol, sites, budget, min(deadline, clock.now() + FILL_S), n_hat
             )
             if fill_v > lb:
                 lb, best_n = fill_v, fill_n
             for tr in fill_trees:
                 add_cuts(tr)
-        log.append(log_row(it, lb, ub, time.perf_counter() - t0, SOLVER))
+        log.append(log_row(it, lb, ub, clock.now() - t0, SOLVER))
         if len(seen) == rows_before and lb == lb_before and from_search:
             use_search = False  # the search's answer added nothing: ask the MILP next
             continue
@@ -558,7 +558,7 @@ def covering(
         if len(seen) == rows_before and lb == lb_before:
             # the master's allocation meets every stored row yet misses the target: only
             # numerical trouble does that; finish with the dual MILP rather than loop
-            rest = deadline - time.perf_counter()
+            rest = deadline - clock.now()
             if rest > 0:
                 mi = dual_milp(fol, sites, budget, rest, "cost", tol)
                 if mi.lower_bound > lb:
@@ -566,7 +566,7 @@ def covering(
                 ub = min(ub, mi.upper_bound)
                 if bounds_met(lb, max(ub, lb), tol):
                     status = "optimal"
-                log.append(log_row(it + 1, lb, ub, time.perf_counter() - t0, SOLVER))
+                log.append(log_row(it + 1, lb, ub, clock.now() - t0, SOLVER))
             break
     return InterdictionResult.incumbent(
         objective="cost",

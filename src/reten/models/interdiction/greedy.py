@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from reten import clock
 from reten.kernels.sptree import SPTree
 from reten.models.interdiction.follower import Follower, gain_bounds
 from reten.models.interdiction.milp import dual_milp
@@ -25,14 +24,14 @@ def greedy_allocation(
     val, tree = fol.evaluate(n)
     trees = [tree]
 
-    while time.perf_counter() < deadline:
+    while clock.now() < deadline:
         spent = float(sites.resource @ n)
         best, best_gain = -1, 0.0
         bound = gain_bounds(fol, sites, tree) / sites.resource
         order = np.flatnonzero(bound > 0)
         order = order[np.argsort(-bound[order], kind="stable")]
         for s in order.tolist():
-            if bound[s] <= best_gain + 1e-12 or time.perf_counter() >= deadline:
+            if bound[s] <= best_gain + 1e-12 or clock.now() >= deadline:
                 break  # no later site can beat the best found (lazy greedy)
             if n[s] >= sites.upper[s] or spent + sites.resource[s] > budget + 1e-9:
                 continue
@@ -52,7 +51,7 @@ def greedy_allocation(
     # the reduced allocation beats the value lost, so sites are tried best bound first and
     # the scan stops at the first bound that cannot (the lazy greedy's rule, for swaps)
     improved = True
-    while improved and time.perf_counter() < deadline:
+    while improved and clock.now() < deadline:
         improved = False
         for s in np.flatnonzero(n).tolist():
             n[s] -= 1
@@ -63,7 +62,7 @@ def greedy_allocation(
             order = np.flatnonzero(bound > need)
             order = order[np.argsort(-bound[order], kind="stable")]
             for t in order.tolist():
-                if time.perf_counter() >= deadline:
+                if clock.now() >= deadline:
                     break
                 if t == s or n[t] >= sites.upper[t] or sites.resource[t] > free:
                     continue
@@ -78,7 +77,7 @@ def greedy_allocation(
             if improved:
                 break
             n[s] += 1
-            if time.perf_counter() >= deadline:
+            if clock.now() >= deadline:
                 break
     return n, val, trees
 
@@ -86,19 +85,19 @@ def greedy_allocation(
 def greedy_with_bound(
     fol: Follower, sites: Sites, budget: float, time_limit: float, objective: str
 ) -> InterdictionResult:
-    t0 = time.perf_counter()
+    t0 = clock.now()
     n, val, _ = greedy_allocation(fol, sites, budget, t0 + time_limit * 0.5)
     lp = dual_milp(
         fol,
         sites,
         budget,
-        max(time_limit - (time.perf_counter() - t0), 1.0),
+        max(time_limit - (clock.now() - t0), 1.0),
         objective,
         1e-6,
         relax=True,
     )
     ub = max(lp.upper_bound, val)
-    log = [log_row(1, val, ub, time.perf_counter() - t0, "greedy")]
+    log = [log_row(1, val, ub, clock.now() - t0, "greedy")]
     status = "optimal" if bounds_met(val, ub, 1e-6) else "feasible"
     return InterdictionResult.incumbent(
         objective=objective,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import scipy.sparse as sp
 
+from reten import clock
 from reten.highs import EXACT_TOL, quiet_highs
 from reten.models.interdiction.follower import Follower, capacities
 from reten.models.interdiction.result import InterdictionResult, LogRow, _phi, bounds_met, log_row
@@ -26,7 +26,7 @@ def dual_milp(
     """The single-level dual formulation in HiGHS (``relax``: its LP relaxation)."""
     import highspy
 
-    t0 = time.perf_counter()
+    t0 = clock.now()
     net = fol.net
     n, S = net.n_nodes, sites.size
     k = fol.problem.sink_node.size
@@ -101,7 +101,7 @@ def dual_milp(
     status = "time_limit"
     exact = False
     for it in range(1, 1000):
-        remaining = time_limit - (time.perf_counter() - t0)
+        remaining = time_limit - (clock.now() - t0)
         if remaining <= 0:
             break
         h.setOptionValue("time_limit", remaining)
@@ -127,7 +127,7 @@ def dual_milp(
         val, _ = fol.evaluate(n_hat)
         if val > lb:
             lb, best = val, n_hat
-        log.append(log_row(it, lb, ub, time.perf_counter() - t0, "milp" if not relax else "lp"))
+        log.append(log_row(it, lb, ub, clock.now() - t0, "milp" if not relax else "lp"))
         if bounds_met(lb, ub, tol) and optimal and not relax:
             status = "optimal"
             break
@@ -171,7 +171,7 @@ def wood_milp(fol: Follower, sites: Sites, budget: float, time_limit: float) -> 
     """Max-flow interdiction (Wood 1993): min sum_e u_e beta_e over cuts and removals."""
     import highspy
 
-    t0 = time.perf_counter()
+    t0 = clock.now()
     net, p = fol.net, fol.problem
     n, S, m = net.n_nodes, sites.size, fol.m
     k, o = p.sink_node.size, p.origin_node.size
@@ -231,7 +231,7 @@ def wood_milp(fol: Follower, sites: Sites, budget: float, time_limit: float) -> 
             # tolerance: solve again with feasibility tolerances far below it
             h.setOptionValue("primal_feasibility_tolerance", EXACT_TOL)
             h.setOptionValue("mip_feasibility_tolerance", EXACT_TOL)
-        h.setOptionValue("time_limit", max(time_limit - (time.perf_counter() - t0), 0.01))
+        h.setOptionValue("time_limit", max(time_limit - (clock.now() - t0), 0.01))
         h.run()
         info = h.getInfo()
         optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -244,7 +244,7 @@ def wood_milp(fol: Follower, sites: Sites, budget: float, time_limit: float) -> 
         lower = max(min(lower, val), 0.0)
         if not optimal or bounds_met(lower, val, 1e-6):
             break
-    log = [log_row(1, lower, val, time.perf_counter() - t0, "milp", minimise=True)]
+    log = [log_row(1, lower, val, clock.now() - t0, "milp", minimise=True)]
     status = "optimal" if optimal and bounds_met(lower, val, 1e-6) else "time_limit"
     return InterdictionResult(
         objective="capacity",

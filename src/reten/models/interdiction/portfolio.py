@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from reten import clock
 from reten.models.interdiction.decomposition import decompose, warm_greedy
 from reten.models.interdiction.follower import Follower
 from reten.models.interdiction.milp import dual_milp
@@ -73,7 +74,7 @@ def solve_auto(
     start: np.ndarray | None,
 ) -> InterdictionResult:
     """Return the ``auto`` answer: a decomposition probe, then a race if it is unproven."""
-    t0 = time.perf_counter()
+    t0 = clock.now()
     wall0 = time.time()  # the racers' clock (another process) for the same instant
     if warm is None:
         warm = {}  # the probe's stored routes go on to the racing decomposition
@@ -84,13 +85,13 @@ def solve_auto(
     _, g_val, _ = warm_greedy(
         fol, sites, budget, t0 + min(GREEDY_FRACTION * time_limit, GREEDY_MAX_S), start, warm
     )
-    log = [log_row(0, g_val, math.inf, time.perf_counter() - t0, "greedy")]
+    log = [log_row(0, g_val, math.inf, clock.now() - t0, "greedy")]
     probe_s = min(time_limit, max(PROBE_MIN_S, PROBE_FRACTION * time_limit))
-    probe_s = max(min(probe_s, time_limit - (time.perf_counter() - t0)), 0.0)
-    t_probe = time.perf_counter() - t0
+    probe_s = max(min(probe_s, time_limit - (clock.now() - t0)), 0.0)
+    t_probe = clock.now() - t0
     first = decompose(fol, sites, budget, probe_s, objective, tol, warm, start)
     first = replace(first, log=[*log, *shift_log(first.log, t_probe, "probe")])
-    remaining = time_limit - (time.perf_counter() - t0)
+    remaining = time_limit - (clock.now() - t0)
     if first.status == "optimal" or remaining < 1.0:
         # proven (or out of time) before any race: still auto's answer, named as such
         return replace(first, method="auto/decomposition")
@@ -117,7 +118,7 @@ def solve_auto(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
             conn.close()
-    return _combine(first, done, objective, tol, time.perf_counter() - t0)
+    return _combine(first, done, objective, tol, clock.now() - t0)
 
 
 # a racer is a fresh interpreter running _racer_main: not multiprocessing's spawn, whose
@@ -206,8 +207,8 @@ def _collect(
 ) -> None:
     """Receive racers' results until one is optimal, all have answered or ``deadline``."""
     pending = {conn: name for name, (_, conn) in racers.items()}
-    while pending and time.perf_counter() < deadline:
-        ready = wait(list(pending), timeout=max(deadline - time.perf_counter(), 0.0))
+    while pending and clock.now() < deadline:
+        ready = wait(list(pending), timeout=max(deadline - clock.now(), 0.0))
         for ready_conn in ready:
             name = pending.pop(ready_conn)  # type: ignore[call-overload]
             conn = racers[name][1]
