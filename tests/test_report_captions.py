@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from types import SimpleNamespace as NS
 
 import numpy as np
@@ -74,3 +75,16 @@ def test_flow_legend_names_each_sign_drawn():
     more = NS(arc_flow_kg=np.array([2.0, 3.0, 1.0]))
     got = flow_legend(a, more, "before", "after")
     assert "red more flow" in got and "blue" not in got
+
+
+def test_routes_and_more_flow_are_two_colours_as_the_caption_says(tmp_path):
+    # the caption names "dark red" routes and "red" more flow: they were one colour
+    from reten.report import maps
+
+    demo = Path(reten.__file__).parent / "data" / "demo" / "baseline.toml"
+    opt = reten.optimize(reten.Scenario.from_toml(demo), NET, budget=2, sites="arcs")
+    html = (opt.write(tmp_path / "o") / "report.html").read_text(encoding="utf-8")
+    assert "dark red" in _map_caption(tmp_path / "o" / "report.html", "Black diamonds")
+    assert opt.comparison.totals["arc_flow_moved_kg_km"] > 0  # both layers are drawn
+    assert maps.FLOW_SCEN.lower() != maps.FLOW_MORE.lower()
+    assert maps.FLOW_SCEN in html and maps.FLOW_MORE in html

@@ -32,7 +32,10 @@ _PID = re.compile(r'"p\d+"')
 R_EARTH = 6378137.0
 WIDTH, HEIGHT = 760, 540
 FLOW_BASE = "#7f8c8d"
-FLOW_SCEN = "#c0392b"
+#: routes (a run's, a scenario's) in dark red; a change in flow in red (more) and blue (less):
+#: two shades apart, as the captions name them (they were one colour before)
+FLOW_SCEN = "#78281f"
+FLOW_MORE = "#e74c3c"
 FLOW_LESS = "#2e86c1"
 ORIGIN = "#e67e22"
 CROSSING = "#8e44ad"
@@ -549,7 +552,7 @@ class MapBuilder:
                 "y": y[ok],
                 "value": v[ok],
                 "name": [str(r.name[i]) for i in ch[ok].tolist()],
-                "color": [FLOW_SCEN if t > 0 else FLOW_LESS for t in v[ok]],
+                "color": [FLOW_MORE if t > 0 else FLOW_LESS for t in v[ok]],
             }
         )
         rend = self.fig.scatter(
@@ -609,7 +612,7 @@ class MapBuilder:
         scale = scale or float(np.abs(flow[keep]).max())
         xs, ys = self._arc_lines(keep)
         f = flow[keep]
-        cols = np.where(f > 0, FLOW_SCEN, FLOW_LESS) if color is None else [color] * keep.size
+        cols = np.where(f > 0, FLOW_MORE, FLOW_LESS) if color is None else [color] * keep.size
         src = ColumnDataSource(
             {
                 "xs": [x.tolist() for x in xs],
@@ -648,7 +651,7 @@ class MapBuilder:
             # only the signs drawn: a change that only removes flow has no red
             entries: list[Any] = []
             if (f > 0).any():
-                entries.append(("line", 4.0, FLOW_SCEN, "", "more than baseline"))
+                entries.append(("line", 4.0, FLOW_MORE, "", "more than baseline"))
             if (f < 0).any():
                 entries.append(("line", 4.0, FLOW_LESS, "", "less than baseline"))
             self.key.append(_KeyGroup("Change in flow", entries))
