@@ -68,3 +68,20 @@ def test_optimize_sites_regions_on_a_network_without_regions(plain, tmp_path):
         "optimize", str(plain / "s.toml"), "--sites", "regions", "--budget", "1", "-o", str(out)
     )
     _one_line(proc, out, "--sites regions", "no regions", "arcs, nodes or crossings")
+
+
+@pytest.mark.parametrize(
+    "sweep_policy, grid",
+    [("reactive", ""), ("static", '[grid]\npolicy = ["static", "optimize"]\n')],
+)
+def test_sweep_policy_by_region_is_refused_before_any_task(plain, tmp_path, sweep_policy, grid):
+    # it failed once per task, after the sweep had started and written its folder
+    g = tmp_path / "g.toml"
+    g.write_text(
+        f'[sweep]\nscenario = "{plain / "s.toml"}"\nmonths = 2\nruns = 2\nseed = 1\n'
+        f'policy = "{sweep_policy}"\n{grid}'
+    )
+    out = tmp_path / "sw"
+    proc = run_cli("sweep", str(g), "-o", str(out))
+    line = _one_line(proc, out, str(g), "places units by region", "no regions")
+    assert "--policy static|game" in line

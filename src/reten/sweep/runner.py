@@ -237,6 +237,8 @@ def sweep(
     workers = whole_number("workers", workers, lo=1, hi=MAX_WORKERS)
     user_path("out", out, "an output folder path")
     g = read_grid(user_path("grid", grid, "a sweep grid file (GRID.toml)"))
+    # the network, and every policy the grid asks checked against it, before any output
+    net_hash = _network_hash(g)
     from reten.atomic import check_output_dir
 
     # never an input, the current or home folder, /, a file (reten.atomic's rules); a fresh
@@ -263,7 +265,6 @@ def sweep(
     # given is absolute
     tasks_dir = out.resolve() / "tasks"
     tasks_dir.mkdir(parents=True, exist_ok=True)
-    net_hash = _network_hash(g)
     specs = _specs(g, tasks_dir, net_hash)
     prov = {
         "grid": str(g.path.resolve()),
@@ -301,10 +302,22 @@ def sweep(
 
 
 def _network_hash(g: Grid) -> str:
+    """Return the content hash of the network the grid's scenario names, after checking
+    that it serves every policy the grid asks (a ``reactive`` or ``optimize`` policy on a
+    network without regions is refused here, not once per task)."""
+    from reten.models.dynamics import check_policy_network
     from reten.scenario import load_scenario
 
     sc = load_scenario(g.scenario)
     net = _network(str(g.scenario), json.dumps(sc.data.get("network", {}), sort_keys=True))
+    asked = {g.policy}
+    if "policy" in g.keys:
+        asked |= {str(v) for v in g.values[g.keys.index("policy")]}
+    for policy in sorted(asked):
+        try:
+            check_policy_network(policy, net)
+        except InputError as exc:
+            raise InputError(f"{g.path}: {exc}") from None
     return str(net.content_hash())
 
 
