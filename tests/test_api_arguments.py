@@ -7,6 +7,7 @@ naming the parameter, never a TypeError/ValueError/AttributeError from deep insi
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import textwrap
@@ -364,6 +365,30 @@ def test_api_writes_never_go_inside_the_input_network(tmp_path):
     assert res.write(tmp_path / "ok").is_dir()  # beside it is fine
     r = call("run", str(s), "-o", str(net_dir / "sub"))
     assert_one_line_error(r, "inside the input network")
+
+
+def test_a_network_loaded_from_a_folder_and_given_as_net_is_an_input_too(tmp_path):
+    """The scenario names no network folder; ``net=reten.load_network(dir)`` does."""
+    small = reten.build_network(edges=_edges(tmp_path))
+    net_dir = reten.save_network(small, tmp_path / "net")
+    net = reten.load_network(net_dir)
+    sc = reten.Scenario.from_dict(
+        {"origins": [{"node": "a", "volume_kg": 5}], "destinations": [{"node": "c"}]}
+    )
+    res = reten.run(sc, net)
+    opt = reten.optimize(sc, net, budget=1, sites="arcs")
+    before = snapshot(tmp_path)
+    for f in (lambda: res.write(net_dir / "sub"), lambda: opt.write(net_dir / "o")):
+        with pytest.raises(InputError) as exc:
+            f()
+        one_line(exc, "out '", "inside the input network")
+    assert snapshot(tmp_path) == before
+    assert res.write(tmp_path / "ok").is_dir()
+    # where it was loaded from is not part of the network: saved elsewhere, not carried
+    again = reten.load_network(reten.save_network(net, tmp_path / "copy"))
+    assert again.content_hash() == net.content_hash() == small.content_hash()
+    meta = json.loads((tmp_path / "copy" / "meta.json").read_text())
+    assert str(net_dir) not in json.dumps(meta)
 
 
 def test_stop21_breaker_api_findings():

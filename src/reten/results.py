@@ -33,9 +33,15 @@ TABLES = ("origins", "regions", "crossings", "arcs")
 
 
 def _inputs(*runs: RunResult) -> list[Path]:
-    """The scenario files the runs read and the network folders they name."""
+    """The scenario files the runs read, the network folders they name and the folders
+    their networks were loaded from."""
+    from reten.network.storage import LOADED_FROM
+
     found: list[Path] = []
     for run in runs:
+        loaded = run.network.meta.get(LOADED_FROM) if run.network is not None else None
+        if loaded:  # reten.load_network(dir) given as net=: the scenario may not name it
+            found.append(Path(str(loaded)))
         sc = run.scenario
         if sc is None:
             continue

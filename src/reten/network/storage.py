@@ -28,6 +28,10 @@ _ARC_COLS = (
     "arc_region",
 )
 
+#: ``Network.meta`` key: the folder :func:`load` read the network from, so that a result's
+#: ``write`` never goes inside it (:func:`reten.atomic.check_not_an_input`); never saved
+LOADED_FROM = "loaded_from"
+
 
 def _table(cols: dict[str, np.ndarray]) -> pa.Table:
     arrays = {}
@@ -83,7 +87,9 @@ def save(net: Network, path: str | os.PathLike[str]) -> Path:
             "nodes": net.n_nodes,
             "arcs": net.n_arcs,
             "content_hash": net.content_hash(),
-            "meta": _jsonable(dict(net.meta)),
+            # where a network was loaded from is not part of it (a copy saved elsewhere
+            # would name the old folder)
+            "meta": _jsonable({k: v for k, v in net.meta.items() if k != LOADED_FROM}),
         }
         (tmp / "meta.json").write_text(jsonio.dumps(meta, indent=2, sort_keys=True) + "\n")
         (tmp / "provenance.json").write_text(
@@ -239,7 +245,7 @@ def load(path: str | os.PathLike[str], *, verify: bool = False) -> Network:
                 f"{opath}: offsets do not match {m} arcs and {xy.shape[0]} geometry points"
             )
         kw["geom_offsets"], kw["geom_xy"] = off, xy
-    kw["meta"] = dict(meta.get("meta") or {})
+    kw["meta"] = {**dict(meta.get("meta") or {}), LOADED_FROM: str(path.resolve())}
     try:
         net = Network(**kw)
     except (ValueError, TypeError) as exc:
