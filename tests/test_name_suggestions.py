@@ -163,3 +163,17 @@ def test_close_matches_ranks_by_edit_distance(word, options):
     assert len(set(got)) == len(got) and set(got) <= set(options)
     near = {o for o in options if osa(word, o) <= 1}
     assert near <= set(got)
+    # a name within reach found: nothing more than one edit further than it is offered
+    reach = 2 if len(word) >= 6 else 1
+    if dist and dist[0] <= reach:
+        assert dist[-1] <= dist[0] + 1, (word, got, dist)
+
+
+def test_a_slip_in_a_municipality_does_not_also_suggest_a_far_name():
+    # the newcomer of stop 21 saw 'Sonnora' and 'Culiacna' answered with a far second name
+    import reten
+
+    sc = Scenario.from_dict({"origins": [{"municipality": "Culiacna", "volume_kg": 1}]})
+    with pytest.raises(InputError) as e:
+        reten.run(sc)
+    assert suggestions(str(e.value)) == ["Culiacán, Sinaloa"], str(e.value)

@@ -24,7 +24,9 @@ def close_matches(word: str, options: Iterable[str], n: int = 3, cutoff: float =
     A candidate is an option whose difflib ratio is at least ``cutoff`` or whose edit
     distance (optimal string alignment) is at most 1 (at most 2 for words of 6 or more
     letters). Candidates are ranked by that distance, then by the longest common
-    subsequence ratio, then by difflib's ratio, then by their order in ``options``.
+    subsequence ratio, then by difflib's ratio, then by their order in ``options``. When
+    the closest is within that edit reach, candidates more than one edit further than it
+    are dropped.
 
     Parameters
     ----------
@@ -48,6 +50,8 @@ def close_matches(word: str, options: Iterable[str], n: int = 3, cutoff: float =
     ['sinaloa', 'sonora']
     >>> close_matches("tabsaco", ["tabasco", "tamaulipas"])
     ['tabasco']
+    >>> close_matches("culiacna", ["culiacan", "acuna", "culiacancito"])
+    ['culiacan']
     >>> close_matches("xyz", ["tabasco"])
     []
     """
@@ -63,4 +67,8 @@ def close_matches(word: str, options: Iterable[str], n: int = 3, cutoff: float =
         if dist <= reach or ratio >= cutoff:
             ranked.append((dist, -Indel.normalized_similarity(word, opt), -ratio, i, opt))
     ranked.sort()
+    if ranked and ranked[0][0] <= reach:
+        # a slip of a letter or two found its name: names further than one more edit are
+        # noise beside it ('culiacna': 'culiacán', not also 'acuña')
+        ranked = [r for r in ranked if r[0] <= ranked[0][0] + 1]
     return [opt for *_, opt in ranked[:n]]
