@@ -134,6 +134,7 @@ BOOLS_AND_FRACTIONS = [
     (reten.game, {"checkpoints": 1, "time_limit_s": True}, "time_limit_s"),
     (reten.game, {"checkpoints": 1, "pure_time_limit_s": False}, "pure_time_limit_s"),
     (reten.game, {"checkpoints": 1, "gap": True}, "gap"),
+    (reten.game, {"checkpoints": 1, "gap": 1.0}, "gap"),
     (reten.game, {"checkpoints": 1, "schedules": 2.5}, "schedules"),
     (reten.game, {"checkpoints": 1, "seed": 1.5}, "seed"),
     (reten.game, {"checkpoints": 1, "p_detect": True}, "p_detect"),

@@ -284,7 +284,8 @@ def test_comb_sampling_has_the_marginals_and_tsai_is_bounded():
 def test_bad_parameters_are_one_line_errors():
     net, p = two_routes()
     sites = build_sites(net, p, "arcs", delay=0.0, p_detect=0.5)
-    for kw in ({"k": 0}, {"k": 1.5}, {"k": 1, "gap": -1}, {"k": 1, "time_limit": 0}):
+    for kw in ({"k": 0}, {"k": 1.5}, {"k": 1, "gap": -1}, {"k": 1, "gap": 1.0},
+               {"k": 1, "time_limit": 0}):  # fmt: skip
         with pytest.raises(InputError) as e:
             solve_game(net, p, sites, **kw)
         assert "\n" not in str(e.value)

@@ -38,6 +38,7 @@ def scenario(tmp_path_factory):
         (["--checkpoints", "abc"], "--checkpoints"),
         (["--checkpoints", "2", "--sites", "regions"], "--sites"),
         (["--checkpoints", "2", "--gap", "-1"], "--gap"),
+        (["--checkpoints", "2", "--gap", "1"], "< 1"),  # any bounds would count as proven
         (["--checkpoints", "2", "--time-limit", "0"], "--time-limit"),
         (["--checkpoints", "2", "--schedules", "-3"], "--schedules"),
         (["--checkpoints", "2", "--p-detect", "1"], "--p-detect"),

@@ -368,10 +368,19 @@ def _scaled_game(v: float) -> tuple[float, float]:
     return g.value, g.gap
 
 
-@pytest.mark.parametrize("factor", [1e7, 1e12])
+@pytest.mark.parametrize("factor", [1e-12, 1e-6, 1e7, 1e12])
 def test_the_game_value_scales_with_the_volumes(factor):
     # the payoff is linear in the volumes: scaled volumes give the same value scaled (it
-    # once ended in "master LP: HiGHS status Not Set" from 1e7 kg on)
+    # once ended in "master LP: HiGHS status Not Set" from 1e7 kg on; and at 1e-10 the
+    # solvers' absolute tolerances gave a false certificate and a pure optimum of 0)
     base, _ = _scaled_game(90.0)
     big, gap = _scaled_game(90.0 * factor)
     assert big == pytest.approx(base * factor, rel=1e-4 + gap)
+    pure = _scaled_pure(90.0)
+    assert _scaled_pure(90.0 * factor) == pytest.approx(pure * factor, rel=1e-6)
+
+
+@functools.cache
+def _scaled_pure(v: float) -> float:
+    sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": v}]})
+    return float(reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.3).pure_value)

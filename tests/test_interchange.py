@@ -254,3 +254,26 @@ def test_dimacs_and_networkx_lengths_out_of_range_are_refused(tmp_path):
         h.add_edge("a", "b", length_m=1.0, **{attr: bad})
         with pytest.raises(InputError, match=rf"edge \(a, b\): {attr} "):
             from_networkx(h)
+
+
+@pytest.mark.parametrize("missing", [None, "absent", "0.5", True])
+@pytest.mark.parametrize("attr", ["p_detect", "delay", "capacity_kg"])
+def test_networkx_attribute_reten_reads_is_on_every_edge_or_refused(attr, missing):
+    # breaker, stop 22: one edge without p_detect (or with None, text, a bool) dropped the
+    # attribute from every edge, and the game used --p-detect instead without a word
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_edge("a", "b", length_m=1.0, **{attr: 0.5})
+    if missing == "absent":
+        g.add_edge("b", "c", length_m=1.0)
+    else:
+        g.add_edge("b", "c", length_m=1.0, **{attr: missing})
+    with pytest.raises(InputError) as exc:
+        from_networkx(g)
+    msg = str(exc.value)
+    assert msg.startswith(f"edge (b, c): {attr} ") and "\n" not in msg, msg
+    g2 = nx.DiGraph()
+    g2.add_edge("a", "b", length_m=1.0, **{attr: 0.5})
+    g2.add_edge("b", "c", length_m=1.0, **{attr: 0.25})
+    assert from_networkx(g2).arc_attrs[attr].tolist() == [0.5, 0.25]

@@ -734,7 +734,7 @@ def game(
     sites : {"arcs", "nodes", "crossings"}
         Candidate sites: roads (both directions), junctions or crossings.
     gap : float
-        Stop when the bounds are within this relative gap (>= 0).
+        Stop when the bounds are within this relative gap, in [0, 1).
     time_limit_s : float
         Seconds for the game (> 0); the bounds hold whenever it stops.
     pure_time_limit_s : float, optional
@@ -798,7 +798,7 @@ def game(
         )
     checkpoints = whole_number("checkpoints", checkpoints, lo=1, hi=MAX_CHECKPOINTS)
     compare_tsai = flag("compare_tsai", compare_tsai)
-    gap = real_number("gap", gap, lo=0)
+    gap = real_number("gap", gap, lo=0, hi=1, hi_open=True)
     time_limit_s = seconds("time_limit_s", time_limit_s)
     if pure_time_limit_s is not None:
         pure_time_limit_s = seconds("pure_time_limit_s", pure_time_limit_s)

@@ -779,7 +779,11 @@ def game_cmd(
     ] = "arcs",
     gap: Annotated[
         float,
-        typer.Option("--gap", help="Relative gap at which to stop (>= 0)", parser=_number(0)),
+        typer.Option(
+            "--gap",
+            help="Relative gap at which to stop, in [0, 1)",
+            parser=_number(0, 1, hi_open=True),
+        ),
     ] = 1e-4,
     time_limit: Annotated[
         float,

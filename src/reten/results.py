@@ -827,8 +827,9 @@ class GameResult:
         Expected interception (kg/month) the schedule guarantees (= ``lower_bound``), and
         an upper bound on the game's value; ``gap`` relative.
     status : str
-        ``optimal`` (bounds within the gap asked), ``converged`` (no better response
-        exists; bounds equal up to LP tolerances) or ``time_limit``.
+        ``optimal`` (bounds within the gap asked, whatever stopped the run),
+        ``converged`` (no side improves, yet the bounds are further apart: not a proof)
+        or ``time_limit``.
     pure_value, pure_upper_bound : float
         The best fixed plan (``optimize(objective="interception")`` on the same sites and
         detection) and an upper bound on it.

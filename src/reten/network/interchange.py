@@ -67,13 +67,17 @@ def from_networkx(
     :meth:`Network.from_arcs` for how parallel roads are stored); self-loops are dropped
     and counted. Node attributes ``lon``/``lat`` (or ``x``/``y``) give coordinates (NaN,
     unknown, if absent). The edge attribute ``length`` (metres, finite, ``>= 0``) is required unless
-    ``default_length`` is given. Other numeric edge attributes are kept in ``arc_attrs``.
-    Node ids that are neither integers nor strings (tuples, say) become their ``str``.
+    ``default_length`` is given. Other numeric edge attributes are kept in ``arc_attrs``;
+    ``p_detect``, ``delay`` and ``capacity_kg``, which reten's models read, must then be on
+    every edge, each a number in its range. Node ids that are neither integers nor strings
+    (tuples, say) become their ``str``.
 
     Raises
     ------
     InputError
-        An edge without a length, or with a length that is not a finite number >= 0.
+        An edge without a length, or with a length that is not a finite number >= 0; an
+        edge without ``p_detect``, ``delay`` or ``capacity_kg`` when another has it, or
+        with a value out of its range.
 
     Examples
     --------
@@ -118,6 +122,17 @@ def from_networkx(
     names = {k for _, _, d in edges for k in d} - skip
     for k in sorted(names, key=str):
         vals = [d.get(k) for _, _, d in edges]
+        lim = _ATTR_LIMITS.get(str(k).lower())
+        if lim is not None:
+            # an attribute reten reads (p_detect, delay, capacity) is not dropped for one
+            # edge without it or with text: the game then fell back to --p-detect silently
+            for (u, v, d), x in zip(edges, vals, strict=True):
+                if k not in d or not isinstance(x, int | float | np.number) or isinstance(x, bool):
+                    got = "has none" if k not in d else f"is {x!r}"
+                    raise InputError(
+                        f"edge ({u}, {v}): {k} {got}; give every edge {lim[3]}, or no edge "
+                        f"a '{k}' attribute"
+                    )
         if all(isinstance(x, int | float | np.number) and not isinstance(x, bool) for x in vals):
             extra[str(k)] = [float(x) for x in vals]  # type: ignore[arg-type]
             lim = _ATTR_LIMITS.get(str(k).lower())

@@ -140,16 +140,24 @@ def solve_game(
     """
     from reten.models.interdiction import optimize
 
-    if not (isinstance(gap, int | float) and 0 <= gap < math.inf):
-        raise InputError(f"gap must be a number >= 0 (got {gap!r})")
+    if not (isinstance(gap, int | float) and 0 <= gap < 1):
+        raise InputError(f"gap must be a number in [0, 1) (got {gap!r})")
     if not (isinstance(time_limit, int | float) and 0 < time_limit < math.inf):
         raise InputError(f"time_limit must be a positive number of seconds (got {time_limit!r})")
     if (np.asarray(sites.upper) != 1).any():
         sites = replace(sites, upper=np.ones(sites.size, dtype=np.int64))
     sites = replace(sites, resource=np.ones(sites.size))
     t0 = clock.now()
-    inst = build_instance(net, problem, sites, k)
-    res = double_oracle(inst, gap=gap, time_limit=time_limit, warm_start=warm_start)
+    # solved on volumes that sum to 1 and scaled back: the solvers' tolerances are then
+    # relative (volumes x 1e-10 gave a false certificate and a pure optimum of 0)
+    total = float(np.asarray(problem.origin_volume_kg, dtype=np.float64).sum())
+    scale = total if math.isfinite(total) and total > 0 else 1.0
+    norm = replace(problem, origin_volume_kg=np.asarray(problem.origin_volume_kg) / scale)
+    inst = build_instance(net, norm, sites, k)
+    res = _scaled(
+        double_oracle(inst, gap=gap, time_limit=time_limit, warm_start=warm_start),
+        scale,
+    )
     t_game = clock.now() - t0
     # the pure optimum on the same instance, started from the best k-set of the support
     start = max(res.sets, key=lambda s: pure_value(inst, s)) if res.sets else None
@@ -158,7 +166,7 @@ def solve_game(
         units[start] = 1
     pure = optimize(
         net,
-        problem,
+        norm,
         sites,
         float(min(k, sites.size)),
         objective="interception",
@@ -170,7 +178,7 @@ def solve_game(
     # the pure incumbent: the best of the optimizer's plan and the k-set it started from
     # (an optimizer stopped by its time limit may return less than its start)
     cands = [np.flatnonzero(pure.units > 0)] + ([np.asarray(start)] if start is not None else [])
-    vals = [pure_value(inst, c) for c in cands]
+    vals = [pure_value(inst, c) * scale for c in cands]
     pure_sites = cands[int(np.argmax(vals))]
     p_val = max(max(vals), 0.0)
     if p_val > res.lower_bound:
@@ -191,7 +199,7 @@ def solve_game(
     if pure.status == "optimal":
         p_up = p_val
     else:
-        ub = float(pure.upper_bound)
+        ub = float(pure.upper_bound) * scale
         p_up = max(min(ub if not math.isnan(ub) else math.inf, res.upper_bound), p_val)
     units = np.zeros(sites.size, dtype=np.int64)
     units[pure_sites] = 1
@@ -215,6 +223,20 @@ def solve_game(
         pure_status=pure.status if p_up > p_val else "optimal",
         pure_units=units,
         pure_seconds=pure.seconds,
+    )
+
+
+def _scaled(res: GameSolution, scale: float) -> GameSolution:
+    """Return ``res``, solved on volumes divided by ``scale``, in the input's units."""
+    log = [(r[0], r[1] * scale, r[2] * scale, r[3] * scale, *r[4:]) for r in res.log]
+    return replace(
+        res,
+        value=res.value * scale,
+        lower_bound=res.lower_bound * scale,
+        upper_bound=res.upper_bound * scale,
+        routes_upper=res.routes_upper * scale,
+        origin_volume=res.origin_volume * scale,
+        log=log,
     )
 
 

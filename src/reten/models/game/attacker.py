@@ -271,8 +271,9 @@ class _Context:
                 if created > self.ex.max_labels or (
                     created % 512 == 0 and clock.now() > self.ex.deadline
                 ):
-                    # stop: the best bound left is an upper bound on the optimum
-                    top = max(-heap[0][0] if heap else 0.0, bnd, f_inc)
+                    # stop: the label being expanded bounds the queue and its own children,
+                    # also those not pushed yet (the queue's top and this child did not)
+                    top = max(-nb, f_inc)
                     return f_inc, None, top
                 heapq.heappush(heap, (-bnd, 1, next(tick), L2, T2, s2, exit_node))
         return f_inc, None, f_inc

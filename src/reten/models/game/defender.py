@@ -158,8 +158,12 @@ def best_response_milp(
     h = quiet_highs()
     h.setOptionValue("mip_rel_gap", 1e-10)
     h.setOptionValue("mip_abs_gap", 1e-12 * max(1.0, total))
+    # a route that passes no candidate site survives with exp(-base) whatever is chosen:
+    # a constant of the objective, with no chain (its "last" would be another column)
+    chained = lens > 0
+    fixed = float(coef[~chained].sum())
     cost = np.zeros(n_col)
-    cost[last] = coef
+    cost[last[chained]] = coef[chained]
     h.addVars(n_col, np.zeros(n_col), np.ones(n_col))
     h.changeColsCost(n_col, np.arange(n_col, dtype=np.int32), cost)
     h.changeColsIntegrality(
@@ -169,7 +173,7 @@ def best_response_milp(
     rows_i: list[list[int]] = []
     rows_v: list[list[float]] = []
     rows_lo: list[float] = []
-    for r in range(n_r):
+    for r in np.flatnonzero(chained).tolist():
         xs = hr.indices[hr.indptr[r] : hr.indptr[r + 1]]
         for i, s in enumerate(xs.tolist()):
             y = int(y0[r] + i)
@@ -225,7 +229,7 @@ def best_response_milp(
     bound = float(info.mip_dual_bound)
     if st == highspy.HighsModelStatus.kOptimal:
         bound = min(bound, float(info.objective_function_value))
-    up = total - bound if math.isfinite(bound) else math.inf
+    up = total - (bound + fixed) if math.isfinite(bound) else math.inf
     x = np.asarray(h.getSolution().col_value)
     if x.size >= n_x:
         chosen = cand[np.flatnonzero(x[:n_x] > 0.5)]

@@ -217,6 +217,11 @@ def double_oracle(
         )
         if routes_upper < best_ub:
             best_ub = max(routes_upper, best_lb)
+    # the status says what the bounds say: met within the gap asked is 'optimal' also when
+    # the time limit (or the routes' own certificate) ran on after it; 'converged' (no
+    # side improves) with bounds apart is not a proof
+    if best_ub - best_lb <= gap * max(abs(best_ub), 1e-12):
+        status = "optimal"
     keep = np.flatnonzero(best_y > 0)
     rows = best_y_rows[keep]
     r_orig = np.array(R.origin, dtype=np.int64)[rows] if rows.size else np.zeros(0, np.int64)

@@ -101,8 +101,8 @@ class GameSolution:
 
     @property
     def proven(self) -> bool:
-        """True when the game's bounds met (status ``optimal`` or ``converged``)."""
-        return self.status in ("optimal", "converged")
+        """True when the game's bounds met within the gap asked (status ``optimal``)."""
+        return self.status == "optimal"
 
     @property
     def pure_proven(self) -> bool:

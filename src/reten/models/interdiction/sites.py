@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,19 +138,33 @@ def build_sites(
     arc_delay = net.arc_attrs.get("delay")
     arc_p = net.arc_attrs.get("p_detect")
     keys = net.node_key
+    _check_arc_attribute(net, "p_detect", arc_p, 0.0, 1.0, "in [0, 1)")
+    _check_arc_attribute(net, "delay", arc_delay, 0.0, MAX_DELAY, f"in [0, {MAX_DELAY:.0e}]")
     if kind == "arcs":
         rev = net.arc_id(net.arc_target, net.arc_source)
-        keep_arc, end_a, end_b = _road_representatives(net, problem)
+        # what a unit does on each arc: a road's arcs share one site only when they agree
+        given = [a for a in (arc_delay, arc_p) if a is not None]
+        attr = np.column_stack(given) if given else np.zeros((m, 0))
+        keep_arc, end_a, end_b = _road_representatives(net, problem, attr)
+
+        def add(cover: list[int], a: int, b: int, e: int) -> None:
+            rows.append(np.array(cover))
+            labels.append(f"{keys[a]}->{keys[b]}")
+            anchors.append((int(a), int(b)))
+            d_site.append(float(arc_delay[e]) if arc_delay is not None else delay)
+            w_site.append(-math.log1p(-float(arc_p[e])) if arc_p is not None else w_default)
+
         for e in range(m):
             r = int(rev[e])
             if (r >= 0 and r < e) or not keep_arc[e]:
                 continue
-            cover = np.array([e] if r < 0 else [e, r])
-            rows.append(cover)
-            labels.append(f"{keys[end_a[e]]}->{keys[end_b[e]]}")
-            anchors.append((int(end_a[e]), int(end_b[e])))
-            d_site.append(float(arc_delay[e]) if arc_delay is not None else delay)
-            w_site.append(-math.log1p(-float(arc_p[e])) if arc_p is not None else w_default)
+            if r >= 0 and not np.array_equal(attr[e], attr[r]):
+                # the two directions detect or delay differently: one site each, named by
+                # its direction (one number per site would give both the first one's)
+                add([e], end_a[e], end_b[e], e)
+                add([r], end_b[e], end_a[e], r)
+            else:
+                add([e] if r < 0 else [e, r], end_a[e], end_b[e], e)
     elif kind == "nodes":
         for v in range(net.n_nodes):
             cover = net.rev_arc[net.rev_indptr[v] : net.rev_indptr[v + 1]].astype(np.int64)
@@ -159,10 +174,13 @@ def build_sites(
             d_site.append(delay)
             w_site.append(w_default)
     elif kind == "crossings":
-        for j in range(k):
-            rows.append(np.array([m + j]))
-            labels.append(str(keys[problem.sink_node[j]]))
-            anchors.append((int(problem.sink_node[j]), -1))
+        # one site per crossing node: two destinations there (one port listed twice, or two
+        # ports the build joined, as Calexico and Calexico East on the DCW network) are one
+        # place, and a site each split a unit's worth between them
+        for v in dict.fromkeys(problem.sink_node.tolist()):
+            rows.append(m + np.flatnonzero(problem.sink_node == v))
+            labels.append(str(keys[v]))
+            anchors.append((int(v), -1))
             d_site.append(delay)
             w_site.append(w_default)
     else:
@@ -209,6 +227,26 @@ def build_sites(
     )
 
 
+def _check_arc_attribute(
+    net: Network, name: str, values: np.ndarray | None, lo: float, hi: float, valid: str
+) -> None:
+    """Raise InputError naming the first arc whose attribute ``name`` is not a number
+    ``valid`` (a network built from arrays, or saved by another tool, is not checked by
+    the edge-list reader; NaN or 1.0 surfaced as a ``math domain error``)."""
+    if values is None:
+        return
+    v = np.asarray(values, dtype=np.float64)
+    upper_ok = v < hi if name == "p_detect" else v <= hi
+    bad = np.flatnonzero(~(np.isfinite(v) & (v >= lo) & upper_ok))
+    if bad.size:
+        e = int(bad[0])
+        arc = f"{net.node_key[net.arc_source[e]]}->{net.node_key[net.arc_target[e]]}"
+        raise InputError(
+            f"arc {arc}: {name} {float(v[e])!r} is not a number {valid} "
+            f"({bad.size} arc(s) of {v.size} out of range); fix the network's {name} column"
+        )
+
+
 def _unique_labels(labels: list[str]) -> np.ndarray:
     """Return the labels with ``#2``, ``#3``, ... added to repeats (parallel roads)."""
     count: dict[str, int] = {}
@@ -220,7 +258,7 @@ def _unique_labels(labels: list[str]) -> np.ndarray:
 
 
 def _road_representatives(
-    net: Network, problem: Problem
+    net: Network, problem: Problem, attr: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return, per arc, whether it stands for its road, and the road's end nodes.
 
@@ -230,6 +268,10 @@ def _road_representatives(
     does the same; a site on every piece would count the road several times. The road's
     first arc (lowest id) stands for it, labelled by the road's end junctions. Origins and
     destinations are never passed through (a route may start or end there).
+
+    ``attr`` (m, j) holds what a unit does on each arc (its ``delay`` and ``p_detect``
+    attributes): a road whose arcs do not all agree is not merged, and each of its arcs
+    stands for itself (one unit on the best piece is then the solver's choice).
     """
     m, n = net.n_arcs, net.n_nodes
     src, dst = net.arc_source, net.arc_target
@@ -261,6 +303,7 @@ def _road_representatives(
 
     # group arcs by road: the road of an arc is found by walking to junctions both ways
     group: dict[tuple[int, ...], int] = {}
+    members: dict[Any, list[int]] = {}
     for e in range(m):
         u, v = int(src[e]), int(dst[e])
         if not (inner[u] or inner[v]) or u == v:
@@ -271,6 +314,12 @@ def _road_representatives(
         first = group.setdefault(key, e)  # type: ignore[arg-type]
         keep[e] = first == e or (src[first] == v and dst[first] == u)
         end_a[e], end_b[e] = ju, jv
+        members.setdefault(key, []).append(e)
+    if attr is not None and attr.shape[1]:
+        for arcs in members.values():
+            if len(arcs) > 1 and not (attr[arcs] == attr[arcs[0]]).all():
+                keep[arcs] = True
+                end_a[arcs], end_b[arcs] = src[arcs], dst[arcs]
     return keep, end_a, end_b
 
 
