@@ -240,7 +240,7 @@ def test_the_game_report_states_its_own_trafficker_model(tmp_path):
     html = (g.write(tmp_path / "g") / "report.html").read_text(encoding="utf-8")
     box = html[html.index('id="assumptions"') : html.index("</section>")]
     assert "least expected interception" in box and "least-cost (Dell 2015)" not in box
-    assert "K = 2 units" in box and "p = 0.5 (source: --p-detect)" in box
+    assert "K = 2 units" in box and "p = 0.5 (--p-detect)" in box
     assert f"{g.raw.base_value:,.2f} kg/month" in box and "own enforcement" in box
 
 
@@ -384,3 +384,43 @@ def test_the_game_value_scales_with_the_volumes(factor):
 def _scaled_pure(v: float) -> float:
     sc = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": v}]})
     return float(reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.3).pure_value)
+
+
+def test_the_report_names_the_detection_used_and_the_map_is_explorable(tmp_path):
+    # newcomer and breaker, stop 22: an arcs game on a network with p_detect said "each
+    # unit detects with p = 0.3" (the --p-detect given, which no site used); GameResult
+    # had no explore() though every other result has one
+    edges = tmp_path / "e.csv"
+    edges.write_text("source,target,length_m,p_detect\no,x,1000,0.9\no,y,1000,0.5\n")
+    net = reten.build_network(edges=edges)
+    sc = reten.Scenario.from_dict(
+        {"origins": [{"node": "o", "volume_kg": 1}], "destinations": [{"node": "x"}, {"node": "y"}]}
+    )
+    g = reten.game(sc, net, checkpoints=1, sites="arcs", p_detect=0.3)
+    html = (g.write(tmp_path / "g") / "report.html").read_text(encoding="utf-8")
+    box = html[html.index('id="assumptions"') : html.index("</section>")]
+    assert "its road&#x27;s own p_detect" in box and "0.5 to 0.9" in box, box
+    assert "--p-detect 0.3 is not used" in box and "p = 0.3" not in box
+    g2 = reten.game(sc, net, checkpoints=1, sites="nodes", p_detect=0.3)
+    box2 = (g2.write(tmp_path / "g2") / "report.html").read_text(encoding="utf-8")
+    assert "p = 0.3 (--p-detect)" in box2  # node sites: the attribute is per arc
+    m = reten.game(reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 9}]}),
+                   checkpoints=2, sites="crossings").explore()  # fmt: skip
+    assert "Coverage probabilities" in m.html
+    assert m.save(tmp_path / "map.html").stat().st_size > 10_000
+
+
+def test_pure_time_limit_is_a_command_line_option(tmp_path):
+    from conftest import run_cli
+
+    sc = tmp_path / "s.toml"
+    sc.write_text('[[origins]]\nstate = "Sinaloa"\nvolume_kg = 9\n')
+    out = tmp_path / "g"
+    proc = run_cli("game", str(sc), "--checkpoints", "1", "--sites", "crossings",
+                   "--pure-time-limit", "7", "-o", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["pure_time_limit_s"] == 7.0
+    bad = run_cli("game", str(sc), "--checkpoints", "1", "--pure-time-limit", "0",
+                  "-o", str(tmp_path / "b"))  # fmt: skip
+    assert bad.returncode == 2 and "--pure-time-limit" in bad.stderr

@@ -794,6 +794,14 @@ def game_cmd(
             parser=_number(0, lo_open=True),
         ),
     ] = 600.0,
+    pure_time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--pure-time-limit",
+            help="Seconds for the pure-strategy optimum (> 0; default: --time-limit)",
+            parser=_number(0, lo_open=True),
+        ),
+    ] = None,
     schedules: Annotated[
         int,
         typer.Option(
@@ -807,7 +815,8 @@ def game_cmd(
         float,
         typer.Option(
             "--p-detect",
-            help="Detection per unit, in [0, 1) (a network p_detect attribute wins)",
+            help="Detection per unit, in [0, 1); for --sites arcs a network p_detect "
+            "attribute wins where it has one",
             parser=_number(0, 1, hi_open=True),
         ),
     ] = 0.1,
@@ -833,6 +842,7 @@ def game_cmd(
             sites=sites_kind,
             gap=gap,
             time_limit_s=time_limit,
+            pure_time_limit_s=pure_time_limit,
             schedules=schedules,
             seed=seed,
             p_detect=p_detect,

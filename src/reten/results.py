@@ -919,6 +919,20 @@ class GameResult:
             basemap=basemap,
         )
 
+    def explore(self, *, basemap: str | None = None) -> Any:
+        """Return the report's map (offline SVG, hover for figures): each site's coverage
+        probability, the traffickers' mixed routes, origins and crossings. Display it in
+        Jupyter, or ``.save()`` it as an HTML file. (There is no ``.plot()``: the coverage
+        table has ``lon``/``lat`` for any plotting library.)"""
+        basemap = basemap_url(basemap)
+        from reten.report.game import coverage_frame, game_map
+        from reten.report.notebook import Map
+
+        net, base = self.baseline._need("explore")
+        cov = coverage_frame(self.raw, self.site_names)
+        title = f"{self.baseline.name}: {self.checkpoints} randomised checkpoints"
+        return Map(title, game_map(net, base, self.raw, cov, basemap=basemap))
+
     @property
     def summary(self) -> dict[str, Any]:
         """The fixed JSON summary as a dict (what ``reten game --json`` prints), like

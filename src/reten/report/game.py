@@ -87,18 +87,27 @@ def routes_note(net: Network, sol: GameSolution, prov: dict[str, Any]) -> str:
     and the share of the value due to the scenario's own enforcement."""
     s = sol.sites
     n_sites = s.size if s is not None else 0
-    if "p_detect" in getattr(net, "arc_attrs", {}):
-        src = "the network's per-arc p_detect attribute (--p-detect where it has none)"
-    else:
-        src = "--p-detect"
     p = prov.get("p_detect")
+    detects = f"each unit detects with p = {p} (--p-detect)"
+    if "p_detect" in getattr(net, "arc_attrs", {}) and s is not None and s.kind == "arcs":
+        q = -np.expm1(-np.asarray(s.logsurv, dtype=float))
+        detects = (
+            "each unit detects with its road's own p_detect, the network's per-arc attribute "
+            f"({q.min():.3g} to {q.max():.3g}; --p-detect {p} is not used)"
+        )
     share = sol.base_value / sol.value if sol.value > 0 else 0.0
+    road = (
+        " A road site is the road between two junctions (both directions, unless they detect "
+        "differently), named by its end junctions."
+        if s is not None and s.kind == "arcs"
+        else ""
+    )
     return (
         "In this game each shipment takes the route with the least expected interception "
         "(the most reliable route against the schedule's probabilities; costs do not "
         f"choose it). K = {sol.k} units a day on {n_sites} candidate sites "
-        f"({s.kind if s is not None else ''}), one per site at most; each unit detects with "
-        f"p = {p} (source: {src}). The value includes {sol.base_value:,.2f} kg/month "
+        f"({s.kind if s is not None else ''}), one per site at most; {detects}.{road} "
+        f"The value includes {sol.base_value:,.2f} kg/month "
         f"({share:.0%}) seized by the scenario's own enforcement with no unit placed."
     )
 
@@ -368,8 +377,10 @@ def write_game(
         ),
         '<p class="note">The value is what the randomised schedule guarantees whatever '
         "routes the traffickers take, knowing the schedule's probabilities but not the "
-        "day's draw; the upper bound is what the traffickers' mixed routes concede at most "
-        "against any schedule. The pure optimum is the best fixed plan "
+        "day's draw; the upper bound is the least of two certificates: what the "
+        "traffickers' mixed routes concede at most against any schedule (the routes table "
+        "below), and the LP over coverage marginals (Tsai et al. 2010), which no schedule "
+        "can beat. The pure optimum is the best fixed plan "
         "(<code>reten optimize --objective interception</code> on the same sites and "
         f"detection); the true value of randomisation lies in [{lo_vr:,.2f}, "
         f"{hi_vr:,.2f}] kg/month.</p>",
