@@ -180,3 +180,25 @@ def test_docs_game_md_code_runs():
     for code in blocks:
         exec(compile(code, "docs/game.md", "exec"), ns)
     assert ns["g"].value_of_randomisation >= 0 and len(ns["g"].schedules) == 5
+
+
+@pytest.mark.parametrize(
+    "command, given, meant",
+    [("game", "--budget", "--checkpoints"), ("optimize", "--checkpoints", "--budget")],
+)
+def test_the_other_commands_option_names_this_ones(scenario, tmp_path, command, given, meant):
+    # click guessed by spelling: 'No such option: --budget (Possible options: --out)'
+    from conftest import run_cli
+
+    proc = run_cli(command, str(scenario), given, "2", "-o", str(tmp_path / "o"))
+    assert proc.returncode == 2 and f"this command's is {meant}" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_compare_tsai_takes_a_numpy_bool():
+    import numpy as np
+
+    from reten.checks import flag
+
+    assert flag("compare_tsai", np.bool_(True)) is True
+    assert flag("compare_tsai", np.bool_(False)) is False

@@ -424,3 +424,23 @@ def test_pure_time_limit_is_a_command_line_option(tmp_path):
     bad = run_cli("game", str(sc), "--checkpoints", "1", "--pure-time-limit", "0",
                   "-o", str(tmp_path / "b"))  # fmt: skip
     assert bad.returncode == 2 and "--pure-time-limit" in bad.stderr
+
+
+def test_no_origin_reaching_a_crossing_names_the_scenario_and_origins(tmp_path):
+    # breaker, stop 22: game and optimize said "no origin reaches an open crossing" with
+    # no file or origin named, where run names both
+    edges = tmp_path / "u.csv"
+    edges.write_text("source,target,length_m\no,x,1000\nc,d,1000\n")
+    net = reten.build_network(edges=edges)
+    s = tmp_path / "u.toml"
+    s.write_text('[[origins]]\nnode = "c"\nvolume_kg = 1\n[[destinations]]\nnode = "x"\n')
+    sc = reten.Scenario.from_toml(s)
+    for call in (
+        lambda: reten.game(sc, net, checkpoints=1),
+        lambda: reten.optimize(sc, net, budget=1),
+    ):
+        with pytest.raises(InputError) as exc:
+            call()
+        assert str(exc.value).startswith(
+            f"{s}: no route from any origin"
+        ) and "(origins: c)" in str(exc.value)

@@ -594,6 +594,7 @@ def optimize(
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
     problem = note_ignored(resolve(sc, net), sc, "optimize")
+    _check_reached(sc, solve_routes(net, problem))  # one line naming the scenario's origins
     if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
         raise sc.err("destinations", NO_CAPACITY)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
@@ -809,6 +810,8 @@ def game(
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
     problem = note_ignored(resolve(sc, net), sc, "game")
+    base_r = solve_routes(net, problem)
+    _check_reached(sc, base_r)  # one line naming the scenario and its origins
     cand = build_sites(net, problem, sites, delay=0.0, p_detect=float(p_detect))
     sol = solve_game(
         net,
@@ -825,7 +828,6 @@ def game(
     seed = int(sc.spec["seed"]) if seed is None else seed
     draws = sample_schedules(sol.probability, int(schedules), np.random.default_rng(seed))
     named = sites_named(net, problem, cand)
-    base_r = solve_routes(net, problem)
     base = _result(sc, net, base_r)
     prov = {
         **{k: v for k, v in base_r.provenance.items() if k != "seconds"},

@@ -174,11 +174,16 @@ def flag(name: str, v: Any) -> bool:
     --------
     >>> flag("curve", False)
     False
+    >>> import numpy as np
+    >>> flag("curve", np.bool_(True))
+    True
     >>> flag("curve", "no")
     Traceback (most recent call last):
     ...
     reten.errors.InputError: curve must be True or False (got 'no')
     """
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if isinstance(v, bool) or (
+        type(v).__module__ == "numpy" and type(v).__name__ in ("bool", "bool_")
+    ):
         return bool(v)
     raise InputError(f"{name} must be True or False (got {v!r})")

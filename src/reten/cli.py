@@ -968,10 +968,23 @@ def _message(exc: BaseException) -> str:
     return str(fmt()) if callable(fmt) else str(exc)
 
 
+#: an option of one command given to another: what that command calls it
+_OPTION_ELSEWHERE = {
+    ("game", "--budget"): "--checkpoints",
+    ("optimize", "--checkpoints"): "--budget",
+}
+
+
 def _usage_line(exc: BaseException) -> str:
     """Return a click usage error as one line: the error, the usage, where help is."""
     msg = _one_line(_message(exc))
     ctx = getattr(exc, "ctx", None)
+    name = getattr(exc, "option_name", None)
+    command = str(getattr(getattr(ctx, "command", None), "name", ""))
+    meant = _OPTION_ELSEWHERE.get((command, str(name)))
+    if meant is not None:
+        # click's own guess compares spellings only ('--budget': 'Possible options: --out')
+        msg = f"No such option: {name} (this command's is {meant})"
     if ctx is None:
         return f"reten: error: {msg} (see 'reten --help')"
     usage = _one_line(ctx.get_usage())
