@@ -18,7 +18,7 @@ from reten.network.model import Network
 from reten.report import maps
 from reten.report.assumptions import assumptions_box
 from reten.report.exports import write_csv
-from reten.report.html import kpis, page, provenance, table
+from reten.report.html import kpis, map_legend, numbered, page, provenance, table
 
 PLANNING_NOTE = (
     "Coverage probabilities and sampled schedules are a planning output over model sites "
@@ -280,7 +280,9 @@ def game_map(
     mb.add_roads()
     flow = expected_flow(sol, net.n_arcs)
     scale = max(float(flow.max(initial=0)), float(base.arc_flow_kg.max(initial=0)), 1e-9)
-    mb.add_flows(base.arc_flow_kg, "Routes with no checkpoint", color=maps.FLOW_BASE, scale=scale)
+    mb.add_flows(
+        base.arc_flow_kg, "Least-cost routes (no checkpoint)", color=maps.FLOW_BASE, scale=scale
+    )
     mb.add_flows(flow, "Mixed routes against the schedule", color=maps.FLOW_SCEN, scale=scale)
     mb.width_legend(scale)
     on = np.asarray(base.origin_crossing) >= 0  # origins left out do not play
@@ -316,13 +318,17 @@ def game_map(
             coverage.lat.to_numpy(float),
             coverage.probability.to_numpy(float),
             [f"{a} ({b})" for a, b in zip(coverage.name, coverage.site, strict=True)],
-            layer="Sites: coverage probability",
-            unit="probability",
+            layer="Sites",
+            unit="coverage probability",
             color=maps.SITE,
             marker="diamond",
             legend_at="center_left",
-            label_top=10,
+            label_top=40,
             max_size=18,
+            # numbered as in the table under the map (names are long and sites cluster);
+            # hover gives the name
+            label_text=[str(i) for i in range(1, len(coverage) + 1)],
+            group_labels=True,
         )
         mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float), "Covered sites")
     notes = " ".join(mb.notes)
@@ -385,8 +391,15 @@ def write_game(
         f"detection); the true value of randomisation lies in [{lo_vr:,.2f}, "
         f"{hi_vr:,.2f}] kg/month.</p>",
         "<h2>Where and how often: coverage probability of each site</h2>",
+        map_legend(
+            net,
+            "Black diamonds: sites, sized by coverage probability and numbered as in the "
+            "table below (hover for the name). Dark red: the traffickers' mixed routes "
+            "against the schedule (expected kg/month); grey: their least-cost routes with no "
+            "checkpoint. Orange squares: origins; purple circles: crossings.",
+        ),
         f"<figure>{game_map(net, base, sol, cov, basemap=basemap)}</figure>",
-        table(cov, max_rows=40, floatfmt="{:,.4f}"),
+        table(numbered(cov) if net.has_coordinates else cov, max_rows=40, floatfmt="{:,.4f}"),
         "<h2>The mixed strategy: pure strategies and their probabilities</h2>",
         table(sup, max_rows=40, floatfmt="{:,.4f}"),
     ]

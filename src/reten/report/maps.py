@@ -727,9 +727,11 @@ class MapBuilder:
         pos = np.abs(v[ok])
         pos = pos[pos > 0]
         vmin = float(pos.min()) if pos.size else vmax
+        shown: set[str] = set()
         for val in sorted({float(vmax), vmin}, reverse=True):
-            if val <= 0 or (unit == "units" and val < 1):
-                continue
+            if val <= 0 or (unit == "units" and val < 1) or _fmt(val) in shown:
+                continue  # two values that print alike (0.75 and 0.7500001) are one entry
+            shown.add(_fmt(val))
             items.append(
                 ("marker", float(marker_size(val, vmax, max_size)), color, marker, _fmt(val))
             )

@@ -259,7 +259,7 @@ def mixed_value(
     return float(inst.volume @ (1.0 - bound)), float(inst.volume @ (1.0 - best))
 
 
-def tsai_comparison(inst: GameInstance) -> dict[str, float]:
+def tsai_comparison(inst: GameInstance) -> dict[str, float | int]:
     """Return the LP-marginals-and-sample method's figures (Tsai et al. 2010).
 
     Keys: ``lp_value`` (the LP's own, optimistic estimate: an upper bound on the game's
@@ -273,6 +273,6 @@ def tsai_comparison(inst: GameInstance) -> dict[str, float]:
     return {
         "lp_value": lp,
         "value": value,
-        "support": float(len(sets)),
+        "support": len(sets),
         "seconds": clock.now() - t,
     }
