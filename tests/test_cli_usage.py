@@ -131,3 +131,24 @@ def test_help_shows_flags_without_a_value_tag(command: list[str]) -> None:
     assert out.returncode == 0, out.stderr
     assert "--help" in out.stdout
     assert "<bool>" not in out.stdout and "BOOLEAN" not in out.stdout
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_standard_stream_is_not_an_error(tmp_path, closed):
+    # breaker, stop 22: 'reten game ... >&-' ended "unexpected error: AttributeError:
+    # 'NoneType' object has no attribute 'flush'" with exit 1
+    import os
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[1] / "src" / "reten" / "data" / "demo"
+    out = tmp_path / "o"
+    proc = subprocess.run(
+        [sys.executable, "-m", "reten", "run", str(demo / "baseline.toml"), "-o", str(out)],
+        preexec_fn=lambda: os.close(closed),
+        capture_output=False,
+        stdout=subprocess.DEVNULL if closed == 2 else None,
+        stderr=subprocess.DEVNULL if closed == 1 else None,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and (out / "report.html").exists()

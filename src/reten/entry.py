@@ -14,6 +14,13 @@ INTERRUPTED = "reten: interrupted (each output is either complete or untouched)"
 
 def main() -> None:
     """Load the CLI and run it; exit 130 with one line when interrupted while loading."""
+    import os
+
+    # started with standard output or error closed (``reten ... >&-``): Python sets them to
+    # None and every print failed as "'NoneType' object has no attribute 'flush'"
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     try:
         from reten.cli import main as cli_main
     except KeyboardInterrupt:

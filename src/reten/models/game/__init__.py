@@ -181,16 +181,19 @@ def solve_game(
     vals = [pure_value(inst, c) * scale for c in cands]
     pure_sites = cands[int(np.argmax(vals))]
     p_val = max(max(vals), 0.0)
-    if p_val > res.lower_bound:
+    empty = all(len(s) == 0 for s in res.sets)
+    if p_val > res.lower_bound or (empty and pure_sites.size):
         # the fixed plan guarantees more than the mixed one found (a run stopped early):
-        # return the fixed plan, so that randomising is never reported as a loss
+        # return the fixed plan, so that randomising is never reported as a loss; and a
+        # plan with no site (a run stopped at once, or p = 0 everywhere) is no schedule
+        # of K units: the fixed plan then stands for it at the same value
         cov = np.zeros(sites.size)
         cov[pure_sites] = 1.0
         res = replace(
             res,
-            value=p_val,
-            lower_bound=p_val,
-            upper_bound=max(res.upper_bound, p_val),
+            value=max(p_val, res.lower_bound),
+            lower_bound=max(p_val, res.lower_bound),
+            upper_bound=max(res.upper_bound, p_val, res.lower_bound),
             sets=[pure_sites],
             probability=np.ones(1),
             coverage=cov,
