@@ -335,6 +335,7 @@ def test_report_cosmetics_legends_span_the_data_and_routes_are_ordered(tmp_path)
     rts = pd.read_csv(out / "routes.csv", dtype=str, keep_default_na=False)
     assert list(rts.columns) == [
         "origin",
+        "origin_name",
         "probability",
         "crossing",
         "sites_in_route_order",
@@ -351,6 +352,11 @@ def test_report_cosmetics_legends_span_the_data_and_routes_are_ordered(tmp_path)
                 seen.append(str(inst_sites.label[site_of[e]]))
         assert row.sites_in_route_order == ";".join(seen)
         assert int(row.n_road_arcs) == arcs.size - 1
+        # the origin's name is the scenario's label of the origin at that node
+        p = g.baseline.routes.problem
+        at = [str(lab) for v, lab in zip(p.origin_node, p.origin_label, strict=True)
+              if str(g.baseline.network.node_key[v]) == row.origin]  # fmt: skip
+        assert row.origin_name == " / ".join(dict.fromkeys(at)) and row.origin_name
 
 
 @functools.cache

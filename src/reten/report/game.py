@@ -159,12 +159,16 @@ def schedules_frame(sol: GameSolution, draws: np.ndarray) -> pd.DataFrame:
 
 
 def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
-    """Return the attacker's mixed strategy: ``origin`` (input node id), ``probability``,
+    """Return the attacker's mixed strategy: ``origin`` (input node id), ``origin_name``
+    (the scenario's labels of the origins there), ``probability``,
     ``crossing`` (name), ``sites_in_route_order`` (ids of the candidate sites passed,
     ``;``, from the origin to the crossing), ``n_road_arcs`` (road arcs on the route)."""
     s = sol.sites
     assert s is not None
     m = net.n_arcs
+    names: dict[int, list[str]] = {}
+    for v, lab in zip(problem.origin_node.tolist(), problem.origin_label.tolist(), strict=False):
+        names.setdefault(int(v), []).append(str(lab))
     rows = []
     for o, pr, arcs, st in zip(
         sol.routes_origin, sol.routes_probability, sol.routes_arcs, sol.routes_sites, strict=True
@@ -173,6 +177,7 @@ def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
         rows.append(
             (
                 str(net.node_key[sol.origin_node[o]]),
+                " / ".join(dict.fromkeys(names.get(int(sol.origin_node[o]), []))),
                 float(pr),
                 str(problem.sink_label[j]) if problem.sink_label.size else str(j),
                 ";".join(s.label[_in_route_order(arcs, st, s)].astype(str)),
@@ -180,7 +185,15 @@ def routes_frame(sol: GameSolution, net: Network, problem: Any) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(
-        rows, columns=["origin", "probability", "crossing", "sites_in_route_order", "n_road_arcs"]
+        rows,
+        columns=[
+            "origin",
+            "origin_name",
+            "probability",
+            "crossing",
+            "sites_in_route_order",
+            "n_road_arcs",
+        ],
     )
 
 
