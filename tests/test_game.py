@@ -32,6 +32,19 @@ from reten.network.model import Network
 from reten.problem import Problem
 
 
+def od_problem(net: Network, origin: int, sink: int) -> Problem:
+    """One origin of 1 kg and one crossing, length costs, no enforcement."""
+    return Problem(
+        net.length_m.copy(),
+        np.zeros(net.n_arcs),
+        np.array([sink]),
+        np.zeros(1),
+        np.zeros(1),
+        np.array([origin]),
+        np.ones(1),
+    )
+
+
 def enumerate_paths(net: Network, p: Problem, sites) -> list[list[tuple[float, frozenset]]]:
     """Every simple path of every origin to any open crossing: (base log-survival, sites)."""
     m = net.n_arcs
@@ -201,15 +214,7 @@ def two_routes(p_detect: float = 0.5) -> tuple[Network, Problem]:
     net = Network.from_arcs(
         np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]), np.ones(4), np.zeros(4), np.zeros(4)
     )
-    p = Problem(
-        net.length_m.copy(),
-        np.zeros(4),
-        np.array([3]),
-        np.zeros(1),
-        np.zeros(1),
-        np.array([0]),
-        np.ones(1),
-    )
+    p = od_problem(net, 0, 3)
     return net, p
 
 
@@ -237,15 +242,7 @@ def test_sampled_schedules_converge_to_the_marginals():
         np.zeros(5),
         arc_attrs={"p_detect": np.array([0.2, 0.5, 0.9, 0.2, 0.5, 0.9])},
     )
-    p3 = Problem(
-        three.length_m.copy(),
-        np.zeros(6),
-        np.array([4]),
-        np.zeros(1),
-        np.zeros(1),
-        np.array([0]),
-        np.ones(1),
-    )
+    p3 = od_problem(three, 0, 4)
     sites = build_sites(three, p3, "arcs", delay=0.0, p_detect=0.5)
     r = solve_game(three, p3, sites, 2, gap=0)
     assert len(r.sets) >= 2

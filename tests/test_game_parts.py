@@ -40,7 +40,7 @@ from reten.models.game.warmstart import min_site_cut
 from reten.models.interdiction import build_sites
 from reten.network.model import Network
 from reten.problem import Problem
-from test_game import enumerate_paths, oracle_value, small_games
+from test_game import enumerate_paths, od_problem, oracle_value, small_games
 
 
 def layered(seed: int, kind: str = "arcs") -> tuple[Network, Problem, object, int]:
@@ -321,15 +321,7 @@ def grid(rows: int, cols: int, seed: int) -> tuple[Network, Problem, object]:
         np.zeros(rows * cols + 2),
         arc_attrs={"p_detect": p_arc},
     )
-    prob = Problem(
-        net.length_m.copy(),
-        np.zeros(net.n_arcs),
-        np.array([t]),
-        np.zeros(1),
-        np.zeros(1),
-        np.array([s]),
-        np.ones(1),
-    )
+    prob = od_problem(net, s, t)
     sites = build_sites(net, prob, "arcs", delay=0.0, p_detect=0.0)
     return net, prob, sites.subset(np.flatnonzero(sites.logsurv > 0))
 
@@ -358,15 +350,7 @@ def test_each_roads_own_p_detect_sets_its_detection():
         np.zeros(4),
         arc_attrs={"p_detect": np.array([0.2, 0.8, 0.2, 0.8])},
     )
-    prob = Problem(
-        net.length_m.copy(),
-        np.zeros(4),
-        np.array([3]),
-        np.zeros(1),
-        np.zeros(1),
-        np.array([0]),
-        np.ones(1),
-    )
+    prob = od_problem(net, 0, 3)
     sites = build_sites(net, prob, "arcs", delay=0.0, p_detect=0.5)
     r = solve_game(net, prob, sites, 1, gap=0)
     assert r.value == pytest.approx(0.16, abs=1e-9)
