@@ -152,3 +152,21 @@ def test_a_closed_standard_stream_is_not_an_error(tmp_path, closed):
         timeout=300,
     )
     assert proc.returncode == 0 and (out / "report.html").exists()
+
+
+def test_a_reader_that_stops_reading_the_answer_is_not_an_error(tmp_path):
+    # re-check, stop 22: 'reten game ... --json | head -c 10' exited 1 with nothing said
+    # (click's handling of a broken pipe), though every output was written
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[1] / "src" / "reten" / "data" / "demo"
+    out = tmp_path / "g"
+    cmd = [sys.executable, "-m", "reten", "game", str(demo / "baseline.toml")]
+    cmd += ["--checkpoints", "1", "--sites", "crossings", "--json", "-o", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # the reader is gone before the answer is printed
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=600) == 0, err
+    assert "Traceback" not in err and (out / "result.json").exists()

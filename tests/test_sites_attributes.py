@@ -144,3 +144,44 @@ def test_an_arc_attribute_out_of_range_is_one_line_naming_the_arc(tmp_path, name
             call()
         msg = str(exc.value)
         assert "\n" not in msg and msg.startswith(f"arc 0->1: {name} {bad!r}"), msg
+
+
+def test_parallel_roads_whose_directions_differ_keep_their_road_names(tmp_path):
+    # re-check, stop 22: a parallel road (split in two by a node of its own) whose two
+    # directions detect differently was named by its split node ('split:o:x:1->x'),
+    # differently for each row order
+    got = []
+    for i, rows in enumerate(
+        [
+            ["o,x,1000,0.9", "x,o,1000,0.1", "o,x,2000,0.3", "x,o,2000,0.6", "o,y,1000,0.5"],
+            ["x,o,2000,0.6", "o,x,2000,0.3", "x,o,1000,0.1", "o,y,1000,0.5", "o,x,1000,0.9"],
+        ]
+    ):
+        (tmp_path / f"e{i}.csv").write_text("\n".join(["source,target,length_m,p_detect", *rows]))
+        net = reten.build_network(edges=tmp_path / f"e{i}.csv")
+        sc = reten.Scenario.from_dict(
+            {"origins": [{"node": "o", "volume_kg": 1}],
+             "destinations": [{"node": "x"}, {"node": "y"}]}
+        )  # fmt: skip
+        g = reten.game(sc, net, checkpoints=1)
+        got.append((g.value, sorted(g.raw.sites.label.tolist())))
+    # three routes o->x (0.9), o->x#2 (0.3), o->y (0.5): 1 / (1/0.9 + 1/0.3 + 1/0.5)
+    assert got[0][0] == pytest.approx(1 / (1 / 0.9 + 1 / 0.3 + 1 / 0.5))
+    assert got[0] == (pytest.approx(got[1][0]), got[1][1])
+    assert got[0][1] == ["o->x", "o->x#2", "o->y", "x->o", "x->o#2"]
+
+
+@pytest.mark.parametrize("bad", [-5.0, math.nan, 1e-9])
+def test_a_capacity_out_of_range_is_refused_by_every_model_that_reads_it(bad):
+    # re-check, stop 22: capacity_kg -5 from Network.from_arcs counted as no limit in
+    # optimize --objective capacity (an edge list refuses it)
+    net = Network.from_arcs(
+        np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3]), np.full(4, 1000.0),
+        np.zeros(4), np.zeros(4), arc_attrs={"capacity_kg": np.array([0.5, 0.5, 0.5, bad])},
+    )  # fmt: skip
+    sc = {"origins": [{"node": 0, "volume_kg": 1}], "destinations": [{"node": 3}]}
+    with pytest.raises(reten.InputError, match=r"^arc 2->3: capacity_kg "):
+        reten.optimize(sc, net, budget=1, objective="capacity")
+    cong = {**sc, "congestion": {"arc_capacity_attr": "capacity_kg"}}
+    with pytest.raises(reten.InputError, match="congestion.arc_capacity_attr.*arc 2->3"):
+        reten.run(cong, net)

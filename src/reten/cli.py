@@ -1063,6 +1063,45 @@ def _show_warning(
     print(f"reten: warning: {_one_line(str(message))}", file=sys.stderr)
 
 
+class _PipeSafe:
+    """Standard output that a reader may stop reading (``reten ... --json | head``).
+
+    Click turned the broken pipe into a silent exit 1 although every output was written;
+    the rest of the answer is dropped instead, and the command ends as it would have.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        import contextlib
+        import os
+
+        self.broken = True
+        # nothing is flushed to the closed pipe at exit either
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its status.
 
@@ -1091,6 +1130,8 @@ def main(argv: list[str] | None = None) -> None:
 
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)  # type: ignore[assignment]
     try:
         rv = _command().main(args=args, prog_name="reten", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool) and rv:
@@ -1153,6 +1194,7 @@ def main(argv: list[str] | None = None) -> None:
         warnings.showwarning = shown
         for sig, h in handlers.items():
             signal.signal(sig, h)
+        sys.stdout = stdout
     sys.exit(code)
 
 

@@ -342,6 +342,7 @@ def game_map(
             # hover gives the name
             label_text=[str(i) for i in range(1, len(coverage) + 1)],
             group_labels=True,
+            prio=100,  # before origins' and crossings' names, which hid three of ten
         )
         mb.set_focus(coverage.lon.to_numpy(float), coverage.lat.to_numpy(float), "Covered sites")
     notes = " ".join(mb.notes)

@@ -430,6 +430,12 @@ def resolve_congestion(sc: Scenario, net: Network, problem: Problem) -> Congesti
                 "congestion.arc_capacity_attr",
                 f"the network has no arc attribute '{attr}'; attributes: {have}",
             )
+        from reten.network.attributes import check_arc_values
+
+        try:
+            check_arc_values(net, str(attr), net.arc_attrs[attr], capacity=True)
+        except InputError as exc:
+            raise sc.err("congestion.arc_capacity_attr", str(exc)) from None
         vals = np.asarray(net.arc_attrs[attr], float)
         arc_cap = np.where(vals > 0, vals, np.inf)
     cong = Congestion(

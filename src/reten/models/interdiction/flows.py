@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from reten.models.interdiction.sites import Sites
 from reten.models.routes import RouteResult
+from reten.network.attributes import check_arc_values
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -65,6 +66,7 @@ def capacities(net: Network, problem: Problem) -> np.ndarray:
     cap = np.full(m + k, np.inf)
     for name in ("capacity_kg", "capacity"):
         if name in net.arc_attrs:
+            check_arc_values(net, name, net.arc_attrs[name])
             a = np.asarray(net.arc_attrs[name], dtype=float)
             cap[:m] = np.where(a > 0, a, np.inf)
             break

@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from reten.errors import InputError
+from reten.network.attributes import check_arc_values
 from reten.network.model import Network
 from reten.problem import Problem
 
@@ -138,8 +139,8 @@ def build_sites(
     arc_delay = net.arc_attrs.get("delay")
     arc_p = net.arc_attrs.get("p_detect")
     keys = net.node_key
-    _check_arc_attribute(net, "p_detect", arc_p, 0.0, 1.0, "in [0, 1)")
-    _check_arc_attribute(net, "delay", arc_delay, 0.0, MAX_DELAY, f"in [0, {MAX_DELAY:.0e}]")
+    check_arc_values(net, "p_detect", arc_p)
+    check_arc_values(net, "delay", arc_delay)
     if kind == "arcs":
         rev = net.arc_id(net.arc_target, net.arc_source)
         # what a unit does on each arc: a road's arcs share one site only when they agree
@@ -227,26 +228,6 @@ def build_sites(
     )
 
 
-def _check_arc_attribute(
-    net: Network, name: str, values: np.ndarray | None, lo: float, hi: float, valid: str
-) -> None:
-    """Raise InputError naming the first arc whose attribute ``name`` is not a number
-    ``valid`` (a network built from arrays, or saved by another tool, is not checked by
-    the edge-list reader; NaN or 1.0 surfaced as a ``math domain error``)."""
-    if values is None:
-        return
-    v = np.asarray(values, dtype=np.float64)
-    upper_ok = v < hi if name == "p_detect" else v <= hi
-    bad = np.flatnonzero(~(np.isfinite(v) & (v >= lo) & upper_ok))
-    if bad.size:
-        e = int(bad[0])
-        arc = f"{net.node_key[net.arc_source[e]]}->{net.node_key[net.arc_target[e]]}"
-        raise InputError(
-            f"arc {arc}: {name} {float(v[e])!r} is not a number {valid} "
-            f"({bad.size} arc(s) of {v.size} out of range); fix the network's {name} column"
-        )
-
-
 def _unique_labels(labels: list[str]) -> np.ndarray:
     """Return the labels with ``#2``, ``#3``, ... added to repeats (parallel roads)."""
     count: dict[str, int] = {}
@@ -270,8 +251,10 @@ def _road_representatives(
     destinations are never passed through (a route may start or end there).
 
     ``attr`` (m, j) holds what a unit does on each arc (its ``delay`` and ``p_detect``
-    attributes): a road whose arcs do not all agree is not merged, and each of its arcs
-    stands for itself (one unit on the best piece is then the solver's choice).
+    attributes): a road whose pieces do not agree in one direction is not merged, and
+    each of its arcs stands for itself (one unit on the best piece is then the solver's
+    choice); two directions that differ, each uniform, keep the road and become a site
+    each (:func:`build_sites`).
     """
     m, n = net.n_arcs, net.n_nodes
     src, dst = net.arc_source, net.arc_target
@@ -317,7 +300,10 @@ def _road_representatives(
         members.setdefault(key, []).append(e)
     if attr is not None and attr.shape[1]:
         for arcs in members.values():
-            if len(arcs) > 1 and not (attr[arcs] == attr[arcs[0]]).all():
+            ways: dict[tuple[int, int], list[int]] = {}
+            for e in arcs:  # a road's pieces by direction (its two ways may differ)
+                ways.setdefault((int(end_a[e]), int(end_b[e])), []).append(e)
+            if any(not (attr[w] == attr[w[0]]).all() for w in ways.values()):
                 keep[arcs] = True
                 end_a[arcs], end_b[arcs] = src[arcs], dst[arcs]
     return keep, end_a, end_b
