@@ -233,10 +233,28 @@ def test_the_game_report_states_its_own_trafficker_model(tmp_path):
     sc = reten.Scenario.from_dict(
         {
             "origins": [{"state": "Sinaloa", "volume_kg": 90}],
-            "enforcement": [{"type": "crackdown", "regions": ["Sonora"], "p_detect": 0.3}],
+            "enforcement": [{"type": "crackdown", "regions": ["Sinaloa"], "p_detect": 0.3}],
         }
     )
     g = reten.game(sc, checkpoints=2, sites="crossings", p_detect=0.5)
+    # what the scenario's own enforcement seizes with no unit, kg/month: the empty
+    # schedule's interception, computed apart from the solver (it was given as a share
+    # of the volume once the solver worked on volumes scaled to 1)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    net, p0 = g.baseline.network, g.baseline.routes.problem
+    n = net.n_nodes
+    keep = np.isfinite(p0.arc_cost)
+    src = np.concatenate([net.arc_source[keep], p0.sink_node])
+    dst = np.concatenate([net.arc_target[keep], np.full(p0.sink_node.size, n)])
+    w = np.concatenate([p0.arc_logsurv[keep], p0.sink_logsurv]) + 1e-15  # 0 is an edge
+    ok = np.concatenate([np.ones(int(keep.sum()), bool), np.isfinite(p0.sink_cost)])
+    graph = coo_matrix((w[ok], (src[ok], dst[ok])), shape=(n + 1, n + 1)).tocsr()
+    surv = np.exp(-dijkstra(graph, indices=p0.origin_node)[:, n])  # the most reliable route
+    want = float(p0.origin_volume_kg @ (1.0 - surv))
+    assert g.raw.base_value == pytest.approx(want, rel=1e-9, abs=1e-9)
+    assert g.raw.base_value > 1.0  # kg of the 90 shipped, not a share
     html = (g.write(tmp_path / "g") / "report.html").read_text(encoding="utf-8")
     box = html[html.index('id="assumptions"') : html.index("</section>")]
     assert "least expected interception" in box and "least-cost (Dell 2015)" not in box

@@ -238,6 +238,7 @@ def _scaled(res: GameSolution, scale: float) -> GameSolution:
         lower_bound=res.lower_bound * scale,
         upper_bound=res.upper_bound * scale,
         routes_upper=res.routes_upper * scale,
+        base_value=res.base_value * scale,
         origin_volume=res.origin_volume * scale,
         log=log,
     )
