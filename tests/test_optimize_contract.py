@@ -427,3 +427,24 @@ def test_units_left_unplaced_are_explained_in_terminal_and_report(tmp_path):
     assert unused_units_note(short).startswith("Units not placed: 2 of 3; no site adds")
     stopped = dataclasses.replace(short, status="time_limit")
     assert "before proving" in unused_units_note(stopped)
+
+
+@pytest.mark.parametrize("factor", [1e-10, 1e10])
+def test_the_interception_optimum_scales_with_the_volumes(factor):
+    # interception is linear in the volumes; at 1e-10 kg the solvers' absolute tolerances
+    # gave 0.033 of the volume, 'optimal', where the optimum is 0.18 (stop 22)
+    import reten
+
+    def solve(v: float):
+        sc = reten.Scenario.from_dict(
+            {"origins": [{"state": "Sinaloa", "volume_kg": v},
+                         {"state": "Durango", "volume_kg": 2 * v}]}
+        )  # fmt: skip
+        o = reten.optimize(sc, budget=2, objective="interception", sites="arcs", p_detect=0.3)
+        assert o.status == "optimal"
+        return o.value / v, o.upper_bound / v, (o.curve.objective / v).tolist()
+
+    base, scaled = solve(90.0), solve(90.0 * factor)
+    assert scaled[0] == pytest.approx(base[0], rel=1e-9)
+    assert scaled[1] == pytest.approx(base[1], rel=1e-9)
+    assert scaled[2] == pytest.approx(base[2], rel=1e-9)
