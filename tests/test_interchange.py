@@ -277,3 +277,21 @@ def test_networkx_attribute_reten_reads_is_on_every_edge_or_refused(attr, missin
     g2.add_edge("a", "b", length_m=1.0, **{attr: 0.5})
     g2.add_edge("b", "c", length_m=1.0, **{attr: 0.25})
     assert from_networkx(g2).arc_attrs[attr].tolist() == [0.5, 0.25]
+
+
+def test_the_in_memory_builders_are_public_in_reten_network():
+    # re-check, stop 22: the README lists NetworkX and GeoDataFrames among the builders,
+    # but from_networkx was reachable only under reten.network.interchange
+    import networkx as nx
+
+    import reten.network
+    from reten.network import interchange
+
+    for name in ("from_networkx", "to_networkx", "from_geodataframe", "to_geodataframe"):
+        assert getattr(reten.network, name) is getattr(interchange, name)
+        assert name in reten.network.__all__
+    g = nx.DiGraph()
+    g.add_edge("a", "b", length_m=5.0, p_detect=0.2)
+    assert reten.network.from_networkx(g).arc_attrs["p_detect"].tolist() == [0.2]
+    with pytest.raises(AttributeError):
+        _ = reten.network.from_shapefile  # type: ignore[attr-defined]
