@@ -468,3 +468,22 @@ def test_no_origin_reaching_a_crossing_names_the_scenario_and_origins(tmp_path):
         assert str(exc.value).startswith(
             f"{s}: no route from any origin"
         ) and "(origins: c)" in str(exc.value)
+
+
+def test_a_road_sites_position_is_halfway_along_the_whole_road(tmp_path):
+    # re-check, stop 22: the game placed a merged road o-n-y at the middle of its first
+    # piece (-106, 27); optimize, and the README, put it halfway along the road
+    (tmp_path / "e.csv").write_text("source,target,length_m\no,n,400000\nn,y,300000\no,x,900000\n")
+    (tmp_path / "n.csv").write_text("id,lon,lat\no,-108,27\nn,-104,27\ny,-101,27\nx,-108,31\n")
+    net = reten.build_network(edges=tmp_path / "e.csv", nodes=tmp_path / "n.csv")
+    sc = reten.Scenario.from_dict(
+        {"origins": [{"node": "o", "volume_kg": 1}], "destinations": [{"node": "x"}, {"node": "y"}]}
+    )
+    g = reten.game(sc, net, checkpoints=1).coverage.set_index("site")
+    o = reten.optimize(sc, net, budget=2, objective="interception").sites.set_index("site")
+    # halfway along o (-108) - n (-104) - y (-101), in lon/lat as the site's shape is drawn
+    assert (g.loc["o->y", "lon"], g.loc["o->y", "lat"]) == pytest.approx((-104.5, 27.0))
+    for site in g.index:
+        assert (g.loc[site, "lon"], g.loc[site, "lat"]) == pytest.approx(
+            (o.loc[site, "lon"], o.loc[site, "lat"])
+        )

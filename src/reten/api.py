@@ -827,7 +827,7 @@ def game(
         tsai = tsai_comparison(build_instance(net, problem, cand, int(checkpoints)))
     seed = int(sc.spec["seed"]) if seed is None else seed
     draws = sample_schedules(sol.probability, int(schedules), np.random.default_rng(seed))
-    named = sites_named(net, problem, cand)
+    named = sites_named(net, problem, cand, np.flatnonzero(sol.coverage > 0))
     base = _result(sc, net, base_r)
     prov = {
         **{k: v for k, v in base_r.provenance.items() if k != "seconds"},

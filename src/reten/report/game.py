@@ -463,8 +463,21 @@ def write_game(
     return Path(out)
 
 
-def sites_named(net: Network, problem: Any, sites: Sites) -> pd.DataFrame:
-    """Return the site table with names (see :func:`reten.models.interdiction.site_table`)."""
+def sites_named(
+    net: Network, problem: Any, sites: Sites, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Return the site table with names (see :func:`reten.models.interdiction.site_table`);
+    the sites at ``rows`` (those a schedule covers) get ``lon``/``lat`` on their shape, as
+    optimize's sites do: the node, or the point halfway along the whole road (the table's
+    own is the middle of the road's first piece)."""
     from reten.models.interdiction import site_table
+    from reten.report.geodata import representative_points, site_geometries
 
-    return site_table(net, problem, sites)
+    named = site_table(net, problem, sites)
+    if rows is not None and len(rows) and net.has_coordinates:
+        rows = np.asarray(rows, dtype=np.int64)
+        lon, lat = named.lon.to_numpy(float, copy=True), named.lat.to_numpy(float, copy=True)
+        x, y = representative_points(site_geometries(net, sites, rows, lon[rows], lat[rows]))
+        lon[rows], lat[rows] = x, y
+        named = named.assign(lon=lon, lat=lat)
+    return named
