@@ -487,3 +487,17 @@ def test_a_road_sites_position_is_halfway_along_the_whole_road(tmp_path):
         assert (g.loc[site, "lon"], g.loc[site, "lat"]) == pytest.approx(
             (o.loc[site, "lon"], o.loc[site, "lat"])
         )
+
+
+@pytest.mark.parametrize("factor", [1e-10, 1e10])
+def test_the_tsai_comparison_scales_with_the_volumes(factor):
+    # at 1e-10 kg Tsai's LP and its sampled strategy came out 0 (absolute tolerances)
+    def tsai(v: float) -> tuple[float, float]:
+        sc = reten.Scenario.from_dict(
+            {"origins": [{"state": "Sinaloa", "volume_kg": v},
+                         {"state": "Durango", "volume_kg": 2 * v}]}
+        )  # fmt: skip
+        g = reten.game(sc, checkpoints=3, sites="arcs", p_detect=0.3, compare_tsai=True)
+        return g.tsai["lp_value"] / v, g.tsai["value"] / v
+
+    assert tsai(90.0 * factor) == pytest.approx(tsai(90.0), rel=1e-6)

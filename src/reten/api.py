@@ -824,7 +824,12 @@ def game(
     )
     tsai = None
     if compare_tsai:
-        tsai = tsai_comparison(build_instance(net, problem, cand, int(checkpoints)))
+        # on volumes that sum to 1, as the game itself (relative tolerances), scaled back
+        vol = float(problem.origin_volume_kg.sum())
+        scale = vol if np.isfinite(vol) and vol > 0 else 1.0
+        norm = replace(problem, origin_volume_kg=problem.origin_volume_kg / scale)
+        tsai = tsai_comparison(build_instance(net, norm, cand, int(checkpoints)))
+        tsai = {**tsai, "lp_value": tsai["lp_value"] * scale, "value": tsai["value"] * scale}
     seed = int(sc.spec["seed"]) if seed is None else seed
     draws = sample_schedules(sol.probability, int(schedules), np.random.default_rng(seed))
     named = sites_named(net, problem, cand, np.flatnonzero(sol.coverage > 0))
