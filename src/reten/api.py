@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from reten.checks import flag, real_number, seconds, user_path, whole_number
+from reten.checks import MAX_SEED, flag, real_number, seconds, user_path, whole_number
 from reten.errors import InputError, no_network_message
 from reten.models.routes import RouteResult, solve_routes
 from reten.network.model import Network
@@ -805,7 +805,7 @@ def game(
         pure_time_limit_s = seconds("pure_time_limit_s", pure_time_limit_s)
     schedules = whole_number("schedules", schedules, lo=0, hi=MAX_SCHEDULES)
     if seed is not None:
-        seed = whole_number("seed", seed, lo=0)
+        seed = whole_number("seed", seed, lo=0, hi=MAX_SEED)
     p_detect = real_number("p_detect", p_detect, lo=0, hi=1, hi_open=True)
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
@@ -958,7 +958,7 @@ def validate(
     if (change is None) != (baseline is None):
         raise InputError("validate: give both change and baseline row filters, or neither")
     bootstrap = whole_number("bootstrap", bootstrap, lo=1, hi=MAX_BOOTSTRAP)
-    seed = whole_number("seed", seed, lo=0)
+    seed = whole_number("seed", seed, lo=0, hi=MAX_SEED)
     observed = user_path("observed", observed, "a CSV file path")
     if not isinstance(result, RunResult | ComparisonResult):
         result = user_path("result", result, "a RunResult, a ComparisonResult or a folder path")

@@ -17,6 +17,10 @@ from typing import Any
 
 from reten.errors import InputError
 
+#: the largest seed: 2**53 - 1, the largest integer every JSON reader holds exactly (seeds
+#: are recorded in provenance.json and --json output)
+MAX_SEED = 2**53 - 1
+
 __all__ = ["basemap_url", "flag", "real_number", "seconds", "user_path", "whole_number"]
 
 

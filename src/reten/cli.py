@@ -515,7 +515,10 @@ def validate_cmd(
         ),
     ] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", help="Seed (>= 0)", parser=_number(0, integer=True))
+        int,
+        typer.Option(
+            "--seed", help="Seed (0 to 2**53 - 1)", parser=_number(0, 2**53 - 1, integer=True)
+        ),
     ] = 0,
     out: Annotated[
         Path | None,
@@ -822,7 +825,11 @@ def game_cmd(
     ] = 0.1,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Default: the scenario's", parser=_number(0, integer=True)),
+        typer.Option(
+            "--seed",
+            help="Default: the scenario's",
+            parser=_number(0, 2**53 - 1, integer=True),
+        ),
     ] = None,
     compare_tsai: Annotated[
         bool,
@@ -1241,7 +1248,11 @@ def simulate_cmd(
     ] = 1,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", help="Default: the scenario's", parser=_number(0, integer=True)),
+        typer.Option(
+            "--seed",
+            help="Default: the scenario's",
+            parser=_number(0, 2**53 - 1, integer=True),
+        ),
     ] = None,
     policy: Annotated[
         str,

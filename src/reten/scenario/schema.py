@@ -71,8 +71,10 @@ class Key:
             return ""
         lo = "(" if self.lo_open else "["
         hi = ")" if self.hi_open or not math.isfinite(self.hi) else "]"
-        a = f"{self.lo:g}" if math.isfinite(self.lo) else "-inf"
-        b = f"{self.hi:g}" if math.isfinite(self.hi) else "inf"
+        # a whole-number bound in full (2**53 - 1 as 9007199254740991, never 9.0072e+15)
+        fmt = "{:.0f}" if self.kind == "integer" else "{:g}"
+        a = fmt.format(self.lo) if math.isfinite(self.lo) else "-inf"
+        b = fmt.format(self.hi) if math.isfinite(self.hi) else "inf"
         if not math.isfinite(self.lo) and not math.isfinite(self.hi):
             return "finite"
         return f"{lo}{a}, {b}{hi}"
@@ -148,7 +150,7 @@ SECTIONS: tuple[Section, ...] = (
         (
             Key("name", "string", None, doc="shown in reports (default: the file name)"),
             Key("description", "string", None, doc="free text"),
-            Key("seed", "integer", 0, 0, doc="seed of every random draw; recorded"),
+            Key("seed", "integer", 0, 0, 2**53 - 1, doc="seed of every random draw; recorded"),
             _cost("risk_weight", 0.0, doc="cost units per unit of log-survival −ln(1 − p)"),
             _n("dose_mg", 2.0, 1e-6, 1e6, doc="potentially lethal dose, mg (DEA: 2 mg)"),
             _n(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reten.checks import MAX_SEED
 from reten.errors import InputError
 from reten.models.dynamics import PARAMETERS, SERIES_COLUMNS, DynamicsParams, check_policy
 
@@ -146,9 +147,10 @@ class Grid:
         ]
 
 
-def _int(path: Path, where: str, v: Any, lo: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise InputError(f"{path}: {where}: expected a whole number >= {lo}, got {v!r}")
+def _int(path: Path, where: str, v: Any, lo: int = 1, hi: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        top = "" if hi is None else f" and <= {hi}"
+        raise InputError(f"{path}: {where}: expected a whole number >= {lo}{top}, got {v!r}")
     return int(v)
 
 
@@ -213,7 +215,8 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
     months, runs = check_size(sw.get("months", 12), sw.get("runs", 1), where=f"{p}: sweep.")
     seed_v = sw.get("seed", 0)
     seeds = tuple(
-        _int(p, "sweep.seed", s, lo=0) for s in (seed_v if isinstance(seed_v, list) else [seed_v])
+        _int(p, "sweep.seed", s, lo=0, hi=MAX_SEED)
+        for s in (seed_v if isinstance(seed_v, list) else [seed_v])
     )
     policy = str(sw.get("policy", "static"))
     try:
@@ -243,7 +246,7 @@ def read_grid(path: str | os.PathLike[str]) -> Grid:
                     raise InputError(f'{p}: grid."policy": {exc}') from None
         elif k == "seed":
             for v in vals:
-                _int(p, 'grid."seed"', v, lo=0)
+                _int(p, 'grid."seed"', v, lo=0, hi=MAX_SEED)
         elif k in SWEEP_LEVEL_KEYS:
             for v in vals:
                 DynamicsParams.from_dict({**params, k: v}, where=f'{p}: grid."{k}" value')

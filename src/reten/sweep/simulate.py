@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reten import __version__
-from reten.checks import whole_number
+from reten.checks import MAX_SEED, whole_number
 from reten.errors import InputError
 from reten.models.dynamics import (
     MAX_MONTHS,
@@ -277,7 +277,7 @@ def simulate(
     check_policy(policy)
     months, runs = check_size(months, runs)
     if seed is not None:
-        seed = whole_number("seed", seed, lo=0)
+        seed = whole_number("seed", seed, lo=0, hi=MAX_SEED)
     workers = whole_number("workers", workers, lo=1, hi=MAX_WORKERS)
     if params is not None and not isinstance(params, DynamicsParams | dict):
         raise InputError(
