@@ -170,3 +170,32 @@ def test_a_reader_that_stops_reading_the_answer_is_not_an_error(tmp_path):
     err = p.stderr.read().decode()
     assert p.wait(timeout=600) == 0, err
     assert "Traceback" not in err and (out / "result.json").exists()
+
+
+def test_a_seed_json_cannot_hold_exactly_is_refused_everywhere(tmp_path):
+    # breaker, stop 22: --seed 99999999999999999999999 was written to JSON as an integer
+    # above 2**53, which many JSON readers round
+    import reten
+    from conftest import run_cli
+    from reten.errors import InputError
+
+    big = 2**53
+    demo = Path(__file__).resolve().parents[1] / "src" / "reten" / "data" / "demo"
+    for cmd in (["game", str(demo / "baseline.toml"), "--checkpoints", "1"],
+                ["simulate", str(demo / "baseline.toml")]):  # fmt: skip
+        proc = run_cli(*cmd, "--seed", str(big), "-o", str(tmp_path / "o"))
+        assert proc.returncode == 2 and "9007199254740991" in proc.stderr, proc.stderr
+    sc = tmp_path / "s.toml"
+    sc.write_text(f'seed = {big}\n[[origins]]\nstate = "Sinaloa"\nvolume_kg = 1\n')
+    proc = run_cli("run", str(sc), "-o", str(tmp_path / "r"))
+    assert proc.returncode == 2 and "[0, 9007199254740991]" in proc.stderr, proc.stderr
+    base = reten.Scenario.from_dict({"origins": [{"state": "Sinaloa", "volume_kg": 1}]})
+    with pytest.raises(InputError, match="seed"):
+        reten.game(base, checkpoints=1, seed=big)
+    g = tmp_path / "g.toml"
+    g.write_text(
+        f'[sweep]\nscenario = "{demo / "baseline.toml"}"\nmonths = 2\nruns = 1\nseed = {big}\n'
+    )
+    with pytest.raises(InputError, match="<= 9007199254740991"):
+        reten.sweep(g, tmp_path / "sw")
+    assert not (tmp_path / "o").exists() and not (tmp_path / "sw").exists()
