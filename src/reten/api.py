@@ -594,7 +594,8 @@ def optimize(
     sc = _as_scenario(sc)
     net = _given_network(net) if net is not None else scenario_network(sc)
     problem = note_ignored(resolve(sc, net), sc, "optimize")
-    _check_reached(sc, solve_routes(net, problem))  # one line naming the scenario's origins
+    routes0 = solve_routes(net, problem)  # the routes with no unit: also the baseline below
+    _check_reached(sc, routes0)  # one line naming the scenario's origins
     if objective == "capacity" and not np.isfinite(capacities(net, problem)).any():
         raise sc.err("destinations", NO_CAPACITY)
     cand = build_sites(net, problem, sites, delay=delay, p_detect=p_detect, max_units=max_units)
@@ -626,7 +627,7 @@ def optimize(
         base_r = capacity_response(net, problem, cand, np.zeros(cand.size, np.int64))[1]
         resp_r = capacity_response(net, problem, cand, res.units)[1]
     else:
-        base_r = solve_routes(net, problem)
+        base_r = routes0
         resp_r = solve_routes(net, apply_units(problem, cand, res.units))
     base = _result(sc, net, base_r)
     response = RunResult(
@@ -825,9 +826,7 @@ def game(
     tsai = None
     if compare_tsai:
         # on volumes that sum to 1, as the game itself (relative tolerances), scaled back
-        vol = float(problem.origin_volume_kg.sum())
-        scale = vol if np.isfinite(vol) and vol > 0 else 1.0
-        norm = replace(problem, origin_volume_kg=problem.origin_volume_kg / scale)
+        norm, scale = problem.per_unit_volume()
         tsai = tsai_comparison(build_instance(net, norm, cand, int(checkpoints)))
         tsai = {**tsai, "lp_value": tsai["lp_value"] * scale, "value": tsai["value"] * scale}
     seed = int(sc.spec["seed"]) if seed is None else seed

@@ -55,6 +55,27 @@ class Problem:
     purity: float = 1.0
     provenance: dict[str, Any] = field(default_factory=dict)
 
+    def per_unit_volume(self) -> tuple[Problem, float]:
+        """Return this problem with volumes that sum to 1, and the factor that scales them
+        back (their sum; 1 when it is 0 or not finite).
+
+        Payoffs linear in the volumes (interception) are solved on it, so that the solvers'
+        tolerances are relative: at 1e-10 kg their absolute ones gave false certificates.
+
+        Examples
+        --------
+        >>> p = Problem(np.ones(1), np.zeros(1), np.array([1]), np.zeros(1), np.zeros(1),
+        ...             np.array([0, 0]), np.array([2.0, 6.0]))
+        >>> q, scale = p.per_unit_volume()
+        >>> q.origin_volume_kg.tolist(), scale
+        ([0.25, 0.75], 8.0)
+        """
+        from dataclasses import replace
+
+        total = float(np.asarray(self.origin_volume_kg, dtype=np.float64).sum())
+        scale = total if np.isfinite(total) and total > 0 else 1.0
+        return replace(self, origin_volume_kg=np.asarray(self.origin_volume_kg) / scale), scale
+
     def route_arc_cost(self) -> np.ndarray:
         """Return the per-arc cost traffickers minimise: ``arc_cost + risk_weight * logsurv``."""
         if self.risk_weight == 0:

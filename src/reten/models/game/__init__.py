@@ -150,9 +150,7 @@ def solve_game(
     t0 = clock.now()
     # solved on volumes that sum to 1 and scaled back: the solvers' tolerances are then
     # relative (volumes x 1e-10 gave a false certificate and a pure optimum of 0)
-    total = float(np.asarray(problem.origin_volume_kg, dtype=np.float64).sum())
-    scale = total if math.isfinite(total) and total > 0 else 1.0
-    norm = replace(problem, origin_volume_kg=np.asarray(problem.origin_volume_kg) / scale)
+    norm, scale = problem.per_unit_volume()
     inst = build_instance(net, norm, sites, k)
     res = _scaled(
         double_oracle(inst, gap=gap, time_limit=time_limit, warm_start=warm_start),

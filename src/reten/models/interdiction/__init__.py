@@ -215,9 +215,7 @@ def optimize(
     if objective == "interception":
         # solved on volumes that sum to 1 and scaled back: the solvers' tolerances are
         # then relative (volumes x 1e-10 kg gave 0.033 of the volume, "optimal", for 0.18)
-        total = float(np.asarray(problem.origin_volume_kg, dtype=np.float64).sum())
-        scale = total if math.isfinite(total) and total > 0 else 1.0
-        problem = replace(problem, origin_volume_kg=np.asarray(problem.origin_volume_kg) / scale)
+        problem, scale = problem.per_unit_volume()
     fol = Follower(net, problem, sites, objective)
     if fol.on.size == 0:
         raise InputError("no origin reaches an open crossing; nothing to interdict")
